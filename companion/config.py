@@ -1,0 +1,250 @@
+"""Settings, layered: defaults < the user's config file < environment variables < command-line flags.
+
+The config file is TOML at `platformdirs.user_config_path("companion") / "config.toml"` (on
+Linux `~/.config/companion/config.toml`), or wherever `COMPANION_CONFIG` / `--config` points.
+Every setting `section.key` can be set in the environment as `COMPANION_SECTION_KEY`. API keys
+are held as `Secret`s, so printing settings never shows them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .llm.client import LLMEndpoint
+from .llm.providers import PRESETS, PROVIDER_NAMES
+from .redaction import Secret
+from .schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
+
+log = logging.getLogger(__name__)
+
+REPO_PERSONAS = Path(__file__).resolve().parent.parent / "personas"
+
+
+@dataclass
+class LLMSettings:
+    provider: str = "auto"  # auto | xai | openai | ollama | llamacpp | custom
+    base_url: str = ""  # empty: the provider's preset
+    model: str = ""  # empty: the provider's default model
+    api_key: Secret = field(default_factory=lambda: Secret(""))
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_retry_wait: float = 5.0  # wait out a 429's Retry-After up to this many seconds
+
+
+@dataclass
+class MemorySettings:
+    max_tokens: int = 3000  # budget for system prompt + examples + history, estimated
+    max_turns: int = 20  # at most this many past exchanges are sent
+
+
+@dataclass
+class SpeechSettings:
+    mute: bool = False
+    output_device: str = ""  # sounddevice name or index; empty: the system default
+
+
+@dataclass
+class PersonaSettings:
+    default: str = "assistant"
+    dir: str = ""  # extra folder of persona files; they override the shipped ones by id
+
+
+@dataclass
+class Settings:
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    memory: MemorySettings = field(default_factory=MemorySettings)
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
+    persona: PersonaSettings = field(default_factory=PersonaSettings)
+    config_file: Path | None = None
+    config_file_found: bool = False
+    sources: dict[str, str] = field(default_factory=dict)  # "llm.model" -> where it was set
+
+    SECTIONS = ("llm", "memory", "speech", "persona")
+
+    def items(self) -> list[tuple[str, str, Any]]:
+        """(section, key, value) for every setting, in declaration order."""
+        out = []
+        for section in self.SECTIONS:
+            for f in dataclasses.fields(getattr(self, section)):
+                out.append((section, f.name, getattr(getattr(self, section), f.name)))
+        return out
+
+
+def default_config_path() -> Path:
+    return platformdirs.user_config_path("companion") / "config.toml"
+
+
+def _field_type(section_obj: Any, key: str) -> type:
+    value = getattr(section_obj, key)
+    return Secret if isinstance(value, Secret) else type(value)
+
+
+def _coerce(text: str, kind: type, name: str) -> Any:
+    """Turn an environment or flag string into the setting's type."""
+    if kind is Secret:
+        return Secret(text)
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{name} must be true or false, not {text!r}")
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {text!r}") from None
+    return text
+
+
+def load_settings(
+    *,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the effective settings. Raises `DataFileError` or `ValueError` with a clear message."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    for section, key, _ in settings.items():
+        settings.sources[f"{section}.{key}"] = "default"
+
+    explicit = config_path or (Path(environ["COMPANION_CONFIG"]) if environ.get("COMPANION_CONFIG") else None)
+    path = explicit or default_config_path()
+    settings.config_file = path
+    if path.exists():
+        _apply_file(settings, path)
+        settings.config_file_found = True
+    elif explicit:
+        raise DataFileError(path, "config file not found (given by --config or COMPANION_CONFIG)")
+
+    for section, key, _ in settings.items():
+        name = f"COMPANION_{section.upper()}_{key.upper()}"
+        if environ.get(name) not in (None, ""):
+            _set(settings, section, key, environ[name], f"env {name}")
+
+    for dotted, value in (flags or {}).items():
+        if value is None:
+            continue
+        section, key = dotted.split(".")
+        if isinstance(value, str):
+            _set(settings, section, key, value, "flag")
+        else:
+            setattr(getattr(settings, section), key, value)
+            settings.sources[dotted] = "flag"
+
+    provider = settings.llm.provider
+    if provider not in PROVIDER_NAMES:
+        raise ValueError(
+            f'Unknown llm.provider "{provider}" (from {settings.sources["llm.provider"]}).'
+            f"{suggest(provider, PROVIDER_NAMES)} Choose one of: {', '.join(PROVIDER_NAMES)}."
+        )
+    return settings
+
+
+def _set(settings: Settings, section: str, key: str, raw: str, source: str) -> None:
+    obj = getattr(settings, section)
+    setattr(obj, key, _coerce(raw, _field_type(obj, key), f"{section}.{key} ({source})"))
+    settings.sources[f"{section}.{key}"] = source
+
+
+def _apply_file(settings: Settings, path: Path) -> None:
+    data, text = load_toml(path)
+    check_keys(path, text, data, Settings.SECTIONS)
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise DataFileError(
+                path, f'"{section}" must be a table: write [{section}] on its own line.',
+                line_of(text, section),
+            )
+        obj = getattr(settings, section)
+        names = [f.name for f in dataclasses.fields(obj)]
+        check_keys(path, text, table, names, table=section)
+        for key, value in table.items():
+            kind = _field_type(obj, key)
+            if kind is Secret:
+                value = Secret(expect_type(path, text, key, value, str, section))
+                _warn_if_readable(path)
+            else:
+                value = expect_type(path, text, key, value, kind, section)
+            setattr(obj, key, value)
+            settings.sources[f"{section}.{key}"] = f"file {path.name}"
+
+
+def _warn_if_readable(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("%s holds an API key and other users can read it: run `chmod 600 %s`", path, path)
+
+
+def resolve_endpoint(settings: Settings, environ: Mapping[str, str] | None = None) -> LLMEndpoint:
+    """Pick the backend: explicit provider, else a base URL, else whichever API key is set,
+    else a local Ollama (which, if it isn't running, gives the offline answer)."""
+    environ = os.environ if environ is None else environ
+    llm = settings.llm
+    provider = llm.provider
+    if provider == "auto":
+        if llm.base_url:
+            provider = "custom"
+        elif environ.get("XAI_API_KEY"):
+            provider = "xai"
+        elif environ.get("OPENAI_API_KEY"):
+            provider = "openai"
+        else:
+            provider = "ollama"
+    preset = PRESETS[provider]
+    key = llm.api_key
+    if not key and preset.key_env and environ.get(preset.key_env):
+        key = Secret(environ[preset.key_env])
+    return LLMEndpoint(
+        provider=provider,
+        label=preset.label,
+        base_url=llm.base_url or preset.base_url,
+        model=llm.model or preset.default_model,
+        api_key=key,
+        key_env=preset.key_env,
+        setup_hint=preset.setup_hint,
+        connect_timeout=llm.connect_timeout,
+        read_timeout=llm.read_timeout,
+        max_retry_wait=llm.max_retry_wait,
+    )
+
+
+def format_settings(settings: Settings, endpoint: LLMEndpoint) -> str:
+    """The effective settings as TOML with each value's source; secrets masked."""
+    found = "" if settings.config_file_found else " (not found; defaults used)"
+    lines = [
+        "# Effective settings: defaults < config file < environment < flags",
+        f"# config file: {settings.config_file}{found}",
+        f"# language model: {endpoint.label} at {endpoint.base_url or '(no URL)'}, "
+        f"model {endpoint.model}, API key {endpoint.api_key.masked()}",
+    ]
+    current = None
+    for section, key, value in settings.items():
+        if section != current:
+            lines += ["", f"[{section}]"]
+            current = section
+        if isinstance(value, Secret):
+            shown = f'"{value.masked()}"'
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        elif isinstance(value, str):
+            shown = f'"{value}"'
+        else:
+            shown = repr(value)
+        assignment = f"{key} = {shown}"
+        lines.append(f"{assignment:<40} # {settings.sources[f'{section}.{key}']}")
+    return "\n".join(lines)

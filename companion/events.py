@@ -1,0 +1,86 @@
+"""The typed events of a turn.
+
+Every stage of the pipeline reports what it did as one of these events. The terminal chat, the
+(future) TUI, transcript logs, dialogue tests and benchmarks all consume the same stream, so no
+consumer ever reaches into a stage. Every event carries `t`, a `time.monotonic()` timestamp.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base class: something that happened during a turn."""
+
+    turn_id: int
+    t: float = field(default_factory=_now, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted(Event):
+    """A new turn began with the driver's final utterance (typed or transcribed)."""
+
+    text: str
+    persona_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDelta(Event):
+    """A piece of the reply text as it streamed in from the language model."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceReady(Event):
+    """A complete, speakable sentence was handed to text-to-speech."""
+
+    text: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceSpoken(Event):
+    """Playback of a sentence finished (or `stopped` early by a cancel)."""
+
+    text: str
+    stopped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDone(Event):
+    """The reply is complete. `interrupted` when the driver cut it off."""
+
+    text: str
+    interrupted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TurnError(Event):
+    """A stage failed in a way the driver should hear about.
+
+    `spoken` is the short sentence said aloud; `detail` is the longer, actionable hint shown on
+    screen and written to the log. Neither ever contains a secret.
+    """
+
+    kind: str
+    spoken: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimingMark(Event):
+    """A named point in the turn (`llm_request`, `llm_first_token`, `first_sentence`, ...)."""
+
+    stage: str
+
+
+EventSink = Callable[[Event], None]

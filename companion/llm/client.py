@@ -1,0 +1,311 @@
+"""Streaming chat client for OpenAI-compatible servers (xAI Grok, OpenAI, Ollama, llama.cpp).
+
+`ChatClient.stream_chat()` is an async generator of reply text pieces. Close it (or cancel the
+task consuming it) and the HTTP response is closed at once, which drops the connection, so the
+server stops generating. Every failure surfaces as one `LLMError` subclass from `errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..redaction import Secret, redact
+from . import errors
+from .sse import iter_sse_data
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class LLMEndpoint:
+    """Where and how to reach one backend. Built by `companion.config` from the settings."""
+
+    provider: str
+    label: str
+    base_url: str
+    model: str
+    api_key: Secret
+    key_env: str | None
+    setup_hint: str
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_retry_wait: float = 5.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url)
+
+
+OFFLINE_SPOKEN = (
+    "I can't reach my language model right now. "
+    "To chat, set an xAI API key, or start Ollama on this computer."
+)
+
+
+class ChatClient:
+    """One long-lived HTTP client per endpoint; call `aclose()` when done."""
+
+    def __init__(
+        self, endpoint: LLMEndpoint, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.endpoint = endpoint
+        timeout = httpx.Timeout(
+            connect=endpoint.connect_timeout,
+            read=endpoint.read_timeout,
+            write=endpoint.connect_timeout,
+            pool=endpoint.connect_timeout,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=endpoint.base_url.rstrip("/") + "/" if endpoint.base_url else "",
+            timeout=timeout,
+            transport=transport,
+            trust_env=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def stream_chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[str]:
+        """Yield the reply's text as it streams in. Raises an `LLMError` on any failure."""
+        ep = self.endpoint
+        if not ep.configured:
+            raise errors.NotConfiguredError(
+                OFFLINE_SPOKEN, f"No language model is configured: {self._setup_advice()}"
+            )
+        body: dict[str, Any] = {"model": ep.model, "messages": list(messages), "stream": True}
+        if temperature is not None:
+            body["temperature"] = temperature
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        headers = {"Accept": "text/event-stream"}
+        if ep.api_key:
+            headers["Authorization"] = f"Bearer {ep.api_key.reveal()}"
+
+        retried = False
+        while True:
+            try:
+                async for piece in self._one_request(body, headers):
+                    yield piece
+                return
+            except errors.RateLimitError as exc:
+                wait = exc.retry_after
+                if retried or wait is None or wait > ep.max_retry_wait:
+                    raise
+                retried = True
+                log.info("rate limited by %s; retrying in %.1f s as asked", ep.label, wait)
+                await asyncio.sleep(wait)
+
+    async def _one_request(
+        self, body: dict[str, Any], headers: dict[str, str]
+    ) -> AsyncIterator[str]:
+        ep = self.endpoint
+        started = False
+        try:
+            async with self._http.stream(
+                "POST", "chat/completions", json=body, headers=headers
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise self._status_error(response)
+                content_type = response.headers.get("content-type", "")
+                if content_type.startswith("application/json"):
+                    # Some servers ignore `stream: true` and answer in one piece.
+                    await response.aread()
+                    yield self._whole_reply(response)
+                    return
+                if "text/event-stream" not in content_type:
+                    raise self._malformed(f"the answer's content type was {content_type!r}")
+                finished = False
+                async for data in iter_sse_data(response.aiter_lines()):
+                    if data.strip() == "[DONE]":
+                        return
+                    text, finished = self._parse_chunk(data)
+                    if text:
+                        started = True
+                        yield text
+                    if finished:
+                        return
+                if not started:
+                    raise self._malformed("the stream ended before any reply")
+                raise errors.ConnectionLostError(
+                    "The connection to my language model dropped in the middle of the reply.",
+                    f"{ep.label} at {ep.base_url} ended the stream without finishing the reply.",
+                )
+        except httpx.ConnectTimeout as exc:
+            raise errors.LLMTimeoutError(
+                "My language model isn't answering. Please try again in a moment.",
+                f"Connecting to {ep.label} at {ep.base_url} took longer than "
+                f"{ep.connect_timeout:g} s (llm.connect_timeout).",
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise errors.LLMTimeoutError(
+                "My language model stopped answering. Please try again.",
+                f"{ep.label} at {ep.base_url} sent nothing for {ep.read_timeout:g} s "
+                "(llm.read_timeout); the request was abandoned.",
+            ) from exc
+        except httpx.ConnectError as exc:
+            raise errors.NetworkUnreachableError(
+                OFFLINE_SPOKEN,
+                f"Could not connect to {ep.label} at {ep.base_url} ({_reason(exc)}). "
+                f"{self._setup_advice()}",
+            ) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if started:
+                raise errors.ConnectionLostError(
+                    "The connection to my language model dropped in the middle of the reply.",
+                    f"{ep.label} at {ep.base_url} closed the connection mid-reply "
+                    f"({_reason(exc)}).",
+                ) from exc
+            raise errors.NetworkUnreachableError(
+                OFFLINE_SPOKEN,
+                f"{ep.label} at {ep.base_url} closed the connection before answering "
+                f"({_reason(exc)}). {self._setup_advice()}",
+            ) from exc
+
+    def _parse_chunk(self, data: str) -> tuple[str, bool]:
+        try:
+            chunk = json.loads(data)
+        except json.JSONDecodeError:
+            raise self._malformed(f"an event was not JSON: {_preview(data)}") from None
+        if not isinstance(chunk, dict):
+            raise self._malformed(f"an event was not a JSON object: {_preview(data)}")
+        if "error" in chunk:
+            raise errors.ServerError(
+                "My language model ran into a problem. Please try again.",
+                f"{self.endpoint.label} reported an error mid-stream: "
+                f"{_server_message(chunk)}",
+            )
+        text, finished = [], False
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            if isinstance(content, str):
+                text.append(content)
+            if choice.get("finish_reason"):
+                finished = True
+        return "".join(text), finished
+
+    def _whole_reply(self, response: httpx.Response) -> str:
+        try:
+            payload = response.json()
+            return payload["choices"][0]["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise self._malformed(f"a JSON answer without a reply: {_preview(response.text)}")
+
+    def _malformed(self, what: str) -> errors.MalformedStreamError:
+        ep = self.endpoint
+        return errors.MalformedStreamError(
+            "My language model sent an answer I couldn't read.",
+            f"{ep.label} at {ep.base_url} did not speak the OpenAI streaming protocol: {what}. "
+            "Check that llm.base_url points at an OpenAI-compatible /v1 endpoint.",
+        )
+
+    def _status_error(self, response: httpx.Response) -> errors.LLMError:
+        ep = self.endpoint
+        status = response.status_code
+        where = f"{ep.label} at {ep.base_url} answered HTTP {status}"
+        message = _server_message(_json_or_none(response))
+        said = f" ({message})" if message else ""
+        if status in (401, 403):
+            fix = (
+                f"check {ep.key_env}" if ep.key_env else "check llm.api_key in your config file"
+            )
+            return errors.AuthenticationError(
+                "My language model rejected the API key.", f"{where}{said}: {fix}."
+            )
+        if status == 429:
+            retry_after = _parse_retry_after(response.headers.get("retry-after"))
+            when = (
+                f"in {max(1, round(retry_after))} seconds" if retry_after is not None else "soon"
+            )
+            return errors.RateLimitError(
+                f"My language model is busy. Please try again {when}.",
+                f"{where}{said}: rate limited"
+                + (f"; it asked to wait {retry_after:g} s." if retry_after is not None else "."),
+                retry_after,
+            )
+        if status == 404:
+            return errors.ModelNotFoundError(
+                f"The model {ep.model} isn't available on that server.",
+                f"{where}{said}: the model {ep.model!r} or the URL is unknown there. "
+                "Set llm.model (or --model) to a model the server has"
+                + (", e.g. `ollama pull " + ep.model + "`." if ep.provider == "ollama" else "."),
+            )
+        if status in (400, 413, 422):
+            return errors.BadRequestError(
+                "My language model refused the request.",
+                f"{where}{said}. Check llm.model and the persona's generation settings.",
+            )
+        if status >= 500:
+            return errors.ServerError(
+                "My language model ran into a problem. Please try again.",
+                f"{where}{said}: a server-side error; try again, or another provider.",
+            )
+        return errors.ServerError(
+            "My language model gave an unexpected answer.", f"{where}{said}."
+        )
+
+    def _setup_advice(self) -> str:
+        ep = self.endpoint
+        other = "" if ep.provider == "xai" else "; or set XAI_API_KEY to use xAI Grok"
+        return (
+            f"To chat, {ep.setup_hint}{other}. "
+            "`companion config show` prints the effective settings."
+        )
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _server_message(payload: Any) -> str:
+    """The human message inside an OpenAI-style error body, redacted and shortened."""
+    if not isinstance(payload, dict):
+        return ""
+    error = payload.get("error", payload)
+    message = error.get("message") if isinstance(error, dict) else error
+    return _preview(redact(str(message))) if message else ""
+
+
+def _preview(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reason(exc: Exception) -> str:
+    return redact(str(exc)) or type(exc).__name__

@@ -1,0 +1,64 @@
+"""Logging: details to a file in the user's log directory, warnings to stderr, secrets to neither."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import platformdirs
+
+from .redaction import RedactingFilter
+
+
+class _NoTracebackFormatter(logging.Formatter):
+    """Console lines never carry a traceback; the log file has it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def log_path() -> Path:
+    override = os.environ.get("COMPANION_LOG_FILE")
+    if override:
+        return Path(override)
+    return platformdirs.user_log_path("companion") / "companion.log"
+
+
+def setup_logging(verbose: bool = False) -> Path | None:
+    """Configure the root logger once. Returns the log file (None if it could not be opened)."""
+    root = logging.getLogger()
+    if getattr(root, "_companion_configured", False):
+        return getattr(root, "_companion_log_file", None)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    redacting = RedactingFilter()
+
+    console = logging.StreamHandler()
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(_NoTracebackFormatter("companion: %(message)s"))
+    console.addFilter(redacting)
+    root.addHandler(console)
+
+    path: Path | None = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        path = None
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        handler.addFilter(redacting)
+        root.addHandler(handler)
+    # httpx logs every request line at INFO; keep it out of the user's terminal.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    root._companion_configured = True  # type: ignore[attr-defined]
+    root._companion_log_file = path  # type: ignore[attr-defined]
+    return path
