@@ -51,8 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser(
         "chat",
         help="talk to the assistant by keyboard in this terminal",
-        description="Type a line; the reply streams in and is spoken sentence by sentence. "
-        "Ctrl+C stops a reply, Ctrl+D quits.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Type a line and press Enter: the reply streams in and is spoken sentence by\n"
+            "sentence as each one completes.\n\n"
+            "  Ctrl+C   stops a reply (text and speech) and returns to the prompt\n"
+            "  Ctrl+D   quits"
+        ),
+        epilog=(
+            "LLM backend: XAI_API_KEY selects xAI Grok, OPENAI_API_KEY OpenAI; otherwise a\n"
+            "local Ollama is tried. Any setting can also come from the config file or a\n"
+            "COMPANION_<SECTION>_<KEY> variable: see `companion config show`."
+        ),
     )
     chat.add_argument("--mute", action="store_true", help="do not speak replies")
     _add_settings_flags(chat)

@@ -29,6 +29,15 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
+def refresh_devices(sd: Any) -> None:
+    """Make PortAudio enumerate the devices again (only safe with no stream open)."""
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception:
+        log.debug("PortAudio rescan failed", exc_info=True)
+
+
 def parse_device(spec: str) -> int | str | None:
     """A device setting: '' is the default, digits an index, anything else a name substring."""
     spec = spec.strip()
@@ -38,24 +47,50 @@ def parse_device(spec: str) -> int | str | None:
 
 
 class AudioPlayer:
-    """Plays mono int16 buffers on one output device; thread-safe `stop()` from anywhere."""
+    """Plays mono int16 buffers on one output device; thread-safe `stop()` from anywhere.
+
+    The stream runs continuously with a callback that pulls from the current buffer and fills
+    silence when there is none: no underruns between sentences, and `stop()` takes effect at
+    the next callback (a few milliseconds), not after a device buffer drains.
+    """
 
     def __init__(self, device: str = "") -> None:
         self.device = parse_device(device)
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._stream: Any = None
         self._stream_rate = 0
+        self._current: np.ndarray | None = None
+        self._position = 0
+        self._drained = threading.Event()
+
+    def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        with self._lock:
+            current = self._current
+            if current is None:
+                outdata.fill(0)
+                return
+            chunk = current[self._position : self._position + frames]
+            outdata[: len(chunk), 0] = chunk
+            outdata[len(chunk) :].fill(0)
+            self._position += len(chunk)
+            if self._position >= len(current):
+                self._current = None
+                self._drained.set()
 
     def _open(self, rate: int) -> Any:
-        if self._stream is not None and self._stream_rate == rate:
+        if self._stream is not None and self._stream_rate == rate and self._stream.active:
             return self._stream
         self.close()
         sd = _sounddevice()
         try:
-            stream = sd.OutputStream(
-                samplerate=rate, channels=1, dtype="int16", device=self.device, latency="low"
-            )
-            stream.start()
+            try:
+                stream = self._start_stream(sd, rate)
+            except (sd.PortAudioError, ValueError):
+                # PortAudio lists devices once, when it starts: a device plugged in (or a sound
+                # server started) since then is only found after a rescan.
+                refresh_devices(sd)
+                stream = self._start_stream(sd, rate)
         except (sd.PortAudioError, ValueError) as exc:
             where = f"output device {self.device!r}" if self.device is not None else "audio output"
             raise AudioOutputError(
@@ -65,6 +100,14 @@ class AudioPlayer:
         self._stream, self._stream_rate = stream, rate
         return stream
 
+    def _start_stream(self, sd: Any, rate: int) -> Any:
+        stream = sd.OutputStream(
+            samplerate=rate, channels=1, dtype="int16", device=self.device,
+            latency="low", callback=self._callback,
+        )
+        stream.start()
+        return stream
+
     def play(
         self, samples: np.ndarray, rate: int, cancelled: Callable[[], bool] | None = None
     ) -> bool:
@@ -72,24 +115,26 @@ class AudioPlayer:
         (False). Blocks."""
         self._stop.clear()
         stream = self._open(rate)
-        block = max(1, int(rate * BLOCK_SECONDS))
-        data = samples.astype(np.int16).reshape(-1, 1)
-        try:
-            for start in range(0, len(data), block):
-                if self._stop.is_set() or (cancelled is not None and cancelled()):
-                    stream.abort()  # drop what is buffered: silence now, not after the buffer
-                    stream.start()
-                    return False
-                stream.write(data[start : start + block])
-        except Exception as exc:  # the device went away mid-sentence
-            self.close()
-            raise AudioOutputError(f"Audio output failed while speaking ({exc}).") from None
-        return not (self._stop.is_set() or (cancelled is not None and cancelled()))
+        with self._lock:
+            self._drained.clear()
+            self._position = 0
+            self._current = samples.astype(np.int16, copy=False).reshape(-1)
+        while not self._drained.wait(BLOCK_SECONDS):
+            if self._stop.is_set() or (cancelled is not None and cancelled()):
+                with self._lock:
+                    self._current = None  # silence from the next callback on
+                return False
+            if not stream.active:  # the device went away mid-sentence
+                self.close()
+                raise AudioOutputError("Audio output stopped while speaking (device lost?).")
+        return True
 
     def stop(self) -> None:
         self._stop.set()
 
     def close(self) -> None:
+        with self._lock:
+            self._current = None
         if self._stream is not None:
             try:
                 self._stream.abort()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..audio.playback import AudioOutputError, AudioPlayer
 from ..personas import Voice
-from .synth import Audio, Pyttsx3Synthesizer, SynthesisError
+from .synth import Audio, Pyttsx3Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class Speaker:
     def _synth_loop(self) -> None:
         try:
             self.synthesizer.warm_up()
-        except SynthesisError as exc:
+        except Exception as exc:  # SynthesisError, or anything odd from the engine
             self.enabled = False
             self._problem(f"Speech is off: {exc}")
         while True:

@@ -9,15 +9,16 @@ If it does not answer in time it is killed and started again. We play the sample
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing as mp
 import os
-import signal
+import select
+import subprocess
+import sys
 import tempfile
 import threading
 import wave
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
@@ -46,50 +47,47 @@ class Audio:
         return int(np.abs(self.samples.astype(np.int32)).max()) if len(self.samples) else 0
 
 
-def _worker(conn: Connection) -> None:
-    """Child process: own one pyttsx3 engine; render requests to WAV files."""
-    # Ctrl+C in a terminal reaches the whole process group; the parent decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _worker_main() -> None:
+    """Child process: own one pyttsx3 engine; render JSON-line requests to WAV files."""
+    protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 prints "Audio saved to ..." on stdout
+
+    def answer(status: str, detail: str = "") -> None:
+        protocol.write(json.dumps({"status": status, "detail": detail}) + "\n")
+
     try:
         import pyttsx3
 
         engine = pyttsx3.init()
     except Exception as exc:  # report why the engine is unusable, then stop
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        answer("error", f"{type(exc).__name__}: {exc}")
         return
     # espeak renders on its own thread: runAndWait() can return before the WAV is written.
     # The driver announces "finished-utterance" only after closing the file, so wait for it.
     finished = threading.Event()
     engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
-    conn.send(("ready", None))
-    while True:
+    answer("ready")
+    for line in sys.stdin:
+        request = json.loads(line)
         try:
-            request = conn.recv()
-        except EOFError:
-            return
-        if request is None:
-            return
-        text, voice_id, rate, pitch, volume, path = request
-        try:
-            if voice_id:
-                engine.setProperty("voice", voice_id)
-            engine.setProperty("rate", rate)
-            engine.setProperty("volume", volume)
+            if request["voice"]:
+                engine.setProperty("voice", request["voice"])
+            engine.setProperty("rate", request["rate"])
+            engine.setProperty("volume", request["volume"])
             try:
-                engine.setProperty("pitch", pitch)
+                engine.setProperty("pitch", request["pitch"])
             except Exception:
                 pass  # not every driver has pitch
             finished.clear()
-            engine.save_to_file(text, path)
+            engine.save_to_file(request["text"], request["path"])
             engine.runAndWait()
-            if finished.wait(30) and os.path.exists(path):
-                conn.send(("ok", None))
+            if finished.wait(30) and os.path.exists(request["path"]):
+                answer("ok")
             else:
-                conn.send(("error", "the engine finished without writing any audio"))
+                answer("error", "the engine finished without writing any audio")
         except Exception as exc:
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            answer("error", f"{type(exc).__name__}: {exc}")
 
 
 class Pyttsx3Synthesizer:
@@ -99,56 +97,71 @@ class Pyttsx3Synthesizer:
         self.start_timeout = start_timeout
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._process: mp.process.BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._process: subprocess.Popen[str] | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="companion-tts-"))
         self._count = 0
 
-    def _start(self) -> Connection:
-        context = mp.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(target=_worker, args=(child,), name="pyttsx3", daemon=True)
-        process.start()
-        child.close()
-        if not parent.poll(self.start_timeout):
-            process.kill()
-            raise SynthesisError("the pyttsx3 speech engine did not start in time")
+    def _start(self) -> subprocess.Popen[str]:
         try:
-            status, detail = parent.recv()
-        except EOFError:
-            status, detail = "error", "the engine process exited"
+            process = subprocess.Popen(
+                [sys.executable, "-m", "companion.tts.synth"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                # Its own session: Ctrl+C in the terminal is for us to handle, not the engine.
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SynthesisError(f"the speech engine process could not start ({exc})") from None
+        self._process = process
+        status, detail = self._receive(self.start_timeout, "start")
         if status != "ready":
-            process.kill()
+            self._kill()
             raise SynthesisError(
                 f"the pyttsx3 speech engine could not start ({detail}). On Debian/Ubuntu: "
                 "sudo apt-get install espeak-ng"
             )
-        self._process, self._conn = process, parent
-        return parent
+        return process
+
+    def _receive(self, timeout: float, what: str) -> tuple[str, str]:
+        process = self._process
+        assert process is not None and process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], timeout)
+        if not ready:
+            log.warning("pyttsx3 did not %s within %.0f s; restarting it", what, timeout)
+            self._kill()
+            raise SynthesisError("the speech engine stopped responding and was restarted")
+        line = process.stdout.readline()
+        if not line:
+            self._kill()
+            raise SynthesisError("the speech engine process exited; it will be restarted")
+        reply = json.loads(line)
+        return reply["status"], reply["detail"]
 
     def warm_up(self) -> None:
         """Start the engine process now, so the first sentence does not wait for it."""
         with self._lock:
-            if self._conn is None:
+            if self._process is None:
                 self._start()
 
     def synthesize(self, text: str, voice: Voice = Voice()) -> Audio:
         with self._lock:
-            conn = self._conn or self._start()
+            process = self._process or self._start()
             self._count += 1
             path = self._dir / f"s{self._count}.wav"
-            conn.send((text, voice.id, voice.rate, voice.pitch, voice.volume, str(path)))
-            # A generous budget that grows with the text: espeak renders far faster than this.
-            budget = self.timeout + len(text) / 50
-            if not conn.poll(budget):
-                log.warning("pyttsx3 did not answer in %.0f s; restarting it", budget)
-                self._kill()
-                raise SynthesisError("the speech engine stopped responding and was restarted")
+            request = {"text": text, "voice": voice.id, "rate": voice.rate,
+                       "pitch": voice.pitch, "volume": voice.volume, "path": str(path)}
             try:
-                status, detail = conn.recv()
-            except EOFError:
+                assert process.stdin is not None
+                process.stdin.write(json.dumps(request) + "\n")
+                process.stdin.flush()
+            except OSError:
                 self._kill()
-                raise SynthesisError("the speech engine process died and will be restarted")
+                raise SynthesisError("the speech engine process died; it will be restarted")
+            # A generous budget that grows with the text: espeak renders far faster than this.
+            status, detail = self._receive(self.timeout + len(text) / 50, "answer")
             if status != "ok":
                 raise SynthesisError(f"the speech engine failed: {detail}")
             try:
@@ -159,18 +172,17 @@ class Pyttsx3Synthesizer:
     def _kill(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.join(timeout=2)
-        self._process = self._conn = None
+            self._process.wait(timeout=5)
+        self._process = None
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.send(None)
-                except OSError:
-                    pass
             if self._process is not None:
-                self._process.join(timeout=2)
+                try:
+                    self._process.stdin.close()  # type: ignore[union-attr]
+                    self._process.wait(timeout=2)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
             self._kill()
             for leftover in self._dir.glob("*"):
                 leftover.unlink(missing_ok=True)
@@ -196,3 +208,7 @@ def write_wav(path: Path, audio: Audio) -> None:
         wav.setsampwidth(2)
         wav.setframerate(audio.rate)
         wav.writeframes(audio.samples.astype("<i2").tobytes())
+
+
+if __name__ == "__main__":
+    _worker_main()

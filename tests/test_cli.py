@@ -1,0 +1,195 @@
+"""The `companion` command as a user runs it: a real process, real HTTP, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from companion.llm.scripted_server import ScriptedLLMServer
+
+from .helpers import companion_cmd, reply
+from .test_speech import loud_seconds
+
+KEY = "xai-NeverPrintMe-abcdefghijklmnop"
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        companion_cmd(*args), input=stdin, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_and_version():
+    result = run("chat", "--help")
+    assert result.returncode == 0
+    assert "Ctrl+C   stops a reply" in result.stdout and "--mute" in result.stdout
+    assert run("--version").stdout.startswith("companion ")
+
+
+def test_config_show_masks_the_key_from_the_environment():
+    result = run("config", "show", env={"XAI_API_KEY": KEY})
+    assert result.returncode == 0
+    assert "xAI Grok at https://api.x.ai/v1" in result.stdout
+    assert KEY not in result.stdout + result.stderr
+    assert "***mnop" in result.stdout
+
+
+def test_a_broken_config_file_is_one_clear_line_not_a_traceback(tmp_path):
+    bad = tmp_path / "config.toml"
+    bad.write_text('[llm]\nmodle = "grok-4"\n')
+    for args in (("config", "show", "--config", str(bad)), ("chat", "--config", str(bad))):
+        result = run(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert f"{bad}:2:" in result.stderr and 'Did you mean "model"?' in result.stderr
+
+
+def test_unknown_persona_suggests_the_right_one():
+    result = run("chat", "--persona", "asistant", "--mute")
+    assert result.returncode == 2
+    assert 'Did you mean "assistant"?' in result.stderr and "Traceback" not in result.stderr
+
+
+def test_chat_streams_replies_and_survives_every_fault(scripted: ScriptedLLMServer, isolated_user):
+    scripted.add(
+        reply("Hello driver. Nice day for a drive."),
+        reply(fault="401"),
+        reply(fault="500"),
+        reply("One two three four five.", fault="drop"),
+        reply(fault="garbage"),
+        reply(fault="429", retry_after=60),
+        reply("Still here."),
+    )
+    lines = "\n".join(f"message {n}" for n in range(7)) + "\n"
+    result = run("chat", "--mute", "--llm-base-url", scripted.base_url, stdin=lines,
+                 env={"COMPANION_LLM_API_KEY": KEY})
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Assistant: Hi, I'm your assistant." in out  # the persona's greeting
+    assert "Assistant: Hello driver. Nice day for a drive." in out
+    assert "rejected the API key" in out
+    assert "ran into a problem" in out
+    assert "dropped in the middle of the reply" in out
+    assert "couldn't read" in out
+    assert "try again in 60 seconds" in out
+    assert out.rstrip().endswith("Assistant: Still here.")
+    everything = out + result.stderr + (isolated_user / "companion.log").read_text()
+    assert "Traceback" not in out + result.stderr
+    assert KEY not in everything
+    assert scripted.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_offline_chat_explains_how_to_configure_a_model():
+    result = run("chat", "--mute", "--provider", "ollama", stdin="hello\n",
+                 env={"COMPANION_LLM_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert result.returncode == 0
+    assert "can't reach my language model" in result.stdout
+    assert "ollama serve" in result.stdout and "XAI_API_KEY" in result.stdout
+
+
+class Repl:
+    """A running `companion chat` with stdout collected on a thread."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            companion_cmd("chat", *args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        )
+        self.out = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        while chunk := self.process.stdout.read(1):
+            self.out += chunk
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def wait_for(self, text: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.out:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared in:\n{self.out}")
+            time.sleep(0.02)
+
+    def finish(self) -> tuple[int, str, str]:
+        assert self.process.stdin is not None
+        self.process.stdin.close()  # Ctrl+D
+        code = self.process.wait(timeout=20)
+        self._reader.join(timeout=5)
+        return code, self.out, self.process.stderr.read()  # type: ignore[union-attr]
+
+
+def test_ctrl_c_mid_reply_stops_it_closes_the_stream_and_returns_to_the_prompt(scripted):
+    long_story = " ".join(f"word{n}" for n in range(400)) + "."
+    scripted.add(reply(long_story, tokens_per_second=30), reply("Ready when you are."))
+    repl = Repl("--mute", "--llm-base-url", scripted.base_url)
+    repl.send("tell me a very long story")
+    repl.wait_for("word5 ")
+    repl.process.send_signal(signal.SIGINT)
+    repl.wait_for("[stopped]")
+    request = scripted.wait_for_requests(1)[0]
+    assert request.client_disconnected and not request.finished
+    repl.send("are you still there?")
+    repl.wait_for("Ready when you are.")
+    code, out, err = repl.finish()
+    assert code == 0
+    assert "word399" not in out
+    assert "Traceback" not in out + err
+    # The next request carried the interrupted reply, marked as such.
+    history = scripted.requests[1].body["messages"]
+    assert history[-2]["role"] == "assistant" and "interrupted" in history[-2]["content"]
+
+
+@pytest.mark.slow
+def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
+    scripted, sound_card, tmp_path
+):
+    text = ("Sure, here is a quick one. "
+            "A driver stopped at a red light and waited, and waited, and the light stayed red "
+            "for so long that he finally got out and walked the rest of the way home.")
+    scripted.add(reply(text, tokens_per_second=6))  # about seven seconds of streaming
+    recording = tmp_path / "speaker.wav"
+    recorder = sound_card.record_speaker(recording, 0)
+    time.sleep(0.5)
+    started = time.monotonic()
+    repl = Repl("--llm-base-url", scripted.base_url, env={
+        "XDG_RUNTIME_DIR": sound_card.env["XDG_RUNTIME_DIR"],
+        "PULSE_RUNTIME_PATH": sound_card.env["PULSE_RUNTIME_PATH"],
+    })
+    repl.wait_for("Hi, I'm your assistant.")
+    time.sleep(3)  # let the greeting finish
+    repl.send("tell me a joke")
+    request = scripted.wait_for_requests(1, timeout=60)[0]
+    code, out, err = repl.finish()
+    time.sleep(0.5)
+    recorder.terminate()
+    recorder.wait()
+    assert code == 0, err
+    assert "No usable audio output" not in out
+
+    # Sound that began after the request and before the last token: the first sentence.
+    import numpy as np
+    import wave
+
+    with wave.open(str(recording)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    offset = int((request.received_at - started + 0.5) * 16000)  # recording began 0.5 s early
+    end = int((request.last_token_at - started + 0.5) * 16000)
+    during_stream = samples[offset:end]
+    assert np.abs(during_stream.astype(np.int32)).max() > 1000, (
+        "nothing was spoken while the reply streamed: speech waited for the whole reply"
+    )
+    _, total = loud_seconds(recording)
+    assert total > 5  # greeting plus the whole reply were spoken

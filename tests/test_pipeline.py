@@ -1,0 +1,131 @@
+"""A turn through the pipeline against the scripted server: event order, cancel, failures."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from companion.config import REPO_PERSONAS
+from companion.events import (
+    Event,
+    ReplyDelta,
+    ReplyDone,
+    SentenceReady,
+    TimingMark,
+    TurnError,
+    TurnStarted,
+)
+from companion.llm.client import ChatClient, LLMEndpoint
+from companion.memory import INTERRUPTED_NOTE, ConversationMemory
+from companion.personas import load_persona
+from companion.pipeline import TurnPipeline
+from companion.redaction import Secret
+
+from .helpers import reply
+
+PERSONA = load_persona(REPO_PERSONAS / "assistant.toml")
+
+
+def make_pipeline(base_url: str, events: list[Event], **kw) -> TurnPipeline:
+    endpoint = LLMEndpoint(
+        provider="custom", label="test server", base_url=base_url, model="m",
+        api_key=Secret(""), key_env=None, setup_hint="start the server",
+        read_timeout=kw.pop("read_timeout", 2.0),
+    )
+    return TurnPipeline(PERSONA, ChatClient(endpoint), ConversationMemory(), None, events.append)
+
+
+async def test_first_sentence_goes_to_tts_before_the_last_token(scripted):
+    text = "Okay, heading there now. It is about twelve minutes away with light traffic today."
+    scripted.add(reply(text, tokens_per_second=30))
+    events: list[Event] = []
+    pipeline = make_pipeline(scripted.base_url, events)
+    done = await pipeline.run_turn("take me to the office")
+    await pipeline.client.aclose()
+
+    assert isinstance(done, ReplyDone) and done.text == text and not done.interrupted
+    kinds = [type(e) for e in events]
+    assert kinds[0] is TurnStarted and kinds[-1] is ReplyDone
+    deltas = [e for e in events if isinstance(e, ReplyDelta)]
+    sentences = [e for e in events if isinstance(e, SentenceReady)]
+    assert len(deltas) > 5
+    assert [s.text for s in sentences] == [
+        "Okay, heading there now.",
+        "It is about twelve minutes away with light traffic today.",
+    ]
+    first_sentence, last_delta = sentences[0], deltas[-1]
+    # Handed over while the reply was still streaming: by order and by timestamp.
+    assert events.index(first_sentence) < events.index(last_delta)
+    assert first_sentence.t < last_delta.t
+    marks = [e.stage for e in events if isinstance(e, TimingMark)]
+    assert marks == ["llm_request", "llm_first_token", "first_sentence", "llm_done"]
+    assert all(a.t <= b.t for a, b in zip(events, events[1:]))
+
+
+async def test_history_and_persona_reach_the_model(scripted):
+    scripted.add(reply("First answer."), reply("Second answer."))
+    pipeline = make_pipeline(scripted.base_url, [])
+    await pipeline.run_turn("first question")
+    await pipeline.run_turn("second question")
+    await pipeline.client.aclose()
+    messages = scripted.requests[1].body["messages"]
+    assert messages[0]["role"] == "system" and "driver" in messages[0]["content"]
+    assert messages[-3:] == [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "First answer."},
+        {"role": "user", "content": "second question"},
+    ]
+    assert scripted.requests[1].body["temperature"] == PERSONA.temperature
+
+
+async def test_cancel_mid_reply_closes_the_stream_and_records_an_interrupted_reply(scripted):
+    scripted.add(reply(" ".join(["blah"] * 300), tokens_per_second=40), reply("Fresh start."))
+    events: list[Event] = []
+    pipeline = make_pipeline(scripted.base_url, events)
+    task = asyncio.create_task(pipeline.run_turn("tell me a long story"))
+    while sum(isinstance(e, ReplyDelta) for e in events) < 3:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    done = events[-1]
+    assert isinstance(done, ReplyDone) and done.interrupted and done.text.startswith("blah")
+    request = scripted.wait_for_requests(1)[0]
+    assert request.client_disconnected and not request.finished
+    exchange = pipeline.memory.exchanges[-1]
+    assert exchange.interrupted and exchange.user == "tell me a long story"
+
+    # The next turn works and tells the model the last reply was cut off.
+    result = await pipeline.run_turn("never mind")
+    await pipeline.client.aclose()
+    assert isinstance(result, ReplyDone) and result.text == "Fresh start."
+    sent = scripted.requests[1].body["messages"]
+    assert sent[-2]["content"].endswith(INTERRUPTED_NOTE)
+
+
+@pytest.mark.parametrize("fault", ["401", "429", "500", "stall", "drop", "garbage"])
+async def test_a_failing_llm_ends_the_turn_with_a_spoken_error_and_the_next_turn_works(
+    scripted, fault
+):
+    scripted.add(reply("Partial reply that will fail. More text here.", fault=fault),
+                 reply("All good now."))
+    events: list[Event] = []
+    pipeline = make_pipeline(scripted.base_url, events, read_timeout=0.5)
+    result = await pipeline.run_turn("hello")
+    assert isinstance(result, TurnError)
+    assert result.spoken and result.detail and result.kind != "llm"
+    assert not pipeline.memory.exchanges  # a failed turn leaves no half answer in history
+    again = await pipeline.run_turn("hello again")
+    await pipeline.client.aclose()
+    assert isinstance(again, ReplyDone) and again.text == "All good now."
+
+
+async def test_offline_turn_is_answered_not_raised():
+    events: list[Event] = []
+    pipeline = make_pipeline("http://127.0.0.1:9/v1", events)
+    result = await pipeline.run_turn("hello")
+    await pipeline.client.aclose()
+    assert isinstance(result, TurnError) and result.kind == "unreachable"
+    assert "can't reach my language model" in result.spoken

@@ -1,0 +1,119 @@
+"""Speech out: pyttsx3 renders real audio; the speaker plays it on a (virtual) sound card."""
+
+from __future__ import annotations
+
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from companion.audio.playback import AudioOutputError, AudioPlayer
+from companion.personas import Voice
+from companion.tts.speaker import Speaker
+from companion.tts.synth import Pyttsx3Synthesizer, read_wav, write_wav
+
+
+@pytest.fixture(scope="module")
+def synthesizer():
+    synth = Pyttsx3Synthesizer()
+    yield synth
+    synth.close()
+
+
+def test_pyttsx3_renders_a_sentence_to_non_silent_audio(synthesizer, tmp_path):
+    audio = synthesizer.synthesize("Turn left at the next light.")
+    assert audio.rate > 8000
+    assert 0.8 < audio.seconds < 5
+    assert audio.peak() > 3000  # real speech, not silence
+    # Round trip through a WAV file, as the fixtures and tools use it.
+    write_wav(tmp_path / "s.wav", audio)
+    again = read_wav(tmp_path / "s.wav")
+    assert np.array_equal(again.samples, audio.samples)
+
+
+def test_voice_settings_change_the_audio(synthesizer):
+    slow = synthesizer.synthesize("This is a test of the voice rate.", Voice(rate=110))
+    fast = synthesizer.synthesize("This is a test of the voice rate.", Voice(rate=260))
+    assert slow.seconds > 1.5 * fast.seconds
+    quiet = synthesizer.synthesize("Volume check.", Voice(volume=0.2))
+    loud = synthesizer.synthesize("Volume check.", Voice(volume=1.0))
+    assert quiet.peak() < 0.6 * loud.peak()
+
+
+def test_the_engine_keeps_working_after_many_sentences(synthesizer):
+    # Some pyttsx3 versions wedge after the first utterance; ours runs it in a worker process.
+    lengths = [synthesizer.synthesize(f"Sentence number {n}.").seconds for n in range(8)]
+    assert all(length > 0.5 for length in lengths)
+
+
+def test_a_missing_output_device_is_reported_once_and_the_speaker_carries_on():
+    problems: list[str] = []
+    spoken: list[tuple[str, bool]] = []
+    speaker = Speaker(
+        player=AudioPlayer("no such device anywhere"),
+        on_problem=problems.append,
+        on_spoken=lambda text, stopped: spoken.append((text, stopped)),
+    )
+    try:
+        speaker.say("One.")
+        speaker.say("Two.")
+        assert speaker.wait_until_done(timeout=20)
+    finally:
+        speaker.close()
+    assert len(problems) == 1 and "--output-device" in problems[0]
+    assert [text for text, _ in spoken] == ["One.", "Two."]
+
+
+def test_player_error_names_the_fix():
+    with pytest.raises(AudioOutputError, match="--mute"):
+        AudioPlayer("no such device anywhere").play(np.zeros(100, np.int16), 16000)
+
+
+def loud_seconds(path, threshold=1000) -> tuple[float | None, float]:
+    """(time of the first loud sample, seconds of loud audio) in a 16 kHz mono WAV."""
+    with wave.open(str(path)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+    if not len(loud):
+        return None, 0.0
+    blocks = np.unique(loud // 160)  # 10 ms blocks with sound in them
+    return loud[0] / 16000, len(blocks) / 100
+
+
+@pytest.mark.slow
+def test_speaker_plays_sentences_on_the_sound_card_and_stop_cuts_them_off(
+    sound_card, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", sound_card.env["XDG_RUNTIME_DIR"])
+    monkeypatch.setenv("PULSE_RUNTIME_PATH", sound_card.env["PULSE_RUNTIME_PATH"])
+    speaker = Speaker()
+    try:
+        recording = tmp_path / "full.wav"
+        recorder = sound_card.record_speaker(recording, 0)
+        time.sleep(0.5)
+        speaker.say("The first sentence is spoken now.")
+        speaker.say("And the second one follows without a gap.")
+        assert speaker.wait_until_done(timeout=30)
+        time.sleep(0.5)
+        recorder.terminate()
+        recorder.wait()
+        first, full = loud_seconds(recording)
+        assert first is not None and full > 1.5, "nothing audible reached the speaker"
+
+        recording = tmp_path / "stopped.wav"
+        recorder = sound_card.record_speaker(recording, 0)
+        time.sleep(0.5)
+        speaker.say("This is a much longer sentence that will be cut off long before it ends, "
+                    "because the driver pressed the button to talk.")
+        time.sleep(1.0)
+        speaker.stop()
+        assert speaker.wait_until_done(timeout=5)
+        time.sleep(1.0)
+        recorder.terminate()
+        recorder.wait()
+        _, cut = loud_seconds(recording)
+        assert 0.2 < cut < 2.0, f"{cut:.2f} s of sound after stop(): playback did not stop"
+        assert speaker.enabled
+    finally:
+        speaker.close()
