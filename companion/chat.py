@@ -8,6 +8,7 @@ closes the LLM stream and stops speech, and the prompt comes back. Ctrl+D quits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import threading
@@ -108,10 +109,8 @@ def run_chat(
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     if interactive:
-        try:
+        with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for input()
-        except ImportError:
-            pass
 
     endpoint = resolve_endpoint(settings)
     printer = _Printer(stdout, persona)
@@ -187,10 +186,8 @@ def _run_turn(core: _LoopThread, pipeline: TurnPipeline, text: str, printer: _Pr
         future.result()
     except KeyboardInterrupt:
         future.cancel()  # cancels the task: closes the stream, stops speech
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             finished.wait(5)
-        except KeyboardInterrupt:
-            pass
     except Exception:
         log.exception("turn failed unexpectedly")
         printer.notice("Something went wrong in that turn; details are in the log. Try again.")

@@ -1,4 +1,4 @@
-"""Settings, layered: defaults < the user's config file < environment variables < command-line flags.
+"""Settings, layered: defaults < the user's config file < environment variables < flags.
 
 The config file is TOML at `platformdirs.user_config_path("companion") / "config.toml"` (on
 Linux `~/.config/companion/config.toml`), or wherever `COMPANION_CONFIG` / `--config` points.
@@ -119,7 +119,9 @@ def load_settings(
     for section, key, _ in settings.items():
         settings.sources[f"{section}.{key}"] = "default"
 
-    explicit = config_path or (Path(environ["COMPANION_CONFIG"]) if environ.get("COMPANION_CONFIG") else None)
+    explicit = config_path
+    if explicit is None and environ.get("COMPANION_CONFIG"):
+        explicit = Path(environ["COMPANION_CONFIG"])
     path = explicit or default_config_path()
     settings.config_file = path
     if path.exists():
@@ -187,7 +189,9 @@ def _warn_if_readable(path: Path) -> None:
     except OSError:
         return
     if mode & (stat.S_IRGRP | stat.S_IROTH):
-        log.warning("%s holds an API key and other users can read it: run `chmod 600 %s`", path, path)
+        log.warning(
+            "%s holds an API key and other users can read it: run `chmod 600 %s`", path, path
+        )
 
 
 def resolve_endpoint(settings: Settings, environ: Mapping[str, str] | None = None) -> LLMEndpoint:

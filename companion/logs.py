@@ -1,4 +1,4 @@
-"""Logging: details to a file in the user's log directory, warnings to stderr, secrets to neither."""
+"""Logging: details to a file in the user's log directory, warnings to stderr, secrets nowhere."""
 
 from __future__ import annotations
 

@@ -102,10 +102,8 @@ def expect_type(
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if float in kinds and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
+    # bool is a subclass of int in Python, but `true` is no answer to "a whole number".
+    ok = not (isinstance(value, bool) and bool not in kinds) and isinstance(value, kinds)
     if not ok:
         names = {str: "text in quotes", bool: "true or false", int: "a whole number",
                  float: "a number", list: "a list [...]", dict: "a table"}

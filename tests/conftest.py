@@ -48,7 +48,11 @@ class VirtualSoundCard:
     """PulseAudio with null sinks: `car_speaker` is the default output; record its monitor."""
 
     def __init__(self, runtime: Path) -> None:
-        self.env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PULSE_RUNTIME_PATH": str(runtime / "pulse")}
+        self.env = {
+            **os.environ,
+            "XDG_RUNTIME_DIR": str(runtime),
+            "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
+        }
 
     def record_speaker(self, path: Path, seconds: float) -> subprocess.Popen:
         """Start recording what the car's speaker plays, as 16 kHz mono WAV."""

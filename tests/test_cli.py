@@ -7,7 +7,6 @@ import signal
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,9 @@ from .test_speech import loud_seconds
 KEY = "xai-NeverPrintMe-abcdefghijklmnop"
 
 
-def run(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess:
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         companion_cmd(*args), input=stdin, capture_output=True, text=True, timeout=60,
         env={**os.environ, **(env or {})},
@@ -180,8 +181,9 @@ def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
     assert "No usable audio output" not in out
 
     # Sound that began after the request and before the last token: the first sentence.
-    import numpy as np
     import wave
+
+    import numpy as np
 
     with wave.open(str(recording)) as wav:
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")

@@ -60,7 +60,7 @@ async def test_first_sentence_goes_to_tts_before_the_last_token(scripted):
     assert first_sentence.t < last_delta.t
     marks = [e.stage for e in events if isinstance(e, TimingMark)]
     assert marks == ["llm_request", "llm_first_token", "first_sentence", "llm_done"]
-    assert all(a.t <= b.t for a, b in zip(events, events[1:]))
+    assert all(a.t <= b.t for a, b in zip(events, events[1:], strict=False))
 
 
 async def test_history_and_persona_reach_the_model(scripted):

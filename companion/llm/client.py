@@ -207,7 +207,9 @@ class ChatClient:
             payload = response.json()
             return payload["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
-            raise self._malformed(f"a JSON answer without a reply: {_preview(response.text)}")
+            raise self._malformed(
+                f"a JSON answer without a reply: {_preview(response.text)}"
+            ) from None
 
     def _malformed(self, what: str) -> errors.MalformedStreamError:
         ep = self.endpoint

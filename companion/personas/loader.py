@@ -96,7 +96,8 @@ def load_persona(path: Path) -> Persona:
         expect_type(path, text, "aliases", alias, str)
 
     examples = []
-    for n, example in enumerate(expect_type(path, text, "examples", data.get("examples", []), list)):
+    raw_examples = expect_type(path, text, "examples", data.get("examples", []), list)
+    for n, example in enumerate(raw_examples):
         if not isinstance(example, dict):
             raise DataFileError(path, f"examples[{n}] must be a [[examples]] table")
         check_keys(path, text, example, EXAMPLE_KEYS, table="examples")

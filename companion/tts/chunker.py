@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 
 ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt ft ave blvd rd hwy approx vs etc inc ltd co no e.g i.e "
-    "a.m p.m u.s u.k min max est dept jan feb mar apr jun jul aug sep sept oct nov dec".split()
+    (
+        "mr mrs ms dr prof sr jr st mt ft ave blvd rd hwy approx vs etc inc ltd co no e.g i.e "
+        "a.m p.m u.s u.k min max est dept jan feb mar apr jun jul aug sep sept oct nov dec"
+    ).split()
 )
 
 # An end mark (one or more of . ! ? …), optional closing quotes/brackets, then white space.

@@ -20,6 +20,7 @@ from .synth import Audio, Pyttsx3Synthesizer
 
 log = logging.getLogger(__name__)
 
+DEFAULT_VOICE = Voice()
 SpokenCallback = Callable[[str, bool], None]  # (sentence, stopped early)
 ProblemCallback = Callable[[str], None]
 
@@ -61,7 +62,7 @@ class Speaker:
         for thread in self._threads:
             thread.start()
 
-    def say(self, text: str, voice: Voice = Voice()) -> None:
+    def say(self, text: str, voice: Voice = DEFAULT_VOICE) -> None:
         with self._idle:
             self._pending += 1
             generation = self._generation
@@ -149,9 +150,12 @@ class Speaker:
             if self._stale(item) or item.audio is None or not self.enabled:
                 self._finished(item, stopped=True)
                 continue
+            generation = item.generation
             try:
                 completed = self.player.play(
-                    item.audio.samples, item.audio.rate, cancelled=lambda: self._stale(item)
+                    item.audio.samples,
+                    item.audio.rate,
+                    cancelled=lambda: generation != self._generation,
                 )
             except AudioOutputError as exc:
                 self.enabled = False

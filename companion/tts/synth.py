@@ -9,6 +9,7 @@ If it does not answer in time it is killed and started again. We play the sample
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -75,10 +76,8 @@ def _worker_main() -> None:
                 engine.setProperty("voice", request["voice"])
             engine.setProperty("rate", request["rate"])
             engine.setProperty("volume", request["volume"])
-            try:
+            with contextlib.suppress(Exception):  # not every driver has pitch
                 engine.setProperty("pitch", request["pitch"])
-            except Exception:
-                pass  # not every driver has pitch
             finished.clear()
             engine.save_to_file(request["text"], request["path"])
             engine.runAndWait()
@@ -146,7 +145,8 @@ class Pyttsx3Synthesizer:
             if self._process is None:
                 self._start()
 
-    def synthesize(self, text: str, voice: Voice = Voice()) -> Audio:
+    def synthesize(self, text: str, voice: Voice | None = None) -> Audio:
+        voice = voice or Voice()
         with self._lock:
             process = self._process or self._start()
             self._count += 1
@@ -159,7 +159,9 @@ class Pyttsx3Synthesizer:
                 process.stdin.flush()
             except OSError:
                 self._kill()
-                raise SynthesisError("the speech engine process died; it will be restarted")
+                raise SynthesisError(
+                    "the speech engine process died; it will be restarted"
+                ) from None
             # A generous budget that grows with the text: espeak renders far faster than this.
             status, detail = self._receive(self.timeout + len(text) / 50, "answer")
             if status != "ok":
