@@ -13,6 +13,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ..audio.playback import AudioOutputError, AudioPlayer
 from ..personas import Voice
@@ -150,12 +151,9 @@ class Speaker:
             if self._stale(item) or item.audio is None or not self.enabled:
                 self._finished(item, stopped=True)
                 continue
-            generation = item.generation
             try:
                 completed = self.player.play(
-                    item.audio.samples,
-                    item.audio.rate,
-                    cancelled=lambda: generation != self._generation,
+                    item.audio.samples, item.audio.rate, cancelled=partial(self._stale, item)
                 )
             except AudioOutputError as exc:
                 self.enabled = False
