@@ -12,15 +12,14 @@ import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TextIO
 
 from .audio.playback import AudioPlayer
 from .config import Settings, resolve_endpoint
-from .events import Event, ReplyDelta, ReplyDone, TurnError
+from .events import Event, PersonaSwitched, ReplyDelta, ReplyDone, TurnError
 from .llm.client import ChatClient
-from .memory import ConversationMemory
-from .personas import Persona
+from .personas.session import PersonaSession
 from .pipeline import TurnPipeline
 from .tts.speaker import Speaker
 
@@ -46,9 +45,9 @@ class _LoopThread:
 class _Printer:
     """Writes the transcript; a lock keeps speech-thread notices from splitting a line."""
 
-    def __init__(self, out: TextIO, persona: Persona) -> None:
+    def __init__(self, out: TextIO, name: str) -> None:
         self.out = out
-        self.persona = persona
+        self.name = name
         self.lock = threading.Lock()
         self.mid_reply = False
         self._deferred: list[str] = []
@@ -76,10 +75,12 @@ class _Printer:
         self.mid_reply = False
 
     def on_event(self, event: Event) -> None:
-        if isinstance(event, ReplyDelta):
+        if isinstance(event, PersonaSwitched):
+            self.name = event.name
+        elif isinstance(event, ReplyDelta):
             with self.lock:
                 if not self.mid_reply:
-                    self.out.write(f"{self.persona.name}: ")
+                    self.out.write(f"{self.name}: ")
                     self.mid_reply = True
                 self.out.write(event.text)
                 self.out.flush()
@@ -87,7 +88,7 @@ class _Printer:
             with self.lock:
                 self._end_reply_line(
                     ("\n" if self.mid_reply else "")
-                    + f"{self.persona.name}: {event.spoken}\n  ({event.detail})\n"
+                    + f"{self.name}: {event.spoken}\n  ({event.detail})\n"
                 )
         elif isinstance(event, ReplyDone):
             with self.lock:
@@ -99,8 +100,10 @@ class _Printer:
 
 def run_chat(
     settings: Settings,
-    persona: Persona,
+    session: PersonaSession,
     *,
+    reload_cast: Callable[[], None] | None = None,
+    banner: bool = True,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
@@ -113,25 +116,30 @@ def run_chat(
             import readline  # noqa: F401 - line editing and history for input()
 
     endpoint = resolve_endpoint(settings)
-    printer = _Printer(stdout, persona)
+    persona = session.active
+    printer = _Printer(stdout, persona.name)
     speaker = None
     if not settings.speech.mute:
         player = AudioPlayer(settings.speech.output_device)
         speaker = Speaker(player=player, on_problem=printer.notice)
-    memory = ConversationMemory(settings.memory.max_tokens, settings.memory.max_turns)
     core = _LoopThread()
     client = ChatClient(endpoint)
-    pipeline = TurnPipeline(persona, client, memory, speaker, printer.on_event)
+    pipeline = TurnPipeline(session, client, speaker, printer.on_event)
 
     model = f"{endpoint.label} ({endpoint.model})" if endpoint.configured else "no language model"
     voice = "speech off (--mute)" if speaker is None else "speech on"
-    printer.write(
-        f"companion chat · {persona.name} · {model} · {voice}\n"
-        "Type a message and press Enter. Ctrl+C stops a reply, Ctrl+D quits.\n"
-    )
-    printer.write(f"{persona.name}: {persona.greeting}\n")
-    if speaker is not None:
-        speaker.say(persona.greeting, persona.voice)
+    modes = (" · kids mode" if session.kids_mode else "") + (
+        " · mature content on" if session.mature_content and not session.kids_mode else "")
+    if banner:
+        printer.write(
+            f"companion chat · {persona.name} · {model} · {voice}{modes}\n"
+            "Type a message and press Enter. Ctrl+C stops a reply, Ctrl+D quits.\n"
+        )
+        if session.start_notice:
+            printer.notice(session.start_notice)
+        printer.write(f"{persona.name}: {persona.greeting}\n")
+        if speaker is not None:
+            speaker.say(persona.greeting, persona.voice)
 
     try:
         while True:
@@ -146,8 +154,10 @@ def run_chat(
                 break
             if not line.strip():
                 continue
-            if speaker is not None:
+            if speaker is not None and interactive:
                 speaker.stop()  # typing over the assistant is a barge-in
+            if reload_cast is not None:
+                reload_cast()
             _run_turn(core, pipeline, line.strip(), printer)
     finally:
         printer.write("\n" if interactive else "")

@@ -8,6 +8,8 @@ reported in one line. No traceback ever reaches the terminal.
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import logging
 import sys
 from pathlib import Path
@@ -17,7 +19,19 @@ from . import __version__
 from .config import REPO_PERSONAS, Settings, format_settings, load_settings, resolve_endpoint
 from .llm.providers import PROVIDER_NAMES
 from .logs import setup_logging
-from .personas import Persona, load_personas
+from .personas import Persona
+from .personas.authoring import (
+    CardError,
+    PersonaLibrary,
+    card_png,
+    card_to_persona_text,
+    new_persona_text,
+    persona_to_card,
+    read_card,
+    slug,
+)
+from .personas.loader import check_personas
+from .personas.session import PersonaSession
 from .redaction import redact
 from .schema import DataFileError, suggest
 
@@ -36,6 +50,10 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", help="model name on that backend")
     group.add_argument("--persona", metavar="ID", help="persona to start with")
     group.add_argument("--output-device", metavar="DEV", help="audio output: index or name")
+    group.add_argument("--kids-mode", action="store_true", default=None,
+                       help="only kids-safe personas, kid-appropriate replies")
+    group.add_argument("--mature-content", action="store_true", default=None,
+                       help="allow mature personas (ignored in kids mode)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(show)
     config_sub.add_parser("path", help="print where the config file is looked for")
 
-    personas = sub.add_parser("personas", help="list the personas and any file problems")
+    personas = sub.add_parser("personas", help="designer tools: list, check, new, try, import, export")
+    actions = personas.add_subparsers(dest="personas_command", metavar="ACTION")
+    listing = actions.add_parser("list", help="id, name, rating, voice: one line each")
+    _add_settings_flags(listing)
+    check = actions.add_parser("check", help="validate persona files (default: all of them)")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    new = actions.add_parser("new", help="write a commented persona file to fill in")
+    new.add_argument("name", help='the persona\'s name, e.g. "Road Trip DJ"')
+    new.add_argument("--dir", type=Path, default=None, help="folder (default: personas/)")
+    try_ = actions.add_parser("try", help="one reply from a persona, streamed and spoken")
+    try_.add_argument("persona_id", metavar="ID")
+    try_.add_argument("text")
+    try_.add_argument("--mute", action="store_true", help="do not speak")
+    _add_settings_flags(try_)
+    imp = actions.add_parser("import", help="character card (JSON or PNG) to a persona file")
+    imp.add_argument("card", type=Path)
+    imp.add_argument("--dir", type=Path, default=None, help="folder (default: personas/)")
+    imp.add_argument("--force", action="store_true", help="overwrite an existing file")
+    exp = actions.add_parser("export", help="persona to a character card (.json or .png)")
+    exp.add_argument("persona_id", metavar="ID")
+    exp.add_argument("output", type=Path)
     _add_settings_flags(personas)
     return parser
 
@@ -88,6 +126,10 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     }
     if getattr(args, "mute", False):
         flags["speech.mute"] = True
+    if getattr(args, "kids_mode", None):
+        flags["safety.kids_mode"] = True
+    if getattr(args, "mature_content", None):
+        flags["safety.mature_content"] = True
     return load_settings(config_path=getattr(args, "config", None), flags=flags)
 
 
@@ -98,35 +140,52 @@ def _persona_folders(settings: Settings) -> list[Path]:
     return folders
 
 
-def _load_cast(settings: Settings) -> tuple[dict[str, Persona], list[DataFileError]]:
-    personas, problems = load_personas(*_persona_folders(settings))
-    for problem in problems:
-        print(f"companion: skipped a persona file: {problem}", file=sys.stderr)
-    return personas, problems
-
-
-def _pick_persona(settings: Settings, personas: dict[str, Persona]) -> Persona:
+def _session(settings: Settings, personas: dict[str, Persona]) -> PersonaSession:
     wanted = settings.persona.default
-    if wanted in personas:
-        return personas[wanted]
     if not personas:
         raise UserError(
             "no persona files could be loaded from "
             + ", ".join(str(f) for f in _persona_folders(settings))
             + "; fix the errors above or restore personas/assistant.toml"
         )
-    raise UserError(
-        f'unknown persona "{wanted}".{suggest(wanted, personas)} '
-        f"Available: {', '.join(sorted(personas))} (see `companion personas`)."
+    if wanted not in personas:
+        raise UserError(
+            f'unknown persona "{wanted}".{suggest(wanted, personas)} '
+            f"Available: {', '.join(sorted(personas))} (see `companion personas list`)."
+        )
+    return PersonaSession(
+        personas, wanted,
+        kids_mode=settings.safety.kids_mode,
+        mature_content=settings.safety.mature_content,
+        history=settings.persona.history,
+        max_tokens=settings.memory.max_tokens,
+        max_turns=settings.memory.max_turns,
     )
+
+
+def _library(settings: Settings) -> PersonaLibrary:
+    library = PersonaLibrary(*_persona_folders(settings))
+    for problem in library.problems:
+        print(f"companion: skipped a persona file: {problem}", file=sys.stderr)
+    return library
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
     from .chat import run_chat
 
     settings = _settings_from(args)
-    personas, _ = _load_cast(settings)
-    return run_chat(settings, _pick_persona(settings, personas))
+    library = _library(settings)
+    session = _session(settings, library.personas)
+
+    def reload_cast() -> None:
+        problems = library.reload_if_changed()
+        if problems is None:
+            return
+        for problem in problems:
+            print(f"companion: {problem} (keeping the last good version)", file=sys.stderr)
+        session.replace_cast(library.personas)
+
+    return run_chat(settings, session, reload_cast=reload_cast)
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
@@ -140,13 +199,99 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_personas(args: argparse.Namespace) -> int:
+    action = args.personas_command or "list"
+    handlers = {"list": _personas_list, "check": _personas_check, "new": _personas_new,
+                "try": _personas_try, "import": _personas_import, "export": _personas_export}
+    return handlers[action](args)
+
+
+def _personas_list(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
-    personas, problems = _load_cast(settings)
-    for persona in sorted(personas.values(), key=lambda p: p.id):
+    library = _library(settings)
+    session = _session(settings, library.personas) if library.personas else None
+    for persona in sorted(library.personas.values(), key=lambda p: p.id):
         marker = "*" if persona.id == settings.persona.default else " "
-        print(f"{marker} {persona.id:<18} {persona.name:<20} {persona.rating:<9} "
-              f"{persona.description}")
-    return 1 if problems else 0
+        lock = session.allowed(persona) if session else None
+        locked = {"kids_mode": " [locked: kids mode]", "mature": " [locked: mature off]"}
+        voice = f"{persona.voice.id or 'default'} {persona.voice.rate}wpm p{persona.voice.pitch}"
+        print(f"{marker} {persona.id:<18} {persona.name:<18} {persona.rating:<8} "
+              f"{voice:<28} {persona.description}{locked.get(lock or '', '')}")
+    return 1 if library.problems else 0
+
+
+def _personas_check(args: argparse.Namespace) -> int:
+    paths = args.paths or [REPO_PERSONAS]
+    for path in paths:
+        if not path.exists():
+            raise UserError(f"{path}: no such file or folder")
+    problems = check_personas(*paths)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    checked = sum(len(list(p.glob("*.toml"))) if p.is_dir() else 1 for p in paths)
+    print(f"{checked} persona files checked: {errors} errors, {warnings} warnings")
+    return 1 if errors else 0
+
+
+def _personas_new(args: argparse.Namespace) -> int:
+    folder = args.dir or REPO_PERSONAS
+    persona_id = slug(args.name)
+    path = folder / f"{persona_id}.toml"
+    if path.exists():
+        raise UserError(f"{path} already exists; pick another name or edit that file")
+    folder.mkdir(parents=True, exist_ok=True)
+    name = args.name if args.name != args.name.lower() else args.name.replace("_", " ").title()
+    path.write_text(new_persona_text(persona_id, name), encoding="utf-8")
+    print(f"wrote {path}\nnext: edit it, then `companion personas check {path}` and "
+          f'`companion personas try {persona_id} "hello"`')
+    return 0
+
+
+def _personas_try(args: argparse.Namespace) -> int:
+    from .chat import run_chat
+
+    args.persona = args.persona_id
+    settings = _settings_from(args)
+    session = _session(settings, _library(settings).personas)
+    if session.active.id != args.persona_id:
+        raise UserError(session.start_notice or f"cannot use {args.persona_id}")
+    return run_chat(settings, session, stdin=io.StringIO(args.text + "\n"), banner=False)
+
+
+def _personas_import(args: argparse.Namespace) -> int:
+    try:
+        persona_id, text = card_to_persona_text(read_card(args.card))
+    except CardError as exc:
+        raise UserError(str(exc)) from None
+    folder = args.dir or REPO_PERSONAS
+    path = folder / f"{persona_id}.toml"
+    if path.exists() and not args.force:
+        raise UserError(f"{path} already exists; use --force to overwrite it")
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    problems = check_personas(path)
+    for problem in problems:
+        print(problem)
+    print(f"wrote {path}")
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def _personas_export(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    personas = _library(settings).personas
+    persona = personas.get(args.persona_id)
+    if persona is None:
+        raise UserError(f'unknown persona "{args.persona_id}".'
+                        f"{suggest(args.persona_id, personas)}")
+    card = persona_to_card(persona)
+    if args.output.suffix.lower() == ".png":
+        args.output.write_bytes(card_png(card))
+    else:
+        args.output.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
+                               encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,13 @@ class SpeechSettings:
 class PersonaSettings:
     default: str = "assistant"
     dir: str = ""  # extra folder of persona files; they override the shipped ones by id
+    history: str = "per_persona"  # per_persona: each keeps its own; reset: forget on switch
+
+
+@dataclass
+class SafetySettings:
+    kids_mode: bool = False  # only kids_safe personas, kid-appropriate instructions
+    mature_content: bool = False  # opt-in for mature personas; kids mode overrides it
 
 
 @dataclass
@@ -64,11 +71,12 @@ class Settings:
     memory: MemorySettings = field(default_factory=MemorySettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     persona: PersonaSettings = field(default_factory=PersonaSettings)
+    safety: SafetySettings = field(default_factory=SafetySettings)
     config_file: Path | None = None
     config_file_found: bool = False
     sources: dict[str, str] = field(default_factory=dict)  # "llm.model" -> where it was set
 
-    SECTIONS = ("llm", "memory", "speech", "persona")
+    SECTIONS = ("llm", "memory", "speech", "persona", "safety")
 
     def items(self) -> list[tuple[str, str, Any]]:
         """(section, key, value) for every setting, in declaration order."""
@@ -145,6 +153,11 @@ def load_settings(
             setattr(getattr(settings, section), key, value)
             settings.sources[dotted] = "flag"
 
+    if settings.persona.history not in ("per_persona", "reset"):
+        raise ValueError(
+            f'persona.history must be "per_persona" or "reset", not '
+            f'"{settings.persona.history}" (from {settings.sources["persona.history"]}).'
+        )
     provider = settings.llm.provider
     if provider not in PROVIDER_NAMES:
         raise ValueError(

@@ -33,6 +33,33 @@ class TurnStarted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class IntentRecognized(Event):
+    """What the router decided the driver wants (`conversation` for the persona)."""
+
+    intent: str
+    slots: dict
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaSwitched(Event):
+    """A different persona is active now; its greeting follows as the reply."""
+
+    persona_id: str
+    name: str
+    greeting: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRefused(Event):
+    """A safety gate (or an unknown name) refused the request; `spoken` says why."""
+
+    reason: str  # kids_mode | mature | speed | unknown | already | safety_setting
+    spoken: str
+    requested: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyDelta(Event):
     """A piece of the reply text as it streamed in from the language model."""
 

@@ -41,13 +41,18 @@ class ConversationMemory:
     def clear(self) -> None:
         self.exchanges.clear()
 
-    def messages(self, persona: Persona, user_text: str) -> list[Message]:
+    def messages(
+        self, persona: Persona, user_text: str, extra_instructions: str = ""
+    ) -> list[Message]:
         """System prompt, few-shot examples, as many recent exchanges as fit, the new utterance.
 
         Trimming drops the oldest exchanges first, then the examples; the system prompt and the
         driver's new words are always sent.
         """
-        system: Message = {"role": "system", "content": persona.instructions()}
+        instructions = persona.instructions()
+        if extra_instructions:
+            instructions += "\n\n" + extra_instructions
+        system: Message = {"role": "system", "content": instructions}
         current: Message = {"role": "user", "content": user_text}
         budget = self.max_tokens - estimate_tokens(system["content"]) - estimate_tokens(user_text)
 

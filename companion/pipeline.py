@@ -6,8 +6,9 @@ the HTTP connection), speech stops, and the half-finished reply is kept in memor
 interrupted. Every failure a user can cause ends the turn with a spoken `TurnError`; the
 pipeline itself stays ready for the next turn.
 
-The router (navigation, search, persona switching) will sit between the utterance and the
-persona; until it lands every utterance is conversation.
+Before any LLM call the router (`companion.router`) decides what the driver wants: a persona
+switch goes through the session's safety gates and is answered locally (the new persona's
+greeting, or a refusal in the current voice); everything else is conversation.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ import logging
 from .events import (
     Event,
     EventSink,
+    IntentRecognized,
+    PersonaSwitched,
     ReplyDelta,
     ReplyDone,
+    RequestRefused,
     SentenceReady,
     SentenceSpoken,
     TimingMark,
@@ -29,32 +33,45 @@ from .events import (
 )
 from .llm.client import ChatClient
 from .llm.errors import LLMError
-from .memory import ConversationMemory
 from .personas import Persona
+from .personas.session import PersonaSession
+from .router import route
 from .tts.chunker import SentenceChunker
 from .tts.speaker import Speaker
 
 log = logging.getLogger(__name__)
 
 
+SAFETY_SETTING_REFUSAL = (
+    "Kids mode and mature content can only be changed in settings, not by voice."
+)
+
+
 class TurnPipeline:
-    """Runs turns for one persona. `speaker=None` means muted (text only)."""
+    """Runs turns for a persona session. `speaker=None` means muted (text only).
+
+    `speed_kmh` is the car's speed as the front end knows it (None: unknown); personas with a
+    speed limit (meditation) are refused above it.
+    """
 
     def __init__(
         self,
-        persona: Persona,
+        session: PersonaSession,
         client: ChatClient,
-        memory: ConversationMemory,
         speaker: Speaker | None,
         on_event: EventSink,
     ) -> None:
-        self.persona = persona
+        self.session = session
         self.client = client
-        self.memory = memory
         self.speaker = speaker
         self.on_event = on_event
         self.turn_id = 0
+        self.speed_kmh: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def persona(self) -> Persona:
+        return self.session.active
 
     def _emit(self, event: Event) -> None:
         try:
@@ -76,9 +93,48 @@ class TurnPipeline:
             self.speaker.on_spoken = self._spoken_from_thread
         self.turn_id += 1
         turn = self.turn_id
-        persona = self.persona
-        self._emit(TurnStarted(turn, text, persona.id))
+        session = self.session
+        self._emit(TurnStarted(turn, text, session.active.id))
 
+        intent = route(text, session.cast.values())
+        self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
+        if intent.name == "persona.switch":
+            outcome = session.switch(intent.slots["persona"], intent.slots["heard"],
+                                     self.speed_kmh)
+            if outcome.switched:
+                persona = outcome.persona
+                self._emit(PersonaSwitched(turn, persona.id, persona.name, persona.greeting))
+            else:
+                self._emit(RequestRefused(turn, outcome.refused or "", outcome.spoken,
+                                          intent.slots["persona"] or intent.slots["heard"]))
+            return await self._say(turn, outcome.spoken, outcome.voice_of)
+        if intent.name == "safety.change_request":
+            self._emit(RequestRefused(turn, "safety_setting", SAFETY_SETTING_REFUSAL))
+            return await self._say(turn, SAFETY_SETTING_REFUSAL, session.active)
+        return await self._converse(turn, text)
+
+    async def _say(self, turn: int, text: str, voice_of: Persona) -> ReplyDone:
+        """A reply decided locally, spoken whole (in `voice_of`'s voice)."""
+        self._emit(ReplyDelta(turn, text))
+        chunker = SentenceChunker()
+        try:
+            for index, sentence in enumerate([*chunker.feed(text), *chunker.flush()]):
+                self._emit(SentenceReady(turn, sentence, index))
+                if self.speaker is not None:
+                    self.speaker.say(sentence, voice_of.voice)
+            await self._finish_speaking()
+        except asyncio.CancelledError:
+            self._stop_speaking()
+            self._emit(ReplyDone(turn, text, interrupted=True))
+            raise
+        done = ReplyDone(turn, text)
+        self._emit(done)
+        return done
+
+    async def _converse(self, turn: int, text: str) -> ReplyDone | TurnError:
+        """Hand the utterance to the active persona's language model, streaming."""
+        session = self.session
+        persona, memory = session.active, session.memory
         chunker = SentenceChunker()
         parts: list[str] = []
         sentences = 0
@@ -93,10 +149,13 @@ class TurnPipeline:
                 self.speaker.say(sentence, persona.voice)
 
         try:
-            messages = self.memory.messages(persona, text)
+            messages = memory.messages(persona, text, session.extra_instructions())
             self._emit(TimingMark(turn, "llm_request"))
             stream = self.client.stream_chat(
-                messages, temperature=persona.temperature, max_tokens=persona.max_tokens
+                messages,
+                temperature=persona.temperature,
+                max_tokens=persona.max_tokens,
+                top_p=persona.top_p,
             )
             async with contextlib.aclosing(stream):
                 async for piece in stream:
@@ -114,7 +173,7 @@ class TurnPipeline:
             self._stop_speaking()
             reply = "".join(parts).strip()
             if reply:
-                self.memory.add(text, reply, interrupted=True)
+                memory.add(text, reply, interrupted=True)
             self._emit(ReplyDone(turn, reply, interrupted=True))
             raise
         except LLMError as exc:
@@ -128,7 +187,7 @@ class TurnPipeline:
             return error
 
         reply = "".join(parts).strip()
-        self.memory.add(text, reply)
+        memory.add(text, reply)
         done = ReplyDone(turn, reply)
         self._emit(done)
         return done

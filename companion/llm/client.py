@@ -82,6 +82,7 @@ class ChatClient:
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        top_p: float | None = None,
     ) -> AsyncIterator[str]:
         """Yield the reply's text as it streams in. Raises an `LLMError` on any failure."""
         ep = self.endpoint
@@ -94,6 +95,8 @@ class ChatClient:
             body["temperature"] = temperature
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
+        if top_p is not None:
+            body["top_p"] = top_p
         headers = {"Accept": "text/event-stream"}
         if ep.api_key:
             headers["Authorization"] = f"Bearer {ep.api_key.reveal()}"

@@ -1,5 +1,5 @@
 """Persona files: loading and validation (the files themselves live in /personas)."""
 
-from .loader import Persona, Voice, load_persona, load_personas
+from .loader import Persona, PersonaError, Voice, load_persona, load_personas
 
-__all__ = ["Persona", "Voice", "load_persona", "load_personas"]
+__all__ = ["Persona", "PersonaError", "Voice", "load_persona", "load_personas"]

@@ -1,0 +1,319 @@
+"""Designer tools: new persona files, character-card import/export, live reload.
+
+Character cards are the SillyTavern "Character Card V2" format (`spec: chara_card_v2`), as
+JSON or embedded in a PNG (a `tEXt`/`iTXt` chunk named `chara` holding base64 JSON). V1 cards
+(the same fields at the top level) import too. Export writes V2 and keeps our own fields under
+`data.extensions.companion`, so a persona survives the round trip unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+from .loader import Persona, PersonaError, load_personas
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class CardError(Exception):
+    """A character card could not be read; the message says what is wrong with which file."""
+
+
+def slug(name: str) -> str:
+    text = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not text or not text[0].isalpha():
+        text = f"persona_{text}".rstrip("_")
+    return text
+
+
+def _toml_string(value: str) -> str:
+    if "\n" in value and "'''" not in value:
+        return "'''\n" + value.strip("\n") + "\n'''"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_persona(
+    *,
+    persona_id: str,
+    name: str,
+    description: str,
+    system_prompt: str,
+    greeting: str,
+    rating: str = "everyone",
+    kids_safe: bool = False,
+    aliases: list[str] | None = None,
+    examples: list[tuple[str, str]] | None = None,
+    voice: dict[str, Any] | None = None,
+    max_sentences: int = 3,
+    temperature: float = 0.7,
+    header: str = "",
+) -> str:
+    """A complete, commented persona file."""
+    voice = {"id": "", "rate": 175, "pitch": 50, "volume": 1.0, **(voice or {})}
+    lines = [
+        f"# {header}" if header else "# A companion persona. Every key is explained in docs/PERSONAS.md.",
+        "# Check it with `companion personas check` and hear it with "
+        f"`companion personas try {persona_id} \"hello\"`.",
+        "",
+        f"id = {_toml_string(persona_id)}              # must match the file name",
+        f"name = {_toml_string(name)}",
+        f"description = {_toml_string(description)}",
+        f"rating = {_toml_string(rating)}          # everyone | teen | mature",
+        f"kids_safe = {'true' if kids_safe else 'false'}          # may kids mode use it?",
+        f"aliases = {json.dumps(aliases or [], ensure_ascii=False)}  # other names drivers say",
+        "",
+        "# Said in this persona's voice when the driver switches to it.",
+        f"greeting = {_toml_string(greeting)}",
+        "",
+        "# Who the persona is. The driver hears the replies while driving: keep them short.",
+        f"system_prompt = {_toml_string(system_prompt if chr(10) in system_prompt else system_prompt + chr(10))}",
+        "",
+    ]
+    for user, assistant in examples or []:
+        lines += ["[[examples]]", f"user = {_toml_string(user)}",
+                  f"assistant = {_toml_string(assistant)}", ""]
+    lines += [
+        "[voice]",
+        f"id = {_toml_string(voice['id'])}          # espeak-ng voice (`espeak-ng --voices`); empty: default",
+        f"rate = {int(voice['rate'])}           # words per minute",
+        f"pitch = {int(voice['pitch'])}           # 0 to 100",
+        f"volume = {float(voice['volume'])}         # 0.0 to 1.0",
+        "",
+        "[style]",
+        f"max_sentences = {max_sentences}     # the longest reply while driving",
+        "",
+        "[generation]",
+        f"temperature = {temperature}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def new_persona_text(persona_id: str, name: str | None = None) -> str:
+    name = name or persona_id.replace("_", " ").title()
+    return render_persona(
+        persona_id=persona_id,
+        name=name,
+        description=f"One line about {name}: what drivers get from it.",
+        system_prompt=(
+            f"You are {name}, a voice in the driver's car.\n"
+            "Describe the personality here: how it talks, what it cares about, what it avoids.\n"
+            "Keep the driver safe: never ask them to look at a screen or do anything unsafe.\n"
+        ),
+        greeting=f"Hi, this is {name}. What shall we talk about?",
+        aliases=[name.lower()],
+        examples=[("Say something in your style.", "Replace this with a typical short reply.")],
+    )
+
+
+# --- character cards -------------------------------------------------------------------------
+
+
+def _png_text_chunks(data: bytes, path: Path) -> dict[str, str]:
+    if not data.startswith(PNG_SIGNATURE):
+        raise CardError(f"{path}: not a PNG file")
+    chunks: dict[str, str] = {}
+    offset = len(PNG_SIGNATURE)
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        body = data[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+        if kind == b"tEXt":
+            key, _, text = body.partition(b"\0")
+            chunks[key.decode("latin-1")] = text.decode("latin-1")
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\0")
+            compressed, rest = rest[0], rest[2:]
+            _lang, _, rest = rest.partition(b"\0")
+            _translated, _, text = rest.partition(b"\0")
+            chunks[key.decode("latin-1")] = (zlib.decompress(text) if compressed else text).decode()
+        elif kind == b"IEND":
+            break
+    return chunks
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    """The card's fields (the V2 `data` object, or a V1 card's top level)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CardError(f"{path}: cannot be read ({exc.strerror})") from None
+    if raw.startswith(PNG_SIGNATURE):
+        chunks = _png_text_chunks(raw, path)
+        encoded = chunks.get("chara") or chunks.get("ccv3")
+        if encoded is None:
+            raise CardError(f"{path}: this PNG has no character card in it (no 'chara' chunk)")
+        try:
+            text = base64.b64decode(encoded).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise CardError(f"{path}: the 'chara' chunk is not base64 JSON") from None
+    else:
+        text = raw.decode("utf-8", errors="replace")
+    try:
+        card = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CardError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(card, dict):
+        raise CardError(f"{path}: a character card must be a JSON object")
+    data = card.get("data") if isinstance(card.get("data"), dict) else card
+    if not isinstance(data.get("name"), str) or not data["name"].strip():
+        raise CardError(f"{path}: the card has no name")
+    return data
+
+
+def _macros(text: str, name: str) -> str:
+    text = re.sub(r"\{\{\s*char\s*\}\}|<BOT>", name, text or "", flags=re.IGNORECASE)
+    text = re.sub(r"\{\{\s*user\s*\}\}|<USER>", "the driver", text, flags=re.IGNORECASE)
+    return re.sub(r"\{\{\s*original\s*\}\}", "", text).strip()
+
+
+def _examples(mes_example: str, name: str) -> list[tuple[str, str]]:
+    pairs = []
+    for block in re.split(r"<START>", mes_example or "", flags=re.IGNORECASE):
+        turns = re.findall(r"(\{\{user\}\}|\{\{char\}\}|<USER>|<BOT>):\s*(.*?)(?=\n\s*(?:\{\{user\}\}|\{\{char\}\}|<USER>|<BOT>):|\Z)",
+                           block, flags=re.IGNORECASE | re.DOTALL)
+        user = None
+        for who, said in turns:
+            said = _macros(said, name)
+            if who.lower() in ("{{user}}", "<user>"):
+                user = said
+            elif user is not None and said:
+                pairs.append((user, said))
+                user = None
+    return pairs
+
+
+def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
+    """(persona id, TOML text) for a card's fields."""
+    name = data["name"].strip()
+    ours = (data.get("extensions") or {}).get("companion") or {}
+    persona_id = ours.get("id") or slug(name)
+    parts = [_macros(data.get("system_prompt", ""), name)]
+    if data.get("description"):
+        parts.append(_macros(data["description"], name))
+    if data.get("personality"):
+        parts.append("Personality: " + _macros(data["personality"], name))
+    if data.get("scenario"):
+        parts.append("Scenario: " + _macros(data["scenario"], name))
+    if data.get("post_history_instructions"):
+        parts.append(_macros(data["post_history_instructions"], name))
+    system_prompt = "\n\n".join(p for p in parts if p) or f"You are {name}."
+    if not ours:  # a card from elsewhere: tell the model it now lives in a car
+        system_prompt += ("\n\nYou are now talking to a driver through the car's speakers: "
+                          "keep replies short and never distract them from the road.")
+    tags = [str(t).lower() for t in data.get("tags") or []]
+    rating = ours.get("rating") or ("mature" if {"nsfw", "mature", "adult"} & set(tags) else "teen")
+    notes = _macros(data.get("creator_notes", ""), name).split("\n")[0]
+    description = ours.get("description") or notes[:120] or f"{name}, imported from a card."
+    return persona_id, render_persona(
+        persona_id=persona_id,
+        name=name,
+        description=description,
+        system_prompt=system_prompt,
+        greeting=_macros(data.get("first_mes", ""), name) or f"Hi, I'm {name}.",
+        rating=rating,
+        kids_safe=bool(ours.get("kids_safe", False)) and rating == "everyone",
+        aliases=list(ours.get("aliases") or [name.lower()]),
+        examples=_examples(data.get("mes_example", ""), name),
+        voice=ours.get("voice"),
+        max_sentences=int(ours.get("max_sentences", 3)),
+        temperature=float(ours.get("temperature", 0.7)),
+        header=f"Imported from the character card of {name}; review before use.",
+    )
+
+
+def persona_to_card(persona: Persona) -> dict[str, Any]:
+    examples = "".join(
+        f"<START>\n{{{{user}}}}: {user}\n{{{{char}}}}: {assistant}\n"
+        for user, assistant in persona.examples
+    )
+    return {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {
+            "name": persona.name,
+            "description": "",
+            "personality": "",
+            "scenario": "",
+            "first_mes": persona.greeting,
+            "mes_example": examples,
+            "creator_notes": persona.description,
+            "system_prompt": persona.system_prompt.strip(),
+            "post_history_instructions": "",
+            "alternate_greetings": [],
+            "tags": [persona.rating, *(["nsfw"] if persona.rating == "mature" else [])],
+            "creator": "companion",
+            "character_version": "",
+            "extensions": {"companion": {
+                "id": persona.id, "description": persona.description, "rating": persona.rating,
+                "kids_safe": persona.kids_safe, "aliases": list(persona.aliases),
+                "voice": {"id": persona.voice.id, "rate": persona.voice.rate,
+                          "pitch": persona.voice.pitch, "volume": persona.voice.volume},
+                "max_sentences": persona.max_sentences,
+                "temperature": persona.temperature if persona.temperature is not None else 0.7,
+            }},
+        },
+    }
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def card_png(card: dict[str, Any], size: int = 64) -> bytes:
+    """A small square PNG (a colour from the name) carrying the card in a `chara` chunk."""
+    hue = zlib.crc32(card["data"]["name"].encode()) & 0xFFFFFF
+    pixel = bytes(((hue >> 16) & 255, (hue >> 8) & 255, hue & 255))
+    rows = b"".join(b"\0" + pixel * size for _ in range(size))
+    encoded = base64.b64encode(json.dumps(card, ensure_ascii=False).encode())
+    return (PNG_SIGNATURE
+            + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + _png_chunk(b"tEXt", b"chara\0" + encoded)
+            + _png_chunk(b"IDAT", zlib.compress(rows))
+            + _png_chunk(b"IEND", b""))
+
+
+# --- live reload ---------------------------------------------------------------------------
+
+
+class PersonaLibrary:
+    """The cast, loaded from folders, reloaded when a file changes on disk.
+
+    A file that becomes invalid is reported and its last good version kept.
+    """
+
+    def __init__(self, *folders: Path) -> None:
+        self.folders = folders
+        self.personas, self.problems = load_personas(*folders)
+        self._stamp = self._snapshot()
+
+    def _snapshot(self) -> dict[Path, int]:
+        stamp = {}
+        for folder in self.folders:
+            if folder.is_dir():
+                for path in folder.glob("*.toml"):
+                    try:
+                        stamp[path] = path.stat().st_mtime_ns
+                    except OSError:
+                        continue
+        return stamp
+
+    def reload_if_changed(self) -> list[PersonaError] | None:
+        """None when nothing changed; else the problems of the new load (maybe empty)."""
+        stamp = self._snapshot()
+        if stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        personas, problems = load_personas(*self.folders)
+        for problem in problems:
+            old = self.personas.get(problem.path.stem)
+            if old is not None and problem.path.stem not in personas:
+                personas[old.id] = old  # keep the last good version
+        self.personas, self.problems = personas, problems
+        return problems

@@ -1,0 +1,137 @@
+"""Recognising "switch to the storyteller" in whatever words (and recognition errors) it comes.
+
+Pure functions, no I/O. Detection looks at the whole cast, locked personas included, so that
+the safety gates in `session.py` can refuse a locked one politely; detection never decides
+what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .loader import Persona
+
+# Letters from other scripts that look like Latin ones ("unhіnged" with a Cyrillic і).
+_LOOKALIKES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+    "ԛ": "q", "ԝ": "w", "ɡ": "g", "ı": "i", "ℓ": "l",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w",
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
+})
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
+def normalize(text: str) -> str:
+    """Lower-case ASCII words: look-alike letters mapped, accents and punctuation dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text).casefold().translate(_LOOKALIKES)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = text.replace("'", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+_FILLER = (r"(?:(?:hey|ok|okay|so|um|uh|well|please|now|just|companion|car|grok|assistant"
+           r"|alright|all right|can you|could you|would you|will you|i said|lets|let us)\s+)*")
+# Anywhere in a sentence: nobody says these except to change persona.
+_STRONG = re.compile(
+    r"\b(?:switch(?:\s+over)?|change|swap|flip|set)\s+(?:the\s+|your\s+)?"
+    r"(?:persona\s+|personality\s+|mode\s+|voice\s+|character\s+)?(?:to|into|for)\s+(?P<rest>.+)"
+)
+# Only at the start of what the driver said, after fillers: common words in other sentences.
+_WEAK = re.compile(
+    "^" + _FILLER + r"(?:"
+    r"be|become|go|turn on|activate|enable|start|put on|bring(?: back| up| out)?|use|load"
+    r"|(?:can|could|may) i (?:have|get|talk to|speak to|speak with|hear)"
+    r"|let me (?:talk|speak) (?:to|with)|i (?:want|wanna|would like|d like|need)"
+    r"(?: to (?:talk|speak) (?:to|with)| to hear from)?|give me|gimme"
+    r"|(?:talk|speak|act|answer|respond) (?:to me )?like|pretend (?:to be|you are|youre)"
+    r"|you are now|youre now|now you are|play|time for|how about"
+    r")\s+(?P<rest>.+)$"
+)
+_LEADING = re.compile(r"^(?:(?:a|an|the|my|some|me|your|to|with|into|back|again|on)\s+)+")
+_TRAILING = re.compile(
+    r"(?:\s+(?:mode|persona|personality|voice|character|one|please|now|again|instead|"
+    r"for a while|for me|for us|for now|then|today))+$"
+)
+_MATCH_CUTOFF = 0.8
+
+
+@dataclass(frozen=True)
+class SwitchRequest:
+    """The driver asked for a persona. `persona_id` is None when the name matched no one."""
+
+    persona_id: str | None
+    heard: str  # the words taken as the persona's name
+    score: float
+
+
+def _names(cast: Iterable[Persona]) -> list[tuple[str, str]]:
+    out = []
+    for persona in cast:
+        for name in persona.spoken_names:
+            spoken = normalize(name)
+            if spoken:
+                out.append((spoken, persona.id))
+                bare = _TRAILING.sub("", _LEADING.sub("", spoken))
+                if bare and bare != spoken:
+                    out.append((bare, persona.id))
+    return out
+
+
+def _best(phrase: str, names: list[tuple[str, str]]) -> tuple[str | None, float, str]:
+    """The persona whose name best matches the start of `phrase` (1 to 4 words)."""
+    words = phrase.split()
+    best: tuple[str | None, float, str] = (None, 0.0, "")
+    for n in range(1, min(4, len(words)) + 1):
+        candidate = " ".join(words[:n])
+        for name, persona_id in names:
+            if abs(len(name) - len(candidate)) > max(3, len(name) // 3):
+                continue
+            score = difflib.SequenceMatcher(None, candidate, name).ratio()
+            # Prefer the longer name on ties ("kids trivia" over "trivia").
+            if score > best[1] or (score == best[1] and len(candidate) > len(best[2])):
+                best = (persona_id, score, candidate)
+    return best
+
+
+def detect_switch(text: str, cast: Iterable[Persona]) -> SwitchRequest | None:
+    """A persona switch request in `text`, or None if the driver asked for something else."""
+    spoken = normalize(text)
+    if not spoken:
+        return None
+    names = _names(cast)
+    bare = _TRAILING.sub("", re.sub("^" + _FILLER, "", spoken))
+    persona_id, score, heard = _best(bare, names)
+    if persona_id and score >= _MATCH_CUTOFF and heard == bare:
+        return SwitchRequest(persona_id, heard, score)  # the whole utterance is a name
+    for pattern, strong in ((_STRONG, True), (_WEAK, False)):
+        for match in pattern.finditer(spoken):
+            rest = _TRAILING.sub("", _LEADING.sub("", match.group("rest")))
+            persona_id, score, heard = _best(rest, names)
+            if persona_id and score >= _MATCH_CUTOFF:
+                return SwitchRequest(persona_id, heard, score)
+            if strong and rest and len(rest.split()) <= 3:
+                return SwitchRequest(None, rest, 0.0)
+    return None
+
+
+_SAFETY_SETTING = re.compile(
+    r"\b(?:turn|switch|shut|take)\s+off|\b(?:disable|deactivate|exit|leave|stop|unlock|end"
+    r"|remove|bypass|override|cancel|turn on|enable|activate|unlock|allow|change|toggle)\b"
+)
+_SAFETY_TOPIC = re.compile(
+    r"\b(?:kids?|child|children|parental|family|mature|adult|nsfw|explicit|content filter"
+    r"|safe) (?:mode|lock|controls?|content|setting|filter)|\bnsfw\b|\bmature content\b"
+)
+
+
+def asks_to_change_safety(text: str) -> bool:
+    """True for "turn off kids mode", "enable mature content" and the like."""
+    spoken = normalize(text)
+    return bool(_SAFETY_SETTING.search(spoken) and _SAFETY_TOPIC.search(spoken))
