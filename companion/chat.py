@@ -158,6 +158,7 @@ def run_chat(
                 speaker.stop()  # typing over the assistant is a barge-in
             if reload_cast is not None:
                 reload_cast()
+                printer.name = session.active.name
             _run_turn(core, pipeline, line.strip(), printer)
     finally:
         printer.write("\n" if interactive else "")

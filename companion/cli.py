@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(show)
     config_sub.add_parser("path", help="print where the config file is looked for")
 
-    personas = sub.add_parser("personas", help="designer tools: list, check, new, try, import, export")
+    personas = sub.add_parser(
+        "personas", help="designer tools: list, check, new, try, import, export"
+    )
     actions = personas.add_subparsers(dest="personas_command", metavar="ACTION")
     listing = actions.add_parser("list", help="id, name, rating, voice: one line each")
     _add_settings_flags(listing)

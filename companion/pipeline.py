@@ -35,7 +35,7 @@ from .llm.client import ChatClient
 from .llm.errors import LLMError
 from .personas import Persona
 from .personas.session import PersonaSession
-from .router import route
+from .router import Intent, route
 from .tts.chunker import SentenceChunker
 from .tts.speaker import Speaker
 
@@ -96,7 +96,13 @@ class TurnPipeline:
         session = self.session
         self._emit(TurnStarted(turn, text, session.active.id))
 
-        intent = route(text, session.cast.values())
+        intent = route(text, session.cast.values(), session.active.id)
+        if intent.name == "persona.switch" and not intent.slots["explicit"]:
+            # Only a name or alias ("tell me stories") and that persona is locked right now:
+            # the driver wants the thing, so the active persona answers rather than a refusal.
+            target = session.cast.get(intent.slots["persona"] or "")
+            if target is None or session.allowed(target, self.speed_kmh) is not None:
+                intent = Intent("conversation")
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
         if intent.name == "persona.switch":
             outcome = session.switch(intent.slots["persona"], intent.slots["heard"],

@@ -123,15 +123,30 @@ greeting = "Hi."
 @pytest.mark.parametrize(
     "extra, needle, line",
     [
-        ('greting = "x"\n', 'Did you mean "greeting"?', 6),
-        ('rating = "adult"\n', "rating must be one of everyone, teen, mature", 6),
-        ('[voice]\nrate = "fast"\n', '"voice.rate" must be a whole number', 7),
-        ('[voice]\nvolume = 2.0\n', "between 0.0 and 1.0", 7),
-        ('[[examples]]\nuser = "hi"\n', "needs both user", None),
+        ('greting = "x"\n', 'greting: unknown key. Did you mean "greeting"?', 6),
+        ('rating = "adult"\n', "rating: must be one of everyone, teen, mature", 6),
+        ('rating = "matrue"\n', 'Did you mean "mature"?', 6),
+        ("kids_safe = \"yes\"\n", '"kids_safe" must be true or false', 6),
+        ('aliases = "story"\n', '"aliases" must be a list', 6),
+        ('aliases = ["ok", ""]\n', "aliases: must be a list of phrases", 6),
+        ('[voice]\nrate = "fast"\n', 'voice.rate: "voice.rate" must be a whole number', 7),
+        ('[voice]\nvolume = 2.0\n', "voice.volume: must be between 0.0 and 1.0", 7),
+        ('[voice]\nrate = 20\n', "must be between 80 and 450 words per minute", 7),
+        ('[voice]\nspeed = 20\n', 'voice.speed: unknown key. Known keys: id, rate', 7),
+        ('[style]\nmax_sentence = 2\n', 'Did you mean "max_sentences"?', 7),
+        ('[generation]\ntemperature = 5\n', "between 0.0 and 2.0", 7),
+        ('voice = "deep"\n', "voice: must be a [voice] table", 6),
+        ('[[examples]]\nuser = "hi"\n', "examples: entry 1 needs both user", None),
+        ('[[examples]]\nuser = "hi"\nasistant = "yo"\n', 'Did you mean "assistant"?', None),
+        ('name = "dup"\n', "TOML syntax error", 6),
+        ('extends = "asistant"\n', 'no persona "asistant" to extend. Did you mean', 6),
+        ('extends = "tester"\n', "goes round in a circle", 6),
     ],
 )
 def test_persona_errors_name_the_file_line_and_fix(tmp_path, extra, needle, line):
     path = write(tmp_path / "tester.toml", GOOD + extra)
+    if "asistant" in extra:
+        write(tmp_path / "assistant.toml", (REPO_PERSONAS / "assistant.toml").read_text())
     with pytest.raises(DataFileError) as caught:
         load_persona(path)
     assert needle in str(caught.value)
@@ -139,9 +154,38 @@ def test_persona_errors_name_the_file_line_and_fix(tmp_path, extra, needle, line
         assert f"tester.toml:{line}:" in str(caught.value)
 
 
+def test_extends_inherits_and_merges_tables(tmp_path):
+    write(tmp_path / "assistant.toml", (REPO_PERSONAS / "assistant.toml").read_text())
+    child = write(tmp_path / "night_owl.toml", 'extends = "assistant"\nname = "Night Owl"\n'
+                  'description = "Quieter, for late drives."\n[voice]\nrate = 150\n')
+    persona = load_persona(child)
+    parent = load_persona(tmp_path / "assistant.toml")
+    assert persona.id == "night_owl" and persona.name == "Night Owl"
+    assert persona.system_prompt == parent.system_prompt  # inherited
+    assert persona.voice.rate == 150 and persona.voice.pitch == parent.voice.pitch  # merged
+    assert persona.aliases == ()  # aliases are not inherited: they would clash
+
+
+def test_check_warns_about_voices_long_prompts_shared_aliases_and_missing_greeting(tmp_path):
+    from companion.personas.loader import check_personas
+
+    write(tmp_path / "one.toml", GOOD.replace("tester", "one").replace('greeting = "Hi."\n', "")
+          + 'aliases = ["shared name"]\n[voice]\nid = "klingon-xx"\n')
+    write(tmp_path / "two.toml", GOOD.replace("tester", "two").replace(
+        'system_prompt = "You test."', 'system_prompt = "' + "word " * 700 + '"')
+          + 'aliases = ["Shared  Name"]\n')
+    problems = [str(p) for p in check_personas(tmp_path)]
+    assert any("one.toml" in p and "warning: greeting: no greeting" in p for p in problems)
+    assert any("voice.id" in p and "klingon-xx" in p and "not installed" in p for p in problems)
+    assert any("two.toml" in p and "system_prompt: 700 words" in p for p in problems)
+    assert any("also a name of" in p for p in problems)
+    assert all("warning:" in p for p in problems)
+
+
 def test_persona_missing_field_and_id_mismatch(tmp_path):
-    with pytest.raises(DataFileError, match='missing "greeting"'):
-        load_persona(write(tmp_path / "tester.toml", GOOD.replace('greeting = "Hi."\n', "")))
+    with pytest.raises(DataFileError, match="system_prompt: is missing"):
+        no_prompt = GOOD.replace('system_prompt = "You test."\n', "")
+        load_persona(write(tmp_path / "tester.toml", no_prompt))
     with pytest.raises(DataFileError, match="rename the file to tester.toml"):
         load_persona(write(tmp_path / "other.toml", GOOD))
 

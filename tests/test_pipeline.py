@@ -17,8 +17,9 @@ from companion.events import (
     TurnStarted,
 )
 from companion.llm.client import ChatClient, LLMEndpoint
-from companion.memory import INTERRUPTED_NOTE, ConversationMemory
+from companion.memory import INTERRUPTED_NOTE
 from companion.personas import load_persona
+from companion.personas.session import PersonaSession
 from companion.pipeline import TurnPipeline
 from companion.redaction import Secret
 
@@ -33,7 +34,8 @@ def make_pipeline(base_url: str, events: list[Event], **kw) -> TurnPipeline:
         api_key=Secret(""), key_env=None, setup_hint="start the server",
         read_timeout=kw.pop("read_timeout", 2.0),
     )
-    return TurnPipeline(PERSONA, ChatClient(endpoint), ConversationMemory(), None, events.append)
+    session = PersonaSession({"assistant": PERSONA}, "assistant")
+    return TurnPipeline(session, ChatClient(endpoint), None, events.append)
 
 
 async def test_first_sentence_goes_to_tts_before_the_last_token(scripted):
@@ -94,7 +96,7 @@ async def test_cancel_mid_reply_closes_the_stream_and_records_an_interrupted_rep
     assert isinstance(done, ReplyDone) and done.interrupted and done.text.startswith("blah")
     request = scripted.wait_for_requests(1)[0]
     assert request.client_disconnected and not request.finished
-    exchange = pipeline.memory.exchanges[-1]
+    exchange = pipeline.session.memory.exchanges[-1]
     assert exchange.interrupted and exchange.user == "tell me a long story"
 
     # The next turn works and tells the model the last reply was cut off.
@@ -116,7 +118,7 @@ async def test_a_failing_llm_ends_the_turn_with_a_spoken_error_and_the_next_turn
     result = await pipeline.run_turn("hello")
     assert isinstance(result, TurnError)
     assert result.spoken and result.detail and result.kind != "llm"
-    assert not pipeline.memory.exchanges  # a failed turn leaves no half answer in history
+    assert not pipeline.session.memory.exchanges  # a failed turn leaves no half answer in history
     again = await pipeline.run_turn("hello again")
     await pipeline.client.aclose()
     assert isinstance(again, ReplyDone) and again.text == "All good now."

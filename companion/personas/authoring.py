@@ -56,8 +56,10 @@ def render_persona(
 ) -> str:
     """A complete, commented persona file."""
     voice = {"id": "", "rate": 175, "pitch": 50, "volume": 1.0, **(voice or {})}
+    prompt = system_prompt if "\n" in system_prompt else system_prompt + "\n"
+    intro = header or "A companion persona. Every key is explained in docs/PERSONAS.md."
     lines = [
-        f"# {header}" if header else "# A companion persona. Every key is explained in docs/PERSONAS.md.",
+        f"# {intro}",
         "# Check it with `companion personas check` and hear it with "
         f"`companion personas try {persona_id} \"hello\"`.",
         "",
@@ -72,7 +74,7 @@ def render_persona(
         f"greeting = {_toml_string(greeting)}",
         "",
         "# Who the persona is. The driver hears the replies while driving: keep them short.",
-        f"system_prompt = {_toml_string(system_prompt if chr(10) in system_prompt else system_prompt + chr(10))}",
+        f"system_prompt = {_toml_string(prompt)}",
         "",
     ]
     for user, assistant in examples or []:
@@ -80,7 +82,7 @@ def render_persona(
                   f"assistant = {_toml_string(assistant)}", ""]
     lines += [
         "[voice]",
-        f"id = {_toml_string(voice['id'])}          # espeak-ng voice (`espeak-ng --voices`); empty: default",
+        f"id = {_toml_string(voice['id'])}          # `espeak-ng --voices`; empty: default",
         f"rate = {int(voice['rate'])}           # words per minute",
         f"pitch = {int(voice['pitch'])}           # 0 to 100",
         f"volume = {float(voice['volume'])}         # 0.0 to 1.0",
@@ -173,11 +175,14 @@ def _macros(text: str, name: str) -> str:
     return re.sub(r"\{\{\s*original\s*\}\}", "", text).strip()
 
 
+_SPEAKER = r"(?:\{\{user\}\}|\{\{char\}\}|<USER>|<BOT>)"
+_TURN = re.compile(rf"({_SPEAKER}):\s*(.*?)(?=\n\s*{_SPEAKER}:|\Z)", re.IGNORECASE | re.DOTALL)
+
+
 def _examples(mes_example: str, name: str) -> list[tuple[str, str]]:
     pairs = []
     for block in re.split(r"<START>", mes_example or "", flags=re.IGNORECASE):
-        turns = re.findall(r"(\{\{user\}\}|\{\{char\}\}|<USER>|<BOT>):\s*(.*?)(?=\n\s*(?:\{\{user\}\}|\{\{char\}\}|<USER>|<BOT>):|\Z)",
-                           block, flags=re.IGNORECASE | re.DOTALL)
+        turns = _TURN.findall(block)
         user = None
         for who, said in turns:
             said = _macros(said, name)

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
+from ..schema import DataFileError, expect_type, line_of, load_toml, suggest
 
 log = logging.getLogger(__name__)
 
@@ -356,11 +356,10 @@ def check_personas(*folders_or_files: Path) -> list[Problem]:
     for persona in personas.values():
         if persona.source is None or persona.source.resolve() not in wanted:
             continue
-        raw_text = persona.source.read_text(encoding="utf-8")
-
-        def warn(key: str, message: str, table: str | None = None) -> None:
-            line = line_of(raw_text, key.split(".")[-1], table)
-            problems.append(Problem(persona.source, line, key, message, "warning"))  # noqa: B023
+        def warn(key: str, message: str, table: str | None = None, p: Persona = persona) -> None:
+            assert p.source is not None
+            line = line_of(p.source.read_text(encoding="utf-8"), key.split(".")[-1], table)
+            problems.append(Problem(p.source, line, key, message, "warning"))
 
         if "greeting" not in _parse(persona.source).data and not persona.extends:
             warn("greeting", "no greeting: drivers will hear a generic one when switching; "

@@ -33,7 +33,9 @@ def normalize(text: str) -> str:
     text = _INVISIBLE.sub("", text).casefold().translate(_LOOKALIKES)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = text.replace("'", "")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    text = " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    # Spelled out letter by letter ("u n h i n g e d"): join the letters back into a word.
+    return re.sub(r"\b(?:[a-z] ){2,}[a-z]\b", lambda m: m.group().replace(" ", ""), text)
 
 
 _FILLER = (r"(?:(?:hey|ok|okay|so|um|uh|well|please|now|just|companion|car|grok|assistant"
@@ -69,6 +71,7 @@ class SwitchRequest:
     persona_id: str | None
     heard: str  # the words taken as the persona's name
     score: float
+    explicit: bool = True  # False when the whole utterance was just a name or alias
 
 
 def _names(cast: Iterable[Persona]) -> list[tuple[str, str]]:
@@ -109,7 +112,7 @@ def detect_switch(text: str, cast: Iterable[Persona]) -> SwitchRequest | None:
     bare = _TRAILING.sub("", re.sub("^" + _FILLER, "", spoken))
     persona_id, score, heard = _best(bare, names)
     if persona_id and score >= _MATCH_CUTOFF and heard == bare:
-        return SwitchRequest(persona_id, heard, score)  # the whole utterance is a name
+        return SwitchRequest(persona_id, heard, score, explicit=False)  # just a name
     for pattern, strong in ((_STRONG, True), (_WEAK, False)):
         for match in pattern.finditer(spoken):
             rest = _TRAILING.sub("", _LEADING.sub("", match.group("rest")))

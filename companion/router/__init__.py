@@ -24,14 +24,17 @@ class Intent:
     confidence: float = 1.0
 
 
-def route(text: str, cast: Iterable[Persona]) -> Intent:
+def route(text: str, cast: Iterable[Persona], active: str | None = None) -> Intent:
+    """`active` is the current persona's id: its own alias ("tell me stories" to the
+    Storyteller) is a request for the persona, not a switch."""
     if asks_to_change_safety(text):
         return Intent("safety.change_request")
     request = detect_switch(text, cast)
-    if request is not None:
+    if request is not None and not (request.persona_id == active and not request.explicit):
         return Intent(
             "persona.switch",
-            {"persona": request.persona_id, "heard": request.heard},
+            {"persona": request.persona_id, "heard": request.heard,
+             "explicit": request.explicit},
             round(request.score, 2),
         )
     return Intent("conversation")

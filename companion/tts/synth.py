@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,13 @@ def _worker_main() -> None:
             finished.clear()
             engine.save_to_file(request["text"], request["path"])
             engine.runAndWait()
-            if finished.wait(30) and os.path.exists(request["path"]):
+            done = finished.wait(30)
+            # The driver announces the end just before it marks itself idle (on espeak's
+            # thread); settings sent in that gap would be queued behind and lost.
+            deadline = time.monotonic() + 2
+            while engine.isBusy() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if done and os.path.exists(request["path"]):
                 answer("ok")
             else:
                 answer("error", "the engine finished without writing any audio")
