@@ -28,9 +28,8 @@ from .personas.authoring import (
     new_persona_text,
     persona_to_card,
     read_card,
-    slug,
 )
-from .personas.loader import check_personas
+from .personas.loader import check_personas, slug
 from .personas.session import PersonaSession
 from .redaction import redact
 from .schema import DataFileError, suggest

@@ -21,6 +21,7 @@ import platformdirs
 
 from .llm.client import LLMEndpoint
 from .llm.providers import PRESETS, PROVIDER_NAMES
+from .personas.session import HISTORY_POLICIES
 from .redaction import Secret
 from .schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
 
@@ -153,9 +154,9 @@ def load_settings(
             setattr(getattr(settings, section), key, value)
             settings.sources[dotted] = "flag"
 
-    if settings.persona.history not in ("per_persona", "reset"):
+    if settings.persona.history not in HISTORY_POLICIES:
         raise ValueError(
-            f'persona.history must be "per_persona" or "reset", not '
+            f"persona.history must be one of {', '.join(HISTORY_POLICIES)}, not "
             f'"{settings.persona.history}" (from {settings.sources["persona.history"]}).'
         )
     provider = settings.llm.provider

@@ -96,12 +96,13 @@ class TurnPipeline:
         session = self.session
         self._emit(TurnStarted(turn, text, session.active.id))
 
-        intent = route(text, session.cast.values(), session.active.id)
+        intent = route(text, session.cast.values())
         if intent.name == "persona.switch" and not intent.slots["explicit"]:
-            # Only a name or alias ("tell me stories") and that persona is locked right now:
-            # the driver wants the thing, so the active persona answers rather than a refusal.
+            # Only a name or alias ("tell me stories"), and it is the active persona's own or
+            # a locked one's: the driver wants the thing itself, so the active persona answers.
             target = session.cast.get(intent.slots["persona"] or "")
-            if target is None or session.allowed(target, self.speed_kmh) is not None:
+            if (target is None or target.id == session.active.id
+                    or session.allowed(target, self.speed_kmh) is not None):
                 intent = Intent("conversation")
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
         if intent.name == "persona.switch":

@@ -16,20 +16,13 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from .loader import Persona, PersonaError, load_personas
+from .loader import Persona, PersonaError, load_personas, slug
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class CardError(Exception):
     """A character card could not be read; the message says what is wrong with which file."""
-
-
-def slug(name: str) -> str:
-    text = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-    if not text or not text[0].isalpha():
-        text = f"persona_{text}".rstrip("_")
-    return text
 
 
 def _toml_string(value: str) -> str:

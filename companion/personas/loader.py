@@ -40,6 +40,14 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 LONG_PROMPT_WORDS = 600
 
 
+def slug(name: str) -> str:
+    """A valid persona id (and file name) for a display name: "Road Trip DJ" -> road_trip_dj."""
+    text = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not text or not text[0].isalpha():
+        text = f"persona_{text}".rstrip("_")
+    return text
+
+
 @dataclass(frozen=True)
 class Voice:
     """How the persona sounds: an engine voice id ('' = default), words per minute, 0..1 volume."""
@@ -156,7 +164,7 @@ def _parse(path: Path) -> _Raw:
                          f'{persona_id}.toml or set id = "{path.stem}"')
     if not ID_PATTERN.match(path.stem):
         raise PersonaError(path, "id", "file names must be lower-case letters, digits and _ "
-                           f'(e.g. {re.sub(r"[^a-z0-9_]+", "_", path.stem.lower())}.toml)')
+                           f"(e.g. {slug(path.stem)}.toml)")
     if "rating" in data and data["rating"] not in RATINGS:
         raise fail("rating", f'must be one of {", ".join(RATINGS)}, not "{data["rating"]}"'
                              f"{suggest(data['rating'], RATINGS)}")
@@ -356,12 +364,13 @@ def check_personas(*folders_or_files: Path) -> list[Problem]:
     for persona in personas.values():
         if persona.source is None or persona.source.resolve() not in wanted:
             continue
-        def warn(key: str, message: str, table: str | None = None, p: Persona = persona) -> None:
-            assert p.source is not None
-            line = line_of(p.source.read_text(encoding="utf-8"), key.split(".")[-1], table)
-            problems.append(Problem(p.source, line, key, message, "warning"))
+        raw = _parse(persona.source)  # valid: it loaded; what the designer wrote themselves
 
-        if "greeting" not in _parse(persona.source).data and not persona.extends:
+        def warn(key: str, message: str, table: str | None = None, raw: _Raw = raw) -> None:
+            line = line_of(raw.text, key.split(".")[-1], table)
+            problems.append(Problem(raw.path, line, key, message, "warning"))
+
+        if "greeting" not in raw.data and not persona.extends:
             warn("greeting", "no greeting: drivers will hear a generic one when switching; "
                              'add greeting = "..."')
         words = len(persona.system_prompt.split())

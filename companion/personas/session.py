@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..memory import ConversationMemory
 from .loader import Persona
 
+HISTORY_POLICIES = ("per_persona", "reset")
 KIDS_INSTRUCTIONS = (
     "Kids mode is on: the listener may be a young child. Keep every reply suitable for young "
     "children: no violence, horror, romance, swearing, adult topics or unsafe instructions. "
@@ -47,8 +48,8 @@ class PersonaSession:
     ) -> None:
         if not cast:
             raise ValueError("no personas to choose from")
-        if history not in ("per_persona", "reset"):
-            raise ValueError('persona.history must be "per_persona" or "reset"')
+        if history not in HISTORY_POLICIES:
+            raise ValueError(f"persona.history must be one of {', '.join(HISTORY_POLICIES)}")
         self.cast = dict(cast)
         self.kids_mode = kids_mode
         self.mature_content = mature_content

@@ -24,13 +24,13 @@ class Intent:
     confidence: float = 1.0
 
 
-def route(text: str, cast: Iterable[Persona], active: str | None = None) -> Intent:
-    """`active` is the current persona's id: its own alias ("tell me stories" to the
-    Storyteller) is a request for the persona, not a switch."""
+def route(text: str, cast: Iterable[Persona]) -> Intent:
+    """`slots["explicit"]` is False when the utterance was only a persona's name or alias; the
+    pipeline decides whether that is a switch or a request to the active persona."""
     if asks_to_change_safety(text):
         return Intent("safety.change_request")
     request = detect_switch(text, cast)
-    if request is not None and not (request.persona_id == active and not request.explicit):
+    if request is not None:
         return Intent(
             "persona.switch",
             {"persona": request.persona_id, "heard": request.heard,
