@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cli_speech import (
+    SpeechCommandError,
+    add_speech_flags,
+    add_subcommands,
+    cmd_devices,
+    cmd_models,
+    cmd_transcribe,
+    speech_flag_values,
+)
 from .config import REPO_PERSONAS, Settings, format_settings, load_settings, resolve_endpoint
 from .llm.providers import PROVIDER_NAMES
 from .logs import setup_logging
@@ -49,6 +58,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", help="model name on that backend")
     group.add_argument("--persona", metavar="ID", help="persona to start with")
     group.add_argument("--output-device", metavar="DEV", help="audio output: index or name")
+    group.add_argument("--input-device", metavar="DEV", help="microphone: index or name")
     group.add_argument("--kids-mode", action="store_true", default=None,
                        help="only kids-safe personas, kid-appropriate replies")
     group.add_argument("--mature-content", action="store_true", default=None,
@@ -82,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     chat.add_argument("--mute", action="store_true", help="do not speak replies")
+    chat.add_argument("--voice", action="store_true",
+                      help="listen on the microphone too (typing still works)")
+    chat.add_argument("--audio-in", type=Path, metavar="FILE",
+                      help="a recording stands in for the microphone (implies --voice)")
+    chat.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
+                      help="push_to_talk: Enter on an empty line starts/stops listening")
+    add_speech_flags(chat)
     _add_settings_flags(chat)
 
     config = sub.add_parser("config", help="show the effective settings")
@@ -114,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("persona_id", metavar="ID")
     exp.add_argument("output", type=Path)
     _add_settings_flags(personas)
+    add_subcommands(sub, _add_settings_flags)
     return parser
 
 
@@ -124,6 +142,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "llm.model": getattr(args, "model", None),
         "persona.default": getattr(args, "persona", None),
         "speech.output_device": getattr(args, "output_device", None),
+        **speech_flag_values(args),
     }
     if getattr(args, "mute", False):
         flags["speech.mute"] = True
@@ -302,9 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args([*(["--verbose"] if args.verbose else []), "chat"])
     handlers = {"chat": _cmd_chat, "config": _cmd_config, "personas": _cmd_personas}
+    speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:
+        if args.command in speech:
+            return speech[args.command](args, _settings_from(args))
         return handlers[args.command](args)
-    except (UserError, DataFileError, ValueError) as exc:
+    except (UserError, DataFileError, ValueError, SpeechCommandError) as exc:
         print(f"companion: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

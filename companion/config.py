@@ -24,10 +24,17 @@ from .llm.providers import PRESETS, PROVIDER_NAMES
 from .personas.session import HISTORY_POLICIES
 from .redaction import Secret
 from .schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
+from .stt.base import ENGINES, LISTEN_MODES, PUSH_STYLES
 
 log = logging.getLogger(__name__)
 
 REPO_PERSONAS = Path(__file__).resolve().parent.parent / "personas"
+
+CHOICES = {
+    "speech.listen_mode": LISTEN_MODES,
+    "speech.push_to_talk": PUSH_STYLES,
+    "speech.engine": ENGINES,
+}
 
 
 @dataclass
@@ -51,6 +58,17 @@ class MemorySettings:
 class SpeechSettings:
     mute: bool = False
     output_device: str = ""  # sounddevice name or index; empty: the system default
+    input_device: str = ""  # microphone: sounddevice name or index; empty: the system default
+    listen_mode: str = "push_to_talk"  # push_to_talk | hands_free | wake_phrase
+    push_to_talk: str = "toggle"  # toggle: press to start, press to stop | hold
+    wake_phrase: str = "hey companion"
+    engine: str = "auto"  # auto: Vosk if a model is installed, else PocketSphinx | vosk | ...
+    language: str = "en-us"
+    vosk_model: str = ""  # path to an unpacked Vosk model; wins over installed models
+    model_list_url: str = "https://alphacephei.com/vosk/models/model-list.json"
+    end_silence_ms: int = 350  # trailing silence that ends an utterance
+    max_utterance_s: float = 15.0
+    vad_aggressiveness: int = 2  # 0 (hears everything) .. 3 (strict; for noisy cabins)
 
 
 @dataclass
@@ -159,6 +177,17 @@ def load_settings(
             f"persona.history must be one of {', '.join(HISTORY_POLICIES)}, not "
             f'"{settings.persona.history}" (from {settings.sources["persona.history"]}).'
         )
+    for dotted, allowed in CHOICES.items():
+        section, key = dotted.split(".")
+        value = getattr(getattr(settings, section), key)
+        if value not in allowed:
+            raise ValueError(
+                f'{dotted} "{value}" (from {settings.sources[dotted]}) is not one of '
+                f"{', '.join(allowed)}.{suggest(str(value), allowed)}"
+            )
+    if not 0 <= settings.speech.vad_aggressiveness <= 3:
+        raise ValueError("speech.vad_aggressiveness must be 0, 1, 2 or 3 "
+                         f"(from {settings.sources['speech.vad_aggressiveness']}).")
     provider = settings.llm.provider
     if provider not in PROVIDER_NAMES:
         raise ValueError(

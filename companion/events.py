@@ -111,3 +111,74 @@ class TimingMark(Event):
 
 
 EventSink = Callable[[Event], None]
+
+
+# --- Listening: what the microphone side reports before (and between) turns ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerEvent:
+    """Base class: something the listener (capture → VAD → recogniser) noticed."""
+
+    t: float = field(default_factory=_now, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerState(ListenerEvent):
+    """`waiting` (for speech or the wake phrase), `listening` (an utterance is open),
+    `transcribing` (finishing one), `paused` (while the assistant speaks), `off`."""
+
+    state: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputLevel(ListenerEvent):
+    """Microphone level in dBFS, about ten times a second, for a level meter."""
+
+    db: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted(ListenerEvent):
+    """An utterance opened (voice detected, push-to-talk pressed, or after the wake phrase)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WakePhraseHeard(ListenerEvent):
+    phrase: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartialTranscript(ListenerEvent):
+    """The recogniser's current guess while the driver is still speaking."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinalTranscript(ListenerEvent):
+    """The utterance is over. `speech_end` is when the last voiced audio was captured
+    (monotonic), so `t - speech_end` is the end-of-speech latency."""
+
+    text: str
+    engine: str
+    words: tuple = ()
+    speech_end: float = 0.0
+    reason: str = "silence"  # silence | released | max_length | input_ended
+
+
+@dataclass(frozen=True, slots=True)
+class NothingHeard(ListenerEvent):
+    """An utterance closed without any words (noise, a cough, push-to-talk with silence)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem(ListenerEvent):
+    """Listening stopped or degraded; `message` says what happened and what to do."""
+
+    kind: str  # no_device | device_lost | engine | file
+    message: str
+

@@ -9,41 +9,22 @@ from typing import Any
 
 import numpy as np
 
+from .devices import AudioDeviceError, parse_device, refresh_devices, sounddevice_module
+
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
 
 
-class AudioOutputError(Exception):
+class AudioOutputError(AudioDeviceError):
     """No usable output device (or no PortAudio); the message says what to do."""
 
 
 def _sounddevice() -> Any:
     try:
-        import sounddevice
-    except OSError as exc:  # the Python package is there but libportaudio is not
-        raise AudioOutputError(
-            f"PortAudio is not installed ({exc}). On Debian/Ubuntu: "
-            "sudo apt-get install libportaudio2"
-        ) from None
-    return sounddevice
-
-
-def refresh_devices(sd: Any) -> None:
-    """Make PortAudio enumerate the devices again (only safe with no stream open)."""
-    try:
-        sd._terminate()
-        sd._initialize()
-    except Exception:
-        log.debug("PortAudio rescan failed", exc_info=True)
-
-
-def parse_device(spec: str) -> int | str | None:
-    """A device setting: '' is the default, digits an index, anything else a name substring."""
-    spec = spec.strip()
-    if not spec:
-        return None
-    return int(spec) if spec.isdigit() else spec
+        return sounddevice_module()
+    except AudioDeviceError as exc:
+        raise AudioOutputError(str(exc)) from None
 
 
 class AudioPlayer:

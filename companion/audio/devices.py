@@ -1,0 +1,89 @@
+"""Finding audio devices through PortAudio (sounddevice), with errors a user can act on."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class AudioDeviceError(Exception):
+    """No usable device (or no PortAudio); the message says what to do."""
+
+
+def sounddevice_module() -> Any:
+    """Import sounddevice, turning a missing PortAudio library into an actionable error."""
+    try:
+        import sounddevice
+    except OSError as exc:  # the Python package is there but libportaudio is not
+        raise AudioDeviceError(
+            f"PortAudio is not installed ({exc}). On Debian/Ubuntu: "
+            "sudo apt-get install libportaudio2"
+        ) from None
+    return sounddevice
+
+
+def refresh_devices(sd: Any) -> None:
+    """Make PortAudio enumerate the devices again (only safe with no stream open)."""
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception:
+        log.debug("PortAudio rescan failed", exc_info=True)
+
+
+def parse_device(spec: str) -> int | str | None:
+    """A device setting: '' is the default, digits an index, anything else a name substring."""
+    spec = str(spec).strip()
+    if not spec:
+        return None
+    return int(spec) if spec.isdigit() else spec
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    name: str
+    inputs: int
+    outputs: int
+    default_rate: float
+    is_default_input: bool
+    is_default_output: bool
+
+    def describe(self) -> str:
+        marks = []
+        if self.is_default_input:
+            marks.append("default input")
+        if self.is_default_output:
+            marks.append("default output")
+        mark = f"  [{', '.join(marks)}]" if marks else ""
+        return (
+            f"{self.index:>3}  {self.name}  (in {self.inputs}, out {self.outputs}, "
+            f"{self.default_rate:g} Hz){mark}"
+        )
+
+
+def list_devices() -> list[DeviceInfo]:
+    sd = sounddevice_module()
+    refresh_devices(sd)
+    try:
+        devices = sd.query_devices()
+        default_in, default_out = sd.default.device
+    except sd.PortAudioError as exc:
+        raise AudioDeviceError(f"PortAudio could not list devices: {exc}") from None
+    out = []
+    for info in devices:
+        out.append(
+            DeviceInfo(
+                index=int(info["index"]),
+                name=str(info["name"]),
+                inputs=int(info["max_input_channels"]),
+                outputs=int(info["max_output_channels"]),
+                default_rate=float(info["default_samplerate"]),
+                is_default_input=info["index"] == default_in,
+                is_default_output=info["index"] == default_out,
+            )
+        )
+    return out

@@ -1,0 +1,151 @@
+"""Voice activity and end-of-speech detection on 16 kHz mono int16 frames.
+
+Each 20 ms frame is classified by the WebRTC-style VAD that ships with pocketsphinx (a GMM
+over sub-band energies: robust to steady road noise, unlike a plain level threshold), gated
+by a minimum level so dither and digital silence never count. `Segmenter` turns the
+per-frame decisions into utterances: speech starts after enough voiced frames in a short
+window, ends after a configurable run of trailing silence (or at a maximum length), and keeps
+a pre-roll so the first syllable is never cut off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+RATE = 16000
+FRAME_SECONDS = 0.02
+FRAME_SAMPLES = int(RATE * FRAME_SECONDS)  # 320
+FRAME_BYTES = FRAME_SAMPLES * 2
+
+
+def level_db(frame: np.ndarray) -> float:
+    """RMS level in dBFS (-96 for digital silence)."""
+    if frame.size == 0:
+        return -96.0
+    rms = math.sqrt(float(np.mean(frame.astype(np.float64) ** 2)))
+    return 20 * math.log10(rms / 32768.0) if rms > 0 else -96.0
+
+
+class VoiceDetector:
+    """Is this 20 ms frame speech? aggressiveness 0 (lenient) .. 3 (strict)."""
+
+    def __init__(self, aggressiveness: int = 2, min_level_db: float = -55.0) -> None:
+        from pocketsphinx import Vad
+
+        self._vad = Vad(mode=int(aggressiveness), sample_rate=RATE, frame_length=FRAME_SECONDS)
+        if self._vad.frame_bytes != FRAME_BYTES:  # never expected at 16 kHz / 20 ms
+            raise RuntimeError(f"VAD wants {self._vad.frame_bytes}-byte frames")
+        self.min_level_db = min_level_db
+
+    def is_speech(self, frame: np.ndarray, level: float | None = None) -> bool:
+        level = level_db(frame) if level is None else level
+        if level < self.min_level_db:
+            return False
+        return bool(self._vad.is_speech(frame.tobytes()))
+
+
+class Framer:
+    """The push-style twin of `frames()`: feed blocks, take whole frames."""
+
+    def __init__(self) -> None:
+        self._pending = np.zeros(0, np.int16)
+
+    def push(self, block: np.ndarray) -> list[np.ndarray]:
+        pending = np.concatenate([self._pending, block]) if self._pending.size else block
+        out = []
+        while pending.size >= FRAME_SAMPLES:
+            out.append(pending[:FRAME_SAMPLES])
+            pending = pending[FRAME_SAMPLES:]
+        self._pending = pending
+        return out
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    end_silence_ms: int = 350  # trailing silence that ends an utterance
+    start_ms: int = 100  # voiced audio (within start_window_ms) that starts one
+    start_window_ms: int = 200
+    preroll_ms: int = 300  # audio kept from before the start
+    max_utterance_s: float = 15.0
+    aggressiveness: int = 2
+    min_level_db: float = -55.0
+
+
+class Segmenter:
+    """Feed frames; get ("start", [preroll frames]), ("speech", frame), ("end", reason).
+
+    Between utterances nothing but "start" is emitted. `force_start()` opens an utterance
+    at once (push-to-talk), `force_end(reason)` closes one.
+    """
+
+    def __init__(self, settings: EndpointSettings | None = None) -> None:
+        self.settings = s = settings or EndpointSettings()
+        self.detector = VoiceDetector(s.aggressiveness, s.min_level_db)
+        self._window: deque[bool] = deque(maxlen=max(1, s.start_window_ms // 20))
+        self._start_frames = max(1, s.start_ms // 20)
+        self._end_frames = max(1, s.end_silence_ms // 20)
+        self._max_frames = max(1, int(s.max_utterance_s * 1000) // 20)
+        self._preroll: deque[np.ndarray] = deque(maxlen=max(0, s.preroll_ms // 20) or 1)
+        self.auto_start = True  # False: only force_start() opens an utterance (push-to-talk)
+        self.in_utterance = False
+        self.heard_speech = False  # any voiced frame since the utterance opened
+        self._silent_run = 0
+        self._length = 0
+        self.last_level = -96.0
+        self.frames_since_speech = 0  # voiced-frame recency, for the "trailing silence" clock
+
+    def force_start(self) -> list[np.ndarray]:
+        """Open an utterance now; returns the pre-roll to feed first."""
+        pre = list(self._preroll)
+        self._preroll.clear()
+        self._open()
+        return pre
+
+    def _open(self) -> None:
+        self.in_utterance = True
+        self.heard_speech = False
+        self._silent_run = 0
+        self._length = 0
+        self._window.clear()
+
+    def force_end(self) -> None:
+        self.in_utterance = False
+        self._window.clear()
+
+    def reset(self) -> None:
+        """Forget everything heard so far (after a pause)."""
+        self.force_end()
+        self._preroll.clear()
+
+    def push(self, frame: np.ndarray) -> list[tuple]:
+        self.last_level = level_db(frame)
+        voiced = self.detector.is_speech(frame, self.last_level)
+        self.frames_since_speech = 0 if voiced else self.frames_since_speech + 1
+        if not self.in_utterance:
+            self._window.append(voiced)
+            self._preroll.append(frame)
+            if self.auto_start and sum(self._window) >= self._start_frames:
+                pre = list(self._preroll)
+                self._preroll.clear()
+                self._open()
+                self.heard_speech = True
+                return [("start", pre)]
+            return []
+        self._length += 1
+        events: list[tuple] = [("speech", frame)]
+        if voiced:
+            self.heard_speech = True
+            self._silent_run = 0
+        else:
+            self._silent_run += 1
+        if self.heard_speech and self._silent_run >= self._end_frames:
+            events.append(("end", "silence"))
+            self.force_end()
+        elif self._length >= self._max_frames:
+            events.append(("end", "max_length"))
+            self.force_end()
+        return events

@@ -1,0 +1,217 @@
+"""The speech subcommands: `companion devices`, `companion transcribe`, `companion models`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .audio.capture import FileSource
+from .audio.devices import AudioDeviceError, list_devices
+from .audio.files import AudioFileError, probe
+from .config import Settings
+from .events import FinalTranscript, InputProblem, ListenerEvent, PartialTranscript
+from .stt.base import SttError
+from .stt.factory import listener_settings
+from .stt.listener import Listener
+from .stt.models import (
+    fetch_catalog,
+    find_vosk_model,
+    install_model,
+    installed_models,
+    load_engine,
+    models_dir,
+    progress_printer,
+)
+
+
+class SpeechCommandError(Exception):
+    """A speech command failed in a way the user can fix; the message says how."""
+
+
+def add_speech_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("speech input")
+    group.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"),
+                       help="speech recogniser (auto: Vosk if a model is installed)")
+    group.add_argument("--vosk-model", metavar="PATH", help="an unpacked Vosk model folder")
+    group.add_argument("--language", metavar="LANG", help="recognition language, e.g. en-us")
+
+
+def add_subcommands(sub: Any, settings_flags: Any) -> None:
+    devices = sub.add_parser("devices", help="list microphones and speakers")
+    settings_flags(devices)
+
+    transcribe = sub.add_parser(
+        "transcribe", help="print what the recogniser hears in audio files",
+        description="Transcribe WAV/FLAC/OGG files (any rate and channel count) with the same "
+        "recogniser and end-of-speech detection the assistant uses live.",
+    )
+    transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    transcribe.add_argument("--json", action="store_true",
+                            help="one JSON object per file: utterances, partials, word timings")
+    transcribe.add_argument("--grammar", metavar="PHRASES",
+                            help='only these phrases, separated by "|" (e.g. "yes|no|cancel")')
+    add_speech_flags(transcribe)
+    settings_flags(transcribe)
+
+    models = sub.add_parser("models", help="list, install and locate Vosk speech models")
+    actions = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="models in Vosk's catalogue, and installed ones")
+    listing.add_argument("--all", action="store_true", help="include obsolete models")
+    listing.add_argument("--language", metavar="LANG", help="only this language, e.g. en-us")
+    install = actions.add_parser("install", help="download and unpack a model by name")
+    install.add_argument("name")
+    actions.add_parser("path", help="which model the assistant would use, and where")
+    settings_flags(models)
+
+
+def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "speech.engine": getattr(args, "engine", None),
+        "speech.vosk_model": getattr(args, "vosk_model", None),
+        "speech.language": getattr(args, "language", None)
+        if getattr(args, "command", "") != "models" else None,
+        "speech.input_device": getattr(args, "input_device", None),
+        "speech.listen_mode": getattr(args, "listen_mode", None),
+    }
+
+
+def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        devices = list_devices()
+    except AudioDeviceError as exc:
+        raise SpeechCommandError(str(exc)) from None
+    if not devices:
+        print("No audio devices found. Check that a sound card or a sound server is running.")
+        return 0
+    print("idx  name  (channels in/out, default rate)")
+    for device in devices:
+        print(device.describe())
+    print("\nChoose with --input-device / --output-device (index or part of the name), or "
+          "speech.input_device / speech.output_device in the config file.")
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine, notice = load_engine(settings.speech.engine, settings.speech.language,
+                                     settings.speech.vosk_model)
+    except SttError as exc:
+        raise SpeechCommandError(str(exc)) from None
+    if notice:
+        print(f"companion: {notice}", file=sys.stderr)
+    grammar = tuple(p.strip() for p in (args.grammar or "").split("|") if p.strip())
+    failed = 0
+    for path in args.files:
+        try:
+            result = transcribe_file(engine, path, settings, grammar)
+        except (AudioFileError, SttError) as exc:
+            print(f"companion: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            shown = result["text"] or "(no speech heard)"
+            print(f"{path}: {shown}" if len(args.files) > 1 else shown)
+    return 2 if failed else 0
+
+
+def transcribe_file(engine: Any, path: Path, settings: Settings,
+                    grammar: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run a file through the live listening path (hands-free segmentation, as fast as it
+    decodes) and collect what it reports."""
+    info = probe(path)
+    events: list[ListenerEvent] = []
+    listener = Listener(
+        engine, FileSource(path, realtime=False),
+        listener_settings(settings.speech, mode="hands_free", grammar=grammar),
+        events.append,
+    )
+    started = time.perf_counter()
+    listener.start()
+    listener.finished.wait()
+    elapsed = time.perf_counter() - started
+    problems = [e for e in events if isinstance(e, InputProblem)]
+    if problems:
+        raise SttError(problems[0].message)
+    utterances: list[dict[str, Any]] = []
+    partials: list[str] = []
+    for event in events:
+        if isinstance(event, PartialTranscript):
+            partials.append(event.text)
+        elif isinstance(event, FinalTranscript):
+            utterances.append({
+                "text": event.text,
+                "reason": event.reason,
+                "partials": partials,
+                "words": [{"word": w.text, "start": w.start, "end": w.end,
+                           "confidence": round(w.confidence, 3)} for w in event.words],
+            })
+            partials = []
+    return {
+        "file": str(path),
+        "engine": engine.name,
+        "engine_description": engine.description,
+        "text": " ".join(u["text"] for u in utterances),
+        "utterances": utterances,
+        "audio_seconds": round(info.seconds, 3),
+        "processing_seconds": round(elapsed, 3),
+    }
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    url = settings.speech.model_list_url
+    try:
+        if args.models_command == "install":
+            print(f"Installing {args.name} into {models_dir()}", file=sys.stderr)
+            path = install_model(args.name, url, progress=progress_printer(args.name))
+            print(path)
+            print(f"Installed. The assistant uses it when speech.language matches "
+                  f"(or pass --vosk-model {path}).", file=sys.stderr)
+            return 0
+        if args.models_command == "path":
+            return _models_path(settings)
+        return _models_list(args, url)
+    except SttError as exc:
+        raise SpeechCommandError(str(exc)) from None
+
+
+def _models_path(settings: Settings) -> int:
+    speech = settings.speech
+    choice = find_vosk_model(speech.vosk_model, speech.language)
+    print(f"models folder: {models_dir()}")
+    if choice is None:
+        print(f"no Vosk model for {speech.language}: PocketSphinx (built-in US English) "
+              "would run; see `companion models list`")
+    else:
+        print(f"{choice.path}  (from {choice.source})")
+    return 0
+
+
+def _models_list(args: argparse.Namespace, url: str) -> int:
+    installed = {p.name: p for p in installed_models()}
+    if installed:
+        print("Installed:")
+        for name, path in installed.items():
+            print(f"  {name}  {path}")
+        print()
+    try:
+        catalog = fetch_catalog(url)
+    except SttError as exc:
+        if installed:
+            print(f"companion: {exc}", file=sys.stderr)
+            return 0
+        raise
+    shown = [
+        e for e in catalog
+        if (args.all or not e.obsolete) and (not args.language or e.language == args.language)
+    ]
+    print(f"Vosk models ({len(shown)}; install with `companion models install NAME`):")
+    for e in sorted(shown, key=lambda e: (e.language, e.size)):
+        mark = "  [installed]" if e.name in installed else ""
+        print(f"  {e.name:<42} {e.language:<6} {e.size_text:>9}  {e.kind}{mark}")
+    return 0

@@ -1,0 +1,47 @@
+"""Building a listener from the settings: engine, audio source, turn-taking options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..audio.capture import AudioSource, FileSource, MicrophoneSource
+from ..audio.vad import EndpointSettings
+from ..events import ListenerEvent
+from .listener import Listener, ListenerSettings
+from .models import load_engine
+
+if TYPE_CHECKING:
+    from ..config import SpeechSettings
+
+
+def listener_settings(speech: SpeechSettings, **overrides: object) -> ListenerSettings:
+    endpoint = EndpointSettings(
+        end_silence_ms=speech.end_silence_ms,
+        max_utterance_s=speech.max_utterance_s,
+        aggressiveness=speech.vad_aggressiveness,
+    )
+    values: dict = dict(
+        mode=speech.listen_mode, push_to_talk=speech.push_to_talk,
+        wake_phrase=speech.wake_phrase, endpoint=endpoint,
+    )
+    values.update(overrides)
+    return ListenerSettings(**values)
+
+
+def create_listener(
+    speech: SpeechSettings,
+    on_event: Callable[[ListenerEvent], None],
+    audio_in: Path | None = None,
+    realtime: bool = True,
+    **overrides: object,
+) -> tuple[Listener, str | None]:
+    """A listener on the microphone (or `audio_in`), with the engine the settings pick, and
+    the one-time notice to show if a fallback engine runs. Raises SttError / ValueError."""
+    engine, notice = load_engine(speech.engine, speech.language, speech.vosk_model)
+    source: AudioSource = (
+        FileSource(audio_in, realtime=realtime) if audio_in else MicrophoneSource(
+            speech.input_device)
+    )
+    return Listener(engine, source, listener_settings(speech, **overrides), on_event), notice
