@@ -205,7 +205,8 @@ def _cmd_chat(args: argparse.Namespace) -> int:
             print(f"companion: {problem} (keeping the last good version)", file=sys.stderr)
         session.replace_cast(library.personas)
 
-    return run_chat(settings, session, reload_cast=reload_cast)
+    return run_chat(settings, session, reload_cast=reload_cast,
+                    voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in)
 
 
 def _cmd_config(args: argparse.Namespace) -> int:

@@ -159,12 +159,15 @@ class PartialTranscript(ListenerEvent):
 @dataclass(frozen=True, slots=True)
 class FinalTranscript(ListenerEvent):
     """The utterance is over. `speech_end` is when the last voiced audio was captured
-    (monotonic), so `t - speech_end` is the end-of-speech latency."""
+    (monotonic), so `t - speech_end` is the end-of-speech latency. `audio_end` and
+    `closed_at` are the same moments in seconds of audio since listening began."""
 
     text: str
     engine: str
     words: tuple = ()
     speech_end: float = 0.0
+    audio_end: float = 0.0
+    closed_at: float = 0.0
     reason: str = "silence"  # silence | released | max_length | input_ended
 
 

@@ -185,6 +185,7 @@ class Listener:
         self._origin = self._fed_before = 0.0
         self._last_partial = ""
         self._last_voiced = 0.0
+        self._last_voiced_audio = 0.0
         self._opened_at = 0.0
         self._seen_presses = self._seen_releases = 0
         self.source.start()
@@ -236,6 +237,7 @@ class Listener:
             self._emit(InputLevel(round(self._seg.last_level, 1)))
         if self._seg.frames_since_speech == 0:
             self._last_voiced = t
+            self._last_voiced_audio = self._frames_in * FRAME_S
         for event in events:
             kind = event[0]
             if kind == "start":
@@ -363,8 +365,11 @@ class Listener:
                 self._set_state("waiting")
                 return
         if text:
-            self._emit(FinalTranscript(text, transcript.engine, words,
-                                       speech_end=self._last_voiced, reason=reason))
+            self._emit(FinalTranscript(
+                text, transcript.engine, words, speech_end=self._last_voiced,
+                audio_end=round(self._last_voiced_audio, 3),
+                closed_at=round(self._frames_in * FRAME_S, 3), reason=reason,
+            ))
         else:
             self._emit(NothingHeard(reason))
         self._set_state("waiting")

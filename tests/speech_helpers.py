@@ -1,0 +1,58 @@
+"""Running the real listener over fixture recordings, for the speech tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from companion.audio.capture import FileSource
+from companion.events import FinalTranscript, ListenerEvent
+from companion.stt.listener import Listener, ListenerSettings
+
+AUDIO = Path(__file__).resolve().parent / "fixtures" / "audio"
+MANIFEST = json.loads((AUDIO / "manifest.json").read_text())
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^\w' ]", " ", text.lower()).split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = words(reference), words(hypothesis)
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1] / max(1, len(ref))
+
+
+def listen(
+    engine: object,
+    name_or_path: str | Path,
+    settings: ListenerSettings | None = None,
+    realtime: bool = False,
+    during: Callable[[Listener, FileSource], None] | None = None,
+    timeout: float = 60,
+) -> list[ListenerEvent]:
+    """All events the listener reports for one recording (a fixture name or a path)."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = AUDIO / f"{name_or_path}.wav"
+    events: list[ListenerEvent] = []
+    source = FileSource(path, realtime=realtime)
+    listener = Listener(engine, source, settings or ListenerSettings(mode="hands_free"),
+                        events.append)  # type: ignore[arg-type]
+    listener.start()
+    if during is not None:
+        threading.Thread(target=during, args=(listener, source), daemon=True).start()
+    assert listener.finished.wait(timeout), "the listener did not finish"
+    return events
+
+
+def finals(events: list[ListenerEvent]) -> list[FinalTranscript]:
+    return [e for e in events if isinstance(e, FinalTranscript)]
