@@ -254,6 +254,7 @@ class _VoiceInput:
         self.inputs: queue.Queue[tuple[str, str | None]] = queue.Queue()
         self.listener: Any = None
         self._showing_partial = False
+        self._announced = False
 
     def start(self, audio_in: Path | None) -> None:
         from .stt.factory import create_listener
@@ -266,12 +267,6 @@ class _VoiceInput:
         if notice:
             self.printer.notice(notice)
             log.info("%s", notice)
-        how = {
-            "push_to_talk": "press Enter on an empty line to talk, Enter again to stop",
-            "hands_free": "just speak",
-            "wake_phrase": f'say "{self.settings.speech.wake_phrase}" and then your request',
-        }[self.mode]
-        self.printer.notice(f"listening with {self.listener.engine.description}: {how}")
         self.listener.start()
 
     # Called on the listener's thread.
@@ -290,11 +285,20 @@ class _VoiceInput:
         elif isinstance(event, WakePhraseHeard):
             self.printer.notice("listening")
         elif isinstance(event, ListenerState):
-            if event.state == "listening" and self.mode == "push_to_talk":
+            if event.state == "waiting" and not self._announced:
+                self._announced = True  # the microphone is open now: say how to talk
+                how = {
+                    "push_to_talk": "press Enter on an empty line to talk, Enter again to stop",
+                    "hands_free": "just speak",
+                    "wake_phrase": f'say "{self.settings.speech.wake_phrase}" and then your '
+                    "request",
+                }[self.mode]
+                self.printer.notice(f"listening with {self.listener.engine.description}: {how}")
+            elif event.state == "listening" and self.mode == "push_to_talk":
                 self.printer.notice("listening… press Enter to stop")
         elif isinstance(event, InputProblem):
             self._clear_partial()
-            self.printer.notice(f"{event.message} Typing still works.")
+            self.printer.notice(event.message)
 
     def _clear_partial(self) -> None:
         if self._showing_partial:
@@ -337,7 +341,9 @@ class _VoiceInput:
                 self.printer.write("\n")
                 continue
             if kind == "eof":
-                keyboard_open = False
+                if self.interactive or self.mode == "push_to_talk":
+                    return  # Ctrl+D quits; without a keyboard push-to-talk cannot be pressed
+                keyboard_open = False  # hands-free: the microphone keeps the chat going
                 continue
             text = (value or "").strip()
             if kind == "text" and not text:

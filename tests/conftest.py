@@ -54,6 +54,16 @@ class VirtualSoundCard:
             "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
         }
 
+    @property
+    def client_env(self) -> dict[str, str]:
+        """What a client process needs to find this sound server."""
+        return {key: self.env[key] for key in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")}
+
+    def play_into_microphone(self, path: Path) -> None:
+        """Play a recording into the car's microphone (blocks until it has played)."""
+        subprocess.run(["paplay", "--device=car_mic", str(path)], env=self.env, check=True,
+                       timeout=60)
+
     def record_speaker(self, path: Path, seconds: float) -> subprocess.Popen:
         """Start recording what the car's speaker plays, as 16 kHz mono WAV."""
         return subprocess.Popen(
@@ -63,11 +73,11 @@ class VirtualSoundCard:
         )
 
 
-@pytest.fixture(scope="session")
-def sound_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoundCard]:
+def start_sound_card(runtime: Path) -> VirtualSoundCard:
+    """Start a PulseAudio daemon with the car's null sinks in its own runtime folder."""
     if not shutil.which("pulseaudio"):
         pytest.fail("pulseaudio is not installed; run `bash .ci/setup` (it installs it)")
-    runtime = tmp_path_factory.mktemp("pulse-runtime")
+    runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
     card = VirtualSoundCard(runtime)
     subprocess.run(
@@ -78,14 +88,25 @@ def sound_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoun
          "--load=module-always-sink"],
         env=card.env, check=True, timeout=30,
     )
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pactl", "info"], env=card.env, capture_output=True).returncode:
+        if time.monotonic() > deadline:
+            stop_sound_card(card)
+            pytest.fail("PulseAudio did not come up")
+        time.sleep(0.1)
+    subprocess.run(["pactl", "set-default-sink", "car_speaker"], env=card.env, check=True)
+    subprocess.run(["pactl", "set-default-source", "car_mic.monitor"], env=card.env, check=True)
+    return card
+
+
+def stop_sound_card(card: VirtualSoundCard) -> None:
+    subprocess.run(["pulseaudio", "--kill"], env=card.env, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def sound_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoundCard]:
+    card = start_sound_card(tmp_path_factory.mktemp("pulse-runtime"))
     try:
-        deadline = time.monotonic() + 10
-        while subprocess.run(["pactl", "info"], env=card.env, capture_output=True).returncode:
-            if time.monotonic() > deadline:
-                pytest.fail("PulseAudio did not come up")
-            time.sleep(0.1)
-        subprocess.run(["pactl", "set-default-sink", "car_speaker"], env=card.env, check=True)
-        subprocess.run(["pactl", "set-default-source", "car_mic.monitor"], env=card.env, check=True)
         yield card
     finally:
-        subprocess.run(["pulseaudio", "--kill"], env=card.env, timeout=30)
+        stop_sound_card(card)

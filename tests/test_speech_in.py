@@ -16,7 +16,6 @@ import pytest
 from companion.audio.files import read_audio, write_wav
 from companion.events import (
     FinalTranscript,
-    InputProblem,
     NothingHeard,
     PartialTranscript,
     SpeechStarted,
@@ -83,7 +82,7 @@ def test_partials_grow_while_speaking_and_precede_the_final(sphinx):
     assert len(partials) >= 10
     lengths = [len(p.text.split()) for p in partials]
     assert lengths[-1] >= 15 and lengths[-1] > lengths[0]
-    kinds = [type(e).__name__ for e in events if not type(e).__name__ == "InputLevel"]
+    kinds = [type(e).__name__ for e in events if type(e).__name__ != "InputLevel"]
     assert kinds.index("SpeechStarted") < kinds.index("PartialTranscript") < kinds.index(
         "FinalTranscript")
     # the last guess and the final agree on most words

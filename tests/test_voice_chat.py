@@ -1,0 +1,123 @@
+"""`companion chat --voice`: transcripts become turns beside the keyboard, through a recording
+or the real microphone path on a virtual sound card, and losing the microphone never ends
+the conversation."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from .conftest import start_sound_card, stop_sound_card
+from .helpers import reply
+from .speech_helpers import AUDIO, words
+from .test_cli import Repl
+
+
+def user_texts(scripted) -> list[str]:
+    return [r.body["messages"][-1]["content"] for r in scripted.requests]
+
+
+def test_a_recording_stands_in_for_the_microphone(scripted):
+    scripted.add(reply("The closest coffee is two blocks ahead."), reply("About ten minutes."))
+    repl = Repl("--audio-in", str(AUDIO / "two_requests.wav"), "--listen-mode", "hands_free",
+                "--mute", "--llm-base-url", scripted.base_url)
+    repl.wait_for("About ten minutes.", timeout=60)
+    code, out, err = repl.finish()
+    assert code == 0, err
+    assert "you (voice)> find a coffee shop" in out
+    assert "you (voice)> how long until we get there" in out
+    assert out.index("two blocks ahead") < out.index("you (voice)> how long")
+    assert [words(t) for t in user_texts(scripted)] == [
+        words("find a coffee shop"), words("how long until we get there")]
+    assert "using PocketSphinx" in out and "companion models install" in out  # said once
+    assert out.count("using PocketSphinx") == 1
+
+
+def test_no_microphone_means_typing_still_works(scripted):
+    scripted.add(reply("Typed and heard."))
+    repl = Repl("--voice", "--input-device", "no-such-microphone", "--mute",
+                "--llm-base-url", scripted.base_url)
+    repl.wait_for("No usable input device 'no-such-microphone'", timeout=30)
+    repl.send("hello")
+    repl.wait_for("Typed and heard.")
+    code, out, err = repl.finish()
+    assert code == 0 and "Traceback" not in out + err
+    assert "companion devices" in out
+
+
+def test_a_broken_recording_is_reported_and_typing_goes_on(scripted, tmp_path):
+    bad = tmp_path / "voice.wav"
+    bad.write_text("not audio")
+    scripted.add(reply("Still here."))
+    repl = Repl("--audio-in", str(bad), "--mute", "--llm-base-url", scripted.base_url)
+    repl.wait_for("not a readable audio file", timeout=30)
+    repl.send("are you there")
+    repl.wait_for("Still here.")
+    code, out, _ = repl.finish()
+    assert code == 0 and str(bad) in out
+
+
+@pytest.mark.slow
+def test_hands_free_through_the_real_microphone(scripted, sound_card):
+    scripted.add(reply("Heading to the nearest charger."))
+    repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
+                "--llm-base-url", scripted.base_url, env=sound_card.client_env)
+    repl.wait_for("just speak", timeout=30)
+    time.sleep(0.5)
+    sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
+    repl.wait_for("Heading to the nearest charger.", timeout=30)
+    assert "you (voice)> navigate to the nearest charger" in repl.out
+    assert user_texts(scripted) == ["navigate to the nearest charger"]
+    repl.process.stdin.close()  # no keyboard: the microphone keeps the chat alive ...
+    time.sleep(0.5)
+    assert repl.process.poll() is None
+    repl.process.send_signal(signal.SIGINT)  # ... until Ctrl+C
+    assert repl.process.wait(timeout=20) == 0
+
+
+@pytest.mark.slow
+def test_push_to_talk_through_the_real_microphone(scripted, sound_card):
+    scripted.add(reply("Adding a coffee stop."))
+    repl = Repl("--voice", "--listen-mode", "push_to_talk", "--mute",
+                "--llm-base-url", scripted.base_url, env=sound_card.client_env)
+    repl.wait_for("press Enter on an empty line to talk", timeout=30)
+    sound_card.play_into_microphone(AUDIO / "how_long.wav")  # not pressed: ignored
+    time.sleep(1.0)
+    assert "you (voice)>" not in repl.out
+    repl.send("")  # press
+    repl.wait_for("listening… press Enter to stop")
+    sound_card.play_into_microphone(AUDIO / "add_stop.wav")
+    repl.wait_for("Adding a coffee stop.", timeout=30)
+    assert len(scripted.requests) == 1
+    assert "coffee shop" in user_texts(scripted)[0]
+    code, out, err = repl.finish()
+    assert code == 0, err
+
+
+@pytest.mark.slow
+def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, tmp_path):
+    """The sound server disappears while the driver is talking: the words so far still make
+    a turn, the driver is told what happened, and typing carries on."""
+    card = start_sound_card(tmp_path / "pulse")
+    try:
+        scripted.add(reply("Looking for Italian places."), reply("Typed reply."))
+        repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
+                    "--llm-base-url", scripted.base_url, env=card.client_env)
+        repl.wait_for("just speak", timeout=30)
+        player = subprocess.Popen(["paplay", "--device=car_mic",
+                                   str(AUDIO / "long_sentence.wav")], env=card.env)
+        time.sleep(3.5)
+    finally:
+        stop_sound_card(card)
+    player.wait(timeout=10)
+    repl.wait_for("stopped delivering audio (unplugged?)", timeout=15)
+    repl.wait_for("Looking for Italian places.", timeout=30)
+    heard = user_texts(scripted)[0]
+    assert words(heard)[:4] == ["i", "would", "like", "to"] and "parking" not in heard
+    repl.send("are you still there")
+    repl.wait_for("Typed reply.")
+    code, out, err = repl.finish()
+    assert code == 0 and "Traceback" not in out + err
