@@ -31,9 +31,10 @@ class PocketsphinxEngine:
         # Load once up front so a broken install fails here, not on the driver's first word.
         self._first: Any = self._decoder()
 
-    def _decoder(self, **extra: Any) -> Any:
+    def _decoder(self) -> Any:
         try:
-            return self._ps.Decoder(loglevel="FATAL", **extra)
+            # kws_threshold only matters once a keyphrase search is activated (spotting).
+            return self._ps.Decoder(loglevel="FATAL", kws_threshold=1e-20)
         except Exception as exc:
             raise SttError(
                 f"PocketSphinx could not load its model ({exc}); reinstall it: "
@@ -41,18 +42,17 @@ class PocketsphinxEngine:
             ) from None
 
     def stream(self, phrases: Sequence[str] | None = None) -> SphinxStream:
+        decoder, self._first = self._first or self._decoder(), None
         if phrases:
-            known = [p.lower() for p in phrases if self._known(p)]
+            known = [
+                p.lower() for p in phrases
+                if all(decoder.lookup_word(w.lower()) for w in p.split())
+            ]
             if not known:
                 raise SttError(f"None of the phrases {list(phrases)} are in the dictionary.")
-            decoder = self._decoder(keyphrase=known[0], kws_threshold=1e-20)
-            return SphinxStream(decoder, self.name)
-        decoder, self._first = self._first or self._decoder(), None
+            decoder.add_keyphrase("spot", known[0])
+            decoder.activate_search("spot")
         return SphinxStream(decoder, self.name)
-
-    def _known(self, phrase: str) -> bool:
-        decoder = self._first or self._decoder()
-        return all(decoder.lookup_word(w.lower()) for w in phrase.split())
 
 
 class SphinxStream:
