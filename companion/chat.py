@@ -168,19 +168,10 @@ def run_chat(
         if speaker is not None:
             speaker.say(persona.greeting, persona.voice)
 
-    if voice_input is not None:
-        try:
-            voice_input.loop(stdin, core, pipeline, speaker, reload_cast, session)
-        finally:
-            voice_input.close()
-            printer.write("\n" if interactive else "")
-            if speaker is not None:
-                speaker.close()
-            core.submit(client.aclose()).result(timeout=5)
-            core.close()
-        return 0
-
     try:
+        if voice_input is not None:
+            voice_input.loop(stdin, core, pipeline, speaker, reload_cast, session)
+            return 0
         while True:
             try:
                 line = _read_line(stdin, "you> " if interactive else "", printer)
@@ -200,6 +191,8 @@ def run_chat(
                 printer.name = session.active.name
             _run_turn(core, pipeline, line.strip(), printer)
     finally:
+        if voice_input is not None:
+            voice_input.close()
         printer.write("\n" if interactive else "")
         if speaker is not None:
             speaker.close()

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .devices import AudioDeviceError, parse_device, refresh_devices, sounddevice_module
+from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
 from .files import Resampler, iter_blocks
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,7 @@ class MicrophoneSource:
         except AudioDeviceError as exc:
             raise AudioInputError(str(exc)) from None
         try:
-            try:
-                self._stream = self._open(sd)
-            except (sd.PortAudioError, ValueError):
-                refresh_devices(sd)  # a device plugged in since PortAudio started
-                self._stream = self._open(sd)
+            self._stream = open_with_rescan(sd, lambda: self._open(sd))
         except (sd.PortAudioError, ValueError) as exc:
             where = f"input device {self.device!r}" if self.device is not None else "microphone"
             raise AudioInputError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,17 @@ def refresh_devices(sd: Any) -> None:
         sd._initialize()
     except Exception:
         log.debug("PortAudio rescan failed", exc_info=True)
+
+
+def open_with_rescan(sd: Any, open_stream: Callable[[], Any]) -> Any:
+    """`open_stream()`, retried once after a device rescan: PortAudio lists devices once,
+    when it starts, so a device plugged in (or a sound server started) since then is only
+    found after a rescan. The second failure propagates."""
+    try:
+        return open_stream()
+    except (sd.PortAudioError, ValueError):
+        refresh_devices(sd)
+        return open_stream()
 
 
 def parse_device(spec: str) -> int | str | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .devices import AudioDeviceError, parse_device, refresh_devices, sounddevice_module
+from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +65,7 @@ class AudioPlayer:
         self.close()
         sd = _sounddevice()
         try:
-            try:
-                stream = self._start_stream(sd, rate)
-            except (sd.PortAudioError, ValueError):
-                # PortAudio lists devices once, when it starts: a device plugged in (or a sound
-                # server started) since then is only found after a rescan.
-                refresh_devices(sd)
-                stream = self._start_stream(sd, rate)
+            stream = open_with_rescan(sd, lambda: self._start_stream(sd, rate))
         except (sd.PortAudioError, ValueError) as exc:
             where = f"output device {self.device!r}" if self.device is not None else "audio output"
             raise AudioOutputError(
