@@ -52,6 +52,9 @@ class TurnPipeline:
 
     `speed_kmh` is the car's speed as the front end knows it (None: unknown); personas with a
     speed limit (meditation) are refused above it.
+
+    `streaming_speech=False` is the naive pipeline the benchmark compares against: wait for the
+    whole reply, synthesise it in one piece, then play it.
     """
 
     def __init__(
@@ -60,7 +63,10 @@ class TurnPipeline:
         client: ChatClient,
         speaker: Speaker | None,
         on_event: EventSink,
+        *,
+        streaming_speech: bool = True,
     ) -> None:
+        self.streaming_speech = streaming_speech
         self.session = session
         self.client = client
         self.speaker = speaker
@@ -68,6 +74,9 @@ class TurnPipeline:
         self.turn_id = 0
         self.speed_kmh: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._heard: list[str] = []  # what the driver actually heard of this turn's reply
+        self._said: set[str] = set()  # what this turn gave the speaker
+        self._progress_seen: set[str] = set()
 
     @property
     def persona(self) -> Persona:
@@ -79,18 +88,41 @@ class TurnPipeline:
         except Exception:  # a broken consumer must not break the turn
             log.exception("event consumer failed on %s", type(event).__name__)
 
-    def _spoken_from_thread(self, text: str, stopped: bool) -> None:
+    def _spoken_from_thread(self, text: str, stopped: bool, played: float = 1.0) -> None:
         """Speaker callback (runs on the playback thread): re-emit on the event loop."""
         loop, turn_id = self._loop, self.turn_id
+        if text not in self._said:
+            pass  # a late report from an earlier turn
+        elif not stopped:
+            self._heard.append(text)
+        elif played > 0:
+            words = text.split()
+            cut = round(len(words) * played)
+            if cut:
+                self._heard.append(" ".join(words[:cut]) + "…")
         if loop is not None and not loop.is_closed():
             event = SentenceSpoken(turn_id, text, stopped)
             loop.call_soon_threadsafe(self._emit, event)
+
+    def _progress_from_thread(self, stage: str, text: str) -> None:
+        """Speaker callback: the first sentence synthesised / starting to play this turn."""
+        loop, turn_id = self._loop, self.turn_id
+        mark = {"synthesized": "tts_first_audio", "playing": "playback_started"}.get(stage)
+        if mark is None or mark in self._progress_seen:
+            return
+        self._progress_seen.add(mark)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._emit, TimingMark(turn_id, mark))
 
     async def run_turn(self, text: str) -> ReplyDone | TurnError:
         """Answer one utterance. Returns the final event; raises CancelledError if cancelled."""
         self._loop = asyncio.get_running_loop()
         if self.speaker is not None:
             self.speaker.on_spoken = self._spoken_from_thread
+            self.speaker.on_progress = self._progress_from_thread
+        self._heard = []
+        self._said = set()
+        self._progress_seen = set()
         self.turn_id += 1
         turn = self.turn_id
         session = self.session
@@ -146,6 +178,8 @@ class TurnPipeline:
         parts: list[str] = []
         sentences = 0
 
+        held: list[str] = []  # the naive pipeline speaks only once the reply is complete
+
         def speak(sentence: str) -> None:
             nonlocal sentences
             if sentences == 0:
@@ -153,7 +187,11 @@ class TurnPipeline:
             self._emit(SentenceReady(turn, sentence, sentences))
             sentences += 1
             if self.speaker is not None:
-                self.speaker.say(sentence, persona.voice)
+                if self.streaming_speech:
+                    self._said.add(sentence)
+                    self.speaker.say(sentence, persona.voice)
+                else:
+                    held.append(sentence)
 
         try:
             messages = memory.messages(persona, text, session.extra_instructions())
@@ -175,12 +213,18 @@ class TurnPipeline:
             self._emit(TimingMark(turn, "llm_done"))
             for sentence in chunker.flush():
                 speak(sentence)
+            if held and self.speaker is not None:
+                self._said.add(" ".join(held))
+                self.speaker.say(" ".join(held), persona.voice)
             await self._finish_speaking()
         except asyncio.CancelledError:
             self._stop_speaking()
             reply = "".join(parts).strip()
             if reply:
-                memory.add(text, reply, interrupted=True)
+                # The history keeps what the driver heard (when speaking), not what the model
+                # had written by then: "as I was saying" must refer to spoken words.
+                heard = " ".join(self._heard) if self.speaker is not None else reply
+                memory.add(text, heard, interrupted=True)
             self._emit(ReplyDone(turn, reply, interrupted=True))
             raise
         except LLMError as exc:

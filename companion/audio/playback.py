@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from time import monotonic
 from typing import Any
 
 import numpy as np
 
 from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
+from .echo import SILENT_DB, EchoGate, block_db
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,9 @@ class AudioPlayer:
     the next callback (a few milliseconds), not after a device buffer drains.
     """
 
-    def __init__(self, device: str = "") -> None:
+    def __init__(self, device: str = "", echo_gate: EchoGate | None = None) -> None:
         self.device = parse_device(device)
+        self.echo_gate = echo_gate  # told how loud each block was, for barge-in
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._stream: Any = None
@@ -44,20 +47,29 @@ class AudioPlayer:
         self._current: np.ndarray | None = None
         self._position = 0
         self._drained = threading.Event()
+        self.last_fraction = 0.0  # how much of the last buffer was played (for clipping)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         with self._lock:
             current = self._current
             if current is None:
                 outdata.fill(0)
-                return
-            chunk = current[self._position : self._position + frames]
-            outdata[: len(chunk), 0] = chunk
-            outdata[len(chunk) :].fill(0)
-            self._position += len(chunk)
-            if self._position >= len(current):
-                self._current = None
-                self._drained.set()
+            else:
+                chunk = current[self._position : self._position + frames]
+                outdata[: len(chunk), 0] = chunk
+                outdata[len(chunk) :].fill(0)
+                self._position += len(chunk)
+                if self._position >= len(current):
+                    self._current = None
+                    self._drained.set()
+        if self.echo_gate is not None:
+            # When this block will be heard, on the monotonic clock the microphone uses.
+            try:
+                delay = max(0.0, time.outputBufferDacTime - time.currentTime)
+            except AttributeError:
+                delay = 0.0
+            level = block_db(outdata) if current is not None else SILENT_DB
+            self.echo_gate.played(level, monotonic() + delay)
 
     def _open(self, rate: int) -> Any:
         if self._stream is not None and self._stream_rate == rate and self._stream.active:
@@ -98,14 +110,19 @@ class AudioPlayer:
             if self._stop.is_set() or (cancelled is not None and cancelled()):
                 with self._lock:
                     self._current = None  # silence from the next callback on
+                    self.last_fraction = self._position / max(1, len(samples))
                 return False
             if not stream.active:  # the device went away mid-sentence
                 self.close()
                 raise AudioOutputError("Audio output stopped while speaking (device lost?).")
+        self.last_fraction = 1.0
         return True
 
     def stop(self) -> None:
+        """Silence from the next device callback on (a few ms), from any thread."""
         self._stop.set()
+        with self._lock:
+            self._current = None
 
     def close(self) -> None:
         with self._lock:

@@ -1,9 +1,11 @@
 """The speaking stage: sentences in, sound out, with synthesis one sentence ahead of playback.
 
 Two worker threads joined by queues: the synthesiser renders sentence N+1 while the player plays
-sentence N, so there is no gap between sentences. `stop()` (barge-in, Ctrl+C) empties both
-queues and silences the player within one 20 ms block. A failing engine or a missing output
-device is reported once through `on_problem` and never stops the conversation.
+sentence N, so there is no gap between sentences (the engine's own leading and trailing silence
+is trimmed and a fixed `pause_s` put between sentences instead). `stop()` (barge-in, Ctrl+C)
+empties both queues and silences the player from its next device callback. Earcons go through
+the same queue (`cue()`), so they never talk over a sentence. A failing engine or a missing
+output device is reported once through `on_problem` and never stops the conversation.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from .synth import Audio, Pyttsx3Synthesizer
 log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = Voice()
-SpokenCallback = Callable[[str, bool], None]  # (sentence, stopped early)
+SpokenCallback = Callable[[str, bool, float], None]  # (sentence, stopped early, part played)
+ProgressCallback = Callable[[str, str], None]  # ("synthesized" | "playing", sentence)
 ProblemCallback = Callable[[str], None]
 
 
@@ -32,6 +35,8 @@ class _Item:
     text: str
     voice: Voice
     audio: Audio | None = None
+    cue: str = ""  # an earcon: no text, audio given
+    seq: int = 0
 
 
 class Speaker:
@@ -44,12 +49,18 @@ class Speaker:
         *,
         on_spoken: SpokenCallback | None = None,
         on_problem: ProblemCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        pause_s: float = 0.1,
     ) -> None:
         self.synthesizer = synthesizer or Pyttsx3Synthesizer()
         self.player = player or AudioPlayer()
         self.on_spoken = on_spoken
         self.on_problem = on_problem
+        self.on_progress = on_progress
+        self.pause_s = pause_s
         self._generation = 0
+        self._said = 0  # sequence numbers of say() calls
+        self._skip_through = 0  # synthesis failed: skip what was queued by then
         self._pending = 0
         self._idle = threading.Condition()
         self._texts: queue.Queue[_Item | None] = queue.Queue()
@@ -66,11 +77,21 @@ class Speaker:
     def say(self, text: str, voice: Voice = DEFAULT_VOICE) -> None:
         with self._idle:
             self._pending += 1
+            self._said += 1
+            generation, seq = self._generation, self._said
+        self._texts.put(_Item(generation, text, voice, seq=seq))
+
+    def cue(self, audio: Audio, name: str = "earcon") -> None:
+        """Play a ready-made sound (an earcon) after whatever is queued before it."""
+        if not self.enabled:
+            return
+        with self._idle:
+            self._pending += 1
             generation = self._generation
-        self._texts.put(_Item(generation, text, voice))
+        self._texts.put(_Item(generation, "", DEFAULT_VOICE, audio, cue=name))
 
     def stop(self) -> None:
-        """Drop everything queued and cut the current sentence off."""
+        """Drop everything queued and cut the current sentence off. From any thread."""
         with self._idle:
             self._generation += 1
         self.player.stop()
@@ -103,10 +124,10 @@ class Speaker:
     def _stale(self, item: _Item) -> bool:
         return item.generation != self._generation
 
-    def _finished(self, item: _Item, stopped: bool) -> None:
-        if self.on_spoken is not None:
+    def _finished(self, item: _Item, stopped: bool, played: float = 0.0) -> None:
+        if self.on_spoken is not None and not item.cue:
             try:
-                self.on_spoken(item.text, stopped)
+                self.on_spoken(item.text, stopped, 1.0 if not stopped else played)
             except Exception:
                 log.exception("on_spoken callback failed")
         with self._idle:
@@ -131,15 +152,22 @@ class Speaker:
             if item is None:
                 self._audio.put(None)
                 return
-            if self._stale(item) or not self.enabled:
+            if self._stale(item) or not self.enabled or 0 < item.seq <= self._skip_through:
                 self._finished(item, stopped=True)
                 continue
-            try:
-                item.audio = self.synthesizer.synthesize(item.text, item.voice)
-            except Exception as exc:  # SynthesisError, or anything odd from the engine
-                self._problem(f"Speech synthesis failed: {exc}")
-                self._finished(item, stopped=True)
-                continue
+            if not item.cue:
+                try:
+                    audio = self.synthesizer.synthesize(item.text, item.voice)
+                except Exception as exc:  # SynthesisError, or anything odd from the engine
+                    self._problem(f"Speech is unavailable: {exc}")
+                    # One failure (and one wait) per reply: skip what is queued; the engine
+                    # is restarted for the next one.
+                    with self._idle:
+                        self._skip_through = self._said
+                    self._finished(item, stopped=True)
+                    continue
+                item.audio = audio.padded(self.pause_s)
+                self._progress("synthesized", item.text)
             # Bounded queue: synthesis runs at most one sentence ahead of playback.
             self._audio.put(item)
 
@@ -151,6 +179,8 @@ class Speaker:
             if self._stale(item) or item.audio is None or not self.enabled:
                 self._finished(item, stopped=True)
                 continue
+            if not item.cue:
+                self._progress("playing", item.text)
             try:
                 completed = self.player.play(
                     item.audio.samples, item.audio.rate, cancelled=partial(self._stale, item)
@@ -159,4 +189,11 @@ class Speaker:
                 self.enabled = False
                 self._problem(str(exc))
                 completed = False
-            self._finished(item, stopped=not completed)
+            self._finished(item, stopped=not completed, played=self.player.last_fraction)
+
+    def _progress(self, stage: str, text: str) -> None:
+        if self.on_progress is not None:
+            try:
+                self.on_progress(stage, text)
+            except Exception:
+                log.exception("on_progress callback failed")

@@ -20,8 +20,10 @@ import tempfile
 import threading
 import time
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +47,28 @@ class Audio:
     def seconds(self) -> float:
         return len(self.samples) / self.rate if self.rate else 0.0
 
+    def scaled(self, volume: float) -> Audio:
+        """The same audio at `volume` (0..1) of its level."""
+        if volume >= 1.0:
+            return self
+        samples = (self.samples.astype(np.float32) * max(0.0, volume)).astype(np.int16)
+        return Audio(samples, self.rate)
+
+    def trimmed(self, keep_s: float = 0.02, threshold: int = 200) -> Audio:
+        """Without the engine's leading and trailing silence (but `keep_s` of each): the first
+        sound comes sooner, and the pause between sentences is ours to set."""
+        loud = np.flatnonzero(np.abs(self.samples.astype(np.int32)) > threshold)
+        if not len(loud):
+            return Audio(self.samples[:0], self.rate)
+        keep = int(keep_s * self.rate)
+        start, end = max(0, loud[0] - keep), min(len(self.samples), loud[-1] + 1 + keep)
+        return Audio(self.samples[start:end], self.rate)
+
+    def padded(self, seconds: float) -> Audio:
+        """With `seconds` of silence appended."""
+        pad = np.zeros(int(seconds * self.rate), np.int16)
+        return Audio(np.concatenate([self.samples, pad]), self.rate)
+
     def peak(self) -> int:
         return int(np.abs(self.samples.astype(np.int32)).max()) if len(self.samples) else 0
 
@@ -59,36 +83,15 @@ def _worker_main() -> None:
         protocol.write(json.dumps({"status": status, "detail": detail}) + "\n")
 
     try:
-        import pyttsx3
-
-        engine = pyttsx3.init()
+        render = _espeak_renderer() if sys.platform.startswith("linux") else _engine_renderer()
     except Exception as exc:  # report why the engine is unusable, then stop
         answer("error", f"{type(exc).__name__}: {exc}")
         return
-    # espeak renders on its own thread: runAndWait() can return before the WAV is written.
-    # The driver announces "finished-utterance" only after closing the file, so wait for it.
-    finished = threading.Event()
-    engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
     answer("ready")
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            if request["voice"]:
-                engine.setProperty("voice", request["voice"])
-            engine.setProperty("rate", request["rate"])
-            engine.setProperty("volume", request["volume"])
-            with contextlib.suppress(Exception):  # not every driver has pitch
-                engine.setProperty("pitch", request["pitch"])
-            finished.clear()
-            engine.save_to_file(request["text"], request["path"])
-            engine.runAndWait()
-            done = finished.wait(30)
-            # The driver announces the end just before it marks itself idle (on espeak's
-            # thread); settings sent in that gap would be queued behind and lost.
-            deadline = time.monotonic() + 2
-            while engine.isBusy() and time.monotonic() < deadline:
-                time.sleep(0.005)
-            if done and os.path.exists(request["path"]):
+            if render(request):
                 answer("ok")
             else:
                 answer("error", "the engine finished without writing any audio")
@@ -96,10 +99,82 @@ def _worker_main() -> None:
             answer("error", f"{type(exc).__name__}: {exc}")
 
 
+def _espeak_renderer() -> Callable[[dict], bool]:
+    """pyttsx3's espeak-ng binding in synchronous mode (Linux).
+
+    pyttsx3 2.99's espeak *engine* runs espeak asynchronously and races with it: measured on
+    this machine, 9 of 12 alternating requests came out with the previous request's rate, and
+    forcing the settings through left some renders empty (a stale end-of-message event closes
+    the next file). In synchronous mode `Synth` returns only when every sample has been handed
+    to our callback, in order, so settings and audio can't cross.
+    """
+    import ctypes
+
+    from pyttsx3.drivers import _espeak
+
+    rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 200)
+    if rate <= 0:
+        raise RuntimeError("espeak-ng could not initialise (is espeak-ng-data installed?)")
+    chunks: list[bytes] = []
+
+    def on_synth(wav: Any, count: int, events: Any) -> int:
+        if count > 0:
+            chunks.append(ctypes.string_at(wav, count * 2))
+        return 0  # go on
+
+    _espeak.SetSynthCallback(on_synth)
+    default_voice = ""
+    current = _espeak.GetCurrentVoice()
+    if current and current.contents.identifier:
+        default_voice = current.contents.identifier.decode("utf-8")
+
+    def render(request: dict) -> bool:
+        voice = request["voice"] or default_voice
+        if voice and _espeak.SetVoiceByName(voice.encode("utf-8")) != _espeak.EE_OK:
+            raise ValueError(f"espeak-ng has no voice {voice!r} (see `espeak-ng --voices`)")
+        _espeak.SetParameter(_espeak.RATE, int(request["rate"]), 0)
+        _espeak.SetParameter(_espeak.PITCH, int(request["pitch"]), 0)
+        _espeak.SetParameter(_espeak.VOLUME, 100, 0)
+        chunks.clear()
+        status = _espeak.Synth(request["text"], flags=_espeak.CHARS_UTF8)
+        if status != _espeak.EE_OK:
+            raise RuntimeError(f"espeak_Synth returned {status}")
+        write_wav(Path(request["path"]), Audio(np.frombuffer(b"".join(chunks), "<i2"), rate))
+        return bool(chunks)
+
+    return render
+
+
+def _engine_renderer() -> Callable[[dict], bool]:
+    """pyttsx3's own engine (other platforms' drivers): render with save_to_file."""
+    import pyttsx3
+
+    engine = pyttsx3.init()
+    finished = threading.Event()
+    engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
+
+    def render(request: dict) -> bool:
+        if request["voice"]:
+            engine.setProperty("voice", request["voice"])
+        engine.setProperty("rate", request["rate"])
+        with contextlib.suppress(Exception):  # not every driver has pitch
+            engine.setProperty("pitch", request["pitch"])
+        finished.clear()
+        engine.save_to_file(request["text"], request["path"])
+        engine.runAndWait()
+        done = finished.wait(30)
+        deadline = time.monotonic() + 2  # the driver may report the end before it is idle
+        while engine.isBusy() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return done and os.path.exists(request["path"])
+
+    return render
+
+
 class Pyttsx3Synthesizer:
     """Render text to audio with pyttsx3 in a child process. Thread-safe; one request at a time."""
 
-    def __init__(self, start_timeout: float = 15.0, timeout: float = 10.0) -> None:
+    def __init__(self, start_timeout: float = 15.0, timeout: float = 4.0) -> None:
         self.start_timeout = start_timeout
         self.timeout = timeout
         self._lock = threading.Lock()
@@ -170,13 +245,14 @@ class Pyttsx3Synthesizer:
                     "the speech engine process died; it will be restarted"
                 ) from None
             # A generous budget that grows with the text: espeak renders far faster than this.
-            status, detail = self._receive(self.timeout + len(text) / 50, "answer")
+            status, detail = self._receive(self.timeout + len(text) / 100, "answer")
             if status != "ok":
                 raise SynthesisError(f"the speech engine failed: {detail}")
             try:
-                return read_wav(path)
+                audio = read_wav(path)
             finally:
                 path.unlink(missing_ok=True)
+        return audio.trimmed().scaled(voice.volume)
 
     def _kill(self) -> None:
         if self._process is not None:
