@@ -6,28 +6,39 @@ closes the LLM stream and stops speech, and the prompt comes back. Ctrl+D quits.
 
 With `--voice` (or `--audio-in FILE`) a listener runs beside the keyboard: its final
 transcripts and the typed lines go into one queue that the main thread takes turns from, so
-either way of talking works at any time. In push-to-talk mode Enter on an empty line starts
-and stops listening; hands-free and wake-phrase modes stop hearing while the assistant speaks
-(there is no echo cancellation yet, so it would otherwise answer itself).
+either way of talking works at any time. `companion listen` is the same loop without the
+keyboard.
+
+Barge-in: pressing push-to-talk (Enter on an empty line), the wake phrase, or in hands-free
+mode the driver starting to speak, during a reply stops playback at once and cancels the turn
+(the LLM stream is closed; the history keeps what was heard, marked interrupted). The listener
+keeps running while the assistant speaks, so the new utterance is captured from its first
+syllable; an echo gate (`companion.audio.echo`) keeps the assistant's own voice from counting
+as the driver. With `speech.barge_in = false` hands-free listening pauses while it speaks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import json
 import logging
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
+from .audio.echo import EchoGate
 from .audio.playback import AudioPlayer
 from .config import Settings, resolve_endpoint
 from .events import (
     Event,
     FinalTranscript,
+    InputLevel,
     InputProblem,
     ListenerEvent,
     ListenerState,
@@ -36,12 +47,15 @@ from .events import (
     PersonaSwitched,
     ReplyDelta,
     ReplyDone,
+    SpeechStarted,
     TurnError,
     WakePhraseHeard,
+    event_record,
 )
 from .llm.client import ChatClient
 from .personas.session import PersonaSession
 from .pipeline import TurnPipeline
+from .tts.earcons import Earcons
 from .tts.speaker import Speaker
 
 log = logging.getLogger(__name__)
@@ -119,6 +133,43 @@ class _Printer:
                     self._end_reply_line("\n" if self.mid_reply else "")
 
 
+class _Timings:
+    """`--timings FILE`: every event as a JSON line, for benchmarks and debugging."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._file = path.open("w", encoding="utf-8") if path else None
+        self._lock = threading.Lock()
+
+    def write(self, event: Any) -> None:
+        if self._file is None:
+            return
+        record = event if isinstance(event, dict) else event_record(event)
+        line = json.dumps(record, default=str)
+        with self._lock:
+            if not self._file.closed:
+                self._file.write(line + "\n")
+                self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            with self._lock:
+                self._file.close()
+
+
+class _Cues:
+    """Earcons through the speaker (in order with speech), if speech and earcons are on."""
+
+    def __init__(self, speaker: Speaker | None, enabled: bool) -> None:
+        self.speaker = speaker if enabled else None
+        self.earcons = Earcons()
+
+    def __call__(self, name: str) -> None:
+        if self.speaker is not None:
+            audio = self.earcons.get(name)
+            if audio is not None:
+                self.speaker.cue(audio, name)
+
+
 def run_chat(
     settings: Settings,
     session: PersonaSession,
@@ -129,11 +180,15 @@ def run_chat(
     stdout: TextIO | None = None,
     voice: bool = False,
     audio_in: Path | None = None,
+    keyboard: bool = True,
+    timings: Path | None = None,
+    streaming_speech: bool = True,
 ) -> int:
-    """The REPL. Returns the process exit status."""
+    """The REPL (or, with `keyboard=False`, the hands-free loop of `companion listen`).
+    Returns the process exit status."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    interactive = stdin.isatty()
+    interactive = keyboard and stdin.isatty()
     if interactive:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for input()
@@ -142,12 +197,23 @@ def run_chat(
     persona = session.active
     printer = _Printer(stdout, persona.name)
     speaker = None
+    echo_gate = EchoGate() if settings.speech.barge_in else None
     if not settings.speech.mute:
-        player = AudioPlayer(settings.speech.output_device)
+        player = AudioPlayer(settings.speech.output_device, echo_gate=echo_gate)
         speaker = Speaker(player=player, on_problem=printer.notice)
+    cues = _Cues(speaker, settings.speech.earcons)
+    log_timings = _Timings(timings)
+
+    def on_event(event: Event) -> None:
+        log_timings.write(event)
+        printer.on_event(event)
+        if isinstance(event, TurnError):
+            cues("error")
+
     core = _LoopThread()
     client = ChatClient(endpoint)
-    pipeline = TurnPipeline(session, client, speaker, printer.on_event)
+    pipeline = TurnPipeline(session, client, speaker, on_event,
+                            streaming_speech=streaming_speech)
 
     model = f"{endpoint.label} ({endpoint.model})" if endpoint.configured else "no language model"
     voice = "speech off (--mute)" if speaker is None else "speech on"
@@ -157,11 +223,17 @@ def run_chat(
         printer.write(
             f"companion chat · {persona.name} · {model} · {voice}{modes}\n"
             "Type a message and press Enter. Ctrl+C stops a reply, Ctrl+D quits.\n"
+            if keyboard else
+            f"companion listen · {persona.name} · {model} · {voice}{modes}\n"
+            "Speak to it; speak again to interrupt a reply. Ctrl+C stops a reply, "
+            "a second Ctrl+C quits.\n"
         )
         if session.start_notice:
             printer.notice(session.start_notice)
-    voice_input = _VoiceInput(settings, printer, interactive) if voice or audio_in else None
-    if voice_input is not None:
+    voice_input = None
+    if voice or audio_in:
+        voice_input = _VoiceInput(settings, printer, interactive, core, speaker, cues,
+                                  echo_gate, log_timings)
         voice_input.start(audio_in)
     if banner:
         printer.write(f"{persona.name}: {persona.greeting}\n")
@@ -170,7 +242,7 @@ def run_chat(
 
     try:
         if voice_input is not None:
-            voice_input.loop(stdin, core, pipeline, speaker, reload_cast, session)
+            voice_input.loop(stdin if keyboard else None, pipeline, reload_cast, session)
             return 0
         while True:
             try:
@@ -198,6 +270,7 @@ def run_chat(
             speaker.close()
         core.submit(client.aclose()).result(timeout=5)
         core.close()
+        log_timings.close()
     return 0
 
 
@@ -213,39 +286,80 @@ def _read_line(stdin: TextIO, prompt: str, printer: _Printer) -> str | None:
     return line.rstrip("\n") if line else None
 
 
-def _run_turn(core: _LoopThread, pipeline: TurnPipeline, text: str, printer: _Printer) -> None:
-    finished = threading.Event()
+class _Turn:
+    """A turn running on the core loop, cancellable from any thread."""
 
-    async def guarded() -> Any:
-        try:
-            return await pipeline.run_turn(text)
-        finally:
-            finished.set()
+    def __init__(self, core: _LoopThread, pipeline: TurnPipeline, text: str) -> None:
+        self.core = core
+        self.finished = threading.Event()
+        self.task: asyncio.Task | None = None
 
-    future = core.submit(guarded())
+        async def guarded() -> Any:
+            self.task = asyncio.current_task()
+            try:
+                return await pipeline.run_turn(text)
+            finally:
+                self.finished.set()
+
+        self.future = core.submit(guarded())
+
+    def cancel(self) -> None:
+        """Cancel the task on its loop; the pipeline then stops speech, closes the LLM stream
+        and records the interrupted reply before `finished` is set."""
+        if self.task is not None:
+            self.core.loop.call_soon_threadsafe(self.task.cancel)
+        else:
+            self.future.cancel()  # not started yet
+
+    def wait(self) -> None:
+        while not self.finished.wait(0.05):
+            if self.future.done():  # cancelled before it started
+                return
+
+
+def _run_turn(core: _LoopThread, pipeline: TurnPipeline, text: str, printer: _Printer,
+              on_submit: Callable[[_Turn], None] | None = None) -> None:
+    turn = _Turn(core, pipeline, text)
+    if on_submit is not None:
+        on_submit(turn)
     try:
-        while not finished.wait(0.05):
-            pass
-        future.result()
+        turn.wait()
+        turn.future.result()
+    except concurrent.futures.CancelledError:
+        pass  # barge-in: the pipeline has recorded the interrupted reply
     except KeyboardInterrupt:
-        future.cancel()  # cancels the task: closes the stream, stops speech
+        turn.cancel()  # cancels the task: closes the stream, stops speech
         with contextlib.suppress(KeyboardInterrupt):
-            finished.wait(5)
+            turn.finished.wait(5)
     except Exception:
         log.exception("turn failed unexpectedly")
         printer.notice("Something went wrong in that turn; details are in the log. Try again.")
 
 
 class _VoiceInput:
-    """The microphone (or a recording) beside the keyboard; both feed one queue of turns."""
+    """The microphone (or a recording) beside the keyboard; both feed one queue of turns.
 
-    def __init__(self, settings: Settings, printer: _Printer, interactive: bool) -> None:
+    Listener events arrive on the listener's thread; barge-in is decided there (it must not
+    wait for the main thread, which is busy running the turn it interrupts).
+    """
+
+    def __init__(self, settings: Settings, printer: _Printer, interactive: bool,
+                 core: _LoopThread, speaker: Speaker | None, cues: _Cues,
+                 echo_gate: EchoGate | None, timings: _Timings) -> None:
         self.settings = settings
         self.printer = printer
         self.interactive = interactive
+        self.core = core
+        self.speaker = speaker
+        self.cues = cues
+        self.echo_gate = echo_gate
+        self.timings = timings
         self.mode = settings.speech.listen_mode
+        self.barge_in_by_voice = settings.speech.barge_in and self.mode != "push_to_talk"
         self.inputs: queue.Queue[tuple[str, str | None]] = queue.Queue()
         self.listener: Any = None
+        self.current: _Turn | None = None  # the running turn
+        self._lock = threading.Lock()
         self._showing_partial = False
         self._announced = False
 
@@ -260,12 +374,47 @@ class _VoiceInput:
         if notice:
             self.printer.notice(notice)
             log.info("%s", notice)
+        if self.barge_in_by_voice:
+            self.listener.echo_gate = self.echo_gate
         self.listener.start()
 
-    # Called on the listener's thread.
+    # -- barge-in -------------------------------------------------------------------------
+
+    def busy(self) -> bool:
+        """A reply is being generated or spoken."""
+        return self.current is not None or (self.speaker is not None and self.speaker.busy)
+
+    def barge_in(self, why: str) -> None:
+        """Stop the reply now: silence the speaker, cancel the turn (closes the LLM stream)."""
+        with self._lock:
+            if not self.busy():
+                return
+            at = time.monotonic()
+            if self.speaker is not None:
+                self.speaker.stop()
+            turn = self.current
+            if turn is not None:
+                turn.cancel()
+        log.info("barge-in (%s)", why)
+        self.timings.write({"event": "BargeIn", "t": at, "why": why})
+
+    def press(self) -> None:
+        """Push-to-talk pressed: interrupts a reply, then opens (or closes) the microphone."""
+        self.barge_in("push_to_talk")
+        if self.listener is not None:
+            self.listener.press()
+
+    # -- listener events (on the listener's thread) -----------------------------------------
+
     def on_event(self, event: ListenerEvent) -> None:
-        if isinstance(event, FinalTranscript):
+        if not isinstance(event, InputLevel):
+            self.timings.write(event)
+        if isinstance(event, SpeechStarted):
+            if self.barge_in_by_voice and self.mode == "hands_free" and self.busy():
+                self.barge_in("voice")
+        elif isinstance(event, FinalTranscript):
             self._clear_partial()
+            self.cues("got_it")
             self.inputs.put(("voice", event.text))
         elif isinstance(event, PartialTranscript):
             if self.interactive and event.text:
@@ -276,6 +425,8 @@ class _VoiceInput:
             if self.mode == "push_to_talk" or self.interactive:
                 self.printer.notice("didn't catch that")
         elif isinstance(event, WakePhraseHeard):
+            self.barge_in("wake_phrase")
+            self.cues("listening")
             self.printer.notice("listening")
         elif isinstance(event, ListenerState):
             if event.state == "waiting" and not self._announced:
@@ -288,15 +439,19 @@ class _VoiceInput:
                 }[self.mode]
                 self.printer.notice(f"listening with {self.listener.engine.description}: {how}")
             elif event.state == "listening" and self.mode == "push_to_talk":
+                self.cues("listening")
                 self.printer.notice("listening… press Enter to stop")
         elif isinstance(event, InputProblem):
             self._clear_partial()
+            self.cues("error")
             self.printer.notice(event.message)
 
     def _clear_partial(self) -> None:
         if self._showing_partial:
             self.printer.write("\r\x1b[K")
             self._showing_partial = False
+
+    # -- the main thread's loop --------------------------------------------------------------
 
     def _read_lines(self, stdin: TextIO) -> None:
         prompt = "you> " if self.interactive else ""
@@ -305,6 +460,9 @@ class _VoiceInput:
                 line = _read_line(stdin, prompt, self.printer)
             except Exception:
                 line = None
+            if line is not None and not line.strip() and self.mode == "push_to_talk":
+                self.press()  # at once, even while a reply is running
+                continue
             self.inputs.put(("eof", None) if line is None else ("text", line))
             if line is None:
                 return
@@ -312,12 +470,17 @@ class _VoiceInput:
     def _listening_done(self) -> bool:
         return self.listener is None or self.listener.finished.is_set()
 
-    def loop(self, stdin: TextIO, core: _LoopThread, pipeline: TurnPipeline,
-             speaker: Speaker | None, reload_cast: Callable[[], None] | None,
-             session: PersonaSession) -> None:
-        threading.Thread(target=self._read_lines, args=(stdin,), name="keyboard",
-                         daemon=True).start()
-        keyboard_open = True
+    def _set_current(self, turn: _Turn | None) -> None:
+        with self._lock:
+            self.current = turn
+
+    def loop(self, stdin: TextIO | None, pipeline: TurnPipeline,
+             reload_cast: Callable[[], None] | None, session: PersonaSession) -> None:
+        keyboard_open = stdin is not None
+        if stdin is not None:
+            threading.Thread(target=self._read_lines, args=(stdin,), name="keyboard",
+                             daemon=True).start()
+        speaker = self.speaker
         while True:
             try:
                 try:
@@ -339,11 +502,7 @@ class _VoiceInput:
                 keyboard_open = False  # hands-free: the microphone keeps the chat going
                 continue
             text = (value or "").strip()
-            if kind == "text" and not text:
-                if self.mode == "push_to_talk" and self.listener is not None:
-                    if speaker is not None:
-                        speaker.stop()  # pressing to talk is a barge-in
-                    self.listener.press()
+            if not text:
                 continue
             if kind == "voice":
                 self.printer.write(f"you (voice)> {text}\n")
@@ -352,15 +511,17 @@ class _VoiceInput:
             if reload_cast is not None:
                 reload_cast()
                 self.printer.name = session.active.name
-            hands_free = self.mode != "push_to_talk" and self.listener is not None
-            if hands_free:
+            pause = (self.mode != "push_to_talk" and not self.barge_in_by_voice
+                     and self.listener is not None)
+            if pause:
                 self.listener.pause()
             try:
-                _run_turn(core, pipeline, text, self.printer)
-                if hands_free and speaker is not None:
+                _run_turn(self.core, pipeline, text, self.printer, self._set_current)
+                if pause and speaker is not None:
                     speaker.wait_until_done(timeout=120)
             finally:
-                if hands_free:
+                self._set_current(None)
+                if pause:
                     self.listener.resume()
 
     def close(self) -> None:

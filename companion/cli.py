@@ -96,10 +96,42 @@ def build_parser() -> argparse.ArgumentParser:
                       help="listen on the microphone too (typing still works)")
     chat.add_argument("--audio-in", type=Path, metavar="FILE",
                       help="a recording stands in for the microphone (implies --voice)")
+    chat.add_argument("--no-earcons", action="store_true",
+                      help='no "listening" / "got it" / "error" sounds')
+    chat.add_argument("--no-barge-in", action="store_true",
+                      help="hands-free: do not listen while speaking (no interrupting by voice)")
     chat.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
                       help="push_to_talk: Enter on an empty line starts/stops listening")
     add_speech_flags(chat)
     _add_settings_flags(chat)
+
+    listen = sub.add_parser(
+        "listen",
+        help="the full voice loop, no keyboard or screen (kiosks, headless demos, benchmarks)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Microphone -> speech recognition -> router -> persona/LLM -> speech -> speaker,\n"
+            "hands-free by default, on the default input and output devices. Speak during a\n"
+            "reply to interrupt it. The transcript is printed; Ctrl+C stops a reply, a second\n"
+            "Ctrl+C (or SIGTERM) quits."
+        ),
+    )
+    listen.add_argument("--listen-mode", choices=("hands_free", "wake_phrase"),
+                        default="hands_free", help="how a request starts (default hands_free)")
+    listen.add_argument("--audio-in", type=Path, metavar="FILE",
+                        help="a recording stands in for the microphone")
+    listen.add_argument("--mute", action="store_true", help="print replies, do not speak them")
+    listen.add_argument("--no-earcons", action="store_true",
+                        help='no "listening" / "got it" / "error" sounds')
+    listen.add_argument("--no-barge-in", action="store_true",
+                        help="do not listen while speaking (no interrupting by voice)")
+    listen.add_argument("--timings", type=Path, metavar="FILE",
+                        help="write every event with its time as JSON lines (for benchmarks)")
+    listen.add_argument("--naive-speech", action="store_true",
+                        help="baseline for benchmarks: wait for the whole reply, synthesise "
+                        "it in one piece, then play it")
+    add_speech_flags(listen)
+    _add_settings_flags(listen)
 
     config = sub.add_parser("config", help="show the effective settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -146,6 +178,10 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     }
     if getattr(args, "mute", False):
         flags["speech.mute"] = True
+    if getattr(args, "no_earcons", False):
+        flags["speech.earcons"] = False
+    if getattr(args, "no_barge_in", False):
+        flags["speech.barge_in"] = False
     if getattr(args, "kids_mode", None):
         flags["safety.kids_mode"] = True
     if getattr(args, "mature_content", None):
@@ -207,6 +243,22 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
     return run_chat(settings, session, reload_cast=reload_cast,
                     voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in)
+
+
+def _cmd_listen(args: argparse.Namespace) -> int:
+    import signal
+
+    from .chat import run_chat
+
+    settings = _settings_from(args)
+    session = _session(settings, _library(settings).personas)
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(0)  # unwinds through run_chat's cleanup (speech, listener, HTTP)
+
+    # SIGTERM (a kiosk's service manager, the benchmark) quits, even mid-reply.
+    signal.signal(signal.SIGTERM, terminate)
+    return run_chat(settings, session, voice=True, audio_in=args.audio_in, keyboard=False,
+                    timings=args.timings, streaming_speech=not args.naive_speech)
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
@@ -321,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging(verbose=args.verbose)
     if args.command is None:
         args = parser.parse_args([*(["--verbose"] if args.verbose else []), "chat"])
-    handlers = {"chat": _cmd_chat, "config": _cmd_config, "personas": _cmd_personas}
+    handlers = {"chat": _cmd_chat, "listen": _cmd_listen, "config": _cmd_config,
+                "personas": _cmd_personas}
     speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:
         if args.command in speech:

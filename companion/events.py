@@ -169,6 +169,7 @@ class FinalTranscript(ListenerEvent):
     audio_end: float = 0.0
     closed_at: float = 0.0
     reason: str = "silence"  # silence | released | max_length | input_ended
+    endpoint_at: float = 0.0  # monotonic: when the end of the utterance was decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +186,10 @@ class InputProblem(ListenerEvent):
     kind: str  # no_device | device_lost | engine | file
     message: str
 
+
+
+def event_record(event: Event | ListenerEvent) -> dict:
+    """An event as a JSON-ready dict: {"event": "FinalTranscript", "t": ..., fields...}."""
+    from dataclasses import asdict
+
+    return {"event": type(event).__name__, **asdict(event)}

@@ -23,7 +23,39 @@ def sounddevice_module() -> Any:
             f"PortAudio is not installed ({exc}). On Debian/Ubuntu: "
             "sudo apt-get install libportaudio2"
         ) from None
+    _quiet_alsa()
     return sounddevice
+
+
+_alsa_handler: Any = None
+
+
+def _quiet_alsa() -> None:
+    """ALSA prints its own messages ("underrun occurred", probing errors) straight to the
+    terminal, over our UI. Send them to our log instead (debug level)."""
+    global _alsa_handler
+    if _alsa_handler is not None:
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if not name:
+        _alsa_handler = False
+        return
+    try:
+        alsa = ctypes.CDLL(name)
+        handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                        ctypes.c_int, ctypes.c_char_p)
+
+        def to_log(file: bytes, line: int, function: bytes, err: int, fmt: bytes) -> None:
+            log.debug("ALSA %s: %s", (function or b"").decode(errors="replace"),
+                      (fmt or b"").decode(errors="replace"))
+
+        _alsa_handler = handler_type(to_log)  # kept alive: ALSA holds the pointer
+        alsa.snd_lib_error_set_handler(_alsa_handler)
+    except (OSError, AttributeError):
+        _alsa_handler = False
 
 
 def refresh_devices(sd: Any) -> None:

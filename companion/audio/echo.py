@@ -7,10 +7,11 @@ playing, block by block, and a microphone frame counts as the driver only if it 
 louder than the assistant's own voice would be after the trip from speaker to microphone.
 
 How much quieter that trip makes the voice (the coupling, in dB) depends on the car, volume and
-microphone, so it is learned while the assistant speaks: it falls quickly when the microphone is
-quieter than predicted and rises slowly when it is louder, so the driver talking for a moment
-does not teach the gate that loud is normal. It starts high (assume the echo is loud), which
-means the assistant cannot interrupt itself while the gate is still learning.
+microphone, so it is learned while the assistant speaks: it is a high percentile of "microphone
+level minus playback level" over the last few seconds of playback. Echo fills most of those
+frames, so the percentile sits at the echo's level; the driver's first words are too few to
+move it before they trigger. Until enough playback has been heard (`learn_frames`) the gate
+assumes a loud echo, so the assistant cannot interrupt itself while it is still learning.
 
 Limit: over a loud echo the driver must be `margin_db` louder at the microphone than the echo
 to interrupt by voice. Push-to-talk always interrupts.
@@ -43,12 +44,18 @@ class EchoGate:
         initial_coupling_db: float = 6.0,
         tail_s: float = 0.35,
         active_db: float = -50.0,
+        history_frames: int = 150,
+        learn_frames: int = 25,
+        percentile: float = 90.0,
     ) -> None:
         self.margin_db = margin_db
-        self.coupling_db = initial_coupling_db
+        self.initial_coupling_db = initial_coupling_db
         self.tail_s = tail_s  # how long after a sound its echo may still arrive
         self.active_db = active_db  # quieter than this the player counts as silent
+        self.learn_frames = learn_frames
+        self.percentile = percentile
         self._played: deque[tuple[float, float]] = deque(maxlen=2000)
+        self._observed: deque[float] = deque(maxlen=history_frames)
         self._lock = threading.Lock()
 
     def played(self, level_db: float, t: float) -> None:
@@ -70,15 +77,23 @@ class EchoGate:
     def speaking(self, t: float) -> bool:
         return self.reference_db(t) > self.active_db
 
+    @property
+    def coupling_db(self) -> float:
+        """Echo level relative to playback, as learned so far (dB)."""
+        with self._lock:
+            observed = list(self._observed)
+        if len(observed) < self.learn_frames:
+            return self.initial_coupling_db
+        return float(np.percentile(observed, self.percentile))
+
     def is_echo(self, mic_db: float, t: float) -> bool:
-        """Is a microphone frame of `mic_db`, captured at `t`, explained by our own output?"""
+        """Is a microphone frame of `mic_db`, captured at `t`, explained by our own output?
+        Call it for every frame while listening (silent ones too: the gate learns from them)."""
         reference = self.reference_db(t)
         if reference <= self.active_db:
             return False  # nothing was playing: whatever the microphone hears is not us
         observed = mic_db - reference
-        expected = self.coupling_db
-        echo = observed < expected + self.margin_db
-        # Learn: fast down, slow up (slower still when it may be the driver talking).
-        rate = 0.2 if observed < expected else (0.02 if echo else 0.01)
-        self.coupling_db = max(-60.0, min(20.0, expected + rate * (observed - expected)))
+        echo = observed < self.coupling_db + self.margin_db
+        with self._lock:
+            self._observed.append(observed)
         return echo

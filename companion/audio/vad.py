@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,9 +122,15 @@ class Segmenter:
         self.force_end()
         self._preroll.clear()
 
-    def push(self, frame: np.ndarray) -> list[tuple]:
+    def push(
+        self, frame: np.ndarray, is_echo: Callable[[float], bool] | None = None
+    ) -> list[tuple]:
+        """`is_echo(level)`: True when the frame is the assistant's own voice (not speech)."""
         self.last_level = level_db(frame)
         voiced = self.detector.is_speech(frame, self.last_level)
+        # Asked for every frame, silent ones too: the gate learns from them.
+        if is_echo is not None and is_echo(self.last_level) and voiced:
+            voiced = False
         self.frames_since_speech = 0 if voiced else self.frames_since_speech + 1
         if not self.in_utterance:
             self._window.append(voiced)

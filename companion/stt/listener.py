@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..audio.capture import AudioInputError, AudioSource, InputEnded
+from ..audio.echo import EchoGate
 from ..audio.files import AudioFileError
 from ..audio.vad import EndpointSettings, Framer, Segmenter
 from ..events import (
@@ -103,6 +104,9 @@ class Listener:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.state = "off"
+        # While the assistant speaks: frames its own voice explains are not speech (barge-in
+        # by voice without answering itself). Set by the front end; None: no playback known.
+        self.echo_gate: EchoGate | None = None
         self.finished = threading.Event()  # set when the worker has ended (stop, file end, error)
 
     # -- control, from any thread -----------------------------------------------------------
@@ -232,7 +236,9 @@ class Listener:
 
     def _frame(self, frame: np.ndarray, t: float) -> None:
         self._frames_in += 1
-        events = self._seg.push(frame)
+        gate = self.echo_gate
+        echo = None if gate is None or self._open else (lambda level: gate.is_echo(level, t))
+        events = self._seg.push(frame, echo)
         if self._frames_in % max(1, round(self.settings.level_every_s / FRAME_S)) == 0:
             self._emit(InputLevel(round(self._seg.last_level, 1)))
         if self._seg.frames_since_speech == 0:
@@ -340,6 +346,7 @@ class Listener:
             self._finish(reason)
 
     def _finish(self, reason: str) -> None:
+        endpoint_at = time.monotonic()
         self._open = False
         self._seg.force_end()
         self._set_state("transcribing")
@@ -369,6 +376,7 @@ class Listener:
                 text, transcript.engine, words, speech_end=self._last_voiced,
                 audio_end=round(self._last_voiced_audio, 3),
                 closed_at=round(self._frames_in * FRAME_S, 3), reason=reason,
+                endpoint_at=endpoint_at,
             ))
         else:
             self._emit(NothingHeard(reason))

@@ -1,0 +1,78 @@
+"""A virtual sound card for tests and benchmarks: PulseAudio with two null sinks.
+
+`car_mic`: play into it and it is what the car's microphone hears (its monitor is the default
+source). `car_speaker`: the default output; record its monitor to hear what the car played.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+
+class SoundCardError(Exception):
+    pass
+
+
+class VirtualSoundCard:
+    """PulseAudio with null sinks: `car_speaker` is the default output; record its monitor."""
+
+    def __init__(self, runtime: Path) -> None:
+        self.env = {
+            **os.environ,
+            "XDG_RUNTIME_DIR": str(runtime),
+            "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
+        }
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """What a client process needs to find this sound server."""
+        return {key: self.env[key] for key in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")}
+
+    def play_into_microphone(self, path: Path) -> None:
+        """Play a recording into the car's microphone (blocks until it has played)."""
+        subprocess.run(["paplay", "--device=car_mic", str(path)], env=self.env, check=True,
+                       timeout=60)
+
+    def record_speaker(self, path: Path, seconds: float) -> subprocess.Popen:
+        """Start recording what the car's speaker plays, as 16 kHz mono WAV."""
+        return subprocess.Popen(
+            ["parecord", "--device=car_speaker.monitor", "--rate=16000", "--channels=1",
+             "--format=s16le", "--file-format=wav", str(path)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+
+def start_sound_card(runtime: Path) -> VirtualSoundCard:
+    """Start a PulseAudio daemon with the car's null sinks in its own runtime folder."""
+    if not shutil.which("pulseaudio"):
+        raise SoundCardError("pulseaudio is not installed; run `bash .ci/setup` (it installs it)")
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    card = VirtualSoundCard(runtime)
+    subprocess.run(
+        ["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
+         "--load=module-native-protocol-unix",
+         "--load=module-null-sink sink_name=car_mic rate=16000 channels=1",
+         "--load=module-null-sink sink_name=car_speaker channels=1",
+         "--load=module-always-sink"],
+        env=card.env, check=True, timeout=30,
+    )
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pactl", "info"], env=card.env, capture_output=True).returncode:
+        if time.monotonic() > deadline:
+            stop_sound_card(card)
+            raise SoundCardError("PulseAudio did not come up")
+        time.sleep(0.1)
+    subprocess.run(["pactl", "set-default-sink", "car_speaker"], env=card.env, check=True)
+    subprocess.run(["pactl", "set-default-source", "car_mic.monitor"], env=card.env, check=True)
+    return card
+
+
+def stop_sound_card(card: VirtualSoundCard) -> None:
+    subprocess.run(["pulseaudio", "--kill"], env=card.env, timeout=30)
+
+
