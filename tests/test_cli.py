@@ -98,9 +98,10 @@ def test_offline_chat_explains_how_to_configure_a_model():
 class Repl:
     """A running `companion chat` with stdout collected on a thread."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None,
+                 command: str = "chat") -> None:
         self.process = subprocess.Popen(
-            companion_cmd("chat", *args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            companion_cmd(command, *args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
         )
         self.out = ""
