@@ -36,6 +36,7 @@ from .audio.echo import EchoGate
 from .audio.playback import AudioPlayer
 from .config import Settings, resolve_endpoint
 from .events import (
+    EndOfSpeechLikely,
     Event,
     FinalTranscript,
     InputLevel,
@@ -287,21 +288,46 @@ def _read_line(stdin: TextIO, prompt: str, printer: _Printer) -> str | None:
 
 
 class _Turn:
-    """A turn running on the core loop, cancellable from any thread."""
+    """A turn running on the core loop, cancellable from any thread.
 
-    def __init__(self, core: _LoopThread, pipeline: TurnPipeline, text: str) -> None:
+    `speculative`: started on the recogniser's guess before the utterance has ended; it
+    produces nothing the driver can see or hear until `confirm()` (see TurnPipeline.run_turn).
+    """
+
+    def __init__(self, core: _LoopThread, pipeline: TurnPipeline, text: str,
+                 speculative: bool = False) -> None:
         self.core = core
+        self.text = text
+        self.speculative = speculative
+        self.started_at = time.monotonic()
         self.finished = threading.Event()
         self.task: asyncio.Task | None = None
+        self._confirmed: asyncio.Event | None = None
+        self._confirm_asked = False
 
         async def guarded() -> Any:
             self.task = asyncio.current_task()
+            if speculative:
+                self._confirmed = asyncio.Event()
+                if self._confirm_asked:
+                    self._confirmed.set()
             try:
-                return await pipeline.run_turn(text)
+                return await pipeline.run_turn(text, self._confirmed)
             finally:
                 self.finished.set()
 
         self.future = core.submit(guarded())
+
+    def confirm(self) -> None:
+        """The final transcript agreed: let the speculative turn speak."""
+        self.speculative = False
+
+        def on_loop() -> None:
+            self._confirm_asked = True
+            if self._confirmed is not None:
+                self._confirmed.set()
+
+        self.core.loop.call_soon_threadsafe(on_loop)
 
     def cancel(self) -> None:
         """Cancel the task on its loop; the pipeline then stops speech, closes the LLM stream
@@ -322,6 +348,10 @@ def _run_turn(core: _LoopThread, pipeline: TurnPipeline, text: str, printer: _Pr
     turn = _Turn(core, pipeline, text)
     if on_submit is not None:
         on_submit(turn)
+    _await_turn(turn, printer)
+
+
+def _await_turn(turn: _Turn, printer: _Printer) -> None:
     try:
         turn.wait()
         turn.future.result()
@@ -334,6 +364,13 @@ def _run_turn(core: _LoopThread, pipeline: TurnPipeline, text: str, printer: _Pr
     except Exception:
         log.exception("turn failed unexpectedly")
         printer.notice("Something went wrong in that turn; details are in the log. Try again.")
+
+
+def _same_words(a: str, b: str) -> bool:
+    def norm(text: str) -> list[str]:
+        return ["".join(c for c in w if c.isalnum() or c == "'") for w in text.lower().split()]
+
+    return norm(a) == norm(b)
 
 
 class _VoiceInput:
@@ -358,7 +395,9 @@ class _VoiceInput:
         self.barge_in_by_voice = settings.speech.barge_in and self.mode != "push_to_talk"
         self.inputs: queue.Queue[tuple[str, str | None]] = queue.Queue()
         self.listener: Any = None
-        self.current: _Turn | None = None  # the running turn
+        self.current: _Turn | None = None  # the running turn (maybe a speculative one)
+        self.pipeline: TurnPipeline | None = None
+        self.speculated = self.confirmed_speculations = 0
         self._lock = threading.Lock()
         self._showing_partial = False
         self._announced = False
@@ -384,10 +423,50 @@ class _VoiceInput:
         """A reply is being generated or spoken."""
         return self.current is not None or (self.speaker is not None and self.speaker.busy)
 
+    # -- speculation: start the reply during the last pause, before the utterance has ended --
+
+    def _speculate(self, text: str) -> None:
+        pipeline = self.pipeline
+        if pipeline is None or not self.inputs.empty():
+            return
+        with self._lock:
+            current = self.current
+            if current is not None and not current.speculative:
+                return  # a real turn is running
+            if current is None and self.speaker is not None and self.speaker.busy:
+                return  # still speaking: this is a barge-in, not a pause
+            if current is not None:
+                if _same_words(current.text, text):
+                    return
+                current.cancel()  # the driver said more: guess again
+                current.wait()
+            self.current = _Turn(self.core, pipeline, text, speculative=True)
+            self.speculated += 1
+
+    def _take_speculation(self, text: str) -> _Turn | None:
+        """The speculative turn, if it guessed `text`; otherwise drop it without a trace."""
+        with self._lock:
+            current = self.current
+            if current is None or not current.speculative:
+                return None
+            if _same_words(current.text, text):
+                self.confirmed_speculations += 1
+                return current
+            self.current = None
+        current.cancel()
+        current.wait()
+        return None
+
+    def _drop_stale_speculation(self, older_than: float) -> None:
+        current = self.current
+        if (current is not None and current.speculative
+                and time.monotonic() - current.started_at > older_than):
+            self._take_speculation("\x00")  # matches nothing: dropped
+
     def barge_in(self, why: str) -> None:
         """Stop the reply now: silence the speaker, cancel the turn (closes the LLM stream)."""
         with self._lock:
-            if not self.busy():
+            if not self.busy() or (self.current is not None and self.current.speculative):
                 return
             at = time.monotonic()
             if self.speaker is not None:
@@ -412,6 +491,8 @@ class _VoiceInput:
         if isinstance(event, SpeechStarted):
             if self.barge_in_by_voice and self.mode == "hands_free" and self.busy():
                 self.barge_in("voice")
+        elif isinstance(event, EndOfSpeechLikely):
+            self._speculate(event.text)
         elif isinstance(event, FinalTranscript):
             self._clear_partial()
             self.cues("got_it")
@@ -421,6 +502,7 @@ class _VoiceInput:
                 self.printer.write(f"\r\x1b[K  … {event.text}")
                 self._showing_partial = True
         elif isinstance(event, NothingHeard):
+            self._drop_stale_speculation(0.0)
             self._clear_partial()
             if self.mode == "push_to_talk" or self.interactive:
                 self.printer.notice("didn't catch that")
@@ -442,6 +524,7 @@ class _VoiceInput:
                 self.cues("listening")
                 self.printer.notice("listening… press Enter to stop")
         elif isinstance(event, InputProblem):
+            self._drop_stale_speculation(0.0)
             self._clear_partial()
             self.cues("error")
             self.printer.notice(event.message)
@@ -476,6 +559,7 @@ class _VoiceInput:
 
     def loop(self, stdin: TextIO | None, pipeline: TurnPipeline,
              reload_cast: Callable[[], None] | None, session: PersonaSession) -> None:
+        self.pipeline = pipeline
         keyboard_open = stdin is not None
         if stdin is not None:
             threading.Thread(target=self._read_lines, args=(stdin,), name="keyboard",
@@ -486,6 +570,7 @@ class _VoiceInput:
                 try:
                     kind, value = self.inputs.get(timeout=0.1)
                 except queue.Empty:
+                    self._drop_stale_speculation(older_than=5.0)  # no final ever came
                     if not keyboard_open and self._listening_done() and self.inputs.empty():
                         return
                     continue
@@ -504,8 +589,16 @@ class _VoiceInput:
             text = (value or "").strip()
             if not text:
                 continue
+            speculation = self._take_speculation(text if kind == "voice" else "\x00")
             if kind == "voice":
                 self.printer.write(f"you (voice)> {text}\n")
+            if speculation is not None:  # already running on the same words: let it speak
+                speculation.confirm()
+                try:
+                    _await_turn(speculation, self.printer)
+                finally:
+                    self._set_current(None)
+                continue
             if speaker is not None and self.interactive:
                 speaker.stop()
             if reload_cast is not None:
@@ -527,3 +620,7 @@ class _VoiceInput:
     def close(self) -> None:
         if self.listener is not None:
             self.listener.stop()
+        self._drop_stale_speculation(0.0)
+        if self.speculated:
+            log.info("speculative starts: %d, confirmed: %d", self.speculated,
+                     self.confirmed_speculations)

@@ -128,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--timings", type=Path, metavar="FILE",
                         help="write every event with its time as JSON lines (for benchmarks)")
     listen.add_argument("--naive-speech", action="store_true",
-                        help="baseline for benchmarks: wait for the whole reply, synthesise "
-                        "it in one piece, then play it")
+                        help="baseline for benchmarks: start after the final transcript, wait "
+                        "for the whole reply, synthesise it in one piece, then play it")
     add_speech_flags(listen)
     _add_settings_flags(listen)
 
@@ -251,7 +251,10 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     from .chat import run_chat
 
     settings = _settings_from(args)
+    if args.naive_speech:
+        settings.speech.speculate_after_ms = 0  # the baseline starts after the final transcript
     session = _session(settings, _library(settings).personas)
+
     def terminate(signum: int, frame: Any) -> None:
         raise SystemExit(0)  # unwinds through run_chat's cleanup (speech, listener, HTTP)
 

@@ -157,6 +157,15 @@ class PartialTranscript(ListenerEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class EndOfSpeechLikely(ListenerEvent):
+    """A short pause (`speech.speculate_after_ms`) before the utterance is known to be over:
+    `text` is the recogniser's current guess. A front end may start the turn now and keep its
+    output back until the FinalTranscript confirms the same words."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FinalTranscript(ListenerEvent):
     """The utterance is over. `speech_end` is when the last voiced audio was captured
     (monotonic), so `t - speech_end` is the end-of-speech latency. `audio_end` and

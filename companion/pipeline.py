@@ -33,7 +33,7 @@ from .events import (
 )
 from .llm.client import ChatClient
 from .llm.errors import LLMError
-from .personas import Persona
+from .personas import Persona, Voice
 from .personas.session import PersonaSession
 from .router import Intent, route
 from .tts.chunker import SentenceChunker
@@ -74,6 +74,9 @@ class TurnPipeline:
         self.turn_id = 0
         self.speed_kmh: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._holding = False  # a speculative turn not yet confirmed
+        self._held: list = []  # its events and sentences, in order
+        self._release: asyncio.Future | None = None
         self._heard: list[str] = []  # what the driver actually heard of this turn's reply
         self._said: set[str] = set()  # what this turn gave the speaker
         self._progress_seen: set[str] = set()
@@ -83,10 +86,38 @@ class TurnPipeline:
         return self.session.active
 
     def _emit(self, event: Event) -> None:
+        if self._holding:
+            self._held.append(event)
+            return
         try:
             self.on_event(event)
         except Exception:  # a broken consumer must not break the turn
             log.exception("event consumer failed on %s", type(event).__name__)
+
+    def _speak(self, sentence: str, voice: Voice) -> None:
+        """The one way a sentence reaches the speaker (held back until confirmed)."""
+        if self.speaker is None:
+            return
+        if self._holding:
+            self._held.append((sentence, voice))
+            return
+        self._said.add(sentence)
+        self.speaker.say(sentence, voice)
+
+    async def _release_when_confirmed(self, confirmed: asyncio.Event) -> None:
+        await confirmed.wait()
+        self._holding = False
+        held, self._held = self._held, []
+        for item in held:
+            if isinstance(item, tuple):
+                self._speak(*item)
+            else:
+                self._emit(item)
+
+    async def _confirmed(self) -> None:
+        """Wait (a speculative turn) until the final transcript confirms it."""
+        if self._release is not None:
+            await self._release
 
     def _spoken_from_thread(self, text: str, stopped: bool, played: float = 1.0) -> None:
         """Speaker callback (runs on the playback thread): re-emit on the event loop."""
@@ -114,8 +145,34 @@ class TurnPipeline:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._emit, TimingMark(turn_id, mark))
 
-    async def run_turn(self, text: str) -> ReplyDone | TurnError:
-        """Answer one utterance. Returns the final event; raises CancelledError if cancelled."""
+    async def run_turn(
+        self, text: str, confirmed: asyncio.Event | None = None
+    ) -> ReplyDone | TurnError:
+        """Answer one utterance. Returns the final event; raises CancelledError if cancelled.
+
+        `confirmed` makes it speculative: started on the recogniser's guess before the driver
+        has certainly finished. It may call the LLM, but every event and every sentence is
+        held back until `confirmed` is set (the final transcript said the same words), and
+        nothing that changes state (a persona switch, the history) happens before that. Cancel
+        it unconfirmed and it leaves no trace."""
+        self._holding = confirmed is not None and not confirmed.is_set()
+        self._held = []
+        self._release = (asyncio.ensure_future(self._release_when_confirmed(confirmed))
+                         if confirmed is not None else None)
+        try:
+            return await self._run_turn(text)
+        except asyncio.CancelledError:
+            if self._holding:  # never confirmed: the driver never saw or heard any of it
+                self._held = []
+                self.turn_id -= 1
+            raise
+        finally:
+            if self._release is not None and not self._release.done():
+                self._release.cancel()
+            self._release = None
+            self._holding = False
+
+    async def _run_turn(self, text: str) -> ReplyDone | TurnError:
         self._loop = asyncio.get_running_loop()
         if self.speaker is not None:
             self.speaker.on_spoken = self._spoken_from_thread
@@ -137,6 +194,8 @@ class TurnPipeline:
                     or session.allowed(target, self.speed_kmh) is not None):
                 intent = Intent("conversation")
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
+        if intent.name != "conversation":
+            await self._confirmed()  # switching personas changes state: only on sure words
         if intent.name == "persona.switch":
             outcome = session.switch(intent.slots["persona"], intent.slots["heard"],
                                      self.speed_kmh)
@@ -159,8 +218,8 @@ class TurnPipeline:
         try:
             for index, sentence in enumerate([*chunker.feed(text), *chunker.flush()]):
                 self._emit(SentenceReady(turn, sentence, index))
-                if self.speaker is not None:
-                    self.speaker.say(sentence, voice_of.voice)
+                self._speak(sentence, voice_of.voice)
+            await self._confirmed()
             await self._finish_speaking()
         except asyncio.CancelledError:
             self._stop_speaking()
@@ -186,12 +245,10 @@ class TurnPipeline:
                 self._emit(TimingMark(turn, "first_sentence"))
             self._emit(SentenceReady(turn, sentence, sentences))
             sentences += 1
-            if self.speaker is not None:
-                if self.streaming_speech:
-                    self._said.add(sentence)
-                    self.speaker.say(sentence, persona.voice)
-                else:
-                    held.append(sentence)
+            if self.streaming_speech:
+                self._speak(sentence, persona.voice)
+            else:
+                held.append(sentence)
 
         try:
             messages = memory.messages(persona, text, session.extra_instructions())
@@ -213,14 +270,14 @@ class TurnPipeline:
             self._emit(TimingMark(turn, "llm_done"))
             for sentence in chunker.flush():
                 speak(sentence)
-            if held and self.speaker is not None:
-                self._said.add(" ".join(held))
-                self.speaker.say(" ".join(held), persona.voice)
+            if held:
+                self._speak(" ".join(held), persona.voice)
+            await self._confirmed()
             await self._finish_speaking()
         except asyncio.CancelledError:
             self._stop_speaking()
             reply = "".join(parts).strip()
-            if reply:
+            if reply and not self._holding:
                 # The history keeps what the driver heard (when speaking), not what the model
                 # had written by then: "as I was saying" must refer to spoken words.
                 heard = " ".join(self._heard) if self.speaker is not None else reply
@@ -232,9 +289,9 @@ class TurnPipeline:
             self._stop_speaking()
             error = TurnError(turn, exc.kind, exc.spoken, exc.detail)
             self._emit(error)
-            if self.speaker is not None:
-                self.speaker.say(exc.spoken, persona.voice)
-                await self._finish_speaking()
+            self._speak(exc.spoken, persona.voice)
+            await self._confirmed()
+            await self._finish_speaking()
             return error
 
         reply = "".join(parts).strip()
@@ -248,5 +305,5 @@ class TurnPipeline:
             await asyncio.to_thread(self.speaker.wait_until_done)
 
     def _stop_speaking(self) -> None:
-        if self.speaker is not None:
+        if self.speaker is not None and not self._holding:
             self.speaker.stop()

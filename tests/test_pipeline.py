@@ -131,3 +131,68 @@ async def test_offline_turn_is_answered_not_raised():
     await pipeline.client.aclose()
     assert isinstance(result, TurnError) and result.kind == "unreachable"
     assert "can't reach my language model" in result.spoken
+
+
+async def test_a_speculative_turn_shows_nothing_until_confirmed(scripted):
+    """Started on the recogniser's guess during the driver's pause: the LLM is already asked,
+    but no event (so no text, no speech) escapes until the final transcript confirms it."""
+    scripted.add(reply("Heading to the charger. It is two miles away."))
+    events: list[Event] = []
+    pipeline = make_pipeline(scripted.base_url, events)
+    confirmed = asyncio.Event()
+    task = asyncio.create_task(pipeline.run_turn("navigate to the nearest charger", confirmed))
+    request = await asyncio.to_thread(scripted.wait_for_requests, 1)
+    await asyncio.to_thread(request[0].done.wait, 5)  # the whole reply has streamed
+    await asyncio.sleep(0.05)
+    assert events == [] and not task.done()
+    assert len(pipeline.session.memory.exchanges) == 0
+    confirmed.set()
+    result = await task
+    await pipeline.client.aclose()
+    assert isinstance(result, ReplyDone) and result.text.startswith("Heading")
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "TurnStarted" and kinds[-1] == "ReplyDone"
+    assert [e.text for e in events if isinstance(e, SentenceReady)] == [
+        "Heading to the charger.", "It is two miles away."]
+    # Events keep the times they happened at, before the confirmation.
+    assert events[0].t < request[0].first_token_at + 1
+    assert len(pipeline.session.memory.exchanges) == 1
+
+
+async def test_a_wrong_guess_is_dropped_without_a_trace(scripted):
+    scripted.add(reply("Here is a long answer to the wrong question. " * 5,
+                       tokens_per_second=50), reply("At a stop: the coffee shop it is."))
+    events: list[Event] = []
+    pipeline = make_pipeline(scripted.base_url, events)
+    confirmed = asyncio.Event()
+    task = asyncio.create_task(pipeline.run_turn("as stop but coffee shop", confirmed))
+    while not scripted.requests or scripted.requests[0].tokens_sent < 3:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert events == [] and pipeline.turn_id == 0
+    assert len(pipeline.session.memory.exchanges) == 0
+    first = (await asyncio.to_thread(scripted.wait_for_requests, 1))[0]
+    assert first.client_disconnected and not first.finished  # the wasted request is closed
+    # The real turn, on the final words, is turn 1 and sees no history of the guess.
+    result = await pipeline.run_turn("add a stop at the coffee shop")
+    await pipeline.client.aclose()
+    assert isinstance(result, ReplyDone) and events[0].turn_id == 1
+    sent = " ".join(m["content"] for m in scripted.requests[1].body["messages"])
+    assert "as stop but" not in sent and "wrong question" not in sent
+
+
+async def test_a_speculative_persona_switch_waits_for_the_final_words(scripted):
+    storyteller = load_persona(REPO_PERSONAS / "storyteller.toml")
+    events: list[Event] = []
+    pipeline = make_pipeline(scripted.base_url, events)
+    pipeline.session.replace_cast({"assistant": PERSONA, "storyteller": storyteller})
+    task = asyncio.create_task(pipeline.run_turn("switch to storyteller", asyncio.Event()))
+    await asyncio.sleep(0.2)
+    assert pipeline.session.active.id == "assistant"  # nothing changed on a guess
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await pipeline.client.aclose()
+    assert pipeline.session.active.id == "assistant" and events == []

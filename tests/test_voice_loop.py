@@ -26,7 +26,13 @@ LONG_REPLY = " ".join(f"Here is sentence number {n} about the road ahead." for n
 def read_events(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    events = []
+    for line in path.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass  # the line being written right now
+    return events
 
 
 def wait_for_event(path: Path, predicate, timeout: float = 30) -> dict:
@@ -113,6 +119,13 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
     assert gap < 0.15, f"a {gap * 1000:.0f} ms silence inside the reply"
     spoken = [e for e in read_events(timings) if e["event"] == "SentenceSpoken"]
     assert [e["text"] for e in spoken][-4:] == sentences and not any(e["stopped"] for e in spoken)
+    # The turn started during the driver's pause, on the recogniser's guess, and was confirmed
+    # by the final words (so the LLM's wait overlapped the end-of-speech wait).
+    events = read_events(timings)
+    guess = next(e for e in events if e["event"] == "EndOfSpeechLikely")
+    final = next(e for e in events if e["event"] == "FinalTranscript")
+    started = next(e for e in events if e["event"] == "TurnStarted")
+    assert guess["text"] == final["text"] and started["t"] < final["t"]
 
 
 @pytest.mark.slow

@@ -73,6 +73,15 @@ def tokenize(text: str) -> list[str]:
     return re.findall(r"\s*\S+", text) or [text]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up (a cancelled stream, a process that quit) is normal here."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class ScriptedLLMServer:
     """Start with `with ScriptedLLMServer([...]) as server:`; point clients at `server.base_url`."""
 
@@ -97,7 +106,7 @@ class ScriptedLLMServer:
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self.add(*(replies or []))
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd = _QuietServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.scripted = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None

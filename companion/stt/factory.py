@@ -25,6 +25,7 @@ def listener_settings(speech: SpeechSettings, **overrides: object) -> ListenerSe
     values: dict = dict(
         mode=speech.listen_mode, push_to_talk=speech.push_to_talk,
         wake_phrase=speech.wake_phrase, endpoint=endpoint,
+        speculate_after_ms=speech.speculate_after_ms,
     )
     values.update(overrides)
     return ListenerSettings(**values)

@@ -30,6 +30,7 @@ from ..audio.echo import EchoGate
 from ..audio.files import AudioFileError
 from ..audio.vad import EndpointSettings, Framer, Segmenter
 from ..events import (
+    EndOfSpeechLikely,
     FinalTranscript,
     InputLevel,
     InputProblem,
@@ -59,6 +60,7 @@ class ListenerSettings:
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     partial_every_s: float = 0.1
     level_every_s: float = 0.1
+    speculate_after_ms: int = 150  # 0: never report EndOfSpeechLikely
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -272,6 +274,7 @@ class Listener:
         self._via_wake = via_wake
         self._opened_at = t
         self._last_partial = ""
+        self._speculated = False
         self._set_state("listening")
         self._emit(SpeechStarted())
         # Word times from the recogniser count only the audio it was fed; these two numbers
@@ -298,6 +301,7 @@ class Listener:
         if not self._open:
             return
         self._feed(frame)
+        self._maybe_speculate()
         every = max(1, round(self.settings.partial_every_s / FRAME_S))
         if self._frames_in % every == 0:
             text = self._partial_text()
@@ -307,6 +311,20 @@ class Listener:
         if (self.settings.mode == "push_to_talk" and not self._seg.heard_speech
                 and t - self._opened_at > self.settings.no_speech_timeout_s):
             self._finish("no_speech")
+
+    def _maybe_speculate(self) -> None:
+        """After a short pause, report the current guess once (again after more speech)."""
+        after = self.settings.speculate_after_ms
+        if not after or self.settings.mode == "push_to_talk" or not self._seg.heard_speech:
+            return
+        quiet = self._seg.frames_since_speech
+        if quiet == 0:
+            self._speculated = False
+        elif not self._speculated and quiet * FRAME_S * 1000 >= after:
+            self._speculated = True
+            text = self._partial_text()
+            if text:
+                self._emit(EndOfSpeechLikely(text))
 
     def _partial_text(self) -> str:
         text = self._stream.partial()
