@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from report import machine, replace_section  # noqa: E402
 
 from companion.stt.listener import ListenerSettings  # noqa: E402
 from companion.stt.models import load_engine  # noqa: E402
@@ -126,14 +128,10 @@ def main() -> None:
 
 
 def write_section(path: Path, results: dict, memory: dict, runs: int) -> None:
-    import os
-
-    machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-               f"Python {platform.python_version()}")
     lines = [
         "## Speech in (STT)",
         "",
-        f"Measured {date.today().isoformat()} on {machine}. Command: "
+        f"Measured {date.today().isoformat()} on {machine()}. Command: "
         f"`python benchmarks/speech_in.py --runs {runs} --write docs/PERFORMANCE.md`.",
         "",
         "| engine | fixtures | RTF median (one core) | end-of-speech → final, median | p90 | "
@@ -164,15 +162,7 @@ def write_section(path: Path, results: dict, memory: dict, runs: int) -> None:
         "downloaded here, so its numbers are still to be measured on a machine with internet.",
         "",
     ]
-    section = "\n".join(lines)
-    text = path.read_text() if path.exists() else "# Performance\n\n"
-    start = text.find("## Speech in (STT)")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
+    replace_section(path, "## Speech in (STT)", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -44,8 +43,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from report import machine, replace_section  # noqa: E402
 
 from companion.llm.scripted_server import ScriptedLLMServer, ScriptedReply  # noqa: E402
+from tests.helpers import read_events, wait_for_event  # noqa: E402
 from tests.soundcard import start_sound_card, stop_sound_card  # noqa: E402
 from tests.speech_helpers import AUDIO  # noqa: E402
 
@@ -112,43 +115,40 @@ def first_loud(samples: np.ndarray, start: int) -> int | None:
     return start + int(loud[0]) if len(loud) else None
 
 
-def read_events(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    events = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):  # the line being written right now
-            events.append(json.loads(line))
-    return events
-
-
 def wait_for(predicate, path: Path, timeout: float) -> dict | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in read_events(path):
-            if predicate(event):
-                return event
-        time.sleep(0.05)
-    return None
+    return wait_for_event(path, predicate, timeout)
+
+
+@contextlib.contextmanager
+def running_listen(card, base_url: str, timings: Path, *extra: str):
+    """`companion listen` on the virtual sound card, with the microphone and speaker tapped;
+    yields the taps once it is listening and has said its greeting."""
+    command = [sys.executable, "-m", "companion", "listen", "--no-earcons",
+               "--llm-base-url", base_url, "--timings", str(timings), *extra]
+    listen = subprocess.Popen(command, env={**os.environ, **card.client_env},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    mic, speaker = Tap(card.env, "car_mic.monitor"), Tap(card.env, "car_speaker.monitor")
+    try:
+        if wait_for(lambda e: e.get("state") == "waiting", timings, 60) is None:
+            raise RuntimeError("companion listen did not start listening")
+        time.sleep(4.0)  # the greeting
+        yield mic, speaker
+    finally:
+        listen.send_signal(signal.SIGTERM)
+        try:
+            listen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            listen.kill()
+        mic.close()
+        speaker.close()
 
 
 def run_block(card, server, naive: bool, names: list[str], workdir: Path) -> list[dict]:
     """Start `companion listen`, speak each utterance, measure, stop it."""
     timings = workdir / f"timings-{'naive' if naive else 'streaming'}-{time.monotonic_ns()}.jsonl"
-    env = {**os.environ, **card.client_env}
-    command = [sys.executable, "-m", "companion", "listen", "--no-earcons",
-               "--llm-base-url", server.base_url, "--timings", str(timings)]
-    if naive:
-        command.append("--naive-speech")
-    listen = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    mic, speaker = Tap(card.env, "car_mic.monitor"), Tap(card.env, "car_speaker.monitor")
     results = []
-    try:
-        # Wait for the microphone to open and the greeting to finish.
-        if wait_for(lambda e: e.get("state") == "waiting", timings, 60) is None:
-            raise RuntimeError("companion listen did not start listening")
-        time.sleep(4.0)
+    extra = ("--naive-speech",) if naive else ()
+    with running_listen(card, server.base_url, timings, *extra) as (mic, speaker):
         for turn, name in enumerate(names, start=1):
             before = mic.samples().size
             subprocess.run(["paplay", "--device=car_mic", str(AUDIO / f"{name}.wav")],
@@ -169,16 +169,7 @@ def run_block(card, server, naive: bool, names: list[str], workdir: Path) -> lis
                 print(f"  {name}: reply not heard", file=sys.stderr)
                 continue
             onset = speaker.time_of(onset_index)
-            events = [e for e in read_events(timings)]
-            results.append(breakdown(events, turn, speech_end, onset, name))
-    finally:
-        listen.send_signal(signal.SIGTERM)
-        try:
-            listen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            listen.kill()
-        mic.close()
-        speaker.close()
+            results.append(breakdown(read_events(timings), turn, speech_end, onset, name))
     return results
 
 
@@ -193,63 +184,47 @@ def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
                ScriptedReply(long_reply, match=".")]
     timings = workdir / f"timings-barge-{time.monotonic_ns()}.jsonl"
     results = []
-    with ScriptedLLMServer(replies, ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND) as server:
-        command = [sys.executable, "-m", "companion", "listen", "--no-earcons",
-                   "--llm-base-url", server.base_url, "--timings", str(timings)]
-        listen = subprocess.Popen(command, env={**os.environ, **card.client_env},
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        mic, speaker = Tap(card.env, "car_mic.monitor"), Tap(card.env, "car_speaker.monitor")
-        try:
-            if wait_for(lambda e: e.get("state") == "waiting", timings, 60) is None:
-                raise RuntimeError("companion listen did not start listening")
-            time.sleep(4.0)
-            for trial in range(1, trials + 1):
-                subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "navigate_charger.wav")],
-                               env=card.env, check=True, timeout=30)
-                if wait_for(lambda e, n=trial: count(
-                        read_events(timings), lambda x: x.get("stage") == "playback_started"
-                ) >= 2 * n - 1, timings, 20) is None:
-                    continue
-                time.sleep(1.0 + 0.37 * trial % 1.5)  # somewhere in the reply
-                before = mic.samples().size
-                subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "how_long.wav")],
-                               env=card.env, check=True, timeout=30)
-                done = wait_for(lambda e, n=trial: count(
-                    read_events(timings), lambda x: x["event"] == "ReplyDone"
-                    and x["text"] == "About ten minutes.") >= n, timings, 20)
-                time.sleep(0.3)
-                events = read_events(timings)
-                barges = [e for e in events if e["event"] == "BargeIn"]
-                if done is None or len(barges) < trial:
-                    print(f"  barge-in trial {trial}: no barge-in", file=sys.stderr)
-                    continue
-                trigger = barges[trial - 1]["t"]
-                onset_index = first_loud(mic.samples(), before)
-                out = speaker.samples()
-                # The last sound before the speaker goes quiet for at least 300 ms.
-                start = speaker.index_at(trigger - 0.5)
-                loud = np.abs(out[start: speaker.index_at(trigger + 1.0)].astype(np.int32)) > LOUD
-                idx = np.flatnonzero(loud)
-                stop_at = None
-                for a, b in zip(idx, [*idx[1:], len(loud) + RATE], strict=True):
-                    if b - a > 0.3 * RATE and speaker.time_of(start + a) > trigger - 0.2:
-                        stop_at = speaker.time_of(start + a)
-                        break
-                if onset_index is None or stop_at is None:
-                    continue
-                onset = mic.time_of(onset_index)
-                results.append({"trigger_to_silence": round((stop_at - trigger) * 1000),
-                                "speech_to_silence": round((stop_at - onset) * 1000),
-                                "speech_to_trigger": round((trigger - onset) * 1000)})
-                print(f"barge-in  trial {trial}: " + json.dumps(results[-1]))
-        finally:
-            listen.send_signal(signal.SIGTERM)
-            try:
-                listen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                listen.kill()
-            mic.close()
-            speaker.close()
+    server = ScriptedLLMServer(replies, ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND)
+    with server, running_listen(card, server.base_url, timings) as (mic, speaker):
+        for trial in range(1, trials + 1):
+            subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "navigate_charger.wav")],
+                           env=card.env, check=True, timeout=30)
+            if wait_for(lambda e, n=trial: count(
+                    read_events(timings), lambda x: x.get("stage") == "playback_started"
+            ) >= 2 * n - 1, timings, 20) is None:
+                continue
+            time.sleep(1.0 + 0.37 * trial % 1.5)  # somewhere in the reply
+            before = mic.samples().size
+            subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "how_long.wav")],
+                           env=card.env, check=True, timeout=30)
+            done = wait_for(lambda e, n=trial: count(
+                read_events(timings), lambda x: x["event"] == "ReplyDone"
+                and x["text"] == "About ten minutes.") >= n, timings, 20)
+            time.sleep(0.3)
+            events = read_events(timings)
+            barges = [e for e in events if e["event"] == "BargeIn"]
+            if done is None or len(barges) < trial:
+                print(f"  barge-in trial {trial}: no barge-in", file=sys.stderr)
+                continue
+            trigger = barges[trial - 1]["t"]
+            onset_index = first_loud(mic.samples(), before)
+            out = speaker.samples()
+            # The last sound before the speaker goes quiet for at least 300 ms.
+            start = speaker.index_at(trigger - 0.5)
+            loud = np.abs(out[start: speaker.index_at(trigger + 1.0)].astype(np.int32)) > LOUD
+            idx = np.flatnonzero(loud)
+            stop_at = None
+            for a, b in zip(idx, [*idx[1:], len(loud) + RATE], strict=True):
+                if b - a > 0.3 * RATE and speaker.time_of(start + a) > trigger - 0.2:
+                    stop_at = speaker.time_of(start + a)
+                    break
+            if onset_index is None or stop_at is None:
+                continue
+            onset = mic.time_of(onset_index)
+            results.append({"trigger_to_silence": round((stop_at - trigger) * 1000),
+                            "speech_to_silence": round((stop_at - onset) * 1000),
+                            "speech_to_trigger": round((trigger - onset) * 1000)})
+            print(f"barge-in  trial {trial}: " + json.dumps(results[-1]))
     return results
 
 
@@ -341,8 +316,7 @@ def main() -> None:
 
 
 STAGES = [
-    ("turn_started", "turn started (speculatively, during the pause, when negative or "
-     "before the final)"),
+    ("turn_started", "turn started (on the guess, before the final transcript, when it held)"),
     ("intent_decided", "intent decided by the router"),
     ("llm_request", "LLM request sent"),
     ("endpoint_decided", "end of utterance decided (350 ms trailing silence)"),
@@ -356,13 +330,11 @@ STAGES = [
 
 def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
                   barge: dict | None, trials: int) -> None:
-    machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-               f"Python {platform.python_version()}")
     s, n = summary["streaming"], summary["naive"]
     lines = [
         "## Voice to voice (speech in → speech out)",
         "",
-        f"Measured {date.today().isoformat()} on {machine}, PulseAudio null sinks, "
+        f"Measured {date.today().isoformat()} on {machine()}, PulseAudio null sinks, "
         f"PocketSphinx, espeak-ng via pyttsx3. Command: `python benchmarks/voice_to_voice.py "
         f"--rounds {args.rounds} --per-round {args.per_round} --barge-in {args.barge_in} "
         f"--write docs/PERFORMANCE.md` "
@@ -410,6 +382,18 @@ def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
         f"{len(rows['streaming'])} streaming turns.",
         "",
     ]
+    overhead = s["overhead"]["median"]
+    lines += [
+        f"Against the target (pipeline overhead ≤ 400 ms median): "
+        f"{'met' if overhead <= 400 else 'missed'} at {overhead:.0f} ms. The distribution has "
+        "two humps: when the recogniser's guess at the pause holds, the overhead is the pause "
+        "itself plus synthesis and output (~250 ms); when it does not, it is the whole 350 ms "
+        "trailing silence plus the final decode (~500 ms; more for long sentences, whose final "
+        "PocketSphinx pass takes longer). With Vosk, whose partial results are usually its "
+        "final ones, the first case should be the common one (not measurable here: no English "
+        "Vosk model can be downloaded on this machine).",
+        "",
+    ]
     if barge:
         lines += [
             f"**Barge-in** ({trials} trials: a long reply interrupted by \"how long until we "
@@ -426,16 +410,15 @@ def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
             f"| {barge['speech_to_silence']['median']:.0f} ms "
             f"| {barge['speech_to_silence']['p90']:.0f} ms |",
             "",
+            "\"Speaker silent\" is the last loud sample before the speaker stays quiet for 300 ms; "
+            "the two recordings are aligned to about ±10 ms (pacat's 10 ms latency), so a few ms "
+            "means \"within one output callback\", and a negative value means the reply was in a "
+            "pause when the driver spoke. The stop itself is immediate (the player drops its "
+            "buffer and the next device callback plays silence); the ~90 ms before it is the VAD "
+            "needing 100 ms of voice within 200 ms to call it speech.",
+            "",
         ]
-    section = "\n".join(lines)
-    text = path.read_text() if path.exists() else "# Performance\n\n"
-    start = text.find("## Voice to voice")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
+    replace_section(path, "## Voice to voice", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from companion.llm.scripted_server import ScriptedReply
 
@@ -15,3 +20,26 @@ def reply(text: str = "", **kwargs: object) -> ScriptedReply:
 def companion_cmd(*args: str) -> list[str]:
     """The real console entry point, run through this interpreter."""
     return [sys.executable, "-m", "companion", *args]
+
+
+def read_events(path: Path) -> list[dict]:
+    """The events `companion listen --timings FILE` has written so far."""
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):  # the line being written right now
+            events.append(json.loads(line))
+    return events
+
+
+def wait_for_event(path: Path, predicate: Callable[[dict], bool],
+                   timeout: float = 30) -> dict | None:
+    """The first event in a timings file that `predicate` accepts, waiting up to `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in read_events(path):
+            if predicate(event):
+                return event
+        time.sleep(0.05)
+    return None

@@ -16,34 +16,19 @@ import pytest
 from companion.memory import INTERRUPTED_NOTE
 
 from .conftest import start_sound_card, stop_sound_card
-from .helpers import reply
+from .helpers import read_events, reply
+from .helpers import wait_for_event as find_event
 from .speech_helpers import AUDIO, words
 from .test_cli import Repl
 
 LONG_REPLY = " ".join(f"Here is sentence number {n} about the road ahead." for n in range(1, 21))
 
 
-def read_events(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    events = []
-    for line in path.read_text().splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass  # the line being written right now
-    return events
-
-
 def wait_for_event(path: Path, predicate, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in read_events(path):
-            if predicate(event):
-                return event
-        time.sleep(0.05)
-    raise AssertionError(f"no such event in {path}:\n" + "\n".join(
-        json.dumps(e)[:160] for e in read_events(path)))
+    event = find_event(path, predicate, timeout)
+    assert event is not None, "no such event in the timings:\n" + "\n".join(
+        json.dumps(e)[:160] for e in read_events(path))
+    return event
 
 
 def loud_segments(path: Path, split_s: float, threshold: int = 600) -> list[tuple[float, float]]:

@@ -1,0 +1,24 @@
+"""Shared by the benchmarks: the machine line and updating one section of PERFORMANCE.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def machine() -> str:
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}")
+
+
+def replace_section(path: Path, heading: str, section: str) -> None:
+    """Put `section` (which starts with `heading`) in place of the old one, or at the end."""
+    text = path.read_text() if path.exists() else "# Performance\n\n"
+    start = text.find(heading)
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    else:
+        text = text.rstrip() + "\n\n" + section
+    path.write_text(text)
