@@ -63,8 +63,10 @@ def test_a_broken_recording_is_reported_and_typing_goes_on(scripted, tmp_path):
 @pytest.mark.slow
 def test_hands_free_through_the_real_microphone(scripted, sound_card):
     scripted.add(reply("Heading to the nearest charger."))
+    # No speculative start here (tests/test_voice_loop.py covers it): this test counts requests.
     repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
-                "--llm-base-url", scripted.base_url, env=sound_card.client_env)
+                "--llm-base-url", scripted.base_url,
+                env={**sound_card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"})
     repl.wait_for("just speak", timeout=30)
     time.sleep(0.5)
     sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
@@ -105,7 +107,8 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
     try:
         scripted.add(reply("Looking for Italian places."), reply("Typed reply."))
         repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
-                    "--llm-base-url", scripted.base_url, env=card.client_env)
+                    "--llm-base-url", scripted.base_url,
+                    env={**card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"})
         repl.wait_for("just speak", timeout=30)
         player = subprocess.Popen(["paplay", "--device=car_mic",
                                    str(AUDIO / "long_sentence.wav")], env=card.env)

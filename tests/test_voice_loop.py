@@ -31,6 +31,13 @@ def wait_for_event(path: Path, predicate, timeout: float = 30) -> dict:
     return event
 
 
+def answered(scripted, events: list[dict], turn: int):
+    """The LLM request that answered the driver's `turn`-th final transcript (a wrong
+    speculative guess may have sent others before it)."""
+    text = [e for e in events if e["event"] == "FinalTranscript"][turn - 1]["text"]
+    return [r for r in scripted.requests if r.last_user_message == text][-1]
+
+
 def loud_segments(path: Path, split_s: float, threshold: int = 600) -> list[tuple[float, float]]:
     """(start, end) seconds of sound in a 16 kHz WAV, joining gaps shorter than `split_s`."""
     with wave.open(str(path)) as wav:
@@ -82,7 +89,8 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
                  "It has four fast chargers and two of them are free.",
                  "I will guide you there now.",
                  "The drive takes about six minutes."]
-    scripted.add(reply(" ".join(sentences), ttft=0.2, tokens_per_second=40))
+    # Standing rules, not queued replies: a wrong speculative guess must not use them up.
+    scripted.add(reply(" ".join(sentences), ttft=0.2, tokens_per_second=40, match="."))
     timings, recording = tmp_path / "timings.jsonl", tmp_path / "speaker.wav"
     session = listen(sound_card, scripted, timings, "--no-earcons")
     time.sleep(3)  # the greeting
@@ -104,21 +112,26 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
     assert gap < 0.15, f"a {gap * 1000:.0f} ms silence inside the reply"
     spoken = [e for e in read_events(timings) if e["event"] == "SentenceSpoken"]
     assert [e["text"] for e in spoken][-4:] == sentences and not any(e["stopped"] for e in spoken)
-    # The turn started during the driver's pause, on the recogniser's guess, and was confirmed
-    # by the final words (so the LLM's wait overlapped the end-of-speech wait).
+    # The turn started during the driver's pause on the recogniser's guess if the final words
+    # confirmed it (the LLM's wait then overlaps the end-of-speech wait); a wrong guess left
+    # no trace and the turn started on the final words.
     events = read_events(timings)
-    guess = next(e for e in events if e["event"] == "EndOfSpeechLikely")
+    guess = [e for e in events if e["event"] == "EndOfSpeechLikely"][-1]
     final = next(e for e in events if e["event"] == "FinalTranscript")
-    started = next(e for e in events if e["event"] == "TurnStarted")
-    assert guess["text"] == final["text"] and started["t"] < final["t"]
+    started = [e for e in events if e["event"] == "TurnStarted"]
+    assert len(started) == 1 and started[0]["text"] == final["text"]
+    if guess["text"] == final["text"]:
+        assert started[0]["t"] < final["t"]
+    else:
+        assert started[0]["t"] >= final["t"]
 
 
 @pytest.mark.slow
 def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     sound_card, scripted, tmp_path
 ):
-    scripted.add(reply(LONG_REPLY, ttft=0.2, tokens_per_second=25),
-                 reply("About ten minutes.", ttft=0.2))
+    scripted.add(reply("About ten minutes.", ttft=0.2, match="get there|long"),
+                 reply(LONG_REPLY, ttft=0.2, tokens_per_second=25, match="."))
     timings, recording = tmp_path / "timings.jsonl", tmp_path / "speaker.wav"
     session = listen(sound_card, scripted, timings, "--no-earcons")
     time.sleep(3)
@@ -136,7 +149,8 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     out = stop(session)
     events = read_events(timings)
 
-    barge = [e for e in events if e["event"] == "BargeIn"]
+    # (A slow start can have the first request interrupt the greeting: that is a barge-in too.)
+    barge = [e for e in events if e["event"] == "BargeIn" and e["t"] > started["t"]]
     assert [e["why"] for e in barge] == ["voice"]
     cut = [e for e in events if e["event"] == "SentenceSpoken" and e["stopped"]
            and e["t"] < done["t"]]
@@ -145,7 +159,7 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     assert first_done["interrupted"] and "[stopped]" in out
 
     # The LLM stream was cancelled, and the new request was transcribed from its first word.
-    first, second = scripted.requests[0], scripted.requests[1]
+    first, second = answered(scripted, events, 1), answered(scripted, events, 2)
     assert first.client_disconnected and not first.finished
     assert words(second.last_user_message) == words("how long until we get there")
     # The history keeps what the driver heard, marked as interrupted.
@@ -191,18 +205,20 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
                        stdout=subprocess.DEVNULL)
         sentences = " ".join(f"Here is sentence number {n} about the road ahead."
                              for n in range(1, 6))
-        scripted.add(reply(sentences, ttft=0.2, tokens_per_second=30),
-                     reply(LONG_REPLY, ttft=0.2, tokens_per_second=25),
-                     reply("About ten minutes.", ttft=0.2))
+        scripted.add(reply("About ten minutes.", ttft=0.2, match="get there|long"),
+                     reply(sentences, ttft=0.2, tokens_per_second=30, match="charger|nearest"),
+                     reply(LONG_REPLY, ttft=0.2, tokens_per_second=25, match="."))
         timings = tmp_path / "timings.jsonl"
         session = listen(card, scripted, timings)
         time.sleep(3)
         card.play_into_microphone(AUDIO / "navigate_charger.wav")
         done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone", timeout=40)
+        first = wait_for_event(timings, lambda e: e["event"] == "TurnStarted")
         # Echo as loud as the playback itself: heard, but not taken for the driver.
         assert not done["interrupted"]
-        assert not [e for e in read_events(timings) if e["event"] == "BargeIn"]
-        assert len(scripted.requests) == 1
+        assert not [e for e in read_events(timings)
+                    if e["event"] == "BargeIn" and e["t"] > first["t"]]
+        assert len([e for e in read_events(timings) if e["event"] == "TurnStarted"]) == 1
 
         # A quieter echo (a cabin, not a loopback cable): the driver talks over it.
         inputs = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=card.env,
@@ -210,7 +226,7 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
         loopback = next(line.split()[0] for line in inputs.splitlines() if "loopback" in line)
         subprocess.run(["pactl", "set-sink-input-volume", loopback, "30%"], env=card.env,
                        check=True)
-        card.play_into_microphone(AUDIO / "navigate_charger.wav")
+        card.play_into_microphone(AUDIO / "add_stop.wav")
         wait_for_event(timings, lambda e: e.get("stage") == "playback_started"
                        and e["turn_id"] == 2)
         time.sleep(3.0)
@@ -220,10 +236,12 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
         stop(session)
     finally:
         stop_sound_card(card)
-    assert [e["why"] for e in read_events(timings) if e["event"] == "BargeIn"] == ["voice"]
+    assert [e["why"] for e in read_events(timings)
+            if e["event"] == "BargeIn" and e["t"] > first["t"]] == ["voice"]
     # Without an echo canceller the echo still in the air garbles the first word or two (see
     # docs/ARCHITECTURE.md); the request itself gets through.
-    assert words(scripted.requests[2].last_user_message)[-3:] == ["we", "get", "there"]
+    assert words(answered(scripted, read_events(timings), 3).last_user_message)[-3:] == [
+        "we", "get", "there"]
 
 
 def test_without_an_output_device_replies_are_text_and_every_turn_is_answered(scripted):
