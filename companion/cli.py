@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     listen.add_argument("--listen-mode", choices=("hands_free", "wake_phrase"),
-                        default="hands_free", help="how a request starts (default hands_free)")
+                        help="how a request starts (default: speech.listen_mode, "
+                        "hands_free if that is push_to_talk)")
     listen.add_argument("--audio-in", type=Path, metavar="FILE",
                         help="a recording stands in for the microphone")
     listen.add_argument("--mute", action="store_true", help="print replies, do not speak them")
@@ -251,6 +252,8 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     from .chat import run_chat
 
     settings = _settings_from(args)
+    if settings.speech.listen_mode == "push_to_talk":
+        settings.speech.listen_mode = "hands_free"  # nothing to press without a keyboard
     if args.naive_speech:
         settings.speech.speculate_after_ms = 0  # the baseline starts after the final transcript
     session = _session(settings, _library(settings).personas)
