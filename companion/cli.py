@@ -134,6 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_speech_flags(listen)
     _add_settings_flags(listen)
 
+    nlu = sub.add_parser(
+        "nlu", help="print the intent and slots the router finds in an utterance",
+        description="Runs the router (offline, no LLM) on one utterance, or with --jsonl on "
+        "one utterance per line of standard input, writing one JSON object per line: "
+        '{"text", "intent", "slots", "confidence"}.',
+    )
+    nlu.add_argument("text", nargs="*", help="the utterance (quote it, or give the words)")
+    nlu.add_argument("--jsonl", action="store_true",
+                     help="read utterances from stdin, one per line; write JSON lines")
+    _add_settings_flags(nlu)
+
     config = sub.add_parser("config", help="show the effective settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     show = config_sub.add_parser("show", help="print settings with their sources, keys masked")
@@ -267,6 +278,33 @@ def _cmd_listen(args: argparse.Namespace) -> int:
                     timings=args.timings, streaming_speech=not args.naive_speech)
 
 
+def _cmd_nlu(args: argparse.Namespace) -> int:
+    from .router import route
+
+    settings = _settings_from(args)
+    cast = list(_library(settings).personas.values())
+
+    def record(text: str) -> dict:
+        intent = route(text, cast)
+        return {"text": text, "intent": intent.name, "slots": intent.slots,
+                "confidence": intent.confidence}
+
+    if args.jsonl:
+        if args.text:
+            raise UserError("--jsonl reads utterances from standard input; give no text")
+        for line in sys.stdin:
+            if line.strip():
+                print(json.dumps(record(line.strip()), ensure_ascii=False), flush=True)
+        return 0
+    if not args.text:
+        raise UserError('give an utterance, e.g. companion nlu "take me to the nearest '
+                        'charger", or use --jsonl with one utterance per line on stdin')
+    result = record(" ".join(args.text))
+    slots = ", ".join(f"{k}={v}" for k, v in result["slots"].items())
+    print(f"{result['intent']}  ({result['confidence']:.2f}){'  ' + slots if slots else ''}")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     if args.config_command == "path":
         settings = load_settings(config_path=None, flags={})
@@ -379,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging(verbose=args.verbose)
     if args.command is None:
         args = parser.parse_args([*(["--verbose"] if args.verbose else []), "chat"])
-    handlers = {"chat": _cmd_chat, "listen": _cmd_listen, "config": _cmd_config,
-                "personas": _cmd_personas}
+    handlers = {"chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu,
+                "config": _cmd_config, "personas": _cmd_personas}
     speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:
         if args.command in speech:

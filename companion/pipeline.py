@@ -42,6 +42,10 @@ from .tts.speaker import Speaker
 log = logging.getLogger(__name__)
 
 
+# Intents whose handling changes state (a speculative turn waits for the final words before
+# acting on them). Navigation actions join this set when the navigation skill lands.
+STATE_CHANGING = frozenset({"persona.switch", "safety.change_request"})
+
 SAFETY_SETTING_REFUSAL = (
     "Kids mode and mature content can only be changed in settings, not by voice."
 )
@@ -194,8 +198,8 @@ class TurnPipeline:
                     or session.allowed(target, self.speed_kmh) is not None):
                 intent = Intent("conversation")
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
-        if intent.name != "conversation":
-            await self._confirmed()  # switching personas changes state: only on sure words
+        if intent.name in STATE_CHANGING:
+            await self._confirmed()  # only on sure words: a guess must leave no trace
         if intent.name == "persona.switch":
             outcome = session.switch(intent.slots["persona"], intent.slots["heard"],
                                      self.speed_kmh)

@@ -8,6 +8,7 @@ what is allowed.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -74,29 +75,47 @@ class SwitchRequest:
     explicit: bool = True  # False when the whole utterance was just a name or alias
 
 
-def _names(cast: Iterable[Persona]) -> list[tuple[str, str]]:
+def _names(cast: Iterable[Persona]) -> list[tuple[str, str, difflib.SequenceMatcher]]:
+    """(spoken name, persona id, a matcher primed with the name), cached per cast: this runs
+    on every utterance, and the cast rarely changes."""
+    return _names_cached(tuple((persona.id, tuple(persona.spoken_names)) for persona in cast))
+
+
+@functools.lru_cache(maxsize=8)
+def _names_cached(
+    cast: tuple[tuple[str, tuple[str, ...]], ...],
+) -> list[tuple[str, str, difflib.SequenceMatcher]]:
     out = []
-    for persona in cast:
-        for name in persona.spoken_names:
+    for persona_id, spoken_names in cast:
+        for name in spoken_names:
             spoken = normalize(name)
             if spoken:
-                out.append((spoken, persona.id))
+                out.append((spoken, persona_id))
                 bare = _TRAILING.sub("", _LEADING.sub("", spoken))
                 if bare and bare != spoken:
-                    out.append((bare, persona.id))
-    return out
+                    out.append((bare, persona_id))
+    # SequenceMatcher indexes its second sequence; prime one per name and reuse it.
+    return [(name, persona_id, difflib.SequenceMatcher(None, "", name))
+            for name, persona_id in out]
 
 
-def _best(phrase: str, names: list[tuple[str, str]]) -> tuple[str | None, float, str]:
-    """The persona whose name best matches the start of `phrase` (1 to 4 words)."""
+def _best(
+    phrase: str, names: list[tuple[str, str, difflib.SequenceMatcher]]
+) -> tuple[str | None, float, str]:
+    """The persona whose name best matches the start of `phrase` (1 to 4 words). Only
+    matches at or above the cutoff matter to callers, so cheap upper bounds skip the rest."""
     words = phrase.split()
     best: tuple[str | None, float, str] = (None, 0.0, "")
     for n in range(1, min(4, len(words)) + 1):
         candidate = " ".join(words[:n])
-        for name, persona_id in names:
+        for name, persona_id, matcher in names:
             if abs(len(name) - len(candidate)) > max(3, len(name) // 3):
                 continue
-            score = difflib.SequenceMatcher(None, candidate, name).ratio()
+            matcher.set_seq1(candidate)
+            floor = max(_MATCH_CUTOFF, best[1])
+            if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+                continue
+            score = matcher.ratio()
             # Prefer the longer name on ties ("kids trivia" over "trivia").
             if score > best[1] or (score == best[1] and len(candidate) > len(best[2])):
                 best = (persona_id, score, candidate)

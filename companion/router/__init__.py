@@ -1,8 +1,10 @@
 """The router: what did the driver ask for? Local, offline and fast; runs before any LLM call.
 
-Today it recognises persona switching and attempts to change a safety setting by voice;
-everything else is `conversation` for the active persona. Navigation and search intents join
-here (their own issue).
+Order: attempts to change a safety setting by voice, persona switching, then the in-car
+intents of `intents.py` (assistant control, navigation, weather and search); everything else is
+`conversation` for the active persona. Until the navigation and search skills exist, the
+pipeline hands those intents to the persona as conversation too; the intent is reported in
+`IntentRecognized` either way.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from typing import Any
 
 from ..personas.loader import Persona
 from ..personas.switching import asks_to_change_safety, detect_switch
+from .intents import recognize
 
 
 @dataclass(frozen=True)
 class Intent:
-    """`name` is dotted (`persona.switch`, `safety.change_request`, `conversation`)."""
+    """`name` is dotted: `persona.switch`, `safety.change_request`, `navigation.*`
+    (`start`, `find_nearby`, `add_stop`, `cancel`, `eta`, `distance`, `where_am_i`),
+    `search.*` (`weather`, `lookup`), `control.*` (`stop`, `repeat`, `louder`, `quieter`,
+    `cancel`), `conversation`."""
 
     name: str
     slots: dict[str, Any] = field(default_factory=dict)
@@ -37,4 +43,5 @@ def route(text: str, cast: Iterable[Persona]) -> Intent:
              "explicit": request.explicit},
             round(request.score, 2),
         )
-    return Intent("conversation")
+    found = recognize(text)
+    return Intent(found.name, found.slots, found.confidence)
