@@ -19,20 +19,12 @@ to interrupt by voice. Push-to-talk always interrupts.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 
 import numpy as np
 
-SILENT_DB = -96.0
-
-
-def block_db(samples: np.ndarray) -> float:
-    if samples.size == 0:
-        return SILENT_DB
-    rms = math.sqrt(float(np.mean(samples.astype(np.float64) ** 2)))
-    return 20 * math.log10(rms / 32768.0) if rms > 0 else SILENT_DB
+from .vad import SILENT_DB
 
 
 class EchoGate:
@@ -73,9 +65,6 @@ class EchoGate:
                 if when <= t + 0.05 and level > loudest:
                     loudest = level
         return loudest
-
-    def speaking(self, t: float) -> bool:
-        return self.reference_db(t) > self.active_db
 
     @property
     def coupling_db(self) -> float:

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
-from .echo import SILENT_DB, EchoGate, block_db
+from .echo import EchoGate
+from .vad import SILENT_DB, level_db
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class AudioPlayer:
                 delay = max(0.0, time.outputBufferDacTime - time.currentTime)
             except AttributeError:
                 delay = 0.0
-            level = block_db(outdata) if current is not None else SILENT_DB
+            level = level_db(outdata) if current is not None else SILENT_DB
             self.echo_gate.played(level, monotonic() + delay)
 
     def _open(self, rate: int) -> Any:

@@ -21,14 +21,15 @@ RATE = 16000
 FRAME_SECONDS = 0.02
 FRAME_SAMPLES = int(RATE * FRAME_SECONDS)  # 320
 FRAME_BYTES = FRAME_SAMPLES * 2
+SILENT_DB = -96.0  # the level of digital silence
 
 
 def level_db(frame: np.ndarray) -> float:
-    """RMS level in dBFS (-96 for digital silence)."""
+    """RMS level in dBFS (SILENT_DB for digital silence)."""
     if frame.size == 0:
-        return -96.0
+        return SILENT_DB
     rms = math.sqrt(float(np.mean(frame.astype(np.float64) ** 2)))
-    return 20 * math.log10(rms / 32768.0) if rms > 0 else -96.0
+    return 20 * math.log10(rms / 32768.0) if rms > 0 else SILENT_DB
 
 
 class VoiceDetector:
