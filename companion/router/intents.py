@@ -83,6 +83,9 @@ _NAV_CUES = re.compile(
     r"place to|somewhere to|i'm hungry|im hungry|desiring|craving"
     r")\b"
 )
+# Asking for a way there (weather and calendar words do not override these).
+_DIRECTIONAL = re.compile(r"\b(directions?|navigat\w*|route|take me|drive me|on the map|"
+                          r"address)\b")
 _WEATHER = re.compile(
     r"\b(weather|forecast|temperature|rain\w*|snow\w*|sunny|sun|cloud\w*|fog\w*|mist\w*|"
     r"wind\w*|humid\w*|hot|cold|warm|cool|freez\w*|dry|drizzle|hail|blizzard|storm\w*|"
@@ -180,8 +183,7 @@ def recognize(text: str) -> Recognized:
 
     cue = _NAV_CUES.search(t)
     category = category_of(t)
-    directional = bool(re.search(r"\b(directions?|navigat\w*|route|take me|drive me|"
-                                 r"on the map|address)\b", t))
+    directional = bool(_DIRECTIONAL.search(t))
     if _WEATHER.search(t) and not directional:
         return Recognized("search.weather", {"query": text.strip()})
     if _SCHEDULE.search(t) and not directional:
@@ -206,10 +208,8 @@ def recognize(text: str) -> Recognized:
         # please"), not inside a question about something else ("the date of our dinner").
         if category and (cue or (len(t.split()) <= 4 and not _WH_QUESTION.match(t))):
             return Recognized("navigation.find_nearby", slots, 0.95 if cue else 0.75)
-        if named:
-            return Recognized("navigation.start", {**slots, "place": named.group(1)}, 0.8)
     search = _SEARCH.search(t)
-    if search or t.startswith(("search ", "look up ")):
+    if search or t.startswith("search "):
         query = t[search.end():].strip() if search else t
         return Recognized("search.lookup", {"query": query or t}, 0.7)
     return Recognized("conversation", confidence=0.5)
