@@ -443,13 +443,14 @@ class _VoiceInput:
             self.current = _Turn(self.core, pipeline, text, speculative=True)
             self.speculated += 1
 
-    def _take_speculation(self, text: str) -> _Turn | None:
-        """The speculative turn, if it guessed `text`; otherwise drop it without a trace."""
+    def _take_speculation(self, text: str | None) -> _Turn | None:
+        """The speculative turn, if it guessed `text`; otherwise (or for None) drop it
+        without a trace."""
         with self._lock:
             current = self.current
             if current is None or not current.speculative:
                 return None
-            if _same_words(current.text, text):
+            if text is not None and _same_words(current.text, text):
                 self.confirmed_speculations += 1
                 return current
             self.current = None
@@ -461,7 +462,7 @@ class _VoiceInput:
         current = self.current
         if (current is not None and current.speculative
                 and time.monotonic() - current.started_at > older_than):
-            self._take_speculation("\x00")  # matches nothing: dropped
+            self._take_speculation(None)
 
     def barge_in(self, why: str) -> None:
         """Stop the reply now: silence the speaker, cancel the turn (closes the LLM stream)."""
@@ -589,7 +590,7 @@ class _VoiceInput:
             text = (value or "").strip()
             if not text:
                 continue
-            speculation = self._take_speculation(text if kind == "voice" else "\x00")
+            speculation = self._take_speculation(text if kind == "voice" else None)
             if kind == "voice":
                 self.printer.write(f"you (voice)> {text}\n")
             if speculation is not None:  # already running on the same words: let it speak
