@@ -115,10 +115,6 @@ def first_loud(samples: np.ndarray, start: int) -> int | None:
     return start + int(loud[0]) if len(loud) else None
 
 
-def wait_for(predicate, path: Path, timeout: float) -> dict | None:
-    return wait_for_event(path, predicate, timeout)
-
-
 @contextlib.contextmanager
 def running_listen(card, base_url: str, timings: Path, *extra: str):
     """`companion listen` on the virtual sound card, with the microphone and speaker tapped;
@@ -129,7 +125,7 @@ def running_listen(card, base_url: str, timings: Path, *extra: str):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     mic, speaker = Tap(card.env, "car_mic.monitor"), Tap(card.env, "car_speaker.monitor")
     try:
-        if wait_for(lambda e: e.get("state") == "waiting", timings, 60) is None:
+        if wait_for_event(timings, lambda e: e.get("state") == "waiting", 60) is None:
             raise RuntimeError("companion listen did not start listening")
         time.sleep(4.0)  # the greeting
         yield mic, speaker
@@ -153,9 +149,7 @@ def run_block(card, server, naive: bool, names: list[str], workdir: Path) -> lis
             before = mic.samples().size
             subprocess.run(["paplay", "--device=car_mic", str(AUDIO / f"{name}.wav")],
                            env=card.env, check=True, timeout=30)
-            done = wait_for(lambda e, n=turn: sum(x["event"] == "ReplyDone"
-                                                  for x in read_events(timings)) >= n,
-                            timings, 30)
+            done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone", 30, nth=turn)
             time.sleep(0.3)
             if done is None:
                 print(f"  {name}: no reply", file=sys.stderr)
@@ -173,10 +167,6 @@ def run_block(card, server, naive: bool, names: list[str], workdir: Path) -> lis
     return results
 
 
-def count(events: list[dict], predicate) -> int:
-    return sum(1 for e in events if predicate(e))
-
-
 def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
     """Interrupt a long reply by speaking; measure how fast the speaker goes quiet."""
     long_reply = " ".join(f"Here is sentence number {n} about the road ahead." for n in range(30))
@@ -189,17 +179,16 @@ def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
         for trial in range(1, trials + 1):
             subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "navigate_charger.wav")],
                            env=card.env, check=True, timeout=30)
-            if wait_for(lambda e, n=trial: count(
-                    read_events(timings), lambda x: x.get("stage") == "playback_started"
-            ) >= 2 * n - 1, timings, 20) is None:
+            # Each trial has two replies: the long one (interrupted) and the short answer.
+            if wait_for_event(timings, lambda e: e.get("stage") == "playback_started", 20,
+                              nth=2 * trial - 1) is None:
                 continue
             time.sleep(1.0 + 0.37 * trial % 1.5)  # somewhere in the reply
             before = mic.samples().size
             subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "how_long.wav")],
                            env=card.env, check=True, timeout=30)
-            done = wait_for(lambda e, n=trial: count(
-                read_events(timings), lambda x: x["event"] == "ReplyDone"
-                and x["text"] == "About ten minutes.") >= n, timings, 20)
+            done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone"
+                                  and e["text"] == "About ten minutes.", 20, nth=trial)
             time.sleep(0.3)
             events = read_events(timings)
             barges = [e for e in events if e["event"] == "BargeIn"]

@@ -34,12 +34,12 @@ def read_events(path: Path) -> list[dict]:
 
 
 def wait_for_event(path: Path, predicate: Callable[[dict], bool],
-                   timeout: float = 30) -> dict | None:
-    """The first event in a timings file that `predicate` accepts, waiting up to `timeout`."""
+                   timeout: float = 30, nth: int = 1) -> dict | None:
+    """The `nth` event in a timings file that `predicate` accepts, waiting up to `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for event in read_events(path):
-            if predicate(event):
-                return event
+        matching = [event for event in read_events(path) if predicate(event)]
+        if len(matching) >= nth:
+            return matching[nth - 1]
         time.sleep(0.05)
     return None
