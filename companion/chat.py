@@ -36,6 +36,7 @@ from .audio.echo import EchoGate
 from .audio.playback import AudioPlayer
 from .config import Settings, resolve_endpoint
 from .events import (
+    ActionTaken,
     EndOfSpeechLikely,
     Event,
     FinalTranscript,
@@ -54,8 +55,11 @@ from .events import (
     event_record,
 )
 from .llm.client import ChatClient
+from .navigation import Navigator, build_navigator
 from .personas.session import PersonaSession
 from .pipeline import TurnPipeline
+from .schema import DataFileError
+from .search import Searcher, build_searcher
 from .tts.earcons import Earcons
 from .tts.speaker import Speaker
 
@@ -113,6 +117,8 @@ class _Printer:
     def on_event(self, event: Event) -> None:
         if isinstance(event, PersonaSwitched):
             self.name = event.name
+        elif isinstance(event, ActionTaken):
+            self.write(f"  [{event.summary}]\n")
         elif isinstance(event, ReplyDelta):
             with self.lock:
                 if not self.mid_reply:
@@ -213,8 +219,14 @@ def run_chat(
 
     core = _LoopThread()
     client = ChatClient(endpoint)
+    navigator, searcher = _build_skills(settings, printer)
     pipeline = TurnPipeline(session, client, speaker, on_event,
-                            streaming_speech=streaming_speech)
+                            streaming_speech=streaming_speech,
+                            navigator=navigator, searcher=searcher)
+    drive = None
+    if navigator is not None and settings.navigation.simulate_drive:
+        drive = core.submit(_simulate_drive(navigator, pipeline, printer,
+                                            settings.navigation.sim_speedup))
 
     model = f"{endpoint.label} ({endpoint.model})" if endpoint.configured else "no language model"
     voice = "speech off (--mute)" if speaker is None else "speech on"
@@ -269,10 +281,47 @@ def run_chat(
         printer.write("\n" if interactive else "")
         if speaker is not None:
             speaker.close()
+        if drive is not None:
+            drive.cancel()
         core.submit(client.aclose()).result(timeout=5)
+        for skill in (navigator, searcher):
+            if skill is not None:
+                core.submit(skill.aclose()).result(timeout=5)
         core.close()
         log_timings.close()
     return 0
+
+
+def _build_skills(settings: Settings, printer: _Printer
+                  ) -> tuple[Navigator | None, Searcher | None]:
+    """Navigation and search from the settings. A bad setting or data file is reported and
+    that skill is left out (its requests go to the persona); the conversation goes on."""
+    navigator = searcher = None
+    try:
+        navigator = build_navigator(settings)
+        threading.Thread(target=navigator.gazetteer.preload, name="gazetteer",
+                         daemon=True).start()
+    except (ValueError, DataFileError) as exc:
+        printer.notice(f"Navigation is off: {exc}")
+    try:
+        searcher = build_searcher(settings)
+    except (ValueError, OSError) as exc:
+        printer.notice(f"Search is off: {exc}")
+    return navigator, searcher
+
+
+async def _simulate_drive(navigator: Navigator, pipeline: TurnPipeline, printer: _Printer,
+                          speedup: float, tick: float = 1.0) -> None:
+    """Move the simulated car along the route; the car's speed feeds the personas' speed
+    limits (meditation is refused while driving)."""
+    while True:
+        await asyncio.sleep(tick)
+        for event in navigator.advance(tick * speedup):
+            if event.kind == "arrived":
+                printer.notice(f"Arrived at {event.place.label}.")
+            else:
+                printer.notice(f"Reached the stop at {event.place.label}.")
+        pipeline.speed_kmh = navigator.trip.speed_kmh
 
 
 def _read_line(stdin: TextIO, prompt: str, printer: _Printer) -> str | None:

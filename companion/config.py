@@ -21,6 +21,7 @@ import platformdirs
 
 from .llm.client import LLMEndpoint
 from .llm.providers import PRESETS, PROVIDER_NAMES
+from .navigation.geo import UNITS
 from .personas.session import HISTORY_POLICIES
 from .redaction import Secret
 from .schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
@@ -34,6 +35,7 @@ CHOICES = {
     "speech.listen_mode": LISTEN_MODES,
     "speech.push_to_talk": PUSH_STYLES,
     "speech.engine": ENGINES,
+    "navigation.units": UNITS,
 }
 
 
@@ -88,17 +90,38 @@ class SafetySettings:
 
 
 @dataclass
+class NavigationSettings:
+    start: str = "37.4419,-122.1430"  # where the car starts: "lat,lon" or a city name
+    home: str = ""  # "lat,lon", a city or a place name; empty: "take me home" asks for it
+    units: str = "mi"  # mi | km
+    online: bool = False  # use the geocoder and router below (offline data is the fallback)
+    geocoder_url: str = "https://nominatim.openstreetmap.org"  # Nominatim-compatible
+    router_url: str = "https://router.project-osrm.org"  # OSRM-compatible
+    places_file: str = ""  # sample points of interest; empty: assets/geodata/sample_places
+    simulate_drive: bool = True  # move the car along the route over time
+    sim_speedup: float = 1.0  # simulated seconds per real second (10 = ten times faster)
+
+
+@dataclass
+class SearchSettings:
+    searxng_url: str = ""  # a SearXNG instance with the JSON API on; empty: offline only
+    knowledge_dir: str = ""  # extra folder of .md documents for the offline knowledge base
+
+
+@dataclass
 class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     persona: PersonaSettings = field(default_factory=PersonaSettings)
     safety: SafetySettings = field(default_factory=SafetySettings)
+    navigation: NavigationSettings = field(default_factory=NavigationSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
     config_file: Path | None = None
     config_file_found: bool = False
     sources: dict[str, str] = field(default_factory=dict)  # "llm.model" -> where it was set
 
-    SECTIONS = ("llm", "memory", "speech", "persona", "safety")
+    SECTIONS = ("llm", "memory", "speech", "persona", "safety", "navigation", "search")
 
     def items(self) -> list[tuple[str, str, Any]]:
         """(section, key, value) for every setting, in declaration order."""

@@ -60,6 +60,20 @@ class RequestRefused(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ActionTaken(Event):
+    """A skill acted on the request. `skill`: navigation | search. `action`: what it did
+    (route_started, stop_added, choices, confirm_replace, cancelled, eta, no_match, ... for
+    navigation; kb, web, none, unavailable for search). `summary` is one line for the screen
+    ("Navigating to Bluebird Coffee · 0.9 mi · 3 min (est.)"); `data` has the details (the
+    trip, the choices offered, the search results' titles and sources, a provider fallback)."""
+
+    skill: str
+    action: str
+    summary: str
+    data: dict
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyDelta(Event):
     """A piece of the reply text as it streamed in from the language model."""
 

@@ -8,7 +8,10 @@ pipeline itself stays ready for the next turn.
 
 Before any LLM call the router (`companion.router`) decides what the driver wants: a persona
 switch goes through the session's safety gates and is answered locally (the new persona's
-greeting, or a refusal in the current voice); everything else is conversation.
+greeting, or a refusal in the current voice); navigation intents go to the navigator (short,
+local answers), search intents to the searcher (results summarised by the persona, as quoted
+data); everything else is conversation. An open question from the navigator ("Which one?")
+is offered the driver's words first.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import contextlib
 import logging
 
 from .events import (
+    ActionTaken,
     Event,
     EventSink,
     IntentRecognized,
@@ -31,20 +35,30 @@ from .events import (
     TurnError,
     TurnStarted,
 )
-from .llm.client import ChatClient
+from .llm.client import ChatClient, Message
 from .llm.errors import LLMError
+from .navigation.navigator import Navigator
 from .personas import Persona, Voice
 from .personas.session import PersonaSession
 from .router import Intent, route
+from .search import Searcher, summary_request
 from .tts.chunker import SentenceChunker
 from .tts.speaker import Speaker
 
 log = logging.getLogger(__name__)
 
 
-# Intents whose handling changes state (a speculative turn waits for the final words before
-# acting on them). Navigation actions join this set when the navigation skill lands.
+# Intents whose handling changes state: a speculative turn waits for the final words before
+# acting on them. Every navigation intent does (even "how far" answers an open question).
 STATE_CHANGING = frozenset({"persona.switch", "safety.change_request"})
+
+
+def changes_state(intent: str, navigating: bool = True) -> bool:
+    """`navigating`: a navigator handles navigation intents (else the persona answers them)."""
+    return intent in STATE_CHANGING or (navigating and intent.startswith("navigation."))
+
+
+SEARCH_MAX_SENTENCES = 3  # a search summary is read while driving
 
 SAFETY_SETTING_REFUSAL = (
     "Kids mode and mature content can only be changed in settings, not by voice."
@@ -69,8 +83,12 @@ class TurnPipeline:
         on_event: EventSink,
         *,
         streaming_speech: bool = True,
+        navigator: Navigator | None = None,
+        searcher: Searcher | None = None,
     ) -> None:
         self.streaming_speech = streaming_speech
+        self.navigator = navigator
+        self.searcher = searcher
         self.session = session
         self.client = client
         self.speaker = speaker
@@ -189,7 +207,8 @@ class TurnPipeline:
         session = self.session
         self._emit(TurnStarted(turn, text, session.active.id))
 
-        intent = route(text, session.cast.values())
+        follow = self.navigator.followup(text) if self.navigator is not None else None
+        intent = Intent(*follow) if follow else route(text, session.cast.values())
         if intent.name == "persona.switch" and not intent.slots["explicit"]:
             # Only a name or alias ("tell me stories"), and it is the active persona's own or
             # a locked one's: the driver wants the thing itself, so the active persona answers.
@@ -198,8 +217,19 @@ class TurnPipeline:
                     or session.allowed(target, self.speed_kmh) is not None):
                 intent = Intent("conversation")
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
-        if intent.name in STATE_CHANGING:
+        if changes_state(intent.name, self.navigator is not None):
             await self._confirmed()  # only on sure words: a guess must leave no trace
+        if intent.name.startswith("navigation.") and self.navigator is not None:
+            return await self._navigate(turn, text, intent)
+        result = await self._dispatch(turn, text, intent)
+        if self.navigator is not None:
+            self.navigator.forget_question()  # the driver moved on (and the turn is confirmed)
+        return result
+
+    async def _dispatch(self, turn: int, text: str, intent: Intent) -> ReplyDone | TurnError:
+        session = self.session
+        if intent.name.startswith("search.") and self.searcher is not None:
+            return await self._search(turn, text, intent)
         if intent.name == "persona.switch":
             outcome = session.switch(intent.slots["persona"], intent.slots["heard"],
                                      self.speed_kmh)
@@ -214,6 +244,34 @@ class TurnPipeline:
             self._emit(RequestRefused(turn, "safety_setting", SAFETY_SETTING_REFUSAL))
             return await self._say(turn, SAFETY_SETTING_REFUSAL, session.active)
         return await self._converse(turn, text)
+
+    async def _navigate(self, turn: int, text: str, intent: Intent) -> ReplyDone:
+        """A navigation action: decided locally, answered in a short sentence or two."""
+        navigator = self.navigator
+        answer = await navigator.handle(intent.name, intent.slots, text)
+        self._emit(ActionTaken(turn, "navigation", answer.action, navigator.summary(answer),
+                               answer.data))
+        self.session.memory.add(text, answer.text)
+        return await self._say(turn, answer.text, self.session.active)
+
+    async def _search(self, turn: int, text: str, intent: Intent) -> ReplyDone | TurnError:
+        """Search, then let the persona summarise the results in its own voice. The results
+        travel as quoted JSON data in the driver's message, never as instructions; without a
+        working LLM the best result is read out as it is."""
+        query = str(intent.slots.get("query") or text)
+        outcome = await self.searcher.search(query, intent.name.removeprefix("search."))
+        self._emit(ActionTaken(turn, "search", outcome.origin, outcome.summary(),
+                               outcome.data()))
+        if not outcome.results:
+            self.session.memory.add(text, outcome.spoken)
+            return await self._say(turn, outcome.spoken, self.session.active)
+        rules, content = summary_request(text, outcome.results)
+        session = self.session
+        extra = "\n\n".join(p for p in (session.extra_instructions(), rules) if p)
+        messages = session.memory.messages(session.active, content, extra)
+        return await self._converse(turn, text, messages=messages,
+                                    max_sentences=SEARCH_MAX_SENTENCES,
+                                    without_llm=outcome.spoken)
 
     async def _say(self, turn: int, text: str, voice_of: Persona) -> ReplyDone:
         """A reply decided locally, spoken whole (in `voice_of`'s voice)."""
@@ -233,12 +291,25 @@ class TurnPipeline:
         self._emit(done)
         return done
 
-    async def _converse(self, turn: int, text: str) -> ReplyDone | TurnError:
-        """Hand the utterance to the active persona's language model, streaming."""
+    async def _converse(
+        self,
+        turn: int,
+        text: str,
+        *,
+        messages: list[Message] | None = None,
+        max_sentences: int | None = None,
+        without_llm: str | None = None,
+    ) -> ReplyDone | TurnError:
+        """Hand the utterance to the active persona's language model, streaming.
+
+        `messages` replaces the usual history + utterance (search summaries); `max_sentences`
+        cuts the reply there (the stream is closed); `without_llm` is said instead of the
+        error when the model cannot be reached before it said anything."""
         session = self.session
         persona, memory = session.active, session.memory
         chunker = SentenceChunker()
         parts: list[str] = []
+        spoken: list[str] = []
         sentences = 0
 
         held: list[str] = []  # the naive pipeline speaks only once the reply is complete
@@ -249,13 +320,18 @@ class TurnPipeline:
                 self._emit(TimingMark(turn, "first_sentence"))
             self._emit(SentenceReady(turn, sentence, sentences))
             sentences += 1
+            spoken.append(sentence)
             if self.streaming_speech:
                 self._speak(sentence, persona.voice)
             else:
                 held.append(sentence)
 
+        def full() -> bool:
+            return max_sentences is not None and sentences >= max_sentences
+
         try:
-            messages = memory.messages(persona, text, session.extra_instructions())
+            if messages is None:
+                messages = memory.messages(persona, text, session.extra_instructions())
             self._emit(TimingMark(turn, "llm_request"))
             stream = self.client.stream_chat(
                 messages,
@@ -270,10 +346,14 @@ class TurnPipeline:
                     parts.append(piece)
                     self._emit(ReplyDelta(turn, piece))
                     for sentence in chunker.feed(piece):
-                        speak(sentence)
+                        if not full():
+                            speak(sentence)
+                    if full():
+                        break  # closing the stream drops the connection
             self._emit(TimingMark(turn, "llm_done"))
             for sentence in chunker.flush():
-                speak(sentence)
+                if not full():
+                    speak(sentence)
             if held:
                 self._speak(" ".join(held), persona.voice)
             await self._confirmed()
@@ -290,6 +370,9 @@ class TurnPipeline:
             raise
         except LLMError as exc:
             log.info("turn %d: %s: %s", turn, exc.kind, exc.detail)
+            if without_llm is not None and not parts:
+                memory.add(text, without_llm)
+                return await self._say(turn, without_llm, persona)
             self._stop_speaking()
             error = TurnError(turn, exc.kind, exc.spoken, exc.detail)
             self._emit(error)
@@ -298,7 +381,7 @@ class TurnPipeline:
             await self._finish_speaking()
             return error
 
-        reply = "".join(parts).strip()
+        reply = " ".join(spoken) if full() else "".join(parts).strip()
         memory.add(text, reply)
         done = ReplyDone(turn, reply)
         self._emit(done)

@@ -118,8 +118,9 @@ _ADD_STOP = re.compile(r"\b(add (?:a )?stop|stop (?:at|by|for)|on the way|along 
                        r"detour|swing by|pick up .* on the way)\b")
 _SEARCH = re.compile(
     r"^(?:search(?: the web)? for|look up|lookup|google|find out|tell me about|"
-    r"what (?:is|are|was|were)|who (?:is|was|are)|when (?:does|do|is|did|was)|"
-    r"how (?:do|does|many|much)|why (?:is|do|does))\b"
+    r"what(?:'s| is| are| was| were| does| do| did| should)|who(?:'s| is| was| are)|"
+    r"when (?:does|do|is|did|was|should)|how (?:do|does|many|much|can|should|often|long does)|"
+    r"why (?:is|do|does|did)|is it (?:safe|ok|okay|legal))\b"
 )
 _WH_QUESTION = re.compile(r"^(?:what|when|who|why|which|how|is|are|do|does|did|can|could)\b")
 _FILLER = re.compile(r"^(?:(?:hey |ok |okay )?car|please|hey|ok|okay|um+|uh+|so|well)\b[ ,]*")
@@ -210,6 +211,8 @@ def recognize(text: str) -> Recognized:
             return Recognized("navigation.find_nearby", slots, 0.95 if cue else 0.75)
     search = _SEARCH.search(t)
     if search or t.startswith("search "):
-        query = t[search.end():].strip() if search else t
+        # "look up X" searches for X; a question is searched for as asked.
+        command = search and not _WH_QUESTION.match(t)
+        query = t[search.end():].strip() if command else t.removeprefix("search ")
         return Recognized("search.lookup", {"query": query or t}, 0.7)
     return Recognized("conversation", confidence=0.5)

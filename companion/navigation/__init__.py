@@ -1,0 +1,45 @@
+"""Navigation: places (offline gazetteer + online geocoder), routes (online router or offline
+estimate), trip state with a simulated drive, and the navigator skill that answers
+`navigation.*` intents. `build_navigator(settings)` wires it from the user's settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .geo import LatLon, parse_latlon
+from .navigator import Answer, Navigator
+from .places import SAMPLE_PLACES, Gazetteer, Place
+from .trip import Trip, TripEvent
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+__all__ = ["Answer", "Gazetteer", "LatLon", "Navigator", "Place", "Trip", "TripEvent",
+           "build_navigator"]
+
+
+def start_position(text: str) -> LatLon:
+    """`navigation.start` as a position: "lat,lon", or a city name looked up offline."""
+    at = parse_latlon(text)
+    if at is not None:
+        return at
+    probe = Gazetteer(LatLon(0.0, 0.0), sample_file=None)
+    found = probe.find(text, LatLon(0.0, 0.0), 1)
+    if not found:
+        raise ValueError(f'navigation.start "{text}" is neither "lat,lon" nor a city I know. '
+                         'Use coordinates like "37.4419,-122.1430".')
+    return found[0].pos
+
+
+def build_navigator(settings: Settings) -> Navigator:
+    """Raises ValueError / DataFileError with a message naming the setting or file."""
+    from .online import NominatimGeocoder, OSRMRouter
+
+    nav = settings.navigation
+    start = start_position(nav.start)
+    places = Path(nav.places_file).expanduser() if nav.places_file else SAMPLE_PLACES
+    gazetteer = Gazetteer(start, places, home=nav.home)
+    geocoder = NominatimGeocoder(nav.geocoder_url) if nav.online and nav.geocoder_url else None
+    router = OSRMRouter(nav.router_url) if nav.online and nav.router_url else None
+    return Navigator(gazetteer, units=nav.units, geocoder=geocoder, router=router)

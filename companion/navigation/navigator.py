@@ -1,0 +1,430 @@
+"""The navigation skill: turns navigation intents into trip changes and short spoken answers.
+
+Reads the router's `navigation.*` intents, looks places up (online geocoder when enabled, the
+offline gazetteer otherwise or when it fails), plans routes (online router or an offline
+estimate), keeps the `Trip`, and asks back when it must: which of several places, or whether
+to replace the active route. The driver's answer to such a question ("the second one", "add
+it as a stop") is recognised by `followup()` before the normal router runs.
+
+Answers are short and deterministic (no LLM): they are read while driving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..providers import ProviderError
+from .geo import LatLon, bearing_deg, compass, distance_m, say_distance, say_duration
+from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
+from .places import Gazetteer, Place, fold
+from .routing import ROAD_FACTOR, Route, estimate_route
+from .trip import Trip, TripEvent
+
+log = logging.getLogger(__name__)
+
+CATEGORY_WORDS = {  # singular, plural as said aloud
+    "charger": ("charger", "chargers"), "gas_station": ("gas station", "gas stations"),
+    "coffee": ("coffee place", "coffee places"), "restaurant": ("place to eat", "places to eat"),
+    "grocery": ("grocery store", "grocery stores"), "parking": ("parking", "parking places"),
+    "hotel": ("hotel", "hotels"), "hospital": ("hospital", "hospitals"),
+    "pharmacy": ("pharmacy", "pharmacies"), "shopping": ("shopping center", "shopping centers"),
+    "rest_stop": ("rest stop", "rest stops"), "bank": ("bank", "banks"),
+    "airport": ("airport", "airports"),
+}
+_COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+
+_ORDINALS = (
+    (0, r"first|1st|one|number one|top|option one|a"),
+    (1, r"second|2nd|two|number two|option two|b"),
+    (2, r"third|3rd|three|number three|option three|c"),
+    (3, r"fourth|4th|four|number four"),
+)
+_ORDINAL_RES = [(i, re.compile(rf"^(?:(?:the|that|take|pick|choose|go to|i'll take|let's do|"
+                               rf"the)\s+)*(?:{words})(?:\s+(?:one|option|place|please))*$"))
+                for i, words in _ORDINALS]
+_ORDINAL_IN = [(i, re.compile(rf"\b(?:the )?(?:{words.replace('|one|', '|').replace('|a', '')})"
+                              rf" (?:one|option)\b"))
+               for i, words in _ORDINALS]
+_LAST = re.compile(r"\b(?:the )?last(?: one)?\b")
+_CLOSEST = re.compile(r"\b(?:the )?(?:closest|nearest|closer|nearer)(?: one)?\b")
+_NONE = re.compile(r"^(?:none(?: of (?:them|those))?|neither(?: one)?|never ?mind|forget it|"
+                   r"cancel(?: that)?|no thanks?|nope|no)\b")
+_YES = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay|do it|go ahead|please do|replace(?: it)?|"
+                  r"instead|go there(?: instead)?|change (?:it|the route)|new route|"
+                  r"switch(?: to it)?)\b")
+_ADD = re.compile(r"\b(?:add(?: it)?(?: as)?(?: a)? stop|as a stop|add it|both|on the way|"
+                  r"stop there first|a stop)\b")
+_KEEP = re.compile(r"^(?:no|nope|keep(?: it| the route| going| the current route)?|cancel|"
+                   r"never ?mind|forget it|don't|do not|stay)\b")
+_STOP_PLACE = re.compile(r"\b(?:stop (?:at|by)|add (?:a )?stop (?:at|by|for)|swing by|"
+                         r"detour (?:to|via)|stop for)\s+(?:the |a |an |some )?(.+?)"
+                         r"(?: on the way| along the way| please)?$")
+
+
+def _norm(text: str) -> str:
+    text = fold(text)
+    text = re.sub(r"^(?:(?:hey |ok |okay )?car|please|um+|uh+|well|so|oh)\b\s*", "", text)
+    return re.sub(r"\s+(?:please|thanks|thank you)$", "", text).strip()
+
+
+@dataclass
+class Answer:
+    """What the skill did: `text` is spoken; `action` and `data` go to the screen and tests."""
+
+    text: str
+    action: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Choice:
+    places: list[Place]
+    purpose: str  # go | stop
+
+
+@dataclass
+class _Confirm:
+    place: Place
+
+
+class Navigator:
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        *,
+        units: str = "mi",
+        geocoder: NominatimGeocoder | None = None,
+        router: OSRMRouter | None = None,
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.units = units
+        self.geocoder = geocoder
+        self.router = router
+        self.trip = Trip(gazetteer.start)
+        self.pending: _Choice | _Confirm | None = None
+        self._fallback: str | None = None
+
+    async def aclose(self) -> None:
+        for provider in (self.geocoder, self.router):
+            if provider is not None:
+                await provider.aclose()
+
+    # --- follow-up answers -------------------------------------------------------------------
+
+    def followup(self, text: str) -> tuple[str, dict[str, Any]] | None:
+        """If the driver is answering the navigator's open question, the intent for it."""
+        if self.pending is None:
+            return None
+        t = _norm(text)
+        if isinstance(self.pending, _Confirm):
+            if _ADD.search(t):
+                return "navigation.confirm", {"answer": "add_stop"}
+            if _KEEP.match(t):
+                return "navigation.confirm", {"answer": "keep"}
+            if _YES.match(t):
+                return "navigation.confirm", {"answer": "replace"}
+            return None
+        places = self.pending.places
+        if _NONE.match(t):
+            return "navigation.choose", {"index": None}
+        for index, pattern in _ORDINAL_RES + _ORDINAL_IN:
+            if pattern.search(t) and index < len(places):
+                return "navigation.choose", {"index": index}
+        if _LAST.search(t):
+            return "navigation.choose", {"index": len(places) - 1}
+        if _CLOSEST.search(t):
+            here = self.trip.position
+            best = min(range(len(places)), key=lambda i: distance_m(here, places[i].pos))
+            return "navigation.choose", {"index": best}
+        # "the one on Oak Avenue", "Bluebird": words only one of the choices has.
+        words = set(t.split()) - {"the", "one", "on", "at", "in", "please", "that", "go", "to"}
+        hits = [i for i, p in enumerate(places)
+                if words and words & (set(fold(p.label).split()) - self._shared_words())]
+        if len(hits) == 1:
+            return "navigation.choose", {"index": hits[0]}
+        return None
+
+    def _shared_words(self) -> set[str]:
+        places = self.pending.places if isinstance(self.pending, _Choice) else []
+        sets = [set(fold(p.label).split()) for p in places]
+        return set.intersection(*sets) if sets else set()
+
+    def forget_question(self) -> None:
+        """The driver moved on without answering: drop the open question."""
+        self.pending = None
+
+    # --- actions -----------------------------------------------------------------------------
+
+    async def handle(self, intent: str, slots: dict[str, Any], text: str) -> Answer:
+        self._fallback = None
+        action = intent.removeprefix("navigation.")
+        handler = getattr(self, f"_do_{action}", None)
+        if handler is None:
+            return Answer("I can't do that with navigation yet.", "unsupported")
+        if action not in ("choose", "confirm"):
+            self.pending = None
+        answer = await handler(slots, text)
+        answer.data.setdefault("trip", self.snapshot())
+        if self._fallback:
+            answer.data["fallback"] = self._fallback
+        return answer
+
+    async def _do_start(self, slots: dict, text: str) -> Answer:
+        place = str(slots.get("place") or "").strip()
+        if place == "friend":
+            return Answer("I don't have your friends' addresses. Tell me the place or the "
+                          "street.", "no_match", {"query": place})
+        if not place:
+            return await self._do_find_nearby(slots, text)
+        if place == "home":
+            found = await asyncio.to_thread(self.gazetteer.find, "home", self.trip.position)
+            if not found:
+                return Answer("I don't know where home is yet. Set navigation.home in "
+                              "settings.", "no_match", {"query": "home"})
+        else:
+            found = await self._resolve(place)
+        if not found:
+            return Answer(f"I couldn't find a place called {place}.", "no_match",
+                          {"query": place})
+        top = found[0]
+        if top.source == "sample" and len(found) > 1 and not slots.get("nearest"):
+            return self._ask(found, "go", label=top.name)
+        if top.source == "city" and len(found) > 1 and found[1].score * 3 > top.score:
+            return self._ask(found[:3], "go", label=None)
+        if slots.get("nearest") and len(found) > 1:
+            found = sorted(found, key=lambda p: distance_m(self.trip.position, p.pos))
+        return await self._go(found[0])
+
+    async def _do_find_nearby(self, slots: dict, text: str) -> Answer:
+        category = slots.get("category") or ""
+        if category in ("home", "friend"):
+            return await self._do_start({**slots, "place": category}, text)
+        one, many = CATEGORY_WORDS.get(category, (category.replace("_", " ") or "place",
+                                                  "places"))
+        found = await self._nearby(category)
+        if not found:
+            return Answer(f"I couldn't find a {one} nearby.", "no_match", {"category": category})
+        if slots.get("nearest") or len(found) == 1:
+            return await self._go(found[0], lead=f"The nearest {one} is ")
+        return self._ask(found, "go", label=many)
+
+    async def _do_add_stop(self, slots: dict, text: str) -> Answer:
+        found: list[Place] = []
+        said = _STOP_PLACE.search(_norm(text))
+        if said:
+            found = await self._resolve(said.group(1))
+            found = [p for p in found if p.source in ("sample", "online")]
+        category = slots.get("category")
+        if not found and category:
+            found = await self._nearby(category)
+            if self.trip.active and found:  # the one that costs the smallest detour
+                here, goal = self.trip.position, self.trip.destination.pos
+                found.sort(key=lambda p: distance_m(here, p.pos) + distance_m(p.pos, goal))
+        if not found:
+            what = said.group(1) if said else CATEGORY_WORDS.get(category or "", ("stop",))[0]
+            return Answer(f"I couldn't find a {what} to stop at.", "no_match", {"query": what})
+        if not self.trip.active:
+            return await self._go(found[0], lead="There's no route yet, so navigating to ")
+        return await self._add_stop(found[0])
+
+    async def _do_cancel(self, slots: dict, text: str) -> Answer:
+        was = self.trip.cancel()
+        if was is None:
+            return Answer("There's no route to cancel.", "nothing_to_cancel")
+        return Answer(f"Navigation to {was.label} cancelled.", "cancelled",
+                      {"destination": was.label})
+
+    async def _do_eta(self, slots: dict, text: str) -> Answer:
+        trip = self.trip
+        if not trip.active:
+            return Answer("We're not navigating anywhere right now.", "no_trip")
+        about = "About " if trip.estimated else ""
+        text = (f"{about}{say_duration(trip.remaining_s)} to {trip.destination.label}, "
+                f"{say_distance(trip.remaining_m, self.units)} to go"
+                f"{self._estimate_note()}.")
+        if trip.stops:
+            text += f" First we stop at {trip.stops[0].label}."
+        return Answer(text, "eta")
+
+    async def _do_distance(self, slots: dict, text: str) -> Answer:
+        trip = self.trip
+        if not trip.active:
+            return Answer("We're not navigating anywhere right now.", "no_trip")
+        about = "About " if trip.estimated else ""
+        return Answer(f"{about}{say_distance(trip.remaining_m, self.units)} to "
+                      f"{trip.destination.label}{self._estimate_note()}.", "distance")
+
+    async def _do_where_am_i(self, slots: dict, text: str) -> Answer:
+        here = self.trip.position
+        found = await asyncio.to_thread(self.gazetteer.locality, here)
+        if found is None:
+            return Answer(f"We're at {here.lat:.3f}, {here.lon:.3f}.", "where_am_i",
+                          {"position": str(here)})
+        city, metres = found
+        name = f"{city.name}, {city.region.split(',')[0]}"
+        if metres < 8000:
+            text = f"We're in {name}."
+        else:
+            side = compass(bearing_deg(city.pos, here))
+            text = f"We're about {say_distance(metres, self.units)} {side} of {name}."
+        if self.trip.active:
+            text += (f" {say_distance(self.trip.remaining_m, self.units).capitalize()} to "
+                     f"{self.trip.destination.label}.")
+        return Answer(text, "where_am_i", {"position": str(here), "locality": name})
+
+    async def _do_choose(self, slots: dict, text: str) -> Answer:
+        pending, self.pending = self.pending, None
+        index = slots.get("index")
+        if not isinstance(pending, _Choice) or index is None:
+            return Answer("Okay, never mind.", "choice_dropped")
+        place = pending.places[index]
+        if pending.purpose == "stop" and self.trip.active:
+            return await self._add_stop(place)
+        return await self._go(place)
+
+    async def _do_confirm(self, slots: dict, text: str) -> Answer:
+        pending, self.pending = self.pending, None
+        if not isinstance(pending, _Confirm):
+            return Answer("Okay.", "confirm_dropped")
+        answer = slots.get("answer")
+        if answer == "replace":
+            return await self._go(pending.place, confirmed=True)
+        if answer == "add_stop":
+            return await self._add_stop(pending.place)
+        return Answer(f"Okay, keeping the route to {self.trip.destination.label}.", "kept")
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _ask(self, places: list[Place], purpose: str, label: str | None) -> Answer:
+        places = places[:3]
+        self.pending = _Choice(places, purpose)
+        here = self.trip.position
+        parts = []
+        for p in places:
+            road = distance_m(here, p.pos) * ROAD_FACTOR
+            where = p.label
+            if label and p.name == label and p.label != p.name:  # "Main Street" for chains
+                where = p.label.split(" on ", 1)[1]
+            parts.append(where if p.source == "city" else
+                         f"{where}, {say_distance(road, self.units)}")
+        # Items contain commas ("Main Street, 0.4 miles"), so three of them take semicolons.
+        listed = ", or ".join(parts) if len(parts) == 2 else \
+            "; ".join(parts[:-1]) + "; or " + parts[-1]
+        count = _COUNT.get(len(places), str(len(places)))
+        if places[0].source == "city":
+            text = f"Which one: {listed}?"
+        else:
+            text = f"{count} {label} nearby: {listed}. Which one?"
+        return Answer(text, "choices", {"choices": [p.label for p in places]})
+
+    async def _go(self, place: Place, *, lead: str = "", confirmed: bool = False) -> Answer:
+        trip = self.trip
+        if trip.active and not confirmed:
+            self.pending = _Confirm(place)
+            return Answer(f"We're on the way to {trip.destination.label}. Go to {place.label} "
+                          "instead, or add it as a stop?", "confirm_replace",
+                          {"proposed": place.label})
+        route = await self._route([trip.position, place.pos])
+        trip.set_route(place, [], route)
+        about = "about " if route.estimated else ""
+        said = f"{lead}{place.label}" if lead else f"Navigating to {place.label}"
+        text = (f"{said}, {say_distance(route.distance_m, self.units)}, "
+                f"{about}{say_duration(route.duration_s)}.")
+        if lead:
+            text = f"{said}, {say_distance(route.distance_m, self.units)}. Navigating there, " \
+                   f"{about}{say_duration(route.duration_s)}."
+        return Answer(text, "route_started", {"destination": place.label,
+                                              "source": place.source})
+
+    async def _add_stop(self, place: Place) -> Answer:
+        trip = self.trip
+        stops = [*trip.stops, place]
+        route = await self._route([trip.position, *(s.pos for s in stops),
+                                   trip.destination.pos])
+        trip.set_route(trip.destination, stops, route)
+        about = "about " if route.estimated else ""
+        return Answer(f"Adding a stop at {place.label}. We'll reach {trip.destination.label} "
+                      f"in {about}{say_duration(route.duration_s)}.", "stop_added",
+                      {"stop": place.label, "source": place.source})
+
+    def _estimate_note(self) -> str:
+        return " (estimated)" if self.trip.estimated else ""
+
+    def snapshot(self) -> dict[str, Any]:
+        """The trip as plain data (for events, the screen and dialogue tests)."""
+        trip = self.trip
+        return {
+            "active": trip.active,
+            "destination": trip.destination.label if trip.destination else None,
+            "stops": [s.label for s in trip.stops],
+            "remaining_m": round(trip.remaining_m),
+            "remaining_s": round(trip.remaining_s),
+            "estimated": trip.estimated,
+            "position": str(trip.position),
+            "speed_kmh": round(trip.speed_kmh),
+            "next": trip.next_instruction(),
+        }
+
+    def summary(self, answer: Answer) -> str:
+        """One line for the screen: 'Navigating to X · 2.1 mi · 7 min (est.)'."""
+        trip = self.trip
+        if answer.action == "choices":
+            return "Which one? " + "  ".join(f"{i}. {c}" for i, c in
+                                              enumerate(answer.data["choices"], 1))
+        if answer.action == "confirm_replace":
+            return (f"Replace the route to {trip.destination.label} with "
+                    f"{answer.data['proposed']}, or add it as a stop?")
+        if trip.active and answer.action not in ("no_match", "kept"):
+            unit = 1000.0 if self.units == "km" else 1609.344
+            minutes = round(trip.remaining_s / 60)
+            eta = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+            via = f" · via {', '.join(s.label for s in trip.stops)}" if trip.stops else ""
+            est = " (est.)" if trip.estimated else ""
+            return (f"Navigating to {trip.destination.label} · "
+                    f"{trip.remaining_m / unit:.1f} {self.units} · {eta}{est}{via}")
+        return answer.text
+
+    def advance(self, seconds: float) -> list[TripEvent]:
+        return self.trip.advance(seconds)
+
+    # --- providers with fallback -------------------------------------------------------------
+
+    def _fell_back(self, exc: ProviderError) -> None:
+        log.warning("%s; using offline data", exc)
+        self._fallback = f"{exc.provider} {exc.kind}: {exc.detail}"
+
+    async def _resolve(self, query: str) -> list[Place]:
+        here = self.trip.position
+        if self.geocoder is not None:
+            try:
+                found = await self.geocoder.search(query, here)
+                if found:
+                    return found
+            except ProviderError as exc:
+                self._fell_back(exc)
+        return await asyncio.to_thread(self.gazetteer.find, query, here)
+
+    async def _nearby(self, category: str) -> list[Place]:
+        here = self.trip.position
+        if self.geocoder is not None and category in CATEGORY_QUERY:
+            try:
+                found = await self.geocoder.search(CATEGORY_QUERY[category], here,
+                                                   radius_m=10_000)
+                found = sorted(found, key=lambda p: distance_m(here, p.pos))[:3]
+                return [Place(p.name, p.pos, category, p.address, source="online")
+                        for p in found]
+            except ProviderError as exc:
+                self._fell_back(exc)
+        return await asyncio.to_thread(self.gazetteer.nearest, category, here)
+
+    async def _route(self, waypoints: list[LatLon]) -> Route:
+        if self.router is not None:
+            try:
+                return await self.router.route(waypoints)
+            except ProviderError as exc:
+                self._fell_back(exc)
+        return estimate_route(waypoints)

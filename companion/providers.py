@@ -1,0 +1,67 @@
+"""Shared plumbing for the online providers (maps, routing, web search): one httpx client
+per provider, one error type, and JSON that is checked before anything trusts it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+USER_AGENT = "companion/0.1 (open-source in-car assistant prototype)"
+
+
+class ProviderError(Exception):
+    """An online provider failed. `kind`: network | http | malformed | not_found.
+    The message never contains an API key (none of these providers takes one in the URL)."""
+
+    def __init__(self, provider: str, kind: str, detail: str) -> None:
+        self.provider, self.kind, self.detail = provider, kind, detail
+        super().__init__(f"{provider}: {kind}: {detail}")
+
+
+class JSONProvider:
+    """GET `base_url + path` and return parsed JSON, or raise ProviderError."""
+
+    name = "provider"
+
+    def __init__(self, base_url: str, *, timeout: float = 6.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        url = self.base_url + path
+        try:
+            response = await self._http.get(url, params=params)
+        except httpx.TimeoutException:
+            raise ProviderError(self.name, "network", f"{self.base_url} timed out") from None
+        except httpx.HTTPError as exc:
+            raise ProviderError(self.name, "network",
+                                f"cannot reach {self.base_url} ({type(exc).__name__})") from None
+        if response.status_code >= 400:
+            raise ProviderError(self.name, "http",
+                                f"{self.base_url} answered HTTP {response.status_code}")
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise ProviderError(self.name, "malformed",
+                                f"{self.base_url} did not answer with JSON") from None
+
+
+def number(value: Any) -> float:
+    """A JSON number or numeric string (Nominatim sends "37.44") -> float, else ValueError."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    result = float(value)
+    if result != result or result in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return result
