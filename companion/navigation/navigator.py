@@ -60,11 +60,6 @@ _ADD = re.compile(r"\b(?:add(?: it)?(?: as)?(?: a)? stop|as a stop|add it|both|o
                   r"stop there first|a stop)\b")
 _KEEP = re.compile(r"^(?:no|nope|keep(?: it| the route| going| the current route)?|cancel|"
                    r"never ?mind|forget it|don't|do not|stay)\b")
-_STOP_PLACE = re.compile(r"\b(?:stop (?:at|by)|add (?:a )?stop (?:at|by|for)|swing by|"
-                         r"detour (?:to|via)|stop for)\s+(?:the |a |an |some )?(.+?)"
-                         r"(?: on the way| along the way| please)?$")
-
-
 def _norm(text: str) -> str:
     text = fold(text)
     text = re.sub(r"^(?:(?:hey |ok |okay )?car|please|um+|uh+|well|so|oh)\b\s*", "", text)
@@ -214,9 +209,9 @@ class Navigator:
 
     async def _do_add_stop(self, slots: dict, text: str) -> Answer:
         found: list[Place] = []
-        said = _STOP_PLACE.search(_norm(text))
+        said = str(slots.get("place") or "")
         if said:
-            found = await self._resolve(said.group(1))
+            found = await self._resolve(said)
             found = [p for p in found if p.source in ("sample", "online")]
         category = slots.get("category")
         if not found and category:
@@ -225,7 +220,10 @@ class Navigator:
                 here, goal = self.trip.position, self.trip.destination.pos
                 found.sort(key=lambda p: distance_m(here, p.pos) + distance_m(p.pos, goal))
         if not found:
-            what = said.group(1) if said else CATEGORY_WORDS.get(category or "", ("stop",))[0]
+            if said:
+                return Answer(f"I couldn't find a place called {said} to stop at.",
+                              "no_match", {"query": said})
+            what = CATEGORY_WORDS.get(category or "", ("place",))[0]
             return Answer(f"I couldn't find a {what} to stop at.", "no_match", {"query": what})
         if not self.trip.active:
             return await self._go(found[0], lead="There's no route yet, so navigating to ")

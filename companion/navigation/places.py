@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schema import DataFileError, check_keys, expect_type, load_toml
+from ..schema import DataFileError, check_keys, expect_type, load_toml, suggest
 from .geo import LatLon, distance_m, offset, parse_latlon
 
 REPO_ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
@@ -74,26 +74,42 @@ def load_sample_places(path: Path, start: LatLon) -> list[Place]:
     entries = data.get("place", [])
     if not isinstance(entries, list):
         raise DataFileError(path, "use [[place]] tables, one per point of interest")
-    headers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[place]]"]
+    lines = text.splitlines()
+    headers = [n for n, line in enumerate(lines, 1) if line.strip() == "[[place]]"]
     places = []
     for index, entry in enumerate(entries):
-        line = headers[index] if index < len(headers) else None
+        first = headers[index] if index < len(headers) else None
+        last = headers[index + 1] if index + 1 < len(headers) else len(lines) + 1
+
+        def line_of_key(key: str, first: int | None = first, last: int = last) -> int | None:
+            if first is None:
+                return None
+            for number in range(first, last):
+                if re.match(rf"\s*{key}\s*=", lines[number - 1]):
+                    return number
+            return first
+
         where = f"[[place]] number {index + 1}"
-        try:
-            check_keys(path, text, entry, _PLACE_KEYS, table=None)
-            for key in ("name", "category", "east_m", "north_m"):
-                if key not in entry:
-                    raise DataFileError(path, f'{where} has no "{key}"; add it.', line)
-            name = expect_type(path, text, "name", entry["name"], str)
-            category = expect_type(path, text, "category", entry["category"], str)
-            address = expect_type(path, text, "address", entry.get("address", ""), str)
-            east = expect_type(path, text, "east_m", entry["east_m"], float)
-            north = expect_type(path, text, "north_m", entry["north_m"], float)
-        except DataFileError as exc:
-            if exc.line is None and line is not None:
-                raise DataFileError(path, f"{where}: {str(exc).split(': ', 1)[1]}", line) \
-                    from None
-            raise
+        if not isinstance(entry, dict):
+            raise DataFileError(path, f"{where} must be a table of keys", first)
+        for key in entry:
+            if key not in _PLACE_KEYS:
+                raise DataFileError(path, f'{where}: unknown key "{key}".'
+                                    f"{suggest(key, _PLACE_KEYS)} Known keys: "
+                                    f"{', '.join(_PLACE_KEYS)}.", line_of_key(key))
+        for key in ("name", "category", "east_m", "north_m"):
+            if key not in entry:
+                raise DataFileError(path, f'{where} has no "{key}"; add it.', first)
+        values = {}
+        for key, kind in (("name", str), ("category", str), ("address", str),
+                          ("east_m", float), ("north_m", float)):
+            try:
+                values[key] = expect_type(path, text, key, entry.get(key, ""), kind)
+            except DataFileError as exc:
+                reason = str(exc).split(": ", 1)[1]
+                raise DataFileError(path, f"{where}: {reason}", line_of_key(key)) from None
+        name, category, address = values["name"], values["category"], values["address"]
+        east, north = values["east_m"], values["north_m"]
         places.append(Place(name, offset(start, east, north), category, address,
                             source="sample"))
     return places
@@ -279,7 +295,8 @@ class Gazetteer:
                 continue
             seen.add((c[0], c[4]))
             km = distance_m(near, LatLon(c[1], c[2])) / 1000
-            score = c[3] / (1 + km / 500)  # big and near wins: Paris, France over Paris, Texas
+            # Big and near wins: Paris, France from California, Paris, Texas from Dallas.
+            score = c[3] / (1 + km / 100) ** 2
             if fold(c[0]) != q.split(" ")[0] and not fold(c[0]).startswith(parts[0]):
                 score *= 0.1  # matched only through an alternate name
             places.append(Place(c[0], LatLon(c[1], c[2]), "city", region=c[4], source="city",
@@ -287,16 +304,21 @@ class Gazetteer:
         return sorted(places, key=lambda p: -p.score)
 
     def locality(self, pos: LatLon) -> tuple[Place, float] | None:
-        """The nearest city over 15,000 people and its distance (for "where am I")."""
-        cities = self.cities()
-        best = None
-        for c in cities.all:
+        """The town people would say we are in, and its distance (for "where am I"): the
+        biggest nearby city beats a district of it ("Berlin", not "Mitte")."""
+        best, nearest = None, None
+        for c in self.cities().all:
             if abs(c[1] - pos.lat) > 2 or abs(c[2] - pos.lon) > 3:
                 continue
             d = distance_m(pos, LatLon(c[1], c[2]))
-            if best is None or d < best[1]:
-                best = (c, d)
-        if best is None:
+            if nearest is None or d < nearest[1]:
+                nearest = (c, d)
+            if d < 30_000:
+                score = c[3] / (1 + d / 3000) ** 2
+                if best is None or score > best[2]:
+                    best = (c, d, score)
+        chosen = best[:2] if best else nearest
+        if chosen is None:
             return None
-        c, d = best
+        c, d = chosen
         return Place(c[0], LatLon(c[1], c[2]), "city", region=c[4], source="city"), d

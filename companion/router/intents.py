@@ -116,6 +116,10 @@ _CONTROL = (
 )
 _ADD_STOP = re.compile(r"\b(add (?:a )?stop|stop (?:at|by|for)|on the way|along the way|"
                        r"detour|swing by|pick up .* on the way)\b")
+# "stop at Luigi's on the way": the place after the stop words.
+_STOP_PLACE = re.compile(r"\b(?:stop (?:at|by|for)|add (?:a )?stop (?:at|by|for)|swing by|"
+                         r"detour (?:to|via))\s+(?:the |a |an |some )?(.+?)"
+                         r"(?: on the way| along the way| please| first)*$")
 _SEARCH = re.compile(
     r"^(?:search(?: the web)? for|look up|lookup|google|find out|tell me about|"
     r"what(?:'s| is| are| was| were| does| do| did| should)|who(?:'s| is| was| are)|"
@@ -185,6 +189,9 @@ def recognize(text: str) -> Recognized:
     cue = _NAV_CUES.search(t)
     category = category_of(t)
     directional = bool(_DIRECTIONAL.search(t))
+    stop_at = _STOP_PLACE.search(t)
+    if stop_at and _ADD_STOP.search(t) and not category and not _WEATHER.search(t):
+        return Recognized("navigation.add_stop", {"place": stop_at.group(1)}, 0.85)
     if _WEATHER.search(t) and not directional:
         return Recognized("search.weather", {"query": text.strip()})
     if _SCHEDULE.search(t) and not directional:
@@ -204,6 +211,8 @@ def recognize(text: str) -> Recognized:
             # "navigate to Stanford Shopping Center": a named place, whatever its category.
             return Recognized("navigation.start", {**slots, "place": named.group(1)}, 0.85)
         if category and _ADD_STOP.search(t):
+            if stop_at and _is_proper_place(stop_at.group(1)):
+                slots["place"] = stop_at.group(1)  # "stop at Beanstalk Coffee": a name
             return Recognized("navigation.add_stop", slots, 0.9)
         # A place word alone is a request only when it is said as one ("Pizza.", "gas station
         # please"), not inside a question about something else ("the date of our dinner").

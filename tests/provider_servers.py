@@ -1,0 +1,118 @@
+"""Local scripted servers for the online providers: real HTTP on loopback, real response
+formats (Nominatim `/search?format=jsonv2`, OSRM `/route/v1/driving/...`, SearXNG
+`/search?format=json`). A test sets what each path answers; the server records requests."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+Answer = tuple[int, str | bytes]  # status, body
+
+
+class ProviderServer:
+    """`answers[path_prefix]` is a body (JSON-able or raw bytes), a (status, body) pair, or a
+    function of (path, query) returning either."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, Any] = {}
+        self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlparse(self.path)
+                query = parse_qs(url.query)
+                server.requests.append((url.path, query, dict(self.headers)))
+                status, body = server._answer(url.path, query)
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def _answer(self, path: str, query: dict) -> Answer:
+        for prefix, answer in self.answers.items():
+            if path.startswith(prefix):
+                if isinstance(answer, Callable):
+                    answer = answer(path, query)
+                if isinstance(answer, tuple):
+                    return answer
+                return 200, answer
+        return 404, {"error": "not scripted"}
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> ProviderServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def nominatim_place(name: str, lat: float, lon: float, kind: str = "cafe",
+                    display: str | None = None) -> dict:
+    """One result as Nominatim's jsonv2 format has it (coordinates are strings)."""
+    return {
+        "place_id": 1234, "licence": "Data © OpenStreetMap contributors, ODbL 1.0.",
+        "osm_type": "node", "osm_id": 5678, "lat": f"{lat:.7f}", "lon": f"{lon:.7f}",
+        "category": "amenity", "type": kind, "place_rank": 30, "importance": 0.31,
+        "addresstype": "amenity", "name": name,
+        "display_name": display or f"{name}, 1 Test Street, Palo Alto, California, USA",
+        "boundingbox": [str(lat - 0.001), str(lat + 0.001), str(lon - 0.001), str(lon + 0.001)],
+    }
+
+
+def osrm_route(points: list[tuple[float, float]], distance: float, duration: float) -> dict:
+    """An OSRM /route answer (geometries=geojson, steps=true) along `points` (lat, lon)."""
+    coords = [[lon, lat] for lat, lon in points]
+    steps = [
+        {"distance": distance * 0.3, "duration": duration * 0.3, "name": "Main Street",
+         "maneuver": {"type": "depart", "location": coords[0], "bearing_after": 90}},
+        {"distance": distance * 0.7, "duration": duration * 0.7, "name": "Oak Avenue",
+         "maneuver": {"type": "turn", "modifier": "left", "location": coords[1]}},
+        {"distance": 0, "duration": 0, "name": "Oak Avenue",
+         "maneuver": {"type": "arrive", "location": coords[-1]}},
+    ]
+    return {
+        "code": "Ok",
+        "routes": [{
+            "distance": distance, "duration": duration, "weight": duration,
+            "weight_name": "routability",
+            "geometry": {"type": "LineString", "coordinates": coords},
+            "legs": [{"distance": distance, "duration": duration, "summary": "",
+                      "steps": steps, "weight": duration}],
+        }],
+        "waypoints": [{"name": "", "location": coords[0], "distance": 1.2},
+                      {"name": "", "location": coords[-1], "distance": 0.8}],
+    }
+
+
+def searxng_answer(*results: tuple[str, str, str], answers: list | None = None) -> dict:
+    """A SearXNG JSON answer; `results` are (title, url, content)."""
+    return {
+        "query": "q", "number_of_results": len(results),
+        "results": [{"url": url, "title": title, "content": content, "engine": "duckduckgo",
+                     "engines": ["duckduckgo"], "score": 1.0, "category": "general",
+                     "parsed_url": ["https", url.split("/")[2] if "//" in url else "", "/",
+                                    "", "", ""]}
+                    for title, url, content in results],
+        "answers": answers or [], "corrections": [], "infoboxes": [], "suggestions": [],
+        "unresponsive_engines": [],
+    }
