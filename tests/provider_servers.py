@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlsplit
 
 Answer = tuple[int, str | bytes]  # status, body
 
@@ -28,7 +28,7 @@ class ProviderServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
-                url = urlparse(self.path)
+                url = urlsplit(self.path)  # not urlparse: OSRM paths contain ';'
                 query = parse_qs(url.query)
                 server.requests.append((url.path, query, dict(self.headers)))
                 status, body = server._answer(url.path, query)
@@ -40,7 +40,8 @@ class ProviderServer:
                 self.wfile.write(data)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        daemon=True)
 
     def _answer(self, path: str, query: dict) -> Answer:
         for prefix, answer in self.answers.items():
@@ -67,14 +68,19 @@ class ProviderServer:
 
 
 def nominatim_place(name: str, lat: float, lon: float, kind: str = "cafe",
-                    display: str | None = None) -> dict:
-    """One result as Nominatim's jsonv2 format has it (coordinates are strings)."""
+                    road: str = "Test Street") -> dict:
+    """One result as Nominatim's jsonv2 format has it with addressdetails=1 (coordinates are
+    strings)."""
     return {
         "place_id": 1234, "licence": "Data © OpenStreetMap contributors, ODbL 1.0.",
         "osm_type": "node", "osm_id": 5678, "lat": f"{lat:.7f}", "lon": f"{lon:.7f}",
         "category": "amenity", "type": kind, "place_rank": 30, "importance": 0.31,
         "addresstype": "amenity", "name": name,
-        "display_name": display or f"{name}, 1 Test Street, Palo Alto, California, USA",
+        "display_name": f"{name}, 1, {road}, Palo Alto, Santa Clara County, California, "
+                        "94301, United States",
+        "address": {"amenity": name, "house_number": "1", "road": road, "city": "Palo Alto",
+                    "county": "Santa Clara County", "state": "California",
+                    "postcode": "94301", "country": "United States", "country_code": "us"},
         "boundingbox": [str(lat - 0.001), str(lat + 0.001), str(lon - 0.001), str(lon + 0.001)],
     }
 

@@ -393,7 +393,8 @@ class Navigator:
 
     def _fell_back(self, exc: ProviderError) -> None:
         log.warning("%s; using offline data", exc)
-        self._fallback = f"{exc.provider} {exc.kind}: {exc.detail}"
+        note = f"{exc.provider} {exc.kind}: {exc.detail}"
+        self._fallback = f"{self._fallback}; {note}" if self._fallback else note
 
     async def _resolve(self, query: str) -> list[Place]:
         here = self.trip.position

@@ -53,7 +53,9 @@ class NominatimGeocoder(JSONProvider):
                 continue
             if not name:
                 continue
-            address = ", ".join(display.split(", ")[1:3]) if display else ""
+            details = item.get("address")
+            road = details.get("road") if isinstance(details, dict) else None
+            address = str(road) if isinstance(road, str) else ""
             places.append(Place(name, pos, str(item.get("type") or ""), address,
                                 source="online",
                                 score=float(item.get("importance") or 0.5)

@@ -17,6 +17,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..schema import DataFileError, check_keys, expect_type, load_toml, suggest
 from .geo import LatLon, distance_m, offset, parse_latlon
@@ -154,6 +155,18 @@ class _Airports:
             self.all.append(entry)
 
 
+_TABLES: dict[type, object] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def _shared(kind: type) -> Any:
+    """One copy of each big read-only table per process, loaded on first use."""
+    with _TABLES_LOCK:
+        if kind not in _TABLES:
+            _TABLES[kind] = kind()
+        return _TABLES[kind]
+
+
 class Gazetteer:
     """Offline place lookup around a moving car."""
 
@@ -162,9 +175,6 @@ class Gazetteer:
         self.start = start
         self.samples = load_sample_places(sample_file, start) if sample_file else []
         self.home = home
-        self._lock = threading.Lock()
-        self._cities: _Cities | None = None
-        self._airports: _Airports | None = None
 
     def preload(self) -> None:
         """Load the city and airport tables now (call from a background thread at start-up)."""
@@ -172,16 +182,10 @@ class Gazetteer:
         self.airports()
 
     def cities(self) -> _Cities:
-        with self._lock:
-            if self._cities is None:
-                self._cities = _Cities()
-            return self._cities
+        return _shared(_Cities)
 
     def airports(self) -> _Airports:
-        with self._lock:
-            if self._airports is None:
-                self._airports = _Airports()
-            return self._airports
+        return _shared(_Airports)
 
     # --- lookups -----------------------------------------------------------------------------
 
