@@ -8,6 +8,7 @@ server stops generating. Every failure surfaces as one `LLMError` subclass from 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
@@ -104,8 +105,11 @@ class ChatClient:
         retried = False
         while True:
             try:
-                async for piece in self._one_request(body, headers):
-                    yield piece
+                # aclosing: a consumer that stops early (aclose) closes the HTTP stream now,
+                # not whenever the inner generator is garbage-collected.
+                async with contextlib.aclosing(self._one_request(body, headers)) as pieces:
+                    async for piece in pieces:
+                        yield piece
                 return
             except errors.RateLimitError as exc:
                 wait = exc.retry_after

@@ -122,7 +122,7 @@ _STOP_PLACE = re.compile(r"\b(?:stop (?:at|by|for)|add (?:a )?stop (?:at|by|for)
                          r"(?: on the way| along the way| please| first)*$")
 _SEARCH = re.compile(
     r"^(?:search(?: the web)? for|look up|lookup|google|find out|tell me about|"
-    r"what(?:'s| is| are| was| were| does| do| did| should)|who(?:'s| is| was| are)|"
+    r"what(?:'s| is| are| was| were| does| do| did| should)|who(?:'s)?|"
     r"when (?:does|do|is|did|was|should)|how (?:do|does|many|much|can|should|often|long does)|"
     r"why (?:is|do|does|did)|is it (?:safe|ok|okay|legal))\b"
 )

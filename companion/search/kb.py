@@ -74,7 +74,7 @@ class KnowledgeBase:
 
     def search(self, query: str, limit: int = 3) -> list[SearchResult]:
         """Best sections first. Only sections that share at least half of the query's
-        meaningful words count (a lone common word is not an answer)."""
+        meaningful words, one of them in the title, count (a lone common word is no answer)."""
         terms = _terms(query)
         if not terms:
             return []
@@ -93,7 +93,9 @@ class KnowledgeBase:
         for title, body, doc in rows:
             text = f"{title} {body}".lower()
             hit = sum(1 for t in known if t[:5] in text)
-            if hit * 2 < len(terms):
+            # Titles are the questions a section answers: one of the query's words must be
+            # there too ("opening hours of the Louvre" is not "feel tired ... two hours").
+            if hit * 2 < len(terms) or not any(t[:5] in title.lower() for t in known):
                 continue
             results.append(SearchResult(title, first_sentences(body), f"owner's manual: {doc}",
                                         "kb"))
