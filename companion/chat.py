@@ -91,6 +91,7 @@ class _Printer:
         self.lock = threading.Lock()
         self.mid_reply = False
         self._deferred: list[str] = []
+        self._action: str | None = None
 
     def write(self, text: str) -> None:
         with self.lock:
@@ -118,9 +119,12 @@ class _Printer:
         if isinstance(event, PersonaSwitched):
             self.name = event.name
         elif isinstance(event, ActionTaken):
-            self.write(f"  [{event.summary}]\n")
+            self._action = event.summary  # shown before the reply unless the reply says it
         elif isinstance(event, ReplyDelta):
             with self.lock:
+                action, self._action = self._action, None
+                if action and action != event.text and not self.mid_reply:
+                    self.out.write(f"  [{action}]\n")
                 if not self.mid_reply:
                     self.out.write(f"{self.name}: ")
                     self.mid_reply = True

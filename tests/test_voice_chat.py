@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import start_sound_card, stop_sound_card
 from .helpers import reply
-from .speech_helpers import AUDIO, words
+from .speech_helpers import AUDIO
 from .test_cli import Repl
 
 
@@ -21,17 +21,18 @@ def user_texts(scripted) -> list[str]:
 
 
 def test_a_recording_stands_in_for_the_microphone(scripted):
-    scripted.add(reply("The closest coffee is two blocks ahead."), reply("About ten minutes."))
+    """Two spoken requests, recognised from a recording and answered by the navigator (no
+    language model needed for either)."""
     repl = Repl("--audio-in", str(AUDIO / "two_requests.wav"), "--listen-mode", "hands_free",
                 "--mute", "--llm-base-url", scripted.base_url)
-    repl.wait_for("About ten minutes.", timeout=60)
+    repl.wait_for("We're not navigating anywhere right now.", timeout=60)
     code, out, err = repl.finish()
     assert code == 0, err
     assert "you (voice)> find a coffee shop" in out
     assert "you (voice)> how long until we get there" in out
-    assert out.index("two blocks ahead") < out.index("you (voice)> how long")
-    assert [words(t) for t in user_texts(scripted)] == [
-        words("find a coffee shop"), words("how long until we get there")]
+    assert out.index("coffee places nearby") < out.index("you (voice)> how long")
+    assert "Which one?" in out
+    assert scripted.requests == []
     assert "using PocketSphinx" in out and "companion models install" in out  # said once
     assert out.count("using PocketSphinx") == 1
 
@@ -62,17 +63,16 @@ def test_a_broken_recording_is_reported_and_typing_goes_on(scripted, tmp_path):
 
 @pytest.mark.slow
 def test_hands_free_through_the_real_microphone(scripted, sound_card):
-    scripted.add(reply("Heading to the nearest charger."))
-    # No speculative start here (tests/test_voice_loop.py covers it): this test counts requests.
+    # No speculative start here (tests/test_voice_loop.py covers it).
     repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
                 "--llm-base-url", scripted.base_url,
                 env={**sound_card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"})
     repl.wait_for("just speak", timeout=30)
     time.sleep(0.5)
     sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
-    repl.wait_for("Heading to the nearest charger.", timeout=30)
+    repl.wait_for("The nearest charger is Voltpoint Charging Hub", timeout=30)
     assert "you (voice)> navigate to the nearest charger" in repl.out
-    assert user_texts(scripted) == ["navigate to the nearest charger"]
+    assert scripted.requests == []  # answered by the navigator, not the language model
     repl.process.stdin.close()  # no keyboard: the microphone keeps the chat alive ...
     time.sleep(0.5)
     assert repl.process.poll() is None
@@ -82,7 +82,6 @@ def test_hands_free_through_the_real_microphone(scripted, sound_card):
 
 @pytest.mark.slow
 def test_push_to_talk_through_the_real_microphone(scripted, sound_card):
-    scripted.add(reply("Adding a coffee stop."))
     repl = Repl("--voice", "--listen-mode", "push_to_talk", "--mute",
                 "--llm-base-url", scripted.base_url, env=sound_card.client_env)
     repl.wait_for("press Enter on an empty line to talk", timeout=30)
@@ -92,9 +91,10 @@ def test_push_to_talk_through_the_real_microphone(scripted, sound_card):
     repl.send("")  # press
     repl.wait_for("listening… press Enter to stop")
     sound_card.play_into_microphone(AUDIO / "add_stop.wav")
-    repl.wait_for("Adding a coffee stop.", timeout=30)
-    assert len(scripted.requests) == 1
-    assert "coffee shop" in user_texts(scripted)[0]
+    # "Add a stop at a coffee shop" (PocketSphinx hears "at a stop the coffee shop"); with
+    # no route yet the navigator goes to the nearest coffee place.
+    repl.wait_for("There's no route yet, so navigating to Beanstalk Coffee", timeout=30)
+    assert scripted.requests == []
     code, out, err = repl.finish()
     assert code == 0, err
 
@@ -105,7 +105,8 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
     a turn, the driver is told what happened, and typing carries on."""
     card = start_sound_card(tmp_path / "pulse")
     try:
-        scripted.add(reply("Looking for Italian places."), reply("Typed reply."))
+        scripted.add(reply("Looking for Italian places.", match="would like"),
+                     reply("Typed reply.", match="still there"))
         repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
                     "--llm-base-url", scripted.base_url,
                     env={**card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"})
@@ -117,9 +118,14 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
         stop_sound_card(card)
     player.wait(timeout=10)
     repl.wait_for("stopped delivering audio (unplugged?)", timeout=15)
-    repl.wait_for("Looking for Italian places.", timeout=30)
-    heard = user_texts(scripted)[0]
-    assert words(heard)[:4] == ["i", "would", "like", "to"] and "parking" not in heard
+    repl.wait_for("you (voice)> i would like to", timeout=30)
+    heard = repl.out.split("you (voice)> ", 1)[1].split("\n", 1)[0]
+    assert "parking" not in heard  # only the words before the unplug
+    # Answered: by the persona, or by the navigator when the words so far ask for a place.
+    deadline = time.monotonic() + 30
+    while "Assistant: " not in repl.out.split("you (voice)> i would like to", 1)[1]:
+        assert time.monotonic() < deadline, repl.out
+        time.sleep(0.05)
     repl.send("are you still there")
     repl.wait_for("Typed reply.")
     code, out, err = repl.finish()

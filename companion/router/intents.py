@@ -114,7 +114,7 @@ _CONTROL = (
                                    r"down|lower the volume)\b")),
     ("control.cancel", re.compile(r"^(?:cancel|never ?mind|forget it)(?: that| it)?$")),
 )
-_ADD_STOP = re.compile(r"\b(add (?:a )?stop|stop (?:at|by|for)|on the way|along the way|"
+_ADD_STOP = re.compile(r"\b((?:add|at|and) (?:a )?stop|stop (?:at|by|for)|on the way|along the way|"
                        r"detour|swing by|pick up .* on the way)\b")
 # "stop at Luigi's on the way": the place after the stop words.
 _STOP_PLACE = re.compile(r"\b(?:stop (?:at|by|for)|add (?:a )?stop (?:at|by|for)|swing by|"
