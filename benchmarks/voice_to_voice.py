@@ -121,7 +121,10 @@ def running_listen(card, base_url: str, timings: Path, *extra: str):
     yields the taps once it is listening and has said its greeting."""
     command = [sys.executable, "-m", "companion", "listen", "--no-earcons",
                "--llm-base-url", base_url, "--timings", str(timings), *extra]
-    listen = subprocess.Popen(command, env={**os.environ, **card.client_env},
+    # The recordings are navigation requests: the skills are off so that the persona's
+    # (scripted) language model answers them, the path this benchmark measures.
+    persona_only = {"COMPANION_NAVIGATION_ENABLED": "false", "COMPANION_SEARCH_ENABLED": "false"}
+    listen = subprocess.Popen(command, env={**os.environ, **card.client_env, **persona_only},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     mic, speaker = Tap(card.env, "car_mic.monitor"), Tap(card.env, "car_speaker.monitor")
     try:

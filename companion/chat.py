@@ -302,13 +302,15 @@ def _build_skills(settings: Settings, printer: _Printer
     that skill is left out (its requests go to the persona); the conversation goes on."""
     navigator = searcher = None
     try:
-        navigator = build_navigator(settings)
-        threading.Thread(target=navigator.gazetteer.preload, name="gazetteer",
-                         daemon=True).start()
+        if settings.navigation.enabled:
+            navigator = build_navigator(settings)
+            threading.Thread(target=navigator.gazetteer.preload, name="gazetteer",
+                             daemon=True).start()
     except (ValueError, DataFileError) as exc:
         printer.notice(f"Navigation is off: {exc}")
     try:
-        searcher = build_searcher(settings)
+        if settings.search.enabled:
+            searcher = build_searcher(settings)
     except (ValueError, OSError) as exc:
         printer.notice(f"Search is off: {exc}")
     return navigator, searcher

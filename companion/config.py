@@ -91,6 +91,7 @@ class SafetySettings:
 
 @dataclass
 class NavigationSettings:
+    enabled: bool = True  # false: navigation requests go to the persona as conversation
     start: str = "37.4419,-122.1430"  # where the car starts: "lat,lon" or a city name
     home: str = ""  # "lat,lon", a city or a place name; empty: "take me home" asks for it
     units: str = "mi"  # mi | km
@@ -104,6 +105,7 @@ class NavigationSettings:
 
 @dataclass
 class SearchSettings:
+    enabled: bool = True  # false: questions go to the persona as conversation
     searxng_url: str = ""  # a SearXNG instance with the JSON API on; empty: offline only
     knowledge_dir: str = ""  # extra folder of .md documents for the offline knowledge base
 
