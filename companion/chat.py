@@ -233,15 +233,15 @@ def run_chat(
                                             settings.navigation.sim_speedup))
 
     model = f"{endpoint.label} ({endpoint.model})" if endpoint.configured else "no language model"
-    voice = "speech off (--mute)" if speaker is None else "speech on"
+    speech = "speech off (--mute)" if speaker is None else "speech on"
     modes = (" · kids mode" if session.kids_mode else "") + (
         " · mature content on" if session.mature_content and not session.kids_mode else "")
     if banner:
         printer.write(
-            f"companion chat · {persona.name} · {model} · {voice}{modes}\n"
+            f"companion chat · {persona.name} · {model} · {speech}{modes}\n"
             "Type a message and press Enter. Ctrl+C stops a reply, Ctrl+D quits.\n"
             if keyboard else
-            f"companion listen · {persona.name} · {model} · {voice}{modes}\n"
+            f"companion listen · {persona.name} · {model} · {speech}{modes}\n"
             "Speak to it; speak again to interrupt a reply. Ctrl+C stops a reply, "
             "a second Ctrl+C quits.\n"
         )

@@ -196,3 +196,15 @@ def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
     )
     _, total = loud_seconds(recording)
     assert total > 5  # greeting plus the whole reply were spoken
+
+
+def test_typed_chat_leaves_the_microphone_alone(scripted):
+    """Regression: `chat` without --voice once opened the microphone anyway (a banner string
+    reused the `voice` flag's name), loading a recogniser and complaining about devices."""
+    scripted.add(reply("Hello there."))
+    repl = Repl("--mute", "--llm-base-url", scripted.base_url)
+    repl.send("hello")
+    repl.wait_for("Hello there.")
+    code, out, err = repl.finish()
+    assert code == 0
+    assert "PocketSphinx" not in out and "microphone" not in out.lower()
