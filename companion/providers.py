@@ -28,6 +28,10 @@ class JSONProvider:
     def __init__(self, base_url: str, *, timeout: float = 6.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        # What messages and logs show: never the user:password a private instance may need.
+        url = httpx.URL(self.base_url)
+        self.shown = str(url.copy_with(username=None, password=None)) if url.userinfo \
+            else self.base_url
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -40,21 +44,22 @@ class JSONProvider:
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         url = self.base_url + path
+        shown = self.shown
         try:
             response = await self._http.get(url, params=params)
         except httpx.TimeoutException:
-            raise ProviderError(self.name, "network", f"{self.base_url} timed out") from None
+            raise ProviderError(self.name, "network", f"{shown} timed out") from None
         except httpx.HTTPError as exc:
             raise ProviderError(self.name, "network",
-                                f"cannot reach {self.base_url} ({type(exc).__name__})") from None
+                                f"cannot reach {shown} ({type(exc).__name__})") from None
         if response.status_code >= 400:
             raise ProviderError(self.name, "http",
-                                f"{self.base_url} answered HTTP {response.status_code}")
+                                f"{shown} answered HTTP {response.status_code}")
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
             raise ProviderError(self.name, "malformed",
-                                f"{self.base_url} did not answer with JSON") from None
+                                f"{shown} did not answer with JSON") from None
 
 
 def number(value: Any) -> float:

@@ -131,3 +131,26 @@ async def test_unreachable_providers_fall_back_and_say_nothing_of_it(tmp_path):
     assert said.startswith("The nearest charger is Voltpoint Charging Hub")
     assert "network" in drive.action().data["fallback"]
     await drive.close()
+
+
+async def test_provider_errors_never_show_credentials_in_the_url(tmp_path, maps):
+    """A private SearXNG or Nominatim behind basic auth: the password stays out of messages."""
+    maps.answers["/search"] = (500, {"error": "boom"})
+    host = maps.url.removeprefix("http://")
+    geocoder = NominatimGeocoder(f"http://driver:s3cret-pass@{host}")
+    drive = Drive(tmp_path, geocoder=geocoder)
+    said = await drive.say("navigate to QuickFuel")
+    assert said.startswith("Navigating to QuickFuel")
+    fallback = drive.action().data["fallback"]
+    assert "HTTP 500" in fallback and host in fallback
+    assert "s3cret" not in fallback and "driver" not in fallback
+    assert maps.requests[0][2]["Authorization"].startswith("Basic ")  # it was still sent
+    await drive.close()
+
+
+async def test_home_set_to_the_word_home_is_no_loop(tmp_path):
+    drive = Drive(tmp_path)
+    drive.navigator.gazetteer.home = "home"
+    assert await drive.say("take me home") == \
+        "I don't know where home is yet. Set navigation.home in settings."
+    await drive.close()

@@ -25,6 +25,7 @@ from .geo import LatLon, distance_m, offset, parse_latlon
 REPO_ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 SAMPLE_PLACES = REPO_ASSETS / "geodata" / "sample_places.toml"
 
+_HOME_WORDS = ("home", "my house", "my home", "my place")
 SOURCES = ("sample", "city", "airport", "online", "home", "coordinates")
 _PLACE_KEYS = ("name", "category", "address", "east_m", "north_m")
 
@@ -211,7 +212,7 @@ class Gazetteer:
         at = parse_latlon(query)
         if at is not None:
             return [Place(str(at), at, source="coordinates")]
-        if q in ("home", "my house", "my home", "my place"):
+        if q in _HOME_WORDS:
             return self._home()
         found = self._samples(q, near)
         if found:
@@ -222,7 +223,7 @@ class Gazetteer:
         return self._city(q, near)[:limit]
 
     def _home(self) -> list[Place]:
-        if not self.home:
+        if not self.home or fold(self.home) in _HOME_WORDS:  # "home" is not an address
             return []
         at = parse_latlon(self.home)
         if at is not None:
