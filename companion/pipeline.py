@@ -55,7 +55,12 @@ STATE_CHANGING = frozenset({"persona.switch", "safety.change_request"})
 
 def changes_state(intent: str, navigating: bool = True) -> bool:
     """`navigating`: a navigator handles navigation intents (else the persona answers them)."""
-    return intent in STATE_CHANGING or (navigating and intent.startswith("navigation."))
+    return (intent in STATE_CHANGING or intent.startswith("control.")
+            or (navigating and intent.startswith("navigation.")))
+
+
+VOLUME_STEP = 0.2
+MIN_VOLUME = 0.2
 
 
 SEARCH_MAX_SENTENCES = 3  # a search summary is read while driving
@@ -230,6 +235,8 @@ class TurnPipeline:
         session = self.session
         if intent.name.startswith("search.") and self.searcher is not None:
             return await self._search(turn, text, intent)
+        if intent.name.startswith("control."):
+            return await self._control(turn, intent.name.removeprefix("control."))
         if intent.name == "persona.switch":
             outcome = session.switch(intent.slots["persona"], intent.slots["heard"],
                                      self.speed_kmh)
@@ -244,6 +251,34 @@ class TurnPipeline:
             self._emit(RequestRefused(turn, "safety_setting", SAFETY_SETTING_REFUSAL))
             return await self._say(turn, SAFETY_SETTING_REFUSAL, session.active)
         return await self._converse(turn, text)
+
+    async def _control(self, turn: int, action: str) -> ReplyDone:
+        """Assistant control, answered locally: stop, repeat, louder, quieter, cancel."""
+        persona, speaker = self.session.active, self.speaker
+        if action == "stop":  # silence, and no reply to speak
+            if speaker is not None:
+                speaker.stop()
+            done = ReplyDone(turn, "")
+            self._emit(done)
+            return done
+        if action == "repeat":
+            past = self.session.memory.exchanges
+            said = past[-1].assistant if past else "I haven't said anything yet."
+            return await self._say(turn, said.removesuffix("…"), persona)
+        if action in ("louder", "quieter"):
+            if speaker is None:
+                return await self._say(turn, "Speech is off, so there's nothing to turn "
+                                             f"{'up' if action == 'louder' else 'down'}.",
+                                       persona)
+            step = VOLUME_STEP if action == "louder" else -VOLUME_STEP
+            volume = min(1.0, max(MIN_VOLUME, round(speaker.volume + step, 2)))
+            if volume == speaker.volume:
+                limit = "as loud" if action == "louder" else "as quiet"
+                return await self._say(turn, f"That's {limit} as I go.", persona)
+            speaker.volume = volume
+            return await self._say(turn, "Louder." if action == "louder" else "Quieter.",
+                                   persona)
+        return await self._say(turn, "Okay.", persona)  # cancel: nothing more to do
 
     async def _navigate(self, turn: int, text: str, intent: Intent) -> ReplyDone:
         """A navigation action: decided locally, answered in a short sentence or two."""

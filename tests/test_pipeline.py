@@ -100,7 +100,7 @@ async def test_cancel_mid_reply_closes_the_stream_and_records_an_interrupted_rep
     assert exchange.interrupted and exchange.user == "tell me a long story"
 
     # The next turn works and tells the model the last reply was cut off.
-    result = await pipeline.run_turn("never mind")
+    result = await pipeline.run_turn("what were we talking about")
     await pipeline.client.aclose()
     assert isinstance(result, ReplyDone) and result.text == "Fresh start."
     sent = scripted.requests[1].body["messages"]

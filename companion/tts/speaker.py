@@ -67,6 +67,7 @@ class Speaker:
         self._audio: queue.Queue[_Item | None] = queue.Queue(maxsize=1)
         self._reported: set[str] = set()
         self.enabled = True
+        self.volume = 1.0  # master volume (0.1 .. 1), on top of each persona's voice volume
         self._threads = [
             threading.Thread(target=self._synth_loop, name="tts-synth", daemon=True),
             threading.Thread(target=self._play_loop, name="tts-play", daemon=True),
@@ -88,7 +89,8 @@ class Speaker:
         with self._idle:
             self._pending += 1
             generation = self._generation
-        self._texts.put(_Item(generation, "", DEFAULT_VOICE, audio, cue=name))
+        self._texts.put(_Item(generation, "", DEFAULT_VOICE, audio.scaled(self.volume),
+                              cue=name))
 
     def stop(self) -> None:
         """Drop everything queued and cut the current sentence off. From any thread."""
@@ -166,7 +168,7 @@ class Speaker:
                         self._skip_through = self._said
                     self._finished(item, stopped=True)
                     continue
-                item.audio = audio.padded(self.pause_s)
+                item.audio = audio.scaled(self.volume).padded(self.pause_s)
                 self._progress("synthesized", item.text)
             # Bounded queue: synthesis runs at most one sentence ahead of playback.
             self._audio.put(item)
