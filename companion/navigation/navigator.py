@@ -37,18 +37,24 @@ CATEGORY_WORDS = {  # singular, plural as said aloud
 }
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 
-_ORDINALS = (
-    (0, r"first|1st|one|number one|top|option one|a"),
-    (1, r"second|2nd|two|number two|option two|b"),
-    (2, r"third|3rd|three|number three|option three|c"),
-    (3, r"fourth|4th|four|number four"),
+_ORDINALS = (  # index, the words for it
+    (0, ("first", "1st", "one", "top")),
+    (1, ("second", "2nd", "two")),
+    (2, ("third", "3rd", "three")),
+    (3, ("fourth", "4th", "four")),
 )
-_ORDINAL_RES = [(i, re.compile(rf"^(?:(?:the|that|take|pick|choose|go to|i'll take|let's do|"
-                               rf"the)\s+)*(?:{words})(?:\s+(?:one|option|place|please))*$"))
-                for i, words in _ORDINALS]
-_ORDINAL_IN = [(i, re.compile(rf"\b(?:the )?(?:{words.replace('|one|', '|').replace('|a', '')})"
-                              rf" (?:one|option)\b"))
-               for i, words in _ORDINALS]
+# The whole answer is the choice: "the second one", "two", "number two, please".
+_ORDINAL_RES = [
+    (i, re.compile(r"^(?:(?:the|that|take|pick|choose|go to|i'll take|let's do|number|"
+                   r"option)\s+)*(?:" + "|".join(words) + r")(?:\s+(?:one|option|please))*$"))
+    for i, words in _ORDINALS
+]
+# Or it is said inside a longer answer: "let's go with the second one".
+_ORDINAL_IN = [
+    (i, re.compile(r"\b(?:(?:" + "|".join(w for w in words[:2]) + r") one|number "
+                   + ("one", "two", "three", "four")[i] + r")\b"))
+    for i, words in _ORDINALS
+]
 _LAST = re.compile(r"\b(?:the )?last(?: one)?\b")
 _CLOSEST = re.compile(r"\b(?:the )?(?:closest|nearest|closer|nearer)(?: one)?\b")
 _NONE = re.compile(r"^(?:none(?: of (?:them|those))?|neither(?: one)?|never ?mind|forget it|"
