@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cli_dialogue import add_test_parser, cmd_test
 from .cli_speech import (
     SpeechCommandError,
     add_speech_flags,
@@ -144,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_argument("--jsonl", action="store_true",
                      help="read utterances from stdin, one per line; write JSON lines")
     _add_settings_flags(nlu)
+
+    add_test_parser(sub)
 
     config = sub.add_parser("config", help="show the effective settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -417,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging(verbose=args.verbose)
     if args.command is None:
         args = parser.parse_args([*(["--verbose"] if args.verbose else []), "chat"])
-    handlers = {"chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu,
+    handlers = {"chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu, "test": cmd_test,
                 "config": _cmd_config, "personas": _cmd_personas}
     speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:

@@ -74,7 +74,8 @@ class TurnPipeline:
     """Runs turns for a persona session. `speaker=None` means muted (text only).
 
     `speed_kmh` is the car's speed as the front end knows it (None: unknown); personas with a
-    speed limit (meditation) are refused above it.
+    speed limit (meditation) are refused above it, and while it is above zero a persona's
+    `max_sentences` cuts its replies off.
 
     `streaming_speech=False` is the naive pipeline the benchmark compares against: wait for the
     whole reply, synthesise it in one piece, then play it.
@@ -360,6 +361,11 @@ class TurnPipeline:
                 self._speak(sentence, persona.voice)
             else:
                 held.append(sentence)
+
+        if max_sentences is None and self.speed_kmh:
+            # While the car moves the persona's style limit is a hard cap, not only an
+            # instruction: a model that rambles is cut off after its last allowed sentence.
+            max_sentences = persona.max_sentences
 
         def full() -> bool:
             return max_sentences is not None and sentences >= max_sentences

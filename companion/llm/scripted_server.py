@@ -122,6 +122,11 @@ class ScriptedLLMServer:
             for reply in replies:
                 (self._rules if reply.match else self._queue).append(reply)
 
+    def clear(self) -> None:
+        """Forget queued replies that were never used (standing `match` rules stay)."""
+        with self._lock:
+            self._queue.clear()
+
     def next_reply(self, request: RecordedRequest) -> ScriptedReply:
         with self._lock:
             for rule in self._rules:

@@ -126,6 +126,8 @@ _SEARCH = re.compile(
     r"when (?:does|do|is|did|was|should)|how (?:do|does|many|much|can|should|often|long does)|"
     r"why (?:is|do|does|did)|is it (?:safe|ok|okay|legal))\b"
 )
+_ABOUT_YOU = re.compile(r"\b(you|your|yourself|you're|we|us|our)\b")
+_LOOKUP_COMMAND = re.compile(r"^(?:search(?: the web)? for|look up|lookup|google|find out)\b")
 _WH_QUESTION = re.compile(r"^(?:what|when|who|why|which|how|is|are|do|does|did|can|could)\b")
 _FILLER = re.compile(r"^(?:(?:hey |ok |okay )?car|please|hey|ok|okay|um+|uh+|so|well)\b[ ,]*")
 _MODIFIERS = (
@@ -219,6 +221,8 @@ def recognize(text: str) -> Recognized:
         if category and (cue or (len(t.split()) <= 4 and not _WH_QUESTION.match(t))):
             return Recognized("navigation.find_nearby", slots, 0.95 if cue else 0.75)
     search = _SEARCH.search(t)
+    if search and _ABOUT_YOU.search(t) and not _LOOKUP_COMMAND.match(t):
+        search = None  # "what do you think", "tell me about your day": talk, not a search
     if search or t.startswith("search "):
         # "look up X" searches for X; a question is searched for as asked.
         command = search and not _WH_QUESTION.match(t)

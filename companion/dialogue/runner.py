@@ -1,0 +1,368 @@
+"""Running a dialogue file through the real pipeline and checking what happened.
+
+The assistant is built exactly as `companion chat` builds it (persona session with the
+file's safety settings, router, navigator on the sample places, searcher on the knowledge
+base, the LLM client over real HTTP), but text-only: what would be spoken is what the
+chunker handed to speech (`SentenceReady`). The language model is the scripted server on
+loopback, replying what each turn's `model = "..."` says, or (`llm = "real"`) the backend
+the user has configured, in which case only the model-independent expectations are checked.
+Audio turns go through the real recogniser and end-of-speech detection (`stt/`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import REPO_PERSONAS, SpeechSettings, load_settings, resolve_endpoint
+from ..events import (
+    ActionTaken,
+    Event,
+    FinalTranscript,
+    IntentRecognized,
+    PersonaSwitched,
+    ReplyDone,
+    RequestRefused,
+    SentenceReady,
+    TimingMark,
+    TurnError,
+    TurnStarted,
+)
+from ..llm.client import ChatClient, LLMEndpoint
+from ..llm.scripted_server import ScriptedLLMServer, ScriptedReply
+from ..navigation import Gazetteer, Navigator
+from ..navigation import start_position as parse_start
+from ..navigation.places import SAMPLE_PLACES
+from ..personas.loader import load_personas
+from ..personas.session import PersonaSession
+from ..pipeline import TurnPipeline
+from ..redaction import Secret
+from ..schema import DataFileError
+from ..search import KnowledgeBase, Searcher, SearxngClient
+from ..search.kb import REPO_KNOWLEDGE
+from .scripted_web import ScriptedSearchServer
+from .spec import MODEL_INDEPENDENT, Dialogue, Turn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Failure:
+    line: int
+    what: str  # "turn 2 expect.persona"
+    expected: str
+    got: str
+
+
+@dataclass
+class TurnRecord:
+    turn: Turn
+    heard: str = ""
+    intent: str = ""
+    slots: dict = field(default_factory=dict)
+    reply: str = ""
+    sentences: list[str] = field(default_factory=list)
+    persona: str = ""
+    persona_name: str = ""
+    actions: list[str] = field(default_factory=list)
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    model_asked: bool = False
+    error: str = ""
+
+
+@dataclass
+class DialogueResult:
+    dialogue: Dialogue
+    llm: str
+    turns: list[TurnRecord] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    problem: str = ""  # the dialogue could not run at all (bad persona file, no model, ...)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.problem
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^\w' ]", " ", text.lower()).split()
+
+
+_ENGINES: dict[str, Any] = {}
+_ENGINE_LOCK = threading.Lock()
+
+
+def transcribe(audio: Path) -> list[str]:
+    """The utterances the recogniser hears in a recording (hands-free, like the car)."""
+    from ..audio.capture import FileSource
+    from ..stt.factory import listener_settings
+    from ..stt.listener import Listener
+    from ..stt.models import load_engine
+
+    with _ENGINE_LOCK:
+        if "auto" not in _ENGINES:
+            _ENGINES["auto"] = load_engine("auto", "en-us")[0]
+        engine = _ENGINES["auto"]
+    heard: list[str] = []
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, FinalTranscript) and event.text.strip():
+            heard.append(event.text.strip())
+
+    settings = listener_settings(SpeechSettings(listen_mode="hands_free",
+                                                speculate_after_ms=0))
+    listener = Listener(engine, FileSource(audio, realtime=False), settings, on_event)
+    listener.start()
+    listener.finished.wait(120)
+    listener.stop()
+    return heard
+
+
+class _Session:
+    """One dialogue's assistant: the pipeline and the servers standing in for the world."""
+
+    def __init__(self, dialogue: Dialogue, llm: str, personas: Path | None) -> None:
+        self.dialogue = dialogue
+        self.events: list[Event] = []
+        folders = [REPO_PERSONAS] + [p for p in (dialogue.personas, personas) if p]
+        cast, problems = load_personas(*folders)
+        if problems:
+            raise DataFileError(Path(str(problems[0]).split(":")[0]), str(problems[0]))
+        self.session = PersonaSession(cast, dialogue.persona, kids_mode=dialogue.kids_mode,
+                                      mature_content=dialogue.mature_content)
+        if self.session.active.id != dialogue.persona:
+            raise ValueError(f"[setup] persona {dialogue.persona}: "
+                             f"{self.session.start_notice or 'not available'}")
+        self.scripted: ScriptedLLMServer | None = None
+        if llm == "scripted":
+            self.scripted = ScriptedLLMServer(ttft=0.0, tokens_per_second=5000).start()
+            endpoint = LLMEndpoint(provider="custom", label="scripted model",
+                                   base_url=self.scripted.base_url, model="scripted",
+                                   api_key=Secret(""), key_env=None,
+                                   setup_hint="give the turn a model = \"...\" reply",
+                                   read_timeout=5.0)
+        else:
+            endpoint = resolve_endpoint(load_settings())
+        self.web: ScriptedSearchServer | None = None
+        if dialogue.web_search:
+            self.web = ScriptedSearchServer().start()
+        start = parse_start(dialogue.start)
+        gazetteer = Gazetteer(start, dialogue.places or SAMPLE_PLACES)
+        self.navigator = Navigator(gazetteer, units=dialogue.units)
+        folders = [REPO_KNOWLEDGE] + ([dialogue.knowledge] if dialogue.knowledge else [])
+        self.searcher = Searcher(KnowledgeBase(folders),
+                                 SearxngClient(self.web.url) if self.web else None)
+        self.pipeline = TurnPipeline(self.session, ChatClient(endpoint), None,
+                                     self.events.append, navigator=self.navigator,
+                                     searcher=self.searcher)
+        self.pipeline.speed_kmh = dialogue.speed_kmh
+
+    async def close(self) -> None:
+        await self.pipeline.client.aclose()
+        await self.navigator.aclose()
+        await self.searcher.aclose()
+        if self.scripted is not None:
+            self.scripted.stop()
+        if self.web is not None:
+            self.web.stop()
+
+    async def run_turn(self, turn: Turn) -> TurnRecord:
+        record = TurnRecord(turn)
+        if turn.advance_minutes:
+            self.navigator.advance(turn.advance_minutes * 60)
+            if self.dialogue.speed_kmh is None:
+                self.pipeline.speed_kmh = self.navigator.trip.speed_kmh
+        if turn.speed_kmh is not None:
+            self.pipeline.speed_kmh = turn.speed_kmh
+        if self.web is not None:
+            self.web.results = turn.web_results
+        asked_before = len(self.scripted.requests) if self.scripted else 0
+        if self.scripted is not None:
+            self.scripted.clear()
+            if turn.model is not None or turn.model_fault is not None:
+                slow = 200.0 if turn.interrupt_after else None  # time to interrupt it
+                self.scripted.add(ScriptedReply(text=turn.model or "",
+                                                fault=turn.model_fault,
+                                                tokens_per_second=slow))
+        texts = [turn.say] if turn.audio is None else await asyncio.to_thread(
+            transcribe, turn.audio)
+        record.heard = " ".join(texts)
+        for text in texts:
+            first = len(self.events)
+            await self._one(text, turn)
+        new = self.events[first:] if texts else []
+        self._fill(record, new)
+        if self.scripted is not None:
+            record.model_asked = len(self.scripted.requests) > asked_before
+        return record
+
+    async def _one(self, text: str, turn: Turn) -> None:
+        task = asyncio.ensure_future(self.pipeline.run_turn(text))
+        if turn.interrupt_after:
+            start = len(self.events)
+            while not task.done():
+                said = sum(isinstance(e, SentenceReady) for e in self.events[start:])
+                if said >= turn.interrupt_after:
+                    task.cancel()  # the driver barges in
+                    break
+                await asyncio.sleep(0.001)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def _fill(self, record: TurnRecord, events: list[Event]) -> None:
+        started = next((e for e in events if isinstance(e, TurnStarted)), None)
+        for event in events:
+            if isinstance(event, IntentRecognized):
+                record.intent, record.slots = event.intent, dict(event.slots)
+            elif isinstance(event, SentenceReady):
+                record.sentences.append(event.text)
+                if started and "first_sentence" not in record.latency_ms:
+                    record.latency_ms["first_sentence"] = (event.t - started.t) * 1000
+            elif isinstance(event, ReplyDone):
+                record.reply = event.text
+                record.actions.append("interrupted" if event.interrupted else "done")
+                if started:
+                    record.latency_ms["reply_done"] = (event.t - started.t) * 1000
+            elif isinstance(event, TurnError):
+                record.error = event.kind
+                record.reply = event.spoken
+            elif isinstance(event, TimingMark) and event.stage == "llm_first_token" and started:
+                record.latency_ms["llm_first_token"] = (event.t - started.t) * 1000
+            elif isinstance(event, PersonaSwitched):
+                record.actions.append(f"switched:{event.persona_id}")
+            elif isinstance(event, RequestRefused):
+                record.actions.append(f"refused:{event.reason}")
+            elif isinstance(event, ActionTaken):
+                record.actions.append(f"{event.skill}:{event.action}")
+        record.persona = self.session.active.id
+        record.persona_name = self.session.active.name
+
+
+def _fmt(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def check(record: TurnRecord, navigator: Navigator, llm: str,
+          enforce_latency: bool) -> list[Failure]:
+    """Compare one turn's record with its expectations."""
+    turn, failures = record.turn, []
+    expect, lines = turn.expect.values, turn.expect.lines
+    local = not record.model_asked  # answered without the model: its words are ours
+
+    def fail(key: str, expected: Any, got: Any) -> None:
+        failures.append(Failure(lines.get(key, turn.line), f"turn {turn.number} expect.{key}",
+                                _fmt(expected) if not isinstance(expected, str) or
+                                not expected.startswith("<") else expected, _fmt(got)))
+
+    actions = record.actions
+    trip = navigator.trip
+    for key, want in expect.items():
+        if llm == "real" and key not in MODEL_INDEPENDENT and not local and key not in (
+                "model_asked", "error", "interrupted"):
+            continue
+        reply = record.reply
+        if key == "intent" and record.intent != want:
+            fail(key, want, record.intent)
+        elif key == "slots":
+            for slot, value in want.items():
+                if record.slots.get(slot) != value:
+                    fail(key, f"{slot} = {_fmt(value)}",
+                         f"{slot} = {_fmt(record.slots.get(slot))} (all slots: "
+                         f"{record.slots})")
+        elif key == "persona" and record.persona != want:
+            fail(key, want, record.persona)
+        elif key == "heard" and _words(record.heard) != _words(want):
+            fail(key, want, record.heard)
+        elif key == "reply" and reply.strip() != want.strip():
+            fail(key, want, reply)
+        elif key == "reply_contains":
+            for part in want:
+                if part.lower() not in reply.lower():
+                    fail(key, f'a reply containing "{part}"', reply)
+        elif key == "reply_not_contains":
+            for part in want:
+                if part.lower() in reply.lower():
+                    fail(key, f'a reply without "{part}"', reply)
+        elif key == "reply_matches" and not re.search(want, reply, re.IGNORECASE):
+            fail(key, f"a reply matching /{want}/", reply)
+        elif key == "max_sentences" and len(record.sentences) > want:
+            fail(key, f"at most {want} sentences", f"{len(record.sentences)}: "
+                 f"{record.sentences}")
+        elif key == "spoken" and record.sentences != want:
+            fail(key, want, record.sentences)
+        elif key == "switched_to" and f"switched:{want}" not in actions:
+            fail(key, f"a switch to {want}", _what_happened(actions))
+        elif key == "refused" and f"refused:{want}" not in actions:
+            fail(key, f"a refusal for {want}", _what_happened(actions))
+        elif key == "destination":
+            got = trip.destination.label if trip.destination else None
+            if got is None or want.lower() not in got.lower():
+                fail(key, want, got)
+        elif key == "stops":
+            got = [s.label for s in trip.stops]
+            if len(got) != len(want) or any(w.lower() not in g.lower()
+                                             for w, g in zip(want, got, strict=False)):
+                fail(key, want, got)
+        elif key == "no_route" and want == trip.active:
+            fail(key, "no route" if want else "a route",
+                 trip.destination.label if trip.destination else "no route")
+        elif key == "search" and f"search:{want}" not in actions:
+            fail(key, f"search answered from {want}", _what_happened(actions))
+        elif key == "action" and not any(a.endswith(f":{want}") for a in actions):
+            fail(key, want, _what_happened(actions))
+        elif key == "model_asked" and record.model_asked != want:
+            fail(key, want, record.model_asked)
+        elif key == "error" and record.error != want:
+            fail(key, want, record.error or "no error")
+        elif key == "interrupted" and ("interrupted" in actions) != want:
+            fail(key, want, "interrupted" in actions)
+        elif key == "latency_ms" and enforce_latency:
+            for stage, budget in want.items():
+                got = record.latency_ms.get(stage)
+                if got is None or got > budget:
+                    fail(key, f"{stage} within {budget} ms",
+                         "never reached" if got is None else f"{got:.0f} ms")
+    if llm == "scripted" and record.model_asked and turn.model is None \
+            and turn.model_fault is None:
+        failures.append(Failure(turn.line, f"turn {turn.number}",
+                                'a model = "..." reply for this turn (the language model was '
+                                "asked)", "no scripted reply"))
+    return failures
+
+
+def _what_happened(actions: list[str]) -> str:
+    shown = [a for a in actions if a not in ("done",)]
+    return ", ".join(shown) if shown else "nothing"
+
+
+async def run_dialogue_async(dialogue: Dialogue, *, llm: str | None = None,
+                             personas: Path | None = None,
+                             enforce_latency: bool = False) -> DialogueResult:
+    mode = llm or dialogue.llm
+    result = DialogueResult(dialogue, mode)
+    started = time.perf_counter()
+    try:
+        world = _Session(dialogue, mode, personas)
+    except (DataFileError, ValueError) as exc:
+        result.problem = str(exc)
+        return result
+    try:
+        for turn in dialogue.turns:
+            record = await world.run_turn(turn)
+            result.turns.append(record)
+            result.failures += check(record, world.navigator, mode, enforce_latency)
+    finally:
+        await world.close()
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_dialogue(dialogue: Dialogue, **kwargs: Any) -> DialogueResult:
+    return asyncio.run(run_dialogue_async(dialogue, **kwargs))
