@@ -183,7 +183,6 @@ class _Session:
             self.pipeline.speed_kmh = turn.speed_kmh
         if self.web is not None:
             self.web.results = turn.web_results
-        asked_before = len(self.scripted.requests) if self.scripted else 0
         if self.scripted is not None:
             self.scripted.clear()
             if turn.model is not None or turn.model_fault is not None:
@@ -199,8 +198,6 @@ class _Session:
             await self._one(text, turn)
         new = self.events[first:] if texts else []
         self._fill(record, new)
-        if self.scripted is not None:
-            record.model_asked = len(self.scripted.requests) > asked_before
         return record
 
     async def _one(self, text: str, turn: Turn) -> None:
@@ -233,6 +230,8 @@ class _Session:
             elif isinstance(event, TurnError):
                 record.error = event.kind
                 record.reply = event.spoken
+            elif isinstance(event, TimingMark) and event.stage == "llm_request":
+                record.model_asked = True
             elif isinstance(event, TimingMark) and event.stage == "llm_first_token" and started:
                 record.latency_ms["llm_first_token"] = (event.t - started.t) * 1000
             elif isinstance(event, PersonaSwitched):
@@ -256,10 +255,11 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
     expect, lines = turn.expect.values, turn.expect.lines
     local = not record.model_asked  # answered without the model: its words are ours
 
-    def fail(key: str, expected: Any, got: Any) -> None:
+    def fail(key: str, expected: Any, got: Any, described: bool = False) -> None:
+        """`described`: `expected` is a description ("a reply containing ..."), not a value."""
         failures.append(Failure(lines.get(key, turn.line), f"turn {turn.number} expect.{key}",
-                                _fmt(expected) if not isinstance(expected, str) or
-                                not expected.startswith("<") else expected, _fmt(got)))
+                                expected if described else _fmt(expected),
+                                got if described else _fmt(got)))
 
     actions = record.actions
     trip = navigator.trip
@@ -275,7 +275,7 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
                 if record.slots.get(slot) != value:
                     fail(key, f"{slot} = {_fmt(value)}",
                          f"{slot} = {_fmt(record.slots.get(slot))} (all slots: "
-                         f"{record.slots})")
+                         f"{record.slots})", True)
         elif key == "persona" and record.persona != want:
             fail(key, want, record.persona)
         elif key == "heard" and _words(record.heard) != _words(want):
@@ -285,22 +285,22 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
         elif key == "reply_contains":
             for part in want:
                 if part.lower() not in reply.lower():
-                    fail(key, f'a reply containing "{part}"', reply)
+                    fail(key, f'a reply containing "{part}"', _fmt(reply), True)
         elif key == "reply_not_contains":
             for part in want:
                 if part.lower() in reply.lower():
-                    fail(key, f'a reply without "{part}"', reply)
+                    fail(key, f'a reply without "{part}"', _fmt(reply), True)
         elif key == "reply_matches" and not re.search(want, reply, re.IGNORECASE):
-            fail(key, f"a reply matching /{want}/", reply)
+            fail(key, f"a reply matching /{want}/", _fmt(reply), True)
         elif key == "max_sentences" and len(record.sentences) > want:
             fail(key, f"at most {want} sentences", f"{len(record.sentences)}: "
-                 f"{record.sentences}")
+                 f"{record.sentences}", True)
         elif key == "spoken" and record.sentences != want:
             fail(key, want, record.sentences)
         elif key == "switched_to" and f"switched:{want}" not in actions:
-            fail(key, f"a switch to {want}", _what_happened(actions))
+            fail(key, f"a switch to {want}", _what_happened(actions), True)
         elif key == "refused" and f"refused:{want}" not in actions:
-            fail(key, f"a refusal for {want}", _what_happened(actions))
+            fail(key, f"a refusal for {want}", _what_happened(actions), True)
         elif key == "destination":
             got = trip.destination.label if trip.destination else None
             if got is None or want.lower() not in got.lower():
@@ -312,9 +312,9 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
                 fail(key, want, got)
         elif key == "no_route" and want == trip.active:
             fail(key, "no route" if want else "a route",
-                 trip.destination.label if trip.destination else "no route")
+                 trip.destination.label if trip.destination else "no route", True)
         elif key == "search" and f"search:{want}" not in actions:
-            fail(key, f"search answered from {want}", _what_happened(actions))
+            fail(key, f"search answered from {want}", _what_happened(actions), True)
         elif key == "action" and not any(a.endswith(f":{want}") for a in actions):
             fail(key, want, _what_happened(actions))
         elif key == "model_asked" and record.model_asked != want:
@@ -328,7 +328,7 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
                 got = record.latency_ms.get(stage)
                 if got is None or got > budget:
                     fail(key, f"{stage} within {budget} ms",
-                         "never reached" if got is None else f"{got:.0f} ms")
+                         "never reached" if got is None else f"{got:.0f} ms", True)
     if llm == "scripted" and record.model_asked and turn.model is None \
             and turn.model_fault is None:
         failures.append(Failure(turn.line, f"turn {turn.number}",

@@ -137,8 +137,8 @@ class ScriptedLLMServer:
         return ScriptedReply(text=self.default_reply)
 
     def start(self) -> ScriptedLLMServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="scripted-llm", daemon=True
+        self._thread = threading.Thread(  # a short poll: stop() returns in ~50 ms, not 0.5 s
+            target=self._httpd.serve_forever, args=(0.05,), name="scripted-llm", daemon=True
         )
         self._thread.start()
         return self
