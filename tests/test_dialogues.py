@@ -161,3 +161,19 @@ def test_every_persona_has_a_greeting_and_style_dialogue():
     names = {f.stem for f in FILES}
     personas = {p.stem for p in REPO_PERSONAS.glob("*.toml")}
     assert {f"persona_{p}" for p in personas} <= names
+
+
+def test_latency_budgets_are_reported_and_fail_only_when_asked(tmp_path):
+    path = tmp_path / "slow.toml"
+    path.write_text('description = "A budget nobody can meet."\n[[turn]]\nsay = "tell me a joke"\n'
+                    'model = "Knock knock."\n[turn.expect]\n'
+                    'latency_ms = { first_sentence = 0.001 }\n')
+    relaxed = run_dialogue(load_dialogue(path))
+    assert relaxed.passed
+    text = format_result(relaxed)
+    assert "note:" in text and "slow.toml:6: turn 1 first_sentence" in text
+    assert "over its 0.001 ms budget (not enforced" in text
+    strict = run_dialogue(load_dialogue(path), enforce_latency=True)
+    assert not strict.passed
+    assert "turn 1 expect.latency_ms" in format_result(strict)
+    assert "expected: first_sentence within 0.001 ms" in format_result(strict)

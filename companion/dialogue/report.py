@@ -51,6 +51,8 @@ def format_result(result: DialogueResult, verbose: bool = False) -> str:
     if verbose or not result.passed:
         lines += transcript(result)
     lines += failures(result)
+    where = _rel(result.dialogue.path)
+    lines += [f"  note: {where}:{note}" for record in result.turns for note in record.notes]
     return "\n".join(lines)
 
 
