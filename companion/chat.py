@@ -226,7 +226,8 @@ def run_chat(
     navigator, searcher = _build_skills(settings, printer)
     pipeline = TurnPipeline(session, client, speaker, on_event,
                             streaming_speech=streaming_speech,
-                            navigator=navigator, searcher=searcher)
+                            navigator=navigator, searcher=searcher,
+                            offer_tools=settings.llm.tools)
     drive = None
     if navigator is not None and settings.navigation.simulate_drive:
         drive = core.submit(_simulate_drive(navigator, pipeline, printer,

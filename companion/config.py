@@ -48,6 +48,7 @@ class LLMSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     max_retry_wait: float = 5.0  # wait out a 429's Retry-After up to this many seconds
+    tools: bool = True  # offer navigation/search tools in conversation (the long tail)
 
 
 @dataclass

@@ -35,12 +35,13 @@ from .events import (
     TurnError,
     TurnStarted,
 )
-from .llm.client import ChatClient, Message
+from .llm.client import ChatClient, Message, ToolCall
 from .llm.errors import LLMError
 from .navigation.navigator import Navigator
 from .personas import Persona, Voice
 from .personas.session import PersonaSession
 from .router import Intent, route
+from .router.tools import TOOLS, intent_for
 from .search import Searcher, summary_request
 from .tts.chunker import SentenceChunker
 from .tts.speaker import Speaker
@@ -91,8 +92,10 @@ class TurnPipeline:
         streaming_speech: bool = True,
         navigator: Navigator | None = None,
         searcher: Searcher | None = None,
+        offer_tools: bool = False,
     ) -> None:
         self.streaming_speech = streaming_speech
+        self.offer_tools = offer_tools  # conversation turns offer navigation/search tools
         self.navigator = navigator
         self.searcher = searcher
         self.session = session
@@ -227,9 +230,12 @@ class TurnPipeline:
             await self._confirmed()  # only on sure words: a guess must leave no trace
         if intent.name.startswith("navigation.") and self.navigator is not None:
             return await self._navigate(turn, text, intent)
+        asked = self.navigator.pending if self.navigator is not None else None
         result = await self._dispatch(turn, text, intent)
-        if self.navigator is not None:
-            self.navigator.forget_question()  # the driver moved on (and the turn is confirmed)
+        if self.navigator is not None and self.navigator.pending is asked:
+            # The driver moved on (the turn is confirmed by now) without answering; a question
+            # the navigator asked in this very turn (through a tool call) stays open.
+            self.navigator.forget_question()
         return result
 
     async def _dispatch(self, turn: int, text: str, intent: Intent) -> ReplyDone | TurnError:
@@ -251,7 +257,8 @@ class TurnPipeline:
         if intent.name == "safety.change_request":
             self._emit(RequestRefused(turn, "safety_setting", SAFETY_SETTING_REFUSAL))
             return await self._say(turn, SAFETY_SETTING_REFUSAL, session.active)
-        return await self._converse(turn, text)
+        offer = TOOLS if self.offer_tools and (self.navigator or self.searcher) else None
+        return await self._converse(turn, text, tools=offer)
 
     async def _control(self, turn: int, action: str) -> ReplyDone:
         """Assistant control, answered locally: stop, repeat, louder, quieter, cancel."""
@@ -335,17 +342,20 @@ class TurnPipeline:
         messages: list[Message] | None = None,
         max_sentences: int | None = None,
         without_llm: str | None = None,
+        tools: list[dict] | None = None,
     ) -> ReplyDone | TurnError:
         """Hand the utterance to the active persona's language model, streaming.
 
         `messages` replaces the usual history + utterance (search summaries); `max_sentences`
         cuts the reply there (the stream is closed); `without_llm` is said instead of the
-        error when the model cannot be reached before it said anything."""
+        error when the model cannot be reached before it said anything; `tools` are offered
+        to the model, and a call to one is carried out like the intent it stands for."""
         session = self.session
         persona, memory = session.active, session.memory
         chunker = SentenceChunker()
         parts: list[str] = []
         spoken: list[str] = []
+        calls: list[ToolCall] = []
         sentences = 0
 
         held: list[str] = []  # the naive pipeline speaks only once the reply is complete
@@ -379,9 +389,13 @@ class TurnPipeline:
                 temperature=persona.temperature,
                 max_tokens=persona.max_tokens,
                 top_p=persona.top_p,
+                tools=tools,
             )
             async with contextlib.aclosing(stream):
                 async for piece in stream:
+                    if isinstance(piece, ToolCall):
+                        calls.append(piece)
+                        continue
                     if not parts:
                         self._emit(TimingMark(turn, "llm_first_token"))
                     parts.append(piece)
@@ -397,8 +411,10 @@ class TurnPipeline:
                     speak(sentence)
             if held:
                 self._speak(" ".join(held), persona.voice)
-            await self._confirmed()
-            await self._finish_speaking()
+            acted = self._tool_intent(calls)
+            if acted is None:
+                await self._confirmed()
+                await self._finish_speaking()
         except asyncio.CancelledError:
             self._stop_speaking()
             reply = "".join(parts).strip()
@@ -422,11 +438,28 @@ class TurnPipeline:
             await self._finish_speaking()
             return error
 
+        if acted is not None:  # the model chose a tool: act like the router had found it
+            await self._confirmed()
+            self._emit(IntentRecognized(turn, acted.name, acted.slots, acted.confidence))
+            if acted.name.startswith("navigation."):
+                return await self._navigate(turn, text, acted)
+            return await self._search(turn, text, acted)
         reply = " ".join(spoken) if full() else "".join(parts).strip()
         memory.add(text, reply)
         done = ReplyDone(turn, reply)
         self._emit(done)
         return done
+
+    def _tool_intent(self, calls: list[ToolCall]) -> Intent | None:
+        """The first tool call we can carry out (a skill for it exists), as an intent."""
+        for call in calls:
+            intent = intent_for(call.name, call.arguments)
+            skill = None if intent is None else (
+                self.navigator if intent.name.startswith("navigation.") else self.searcher)
+            if skill is not None:
+                return intent
+            log.info("ignored a tool call: %s %.200r", call.name, call.arguments)
+        return None
 
     async def _finish_speaking(self) -> None:
         if self.speaker is not None:

@@ -162,7 +162,7 @@ class _Session:
                                  SearxngClient(self.web.url) if self.web else None)
         self.pipeline = TurnPipeline(self.session, ChatClient(endpoint), None,
                                      self.events.append, navigator=self.navigator,
-                                     searcher=self.searcher)
+                                     searcher=self.searcher, offer_tools=True)
         self.pipeline.speed_kmh = dialogue.speed_kmh
 
     async def close(self) -> None:
@@ -186,11 +186,12 @@ class _Session:
             self.web.results = turn.web_results
         if self.scripted is not None:
             self.scripted.clear()
-            if turn.model is not None or turn.model_fault is not None:
+            if turn.model is not None or turn.model_fault or turn.model_tool:
                 slow = 200.0 if turn.interrupt_after else None  # time to interrupt it
                 self.scripted.add(ScriptedReply(text=turn.model or "",
                                                 fault=turn.model_fault,
-                                                tokens_per_second=slow))
+                                                tokens_per_second=slow,
+                                                tool_call=turn.model_tool))
         texts = [turn.say] if turn.audio is None else await asyncio.to_thread(
             transcribe, turn.audio)
         record.heard = " ".join(texts)
@@ -336,7 +337,7 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
                                             f"{stage} {shown} over its {budget} ms budget "
                                             "(not enforced; --enforce-latency fails it)")
     if llm == "scripted" and record.model_asked and turn.model is None \
-            and turn.model_fault is None:
+            and turn.model_fault is None and turn.model_tool is None:
         failures.append(Failure(turn.line, f"turn {turn.number}",
                                 'a model = "..." reply for this turn (the language model was '
                                 "asked)", "no scripted reply"))

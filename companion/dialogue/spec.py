@@ -27,7 +27,7 @@ from typing import Any
 from ..schema import DataFileError, expect_type, load_toml, suggest
 
 LLM_MODES = ("scripted", "real")
-FAULTS = ("401", "404", "429", "500", "stall", "drop", "garbage")
+FAULTS = ("401", "404", "429", "500", "stall", "drop", "garbage", "no_tools")
 
 SETUP_KEYS: dict[str, type | tuple[type, ...]] = {
     "persona": str, "kids_mode": bool, "mature_content": bool, "start": str, "llm": str,
@@ -35,7 +35,8 @@ SETUP_KEYS: dict[str, type | tuple[type, ...]] = {
     "personas": str, "units": str,
 }
 TURN_KEYS: dict[str, type | tuple[type, ...]] = {
-    "say": str, "audio": str, "model": str, "model_fault": str, "interrupt_after": int,
+    "say": str, "audio": str, "model": str, "model_fault": str, "model_tool": dict,
+    "interrupt_after": int,
     "advance_minutes": (int, float), "speed_kmh": (int, float), "web_results": list,
     "expect": dict,
 }
@@ -67,6 +68,7 @@ class Turn:
     audio: Path | None = None
     model: str | None = None
     model_fault: str | None = None
+    model_tool: dict | None = None  # {"name": ..., "arguments": {...}}: the model calls a tool
     interrupt_after: int | None = None
     advance_minutes: float = 0.0
     speed_kmh: float | None = None
@@ -221,6 +223,14 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int,
                             f"{', '.join(FAULTS)}.{suggest(fault, FAULTS)}",
                             turn_line("model_fault"))
     turn.model_fault = fault
+    tool = values.get("model_tool")
+    if tool is not None:
+        if not isinstance(tool.get("name"), str) or not isinstance(tool.get("arguments", {}),
+                                                                   dict):
+            raise DataFileError(path, f'{where}: model_tool needs a name and arguments, e.g. '
+                                '{ name = "navigate_to", arguments = { place = "SFO" } }.',
+                                turn_line("model_tool"))
+        turn.model_tool = {"name": tool["name"], "arguments": dict(tool.get("arguments", {}))}
     turn.interrupt_after = values.get("interrupt_after")
     turn.advance_minutes = float(values.get("advance_minutes", 0))
     if "speed_kmh" in values:

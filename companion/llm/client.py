@@ -29,6 +29,15 @@ Message = dict[str, str]
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """The model asked to call a tool (OpenAI `tool_calls`), arguments already parsed."""
+
+    name: str
+    arguments: dict[str, Any]
+    id: str = ""
+
+
+@dataclass(frozen=True)
 class LLMEndpoint:
     """Where and how to reach one backend. Built by `companion.config` from the settings."""
 
@@ -61,6 +70,7 @@ class ChatClient:
         self, endpoint: LLMEndpoint, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.endpoint = endpoint
+        self.tools_supported = True  # until the server rejects a request that offers tools
         timeout = httpx.Timeout(
             connect=endpoint.connect_timeout,
             read=endpoint.read_timeout,
@@ -84,8 +94,11 @@ class ChatClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         top_p: float | None = None,
-    ) -> AsyncIterator[str]:
-        """Yield the reply's text as it streams in. Raises an `LLMError` on any failure."""
+        tools: list[dict[str, Any]] | None = None,
+    ) -> AsyncIterator[str | ToolCall]:
+        """Yield the reply's text as it streams in, then any `ToolCall`s the model made (only
+        when `tools` are offered). A server that rejects tools (HTTP 400/422) is asked again
+        without them, and not offered tools again. Raises an `LLMError` on any failure."""
         ep = self.endpoint
         if not ep.configured:
             raise errors.NotConfiguredError(
@@ -98,6 +111,9 @@ class ChatClient:
             body["max_tokens"] = max_tokens
         if top_p is not None:
             body["top_p"] = top_p
+        if tools and self.tools_supported:
+            body["tools"] = tools
+            body["tool_choice"] = "auto"
         headers = {"Accept": "text/event-stream"}
         if ep.api_key:
             headers["Authorization"] = f"Bearer {ep.api_key.reveal()}"
@@ -111,6 +127,13 @@ class ChatClient:
                     async for piece in pieces:
                         yield piece
                 return
+            except errors.BadRequestError:
+                if "tools" not in body:
+                    raise
+                log.info("%s refused a request with tools; continuing without them",
+                         ep.label)
+                self.tools_supported = False
+                body = {k: v for k, v in body.items() if k not in ("tools", "tool_choice")}
             except errors.RateLimitError as exc:
                 wait = exc.retry_after
                 if retried or wait is None or wait > ep.max_retry_wait:
@@ -140,15 +163,20 @@ class ChatClient:
                 if "text/event-stream" not in content_type:
                     raise self._malformed(f"the answer's content type was {content_type!r}")
                 finished = False
+                calls: dict[int, dict[str, str]] = {}
                 async for data in iter_sse_data(response.aiter_lines()):
                     if data.strip() == "[DONE]":
-                        return
-                    text, finished = self._parse_chunk(data)
-                    if text:
-                        started = True
-                        yield text
+                        finished = True
+                    else:
+                        text, finished = self._parse_chunk(data, calls)
+                        if text:
+                            started = True
+                            yield text
                     if finished:
+                        for call in self._tool_calls(calls):
+                            yield call
                         return
+                    started = started or bool(calls)
                 if not started:
                     raise self._malformed("the stream ended before any reply")
                 raise errors.ConnectionLostError(
@@ -186,7 +214,21 @@ class ChatClient:
                 f"({_reason(exc)}). {self._setup_advice()}",
             ) from exc
 
-    def _parse_chunk(self, data: str) -> tuple[str, bool]:
+    def _tool_calls(self, calls: dict[int, dict[str, str]]) -> list[ToolCall]:
+        found = []
+        for _, call in sorted(calls.items()):
+            try:
+                arguments = json.loads(call["arguments"] or "{}")
+            except json.JSONDecodeError:
+                log.info("tool call %s had arguments that are not JSON: %.200r",
+                         call["name"], call["arguments"])
+                continue
+            if isinstance(arguments, dict) and call["name"]:
+                found.append(ToolCall(call["name"], arguments, call["id"]))
+        return found
+
+    def _parse_chunk(self, data: str,
+                     calls: dict[int, dict[str, str]] | None = None) -> tuple[str, bool]:
         try:
             chunk = json.loads(data)
         except json.JSONDecodeError:
@@ -205,6 +247,15 @@ class ChatClient:
             content = delta.get("content")
             if isinstance(content, str):
                 text.append(content)
+            for part in delta.get("tool_calls") or []:  # streamed in pieces, by index
+                if calls is None or not isinstance(part, dict):
+                    continue
+                call = calls.setdefault(int(part.get("index") or 0),
+                                        {"id": "", "name": "", "arguments": ""})
+                call["id"] = str(part.get("id") or call["id"])
+                function = part.get("function") or {}
+                call["name"] += str(function.get("name") or "")
+                call["arguments"] += str(function.get("arguments") or "")
             if choice.get("finish_reason"):
                 finished = True
         return "".join(text), finished

@@ -23,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-FAULTS = ("401", "404", "429", "500", "stall", "drop", "garbage")
+# no_tools: HTTP 400 to a request that offers tools (like models without tool support), the
+# reply itself to the same request without them.
+FAULTS = ("401", "404", "429", "500", "stall", "drop", "garbage", "no_tools")
 
 
 @dataclass
@@ -38,6 +40,9 @@ class ScriptedReply:
     match: str | None = None  # regex on the last user message; such replies are not used up
     stall_after_tokens: int = 2
     drop_after_tokens: int = 3
+    # {"name": "navigate_to", "arguments": {"place": "..."}}: streamed as an OpenAI tool call
+    # (after `text`, if any), with finish_reason "tool_calls".
+    tool_call: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.fault is not None and self.fault not in FAULTS:
@@ -133,6 +138,9 @@ class ScriptedLLMServer:
                 if re.search(rule.match or "", request.last_user_message, re.IGNORECASE):
                     return rule
             if self._queue:
+                head = self._queue[0]
+                if head.fault == "no_tools" and "tools" in request.body:
+                    return head  # refused; the retry without tools gets it
                 return self._queue.pop(0)
         return ScriptedReply(text=self.default_reply)
 
@@ -248,6 +256,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(
                 HTTPStatus.INTERNAL_SERVER_ERROR, {"error": {"message": "internal error"}}
             )
+        elif fault == "no_tools" and "tools" in record.body:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": {
+                "message": "registry.ollama.ai/library/tiny does not support tools"}})
         elif fault == "garbage":
             self._start_stream()
             self._chunk(b"<html><body>502 Bad Gateway</body></html>\n\n")
@@ -292,7 +303,19 @@ class _Handler(BaseHTTPRequestHandler):
             now = time.monotonic()
             record.first_token_at = record.first_token_at or now
             record.last_token_at = now
-        self._chunk(event({}, "stop"))
+        if reply.tool_call is not None:
+            arguments = json.dumps(reply.tool_call.get("arguments", {}))
+            third = max(1, len(arguments) // 3)
+            pieces = [arguments[i:i + third] for i in range(0, len(arguments), third)]
+            self._chunk(event({"tool_calls": [{
+                "index": 0, "id": "call_scripted_1", "type": "function",
+                "function": {"name": reply.tool_call.get("name", ""), "arguments": ""}}]}))
+            for piece in pieces:  # arguments arrive in pieces, as real servers send them
+                self._chunk(event({"tool_calls": [{"index": 0,
+                                                   "function": {"arguments": piece}}]}))
+            record.tokens_sent += 1
+            record.first_token_at = record.first_token_at or time.monotonic()
+        self._chunk(event({}, "tool_calls" if reply.tool_call is not None else "stop"))
         self._chunk(b"data: [DONE]\n\n")
         self._chunk(b"")
         record.finished = True

@@ -143,10 +143,11 @@ class Navigator:
             return "navigation.choose", {"index": best}
         # "the one on Oak Avenue", "Bluebird": words only one of the choices has.
         words = set(t.split()) - {"the", "one", "on", "at", "in", "please", "that", "go", "to"}
-        hits = [i for i, p in enumerate(places)
-                if words and words & (set(fold(p.label).split()) - self._shared_words())]
-        if len(hits) == 1:
-            return "navigation.choose", {"index": hits[0]}
+        shared = self._shared_words()
+        scores = [len(words & (set(fold(p.label).split()) - shared)) for p in places]
+        best = max(scores, default=0)
+        if best and scores.count(best) == 1:  # the one choice these words fit best
+            return "navigation.choose", {"index": scores.index(best)}
         return None
 
     def _shared_words(self) -> set[str]:
