@@ -4,67 +4,10 @@ formats (Nominatim `/search?format=jsonv2`, OSRM `/route/v1/driving/...`, SearXN
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from companion.dialogue.scripted_web import ScriptedJSONServer
 
-Answer = tuple[int, str | bytes]  # status, body
-
-
-class ProviderServer:
-    """`answers[path_prefix]` is a body (JSON-able or raw bytes), a (status, body) pair, or a
-    function of (path, query) returning either."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, Any] = {}
-        self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                url = urlsplit(self.path)  # not urlparse: OSRM paths contain ';'
-                query = parse_qs(url.query)
-                server.requests.append((url.path, query, dict(self.headers)))
-                status, body = server._answer(url.path, query)
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        daemon=True)
-
-    def _answer(self, path: str, query: dict) -> Answer:
-        for prefix, answer in self.answers.items():
-            if path.startswith(prefix):
-                if isinstance(answer, Callable):
-                    answer = answer(path, query)
-                if isinstance(answer, tuple):
-                    return answer
-                return 200, answer
-        return 404, {"error": "not scripted"}
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> ProviderServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+# The same scripted JSON server the dialogue runner uses for web search.
+ProviderServer = ScriptedJSONServer
 
 
 def nominatim_place(name: str, lat: float, lon: float, kind: str = "cafe",
