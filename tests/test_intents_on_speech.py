@@ -10,8 +10,9 @@ import subprocess
 from .helpers import companion_cmd
 from .speech_helpers import AUDIO
 
-REQUESTS = ["navigate_charger", "switch_storyteller", "gas_station", "weather", "how_long",
-            "add_stop", "long_sentence", "two_requests"]
+# The rest of the spoken fixtures (charger, storyteller, gas station, how long) are played
+# through the same recogniser and router by the audio dialogues in tests/dialogues/.
+REQUESTS = ["weather", "add_stop", "long_sentence", "two_requests"]
 
 
 def nlu(lines: list[str]) -> list[dict]:
