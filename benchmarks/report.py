@@ -15,6 +15,7 @@ def machine() -> str:
 def replace_section(path: Path, heading: str, section: str) -> None:
     """Put `section` (which starts with `heading`) in place of the old one, or at the end."""
     text = path.read_text() if path.exists() else "# Performance\n\n"
+    section = section.rstrip("\n") + "\n\n"  # a blank line before the next heading
     start = text.find(heading)
     if start >= 0:
         end = text.find("\n## ", start + 1)

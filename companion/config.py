@@ -100,6 +100,7 @@ class NavigationSettings:
     geocoder_url: str = "https://nominatim.openstreetmap.org"  # Nominatim-compatible
     router_url: str = "https://router.project-osrm.org"  # OSRM-compatible
     places_file: str = ""  # sample points of interest; empty: assets/geodata/sample_places
+    places_cache: str = ""  # folder for the offline city index; empty: the user cache folder
     simulate_drive: bool = True  # move the car along the route over time
     sim_speedup: float = 1.0  # simulated seconds per real second (10 = ten times faster)
 

@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 _LEAKY = ("XAI_API_KEY", "OPENAI_API_KEY", "COMPANION_CONFIG")
 
 
+@pytest.fixture(scope="session")
+def places_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One offline city index for the whole run (building it takes ~2 s)."""
+    return tmp_path_factory.mktemp("places-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, places_cache: Path) -> Path:
     """Point config and log directories at a temp folder; drop real API keys from the env."""
     home = tmp_path / "home"
     home.mkdir()
@@ -31,6 +37,7 @@ def isolated_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):
         if name in _LEAKY or (name.startswith("COMPANION_") and name != "COMPANION_LOG_FILE"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("COMPANION_NAVIGATION_PLACES_CACHE", str(places_cache))
     return home
 
 

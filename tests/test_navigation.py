@@ -311,3 +311,23 @@ def test_city_lookups_rank_big_and_near_first():
     assert g.find("paris", LatLon(33.0, -95.5))[0].region == "Texas, US"  # from next door
     assert g.find("LHR", PALO_ALTO)[0].extra["iata"] == "LHR"
     assert g.find("nowhere at all", PALO_ALTO) == []
+
+
+def test_the_city_index_is_built_once_and_survives_a_bad_cache(tmp_path):
+    from companion.navigation.cities import CityIndex, index_path
+
+    folder = tmp_path / "cache"
+    index = CityIndex(folder)
+    path = index_path(folder)
+    assert index.path == path and path.exists()
+    assert {c[4] for c in index.named("portland")} >= {"Oregon, US", "Maine, US"}
+    built = path.stat().st_mtime_ns
+    assert CityIndex(folder).path == path and path.stat().st_mtime_ns == built  # reused
+    path.write_bytes(b"not a database")  # a damaged file is rebuilt
+    assert CityIndex(folder).named("berlin")
+    assert path.stat().st_mtime_ns != built
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")  # cannot be written: in memory
+    fallback = CityIndex(blocked)
+    assert fallback.path is None and fallback.named("paris")
+    assert any(c[0] == "Berlin" for c in fallback.near(52.52, 13.40, 0.2, 0.3))

@@ -39,7 +39,8 @@ def build_navigator(settings: Settings) -> Navigator:
     nav = settings.navigation
     start = start_position(nav.start)
     places = Path(nav.places_file).expanduser() if nav.places_file else SAMPLE_PLACES
-    gazetteer = Gazetteer(start, places, home=nav.home)
+    cache = Path(nav.places_cache).expanduser() if nav.places_cache else None
+    gazetteer = Gazetteer(start, places, home=nav.home, cache=cache)
     geocoder = NominatimGeocoder(nav.geocoder_url) if nav.online and nav.geocoder_url else None
     router = OSRMRouter(nav.router_url) if nav.online and nav.router_url else None
     return Navigator(gazetteer, units=nav.units, geocoder=geocoder, router=router)

