@@ -64,8 +64,8 @@ def main() -> None:
             f"{spoken[-1]:.0f} ms | — (recogniser runs faster than real time) |",
             "",
             "A cold process adds one-time loads to the first dialogue that needs them: the city "
-            "table (~1.4 s, dialogues with cities or \"where am I\") and the speech model "
-            "(~1 s, the first audio dialogue).",
+            "index (0.1 s to open; ~2 s the first time on a machine, when it is built) and the "
+            "speech model (~1 s, the first audio dialogue).",
             "",
         ]
         replace_section(args.write, "## Dialogue tests", "\n".join(lines))
