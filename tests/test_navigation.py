@@ -54,7 +54,8 @@ async def test_two_places_with_one_name_are_offered_and_the_second_one_picked(dr
 @pytest.mark.parametrize("answer, street", [
     ("the first one", "Main Street"), ("number two", "Oak Avenue"),
     ("the one on Oak Avenue", "Oak Avenue"), ("the closest one", "Main Street"),
-    ("the last one", "Oak Avenue"),
+    ("the last one", "Oak Avenue"), ("let's do two", "Oak Avenue"),
+    ("I'll take the first one, please", "Main Street"),
 ])
 async def test_a_choice_can_be_answered_many_ways(tmp_path, answer, street):
     drive = Drive(tmp_path)

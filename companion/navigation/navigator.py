@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..providers import ProviderError
-from .geo import LatLon, bearing_deg, compass, distance_m, say_distance, say_duration
+from ..router.intents import normalize
+from .geo import (
+    METRES_PER_MILE,
+    LatLon,
+    bearing_deg,
+    compass,
+    distance_m,
+    say_distance,
+    say_duration,
+)
 from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
 from .places import Gazetteer, Place, fold
 from .routing import ROAD_FACTOR, Route, estimate_route
@@ -66,10 +75,6 @@ _ADD = re.compile(r"\b(?:add(?: it)?(?: as)?(?: a)? stop|as a stop|add it|both|o
                   r"stop there first|a stop)\b")
 _KEEP = re.compile(r"^(?:no|nope|keep(?: it| the route| going| the current route)?|cancel|"
                    r"never ?mind|forget it|don't|do not|stay)\b")
-def _norm(text: str) -> str:
-    text = fold(text)
-    text = re.sub(r"^(?:(?:hey |ok |okay )?car|please|um+|uh+|well|so|oh)\b\s*", "", text)
-    return re.sub(r"\s+(?:please|thanks|thank you)$", "", text).strip()
 
 
 @dataclass
@@ -120,7 +125,8 @@ class Navigator:
         """If the driver is answering the navigator's open question, the intent for it."""
         if self.pending is None:
             return None
-        t = _norm(text)
+        # The router's normalisation (fillers off, apostrophes kept: "i'll take", "let's do").
+        t = normalize(text)
         if isinstance(self.pending, _Confirm):
             if _ADD.search(t):
                 return "navigation.confirm", {"answer": "add_stop"}
@@ -142,7 +148,8 @@ class Navigator:
             best = min(range(len(places)), key=lambda i: distance_m(here, places[i].pos))
             return "navigation.choose", {"index": best}
         # "the one on Oak Avenue", "Bluebird": words only one of the choices has.
-        words = set(t.split()) - {"the", "one", "on", "at", "in", "please", "that", "go", "to"}
+        words = set(fold(t).split()) - {"the", "one", "on", "at", "in", "please", "that", "go",
+                                        "to"}
         shared = self._shared_words()
         scores = [len(words & (set(fold(p.label).split()) - shared)) for p in places]
         best = max(scores, default=0)
@@ -384,7 +391,7 @@ class Navigator:
             return (f"Replace the route to {trip.destination.label} with "
                     f"{answer.data['proposed']}, or add it as a stop?")
         if trip.active and answer.action not in ("no_match", "kept"):
-            unit = 1000.0 if self.units == "km" else 1609.344
+            unit = 1000.0 if self.units == "km" else METRES_PER_MILE
             minutes = round(trip.remaining_s / 60)
             eta = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
             via = f" · via {', '.join(s.label for s in trip.stops)}" if trip.stops else ""
