@@ -135,7 +135,7 @@ class _Session:
         folders = [REPO_PERSONAS] + [p for p in (dialogue.personas, personas) if p]
         cast, problems = load_personas(*folders)
         if problems:
-            raise DataFileError(Path(str(problems[0]).split(":")[0]), str(problems[0]))
+            raise problems[0]  # a PersonaError: file:line: key: message
         self.session = PersonaSession(cast, dialogue.persona, kids_mode=dialogue.kids_mode,
                                       mature_content=dialogue.mature_content)
         if self.session.active.id != dialogue.persona:
@@ -160,8 +160,9 @@ class _Session:
         folders = [REPO_KNOWLEDGE] + ([dialogue.knowledge] if dialogue.knowledge else [])
         self.searcher = Searcher(KnowledgeBase(folders),
                                  SearxngClient(self.web.url) if self.web else None)
+        self._barge_in: tuple[asyncio.Task, int] | None = None  # (turn, after N sentences)
         self.pipeline = TurnPipeline(self.session, ChatClient(endpoint), None,
-                                     self.events.append, navigator=self.navigator,
+                                     self._on_event, navigator=self.navigator,
                                      searcher=self.searcher, offer_tools=True)
         self.pipeline.speed_kmh = dialogue.speed_kmh
 
@@ -195,25 +196,28 @@ class _Session:
         texts = [turn.say] if turn.audio is None else await asyncio.to_thread(
             transcribe, turn.audio)
         record.heard = " ".join(texts)
-        for text in texts:
+        first = len(self.events)
+        for text in texts:  # expectations are about the last utterance's turn
             first = len(self.events)
             await self._one(text, turn)
-        new = self.events[first:] if texts else []
-        self._fill(record, new)
+        self._fill(record, self.events[first:])
         return record
+
+    def _on_event(self, event: Event) -> None:
+        self.events.append(event)
+        if self._barge_in is not None and isinstance(event, SentenceReady):
+            task, after = self._barge_in
+            if event.index + 1 >= after:  # the driver barges in after this sentence
+                self._barge_in = None
+                task.cancel()
 
     async def _one(self, text: str, turn: Turn) -> None:
         task = asyncio.ensure_future(self.pipeline.run_turn(text))
         if turn.interrupt_after:
-            start = len(self.events)
-            while not task.done():
-                said = sum(isinstance(e, SentenceReady) for e in self.events[start:])
-                if said >= turn.interrupt_after:
-                    task.cancel()  # the driver barges in
-                    break
-                await asyncio.sleep(0.001)
+            self._barge_in = (task, turn.interrupt_after)
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        self._barge_in = None
 
     def _fill(self, record: TurnRecord, events: list[Event]) -> None:
         started = next((e for e in events if isinstance(e, TurnStarted)), None)
