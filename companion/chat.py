@@ -54,13 +54,11 @@ from .events import (
     WakePhraseHeard,
     event_record,
 )
+from .frontend import Cues, build_skills, same_words
 from .llm.client import ChatClient
-from .navigation import Navigator, build_navigator
+from .navigation import Navigator
 from .personas.session import PersonaSession
 from .pipeline import TurnPipeline
-from .schema import DataFileError
-from .search import Searcher, build_searcher
-from .tts.earcons import Earcons
 from .tts.speaker import Speaker
 
 log = logging.getLogger(__name__)
@@ -167,20 +165,6 @@ class _Timings:
                 self._file.close()
 
 
-class _Cues:
-    """Earcons through the speaker (in order with speech), if speech and earcons are on."""
-
-    def __init__(self, speaker: Speaker | None, enabled: bool) -> None:
-        self.speaker = speaker if enabled else None
-        self.earcons = Earcons()
-
-    def __call__(self, name: str) -> None:
-        if self.speaker is not None:
-            audio = self.earcons.get(name)
-            if audio is not None:
-                self.speaker.cue(audio, name)
-
-
 def run_chat(
     settings: Settings,
     session: PersonaSession,
@@ -212,7 +196,7 @@ def run_chat(
     if not settings.speech.mute:
         player = AudioPlayer(settings.speech.output_device, echo_gate=echo_gate)
         speaker = Speaker(player=player, on_problem=printer.notice)
-    cues = _Cues(speaker, settings.speech.earcons)
+    cues = Cues(speaker, settings.speech.earcons)
     log_timings = _Timings(timings)
 
     def on_event(event: Event) -> None:
@@ -223,7 +207,7 @@ def run_chat(
 
     core = _LoopThread()
     client = ChatClient(endpoint)
-    navigator, searcher = _build_skills(settings, printer)
+    navigator, searcher = build_skills(settings, printer.notice)
     pipeline = TurnPipeline(session, client, speaker, on_event,
                             streaming_speech=streaming_speech,
                             navigator=navigator, searcher=searcher,
@@ -295,26 +279,6 @@ def run_chat(
         core.close()
         log_timings.close()
     return 0
-
-
-def _build_skills(settings: Settings, printer: _Printer
-                  ) -> tuple[Navigator | None, Searcher | None]:
-    """Navigation and search from the settings. A bad setting or data file is reported and
-    that skill is left out (its requests go to the persona); the conversation goes on."""
-    navigator = searcher = None
-    try:
-        if settings.navigation.enabled:
-            navigator = build_navigator(settings)
-            threading.Thread(target=navigator.gazetteer.preload, name="gazetteer",
-                             daemon=True).start()
-    except (ValueError, DataFileError) as exc:
-        printer.notice(f"Navigation is off: {exc}")
-    try:
-        if settings.search.enabled:
-            searcher = build_searcher(settings)
-    except (ValueError, OSError) as exc:
-        printer.notice(f"Search is off: {exc}")
-    return navigator, searcher
 
 
 async def _simulate_drive(navigator: Navigator, pipeline: TurnPipeline, printer: _Printer,
@@ -422,13 +386,6 @@ def _await_turn(turn: _Turn, printer: _Printer) -> None:
         printer.notice("Something went wrong in that turn; details are in the log. Try again.")
 
 
-def _same_words(a: str, b: str) -> bool:
-    def norm(text: str) -> list[str]:
-        return ["".join(c for c in w if c.isalnum() or c == "'") for w in text.lower().split()]
-
-    return norm(a) == norm(b)
-
-
 class _VoiceInput:
     """The microphone (or a recording) beside the keyboard; both feed one queue of turns.
 
@@ -437,7 +394,7 @@ class _VoiceInput:
     """
 
     def __init__(self, settings: Settings, printer: _Printer, interactive: bool,
-                 core: _LoopThread, speaker: Speaker | None, cues: _Cues,
+                 core: _LoopThread, speaker: Speaker | None, cues: Cues,
                  echo_gate: EchoGate | None, timings: _Timings) -> None:
         self.settings = settings
         self.printer = printer
@@ -492,7 +449,7 @@ class _VoiceInput:
             if current is None and self.speaker is not None and self.speaker.busy:
                 return  # still speaking: this is a barge-in, not a pause
             if current is not None:
-                if _same_words(current.text, text):
+                if same_words(current.text, text):
                     return
                 current.cancel()  # the driver said more: guess again
                 current.wait()
@@ -506,7 +463,7 @@ class _VoiceInput:
             current = self.current
             if current is None or not current.speculative:
                 return None
-            if text is not None and _same_words(current.text, text):
+            if text is not None and same_words(current.text, text):
                 self.confirmed_speculations += 1
                 return current
             self.current = None

@@ -70,11 +70,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="companion",
         description="An open, hackable in-car voice assistant. "
-        "Without a subcommand it starts `companion chat`.",
+        "Without a subcommand it opens the car screen (`companion ui`); without a terminal "
+        "it starts `companion chat`.",
     )
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ui = sub.add_parser(
+        "ui",
+        help="the car's centre screen in this terminal (the default)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "The infotainment screen: car panel, navigation card, assistant panel, dock.\n\n"
+            "  Space / F5   push to talk (click the Talk button too)\n"
+            "  typing       goes to the prompt line; Enter sends it\n"
+            "  Esc          stop a reply    F2 personas    F3 kids mode   F4 mature\n"
+            "  F6 mute      F7/F8 volume    F9 settings    Ctrl+P commands  Ctrl+Q quit"
+        ),
+    )
+    ui.add_argument("--mute", action="store_true", help="do not speak replies")
+    ui.add_argument("--no-voice", action="store_true",
+                    help="no microphone: type only (machines without one)")
+    ui.add_argument("--audio-in", type=Path, metavar="FILE",
+                    help="a recording stands in for the microphone")
+    ui.add_argument("--no-earcons", action="store_true",
+                    help='no "listening" / "got it" / "error" sounds')
+    ui.add_argument("--no-barge-in", action="store_true",
+                    help="hands-free: do not listen while speaking (no interrupting by voice)")
+    ui.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
+                    help="how a request starts (default: speech.listen_mode)")
+    add_speech_flags(ui)
+    _add_settings_flags(ui)
 
     chat = sub.add_parser(
         "chat",
@@ -260,6 +287,28 @@ def _cmd_chat(args: argparse.Namespace) -> int:
                     voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in)
 
 
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from .ui.app import run_app
+
+    settings = _settings_from(args)
+    library = _library(settings)
+    session = _session(settings, library.personas)
+    problems: list[str] = []
+
+    def reload_cast() -> None:
+        found = library.reload_if_changed()
+        if found is None:
+            return
+        problems.extend(found)
+        session.replace_cast(library.personas)
+
+    status = run_app(settings, session, voice=not args.no_voice, audio_in=args.audio_in,
+                     reload_cast=reload_cast)
+    for problem in problems:  # shown after the screen closes, as `chat` shows them at once
+        print(f"companion: {problem} (kept the last good version)", file=sys.stderr)
+    return status
+
+
 def _cmd_listen(args: argparse.Namespace) -> int:
     import signal
 
@@ -419,8 +468,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     log_file = setup_logging(verbose=args.verbose)
     if args.command is None:
-        args = parser.parse_args([*(["--verbose"] if args.verbose else []), "chat"])
-    handlers = {"chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu, "test": cmd_test,
+        screen = sys.stdin.isatty() and sys.stdout.isatty()
+        args = parser.parse_args([*(["--verbose"] if args.verbose else []),
+                                  "ui" if screen else "chat"])
+    handlers = {"ui": _cmd_ui, "chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu, "test": cmd_test,
                 "config": _cmd_config, "personas": _cmd_personas}
     speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:

@@ -36,6 +36,7 @@ CHOICES = {
     "speech.push_to_talk": PUSH_STYLES,
     "speech.engine": ENGINES,
     "navigation.units": UNITS,
+    "ui.theme": ("auto", "night", "day"),
 }
 
 
@@ -88,6 +89,7 @@ class PersonaSettings:
 class SafetySettings:
     kids_mode: bool = False  # only kids_safe personas, kid-appropriate instructions
     mature_content: bool = False  # opt-in for mature personas; kids mode overrides it
+    pin: Secret = field(default_factory=lambda: Secret(""))  # asked to turn kids mode off
 
 
 @dataclass
@@ -113,6 +115,11 @@ class SearchSettings:
 
 
 @dataclass
+class UISettings:
+    theme: str = "auto"  # auto (night from 19:00 to 07:00) | night | day
+
+
+@dataclass
 class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
@@ -121,11 +128,12 @@ class Settings:
     safety: SafetySettings = field(default_factory=SafetySettings)
     navigation: NavigationSettings = field(default_factory=NavigationSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    ui: UISettings = field(default_factory=UISettings)
     config_file: Path | None = None
     config_file_found: bool = False
     sources: dict[str, str] = field(default_factory=dict)  # "llm.model" -> where it was set
 
-    SECTIONS = ("llm", "memory", "speech", "persona", "safety", "navigation", "search")
+    SECTIONS = ("llm", "memory", "speech", "persona", "safety", "navigation", "search", "ui")
 
     def items(self) -> list[tuple[str, str, Any]]:
         """(section, key, value) for every setting, in declaration order."""

@@ -203,7 +203,8 @@ class TurnPipeline:
             self._release = None
             self._holding = False
 
-    async def _run_turn(self, text: str) -> ReplyDone | TurnError:
+    def _begin(self, text: str) -> int:
+        """Start a turn: wire the speaker's reports to it and announce it."""
         self._loop = asyncio.get_running_loop()
         if self.speaker is not None:
             self.speaker.on_spoken = self._spoken_from_thread
@@ -212,9 +213,33 @@ class TurnPipeline:
         self._said = set()
         self._progress_seen = set()
         self.turn_id += 1
-        turn = self.turn_id
+        self._emit(TurnStarted(self.turn_id, text, self.session.active.id))
+        return self.turn_id
+
+    async def pick_persona(self, persona_id: str) -> ReplyDone | TurnError:
+        """A persona chosen on the screen (picker, command palette): a turn of its own that
+        goes through the same gates as asking by voice, answered with the greeting or the
+        refusal."""
+        persona = self.session.cast.get(persona_id)
+        heard = persona.name if persona else persona_id
+        turn = self._begin(f"(picked {heard})")
+        intent = Intent("persona.switch", {"persona": persona_id, "heard": heard,
+                                           "explicit": True}, 1.0)
+        self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
+        return await self._dispatch(turn, "", intent)
+
+    async def announce(self, text: str, switched_to: Persona | None = None) -> ReplyDone:
+        """Say something the front end decided as a turn of its own: a safety toggle on the
+        screen that made another persona take over (`switched_to`) says so in its voice."""
+        turn = self._begin("")
+        if switched_to is not None:
+            self._emit(PersonaSwitched(turn, switched_to.id, switched_to.name,
+                                       switched_to.greeting))
+        return await self._say(turn, text, self.session.active)
+
+    async def _run_turn(self, text: str) -> ReplyDone | TurnError:
+        turn = self._begin(text)
         session = self.session
-        self._emit(TurnStarted(turn, text, session.active.id))
 
         follow = self.navigator.followup(text) if self.navigator is not None else None
         intent = Intent(*follow) if follow else route(text, session.cast.values())

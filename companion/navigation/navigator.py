@@ -379,6 +379,11 @@ class Navigator:
             "position": str(trip.position),
             "speed_kmh": round(trip.speed_kmh),
             "next": trip.next_instruction(),
+            # For a progress drawing: how far along, and where each stop is, as fractions.
+            "progress": (trip.travelled_m / trip.route.distance_m
+                         if trip.active and trip.route.distance_m > 0 else 0.0),
+            "stop_marks": ([end / trip.route.distance_m for end in trip.route.leg_ends_m[:-1]]
+                           if trip.active and trip.route.distance_m > 0 else []),
         }
 
     def summary(self, answer: Answer) -> str:

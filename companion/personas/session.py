@@ -139,6 +139,22 @@ class PersonaSession:
             self._memories.clear()
         return SwitchOutcome(True, persona, persona.greeting, persona)
 
+    def set_safety(self, *, kids_mode: bool | None = None,
+                   mature_content: bool | None = None) -> Persona | None:
+        """Change the safety settings (from the screen's toggles, never by voice). If the
+        active persona is not allowed any more, the first allowed one takes over and is
+        returned; None if the active persona stays."""
+        if kids_mode is not None:
+            self.kids_mode = kids_mode
+        if mature_content is not None:
+            self.mature_content = mature_content
+        if self.allowed(self.active) is None:
+            return None
+        self.active = self._fallback()
+        if self.history == "reset":
+            self._memories.clear()
+        return self.active
+
     def replace_cast(self, cast: dict[str, Persona]) -> None:
         """After a reload: keep the active persona (its new version) if it is still allowed."""
         self.cast = dict(cast)

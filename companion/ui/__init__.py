@@ -1,0 +1,1 @@
+"""The Textual screen (the desktop demo): `companion` with no arguments opens it."""

@@ -1,0 +1,504 @@
+"""The infotainment screen: `companion` with no arguments.
+
+Layout: the car panel and the navigation card on the left, the assistant panel (state line,
+transcript, live partials, streaming reply) on the right, the typed prompt line and the dock
+along the bottom, an error banner on top when something is wrong. Everything it shows arrives
+as one message type, `CoreUpdate`, carrying an event from the assistant (`companion.assistant`)
+— posted from whichever thread noticed it — so data flows one way: stages → assistant → here.
+Blocking start-up work (speech engine, recogniser model, data files) runs in thread workers
+with `exit_on_error=False`; turns run as async workers. Nothing a user can cause ends the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Key
+from textual.message import Message
+from textual.widgets import Button, Input
+
+from ..assistant import Assistant, DriveUpdate, Notice, SafetyChanged, Status
+from ..config import Settings
+from ..events import (
+    ActionTaken,
+    FinalTranscript,
+    InputLevel,
+    ListenerState,
+    NothingHeard,
+    PartialTranscript,
+    PersonaSwitched,
+    ReplyDelta,
+    ReplyDone,
+    TimingMark,
+    TurnError,
+    TurnStarted,
+    WakePhraseHeard,
+)
+from ..personas.session import PersonaSession
+from ..redaction import redact
+from .commands import CompanionCommands
+from .screens.confirm import Confirm
+from .screens.persona_picker import PersonaPicker
+from .screens.settings import Choices, SettingsScreen
+from .themes import THEMES, theme_for
+from .widgets.assistant_panel import AssistantPanel, StateLine
+from .widgets.banner import Banner
+from .widgets.car_panel import CarPanel
+from .widgets.dock import Dock
+from .widgets.nav_card import ORDINAL_WORDS, NavCard
+
+log = logging.getLogger(__name__)
+
+HOLD_REPEAT_GAP_S = 0.25  # hold-to-talk: key repeats stopped this long = released
+HOLD_FIRST_REPEAT_S = 0.7  # no repeat by then: it was a tap (stays open, like toggle)
+
+
+class CoreUpdate(Message):
+    """Something the assistant reports (any thread may post it)."""
+
+    def __init__(self, payload: object) -> None:
+        super().__init__()
+        self.payload = payload
+
+
+class CompanionApp(App[int]):
+    CSS_PATH = "companion.tcss"
+    TITLE = "companion"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    AUTO_FOCUS = None  # Space is push-to-talk until the driver starts typing
+    COMMANDS = App.COMMANDS | {CompanionCommands}
+    BINDINGS = [
+        Binding("space", "talk", "Talk"),
+        Binding("f5", "talk", "Talk", show=False),
+        Binding("escape", "stop", "Stop"),
+        Binding("f2", "pick_persona", "Persona"),
+        Binding("f3", "toggle_kids", "Kids mode"),
+        Binding("f4", "toggle_mature", "Mature"),
+        Binding("f6", "mute", "Mute"),
+        Binding("f7", "volume(-0.1)", "Quieter", show=False),
+        Binding("f8", "volume(0.1)", "Louder", show=False),
+        Binding("f9", "settings", "Settings"),
+        Binding("ctrl+t", "toggle_theme", "Day/night", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: PersonaSession,
+        *,
+        voice: bool = True,
+        audio_in: Path | None = None,
+        reload_cast: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = datetime.now,
+        tick_s: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session = session
+        self.voice = voice or audio_in is not None
+        self.clock = clock
+        self.tick_s = tick_s
+        self.units = settings.navigation.units
+        self.assistant = Assistant(settings, session, self._post_core, audio_in=audio_in,
+                                   reload_cast=reload_cast, spawn=self._spawn_turn)
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme_name = theme_for(settings.ui.theme, clock())
+        self.theme = THEMES[self.theme_name].name
+        self.state = "idle"
+        self.turn_running = False
+        self.mic_ready = False
+        self.listening = False
+        self.first_frame_at: float | None = None  # for the start-up benchmark
+        self._finals: list[str] = []  # recent final transcripts: their turns are "voice"
+        self._hold_pressed_at = 0.0
+        self._hold_last_key = 0.0
+        self._hold_timer: Any = None
+        self._greeted = False
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Banner(id="banner")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield CarPanel(self.units, id="car")
+                yield NavCard(self.units, id="nav")
+            yield AssistantPanel(id="assistant")
+        yield Input(placeholder="Type here and press Enter · Space talks · Ctrl+P commands",
+                    id="prompt", compact=True, select_on_focus=False)
+        yield Dock(id="dock")
+
+    def on_mount(self) -> None:
+        self.assistant.start()
+        persona = self.session.active
+        dock = self.query_one(Dock)
+        dock.show_persona(persona.name, persona.glyph)
+        dock.show_safety(self.session.kids_mode, self.session.mature_content)
+        dock.show_volume(self.assistant.volume, self.assistant.muted)
+        dock.show_mic(False, False)
+        self.panel.notice(self.session.start_notice) if self.session.start_notice else None
+        self.panel.reply_delta(persona.name, persona.glyph, persona.greeting)
+        self.panel.end_reply()
+        self.query_one(CarPanel).now = self.clock()
+        nav = self.query_one(NavCard)
+        nav.enabled = self.settings.navigation.enabled
+        nav.show(None, self.clock())
+        self._set_state("loading" if self.voice else "idle")
+        self.state_line.mode_hint = self._mode_hint()
+        self.run_worker(self.assistant.load_skills, thread=True, exit_on_error=False,
+                        name="load skills", group="load")
+        self.run_worker(self.assistant.load_speech_out, thread=True, exit_on_error=False,
+                        name="load speech out", group="load")
+        if self.voice:
+            self.run_worker(self.assistant.load_speech_in, thread=True, exit_on_error=False,
+                            name="load speech in", group="load")
+        else:
+            self.state_line.mode_hint = "voice input is off · type below"
+        self.set_interval(self.tick_s, self._tick)
+        self.set_interval(0.1, self._poll_speaking)
+        self.call_after_refresh(self._first_frame)
+
+    def _first_frame(self) -> None:
+        self.first_frame_at = time.monotonic()
+
+    @property
+    def panel(self) -> AssistantPanel:
+        return self.query_one(AssistantPanel)
+
+    @property
+    def state_line(self) -> StateLine:
+        return self.query_one(StateLine)
+
+    # --- plumbing from the assistant ---------------------------------------------------------
+
+    def _post_core(self, payload: object) -> None:
+        self.post_message(CoreUpdate(payload))
+
+    def _spawn_turn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self.run_worker(coro, name="turn", group="turn", exit_on_error=False)
+
+    def _tick(self) -> None:
+        self.assistant.tick(self.tick_s)
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_line.state = state
+        self.query_one(Dock).show_mic(state in ("listening", "transcribing"), self.mic_ready)
+
+    def _poll_speaking(self) -> None:
+        if self.state == "speaking" and not self.turn_running and not self.assistant.speaking:
+            self._set_state("idle")
+
+    def _mode_hint(self) -> str:
+        speech = self.settings.speech
+        if speech.listen_mode == "hands_free":
+            return "hands-free: just speak · or type below"
+        if speech.listen_mode == "wake_phrase":
+            return f'say "{speech.wake_phrase}" · or type below'
+        return "Space or Talk to speak · or type below"
+
+    def on_core_update(self, message: CoreUpdate) -> None:
+        try:
+            self._show(message.payload)
+        except Exception:  # a display bug must not end the drive
+            log.exception("showing %s failed", type(message.payload).__name__)
+
+    def _show(self, p: object) -> None:
+        panel = self.panel
+        if isinstance(p, TurnStarted):
+            self.turn_running = True
+            self.query_one(NavCard).show_choices([])
+            if p.text:
+                voice = bool(self._finals) and self._finals[-1] == p.text
+                panel.you(p.text, voice=voice)
+            self._set_state("thinking")
+        elif isinstance(p, ActionTaken):
+            if p.skill == "search":
+                panel.action(p.summary.split(" · ")[0] if p.data.get("results") else p.summary)
+                panel.results(p.data.get("results", []))
+            elif p.action == "choices":
+                panel.action("Which one? (numbered on the left)")
+                self.query_one(NavCard).show_choices(p.data.get("choices", []))
+            else:
+                panel.action(p.summary)
+        elif isinstance(p, PersonaSwitched):
+            persona = self.session.cast.get(p.persona_id)
+            self.query_one(Dock).show_persona(p.name, persona.glyph if persona else "")
+        elif isinstance(p, ReplyDelta):
+            persona = self.session.active
+            panel.reply_delta(persona.name, persona.glyph, p.text)
+            if self.state != "speaking":
+                self._set_state("speaking")
+        elif isinstance(p, ReplyDone):
+            self.turn_running = False
+            panel.end_reply(p.interrupted)
+            if not self.assistant.speaking and self.state not in ("listening", "error"):
+                self._set_state("idle")
+        elif isinstance(p, TurnError):
+            self.turn_running = False
+            panel.error(p.spoken, p.detail)
+            self.query_one(Banner).set_problem("llm", redact(p.detail))  # only the LLM fails
+            self._set_state("error")
+        elif isinstance(p, TimingMark):
+            if p.stage == "llm_first_token":
+                self.query_one(Banner).set_problem("llm", None)  # it answers again
+        elif isinstance(p, InputLevel):
+            self.state_line.level_db = p.db
+        elif isinstance(p, PartialTranscript):
+            panel.partial(p.text)
+        elif isinstance(p, FinalTranscript):
+            panel.partial("")
+            self._finals = [*self._finals[-4:], p.text.strip()]
+        elif isinstance(p, NothingHeard):
+            panel.partial("")
+            panel.notice("Didn't catch that.")
+            if self.state in ("listening", "transcribing"):
+                self._set_state("idle")
+        elif isinstance(p, WakePhraseHeard):
+            self._set_state("listening")
+        elif isinstance(p, ListenerState):
+            self._listener_state(p.state)
+        elif isinstance(p, Status):
+            self._status(p)
+        elif isinstance(p, DriveUpdate):
+            now = self.clock()
+            car = self.query_one(CarPanel)
+            car.now = now
+            car.update_data = p
+            self.query_one(NavCard).show(p.trip, now)
+            self.query_one(Dock).show_climate(p.climate_c)
+        elif isinstance(p, Notice):
+            panel.notice(p.text)
+        elif isinstance(p, SafetyChanged):
+            self.query_one(Dock).show_safety(p.kids_mode, p.mature_content)
+            what = "Kids mode is on" if p.kids_mode else "Kids mode is off"
+            panel.notice(what + (" · mature content allowed" if p.mature_content
+                                 and not p.kids_mode else ""))
+
+    def _listener_state(self, state: str) -> None:
+        if state in ("listening", "transcribing"):
+            self._set_state(state)
+        elif state in ("waiting", "paused") and self.state in ("listening", "transcribing",
+                                                               "loading"):
+            self._set_state("thinking" if self.turn_running else "idle")
+        elif state == "off":
+            self.mic_ready = False
+            if self.state in ("listening", "transcribing", "loading"):
+                self._set_state("idle")
+            self.query_one(Dock).show_mic(False, False)
+
+    def _status(self, status: Status) -> None:
+        banner = self.query_one(Banner)
+        if status.part == "speech_in":
+            self.mic_ready = status.state == "ready"
+            if status.state == "ready":
+                self.state_line.mode_hint = self._mode_hint()
+                if self.state == "loading":
+                    self._set_state("idle")
+            elif status.state == "problem":
+                self.state_line.mode_hint = "no microphone · type below"
+                if self.state in ("loading", "listening", "transcribing"):
+                    self._set_state("idle")
+            self.query_one(Dock).show_mic(self.state == "listening", self.mic_ready)
+        if status.part == "speech_out" and status.state == "ready" and not self._greeted:
+            self._greeted = True
+            if not self.turn_running and self.assistant.speaker is not None:
+                persona = self.session.active
+                self.assistant.speaker.say(persona.greeting, persona.voice)
+        if status.state in ("problem", "off") and status.part != "speech_out" or (
+                status.state == "problem"):
+            banner.set_problem(status.part, redact(status.message))
+        elif status.state == "ready":
+            banner.set_problem(status.part, None)
+
+    # --- input -------------------------------------------------------------------------------
+
+    def submit(self, text: str) -> None:
+        """Typed words, a tapped choice or a palette command: a turn, as if spoken."""
+        if text.strip():
+            self.assistant.say(text)
+
+    def dismiss_banner(self) -> None:
+        self.query_one(Banner).dismiss()
+
+    def pick(self, persona_id: str) -> None:
+        self.assistant.pick_persona(persona_id)
+
+    @on(Input.Submitted, "#prompt")
+    def _prompt_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.value = ""
+        if text:
+            self.submit(text)
+        else:
+            self.action_talk()  # Enter on an empty line talks, as in `companion chat`
+
+    def on_key(self, event: Key) -> None:
+        """Typing anywhere goes to the prompt line (Space stays push-to-talk there)."""
+        prompt = self.query_one("#prompt", Input)
+        if (self.screen is self.screen_stack[0] and self.focused is not prompt
+                and event.is_printable and event.character and event.character != " "):
+            prompt.focus()
+            prompt.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
+
+    def action_talk(self) -> None:
+        """Push-to-talk (Space, F5, the mic button, Enter on an empty prompt)."""
+        if not self.mic_ready:
+            self.assistant.stop()
+            self.panel.notice("No microphone is listening; type your request instead.")
+            return
+        if self.settings.speech.push_to_talk == "hold":
+            now = time.monotonic()
+            if self._hold_timer is not None and self.listening:
+                self._hold_last_key = now  # a key repeat while held
+                return
+            self._hold_pressed_at = self._hold_last_key = now
+            self.listening = True
+            self.assistant.press()
+            self._hold_timer = self.set_interval(0.05, self._check_hold)
+            return
+        self.assistant.press()
+
+    def _check_hold(self) -> None:
+        now = time.monotonic()
+        repeated = self._hold_last_key > self._hold_pressed_at
+        if (repeated and now - self._hold_last_key > HOLD_REPEAT_GAP_S) or (
+                not repeated and now - self._hold_pressed_at > HOLD_FIRST_REPEAT_S):
+            if repeated:
+                self.assistant.release()
+            self._hold_timer.stop()
+            self._hold_timer = None
+            self.listening = False
+
+    def action_stop(self) -> None:
+        """Escape: leave the prompt line, and stop the assistant talking."""
+        if self.focused is self.query_one("#prompt", Input):
+            self.set_focus(None)
+        self.assistant.stop()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions: dict[str, Callable[[], None]] = {
+            "persona-chip": self.action_pick_persona,
+            "mic": self.action_talk,
+            "vol-down": lambda: self.action_volume(-0.1),
+            "vol-up": lambda: self.action_volume(0.1),
+            "volume": self.action_mute,
+            "temp-down": lambda: self.action_climate(-0.5),
+            "temp-up": lambda: self.action_climate(0.5),
+            "kids": self.action_toggle_kids,
+            "mature": self.action_toggle_mature,
+            "settings": self.action_settings,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    def on_nav_card_chosen(self, event: NavCard.Chosen) -> None:
+        self.submit(f"number {ORDINAL_WORDS[event.number - 1]}")
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_pick_persona(self) -> None:
+        def chosen(persona_id: str | None) -> None:
+            if persona_id and persona_id != self.session.active.id:
+                self.pick(persona_id)
+
+        self.push_screen(PersonaPicker(self.session), chosen)
+
+    def action_toggle_kids(self) -> None:
+        if not self.session.kids_mode:
+            self.assistant.set_kids_mode(True)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.assistant.set_kids_mode(False)
+
+        pin = self.settings.safety.pin.reveal()
+        self.push_screen(Confirm("Turn kids mode off? Grown-up personas become available "
+                                 "again.", "Turn off", "Keep on", pin), answered)
+
+    def action_toggle_mature(self) -> None:
+        if self.session.kids_mode:
+            self.panel.notice("Mature content stays off in kids mode.")
+            return
+        if self.session.mature_content:
+            self.assistant.set_mature_content(False)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.assistant.set_mature_content(True)
+
+        self.push_screen(Confirm("Allow mature personas (for adults only)?", "Allow",
+                                 "Cancel"), answered)
+
+    def action_mute(self) -> None:
+        muted = not self.assistant.muted
+        self.assistant.set_muted(muted)
+        if not muted and self.assistant.speaker is None:
+            self.run_worker(self.assistant.load_speech_out, thread=True, exit_on_error=False,
+                            name="load speech out", group="load")
+        self.query_one(Dock).show_volume(self.assistant.volume, muted)
+
+    def action_volume(self, step: float) -> None:
+        volume = self.assistant.set_volume(max(0.1, self.assistant.volume + step))
+        self.query_one(Dock).show_volume(volume, self.assistant.muted)
+
+    def action_climate(self, step: float) -> None:
+        self.assistant.set_climate(self.assistant.car.climate_c + step)
+
+    def action_toggle_theme(self) -> None:
+        self.theme_name = "day" if self.theme_name == "night" else "night"
+        self.theme = THEMES[self.theme_name].name
+
+    def action_settings(self) -> None:
+        speech, nav = self.settings.speech, self.settings.navigation
+        current = Choices(speech.listen_mode, speech.push_to_talk, self.theme_name,
+                          nav.sim_speedup)
+
+        def applied(choices: Choices | None) -> None:
+            if choices is None:
+                return
+            if choices.theme != self.theme_name:
+                self.action_toggle_theme()
+            nav.sim_speedup = choices.sim_speedup
+            speech.push_to_talk = choices.push_to_talk
+            if self.voice and (choices.listen_mode != speech.listen_mode
+                               or choices.push_to_talk != current.push_to_talk):
+                self.mic_ready = False
+                self.run_worker(lambda: self.assistant.set_listen_mode(choices.listen_mode),
+                                thread=True, exit_on_error=False, name="restart listener",
+                                group="load")
+                self.state_line.mode_hint = self._mode_hint()
+            else:
+                speech.listen_mode = choices.listen_mode
+
+        self.push_screen(SettingsScreen(current, str(self.settings.config_file)), applied)
+
+    async def action_quit(self) -> None:
+        await self.assistant.aclose()
+        self.exit(0)
+
+
+def run_app(settings: Settings, session: PersonaSession, *, voice: bool = True,
+            audio_in: Path | None = None, reload_cast: Callable[[], None] | None = None) -> int:
+    app = CompanionApp(settings, session, voice=voice, audio_in=audio_in,
+                       reload_cast=reload_cast)
+    result = app.run()
+    if app.assistant.loop is not None and not app.assistant._closed:
+        app.assistant.close_blocking()
+    return result or 0

@@ -1,0 +1,62 @@
+"""Command palette entries (Ctrl+P) for every action on the screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from .app import CompanionApp
+
+
+class CompanionCommands(Provider):
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app: CompanionApp = self.app  # type: ignore[assignment]
+        out: list[tuple[str, Callable[[], object], str]] = [
+            ("Talk (push to talk)", app.action_talk, "Open the microphone"),
+            ("Stop talking", app.action_stop, "Interrupt the reply"),
+            ("Cancel route", partial(app.submit, "cancel the route"), "Navigation"),
+            ("How long until we get there", partial(app.submit, "how long until we get there"),
+             "Navigation"),
+            ("Toggle kids mode", app.action_toggle_kids, "Safety"),
+            ("Toggle mature content", app.action_toggle_mature, "Safety"),
+            ("Mute / unmute", app.action_mute, "Speech"),
+            ("Louder", partial(app.action_volume, 0.1), "Speech"),
+            ("Quieter", partial(app.action_volume, -0.1), "Speech"),
+            ("Warmer", partial(app.action_climate, 0.5), "Climate"),
+            ("Cooler", partial(app.action_climate, -0.5), "Climate"),
+            ("Open settings", app.action_settings, "Settings"),
+            ("Dismiss the banner", app.dismiss_banner, "Display"),
+            ("Choose a persona", app.action_pick_persona, "Personas"),
+            ("Toggle day / night theme", app.action_toggle_theme, "Display"),
+        ]
+        session = app.session
+        for persona in sorted(session.cast.values(), key=lambda p: p.name):
+            lock = session.allowed(persona)
+            locked = {"kids_mode": " (locked: kids mode)",
+                      "mature": " (locked: needs mature content)"}.get(lock or "", "")
+            out.append((f"Switch persona: {persona.name}{locked}",
+                        partial(app.pick, persona.id), persona.description))
+        return out
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        app: CompanionApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        words = query.strip()
+        if words:  # "Navigate to <whatever was typed>" and "Search for it"
+            place = words.removeprefix("navigate to ").removeprefix("go to ").strip()
+            yield Hit(0.5, f"Navigate to {place}", partial(app.submit, f"take me to {place}"),
+                      help="Navigation")
+            yield Hit(0.4, f"Look up {words}", partial(app.submit, f"look up {words}"),
+                      help="Search")

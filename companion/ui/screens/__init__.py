@@ -1,0 +1,1 @@
+"""Modal screens: the persona picker, settings, and confirmations."""

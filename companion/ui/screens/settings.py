@@ -1,0 +1,80 @@
+"""Settings for this session: how to talk (push-to-talk, hands-free, wake phrase), the
+push-to-talk style, day/night theme, and the simulated drive's speed. Changes last until
+quit; the config file (`companion config path`) keeps them for good."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, RadioButton, RadioSet, Static
+
+LISTEN_MODES = (("push_to_talk", "Push to talk"), ("hands_free", "Hands-free"),
+                ("wake_phrase", "Wake phrase"))
+PTT_STYLES = (("toggle", "Press to start, press to stop"),
+              ("hold", "Hold (key repeat; release = stop)"))
+THEMES = (("night", "Night"), ("day", "Day"))
+SPEEDUPS = ((1.0, "Real time"), (10.0, "10× faster"), (60.0, "60× faster"))
+
+
+@dataclass(frozen=True)
+class Choices:
+    listen_mode: str
+    push_to_talk: str
+    theme: str
+    sim_speedup: float
+
+
+class SettingsScreen(ModalScreen[Choices | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: Choices, config_file: str) -> None:
+        super().__init__()
+        self.current = current
+        self.config_file = config_file
+
+    def _radios(self, set_id: str, options: tuple, value: object) -> RadioSet:
+        return RadioSet(*(RadioButton(label, value=key == value, id=f"{set_id}-{i}")
+                          for i, (key, label) in enumerate(options)), id=set_id)
+
+    def compose(self) -> ComposeResult:
+        c = self.current
+        with Vertical(id="settings-box"):
+            yield Static("Settings (this session)  ·  Esc to cancel", classes="title")
+            with Horizontal(classes="settings-row"):
+                with Vertical():
+                    yield Static("How to talk")
+                    yield self._radios("listen-mode", LISTEN_MODES, c.listen_mode)
+                    yield Static("Push-to-talk key")
+                    yield self._radios("ptt-style", PTT_STYLES, c.push_to_talk)
+                with Vertical():
+                    yield Static("Theme")
+                    yield self._radios("theme", THEMES, c.theme)
+                    yield Static("Simulated drive")
+                    yield self._radios("speedup", SPEEDUPS, c.sim_speedup)
+            yield Static(f"To keep settings, put them in {self.config_file}.", classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Apply", id="apply", variant="primary")
+
+    def _picked(self, set_id: str, options: tuple) -> object:
+        index = self.query_one(f"#{set_id}", RadioSet).pressed_index
+        return options[index][0] if index >= 0 else None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "apply":
+            self.dismiss(None)
+            return
+        c = self.current
+        self.dismiss(Choices(
+            listen_mode=str(self._picked("listen-mode", LISTEN_MODES) or c.listen_mode),
+            push_to_talk=str(self._picked("ptt-style", PTT_STYLES) or c.push_to_talk),
+            theme=str(self._picked("theme", THEMES) or c.theme),
+            sim_speedup=float(self._picked("speedup", SPEEDUPS) or c.sim_speedup),  # type: ignore[arg-type]
+        ))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

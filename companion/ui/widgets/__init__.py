@@ -1,0 +1,1 @@
+"""The screen's widgets, one module each."""

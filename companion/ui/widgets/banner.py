@@ -1,0 +1,47 @@
+"""A non-blocking error banner: one line per part in trouble, each with its fix; dismissable,
+and cleared by itself when the part recovers."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Static
+
+LABELS = {"llm": "Language model", "speech_in": "Microphone", "speech_out": "Speech",
+          "navigation": "Navigation", "search": "Search"}
+
+
+class Banner(Horizontal):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.problems: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="banner-text")
+        yield Button("✕ Dismiss", id="banner-close", compact=True)
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.query_one("#banner-close", Button).can_focus = False  # Space stays talk
+
+    def set_problem(self, part: str, message: str | None) -> None:
+        if message:
+            self.problems[part] = message
+        else:
+            self.problems.pop(part, None)
+        self._render_problems()
+
+    def _render_problems(self) -> None:
+        lines = [f"⚠ [b]{LABELS.get(p, p)}:[/b] {escape(m)}" for p, m in self.problems.items()]
+        self.query_one("#banner-text", Static).update("\n".join(lines))
+        self.display = bool(lines)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "banner-close":
+            event.stop()
+            self.dismiss()
+
+    def dismiss(self) -> None:
+        self.problems.clear()
+        self._render_problems()
