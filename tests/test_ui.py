@@ -321,8 +321,11 @@ async def test_driver_speaking_interrupts_a_reply(tmp_path):
 
 @pytest.mark.slow
 async def test_push_to_talk_key_interrupts_a_reply(tmp_path):
-    with ScriptedLLMServer([ScriptedReply(LONG_STORY)], tokens_per_second=20) as server:
-        app = make_app(tmp_path, server.base_url, voice=True, audio_in=AUDIO / "silence.wav")
+    replies = [ScriptedReply(LONG_STORY)] * 3
+    with ScriptedLLMServer(replies, tokens_per_second=20) as server:
+        quiet = tmp_path / "quiet_cabin.wav"
+        sf.write(quiet, np.zeros(16000 * 40, np.int16), 16000)  # a microphone hearing nothing
+        app = make_app(tmp_path, server.base_url, voice=True, audio_in=quiet)
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_until(pilot, lambda: app.mic_ready, timeout=30, what="the recogniser")
             await type_text(pilot, "tell me a long story")
@@ -334,8 +337,13 @@ async def test_push_to_talk_key_interrupts_a_reply(tmp_path):
             await type_text(pilot, "tell me a long story")
             await wait_until(pilot, lambda: "sentence number 1 " in transcript_text(app),
                              what="the second reply streaming")
-            await pilot.press("escape")
-            await pilot.pause(0.05)
-            assert "[stopped]" in transcript_text(app)
+            await pilot.press("escape")  # leaves the prompt line (and stops the reply)
+            app.query_one("#transcript").remove_children()
+            await type_text(pilot, "tell me a long story")
+            await wait_until(pilot, lambda: "sentence number 1 " in transcript_text(app),
+                             what="the third reply streaming")
+            app.set_focus(None)  # not typing: Space is push-to-talk
             await pilot.press("space")
+            await wait_until(pilot, lambda: "[stopped]" in transcript_text(app),
+                             what="push-to-talk stopping the reply")
             await wait_until(pilot, lambda: app.state == "listening", what="listening")

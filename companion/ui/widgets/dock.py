@@ -11,7 +11,7 @@ from textual.widgets import Button
 
 class Dock(Horizontal):
     def compose(self) -> ComposeResult:
-        yield Button("◆ Assistant ▾", id="persona-chip", compact=True,
+        yield Button("Assistant ▾", id="persona-chip", compact=True,
                      tooltip="Choose a persona (F2)")
         yield Button("● Talk", id="mic", compact=True, tooltip="Push to talk (Space)")
         yield Button("−", id="vol-down", compact=True, tooltip="Quieter (-)")
@@ -37,7 +37,7 @@ class Dock(Horizontal):
             button.set_class(on, "-on")
 
     def show_persona(self, name: str, glyph: str) -> None:
-        self._set("persona-chip", f"{glyph or '◆'} {name} ▾")
+        self._set("persona-chip", f"{glyph} {name} ▾" if glyph else f"{name} ▾")
 
     def show_mic(self, listening: bool, available: bool) -> None:
         label = "■ Stop" if listening else ("● Talk" if available else "○ Talk")
