@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audio.echo import EchoGate
 from .car import Car
 from .config import Settings, resolve_endpoint
 from .events import (
@@ -38,7 +38,7 @@ from .events import (
     TurnError,
     WakePhraseHeard,
 )
-from .frontend import Cues, build_skills, same_words
+from .frontend import same_words
 from .personas.session import PersonaSession
 from .redaction import redact
 
@@ -126,8 +126,8 @@ class Assistant:
         self.searcher: Any = None
         self.speaker: Any = None
         self.listener: Any = None
-        self.cues = Cues(None, False)
-        self.echo_gate = EchoGate() if settings.speech.barge_in else None
+        self.cues: Callable[[str], None] = lambda name: None  # earcons, once speech is on
+        self.echo_gate: Any = None
         self.muted = settings.speech.mute
         self.volume = 1.0
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -135,27 +135,52 @@ class Assistant:
         self._guess: _Guess | None = None
         self._closed = False
         self._skills_ready: asyncio.Event | None = None
+        self._core_loaded = threading.Event()  # the echo gate exists (the listener needs it)
 
     # --- start-up ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """On the loop, quick: the LLM client and the pipeline (skills and speech come later
-        from the loaders)."""
+        """On the loop, instantly: remember the loop. Everything else is in the loaders."""
+        self.loop = asyncio.get_running_loop()
+        self._skills_ready = asyncio.Event()
+
+    def load_core(self) -> None:
+        """Blocking (imports httpx, numpy and the pipeline's stages): the LLM client, the
+        pipeline, navigation and search, then the voice. Run it in a worker thread."""
+        try:
+            self._load_core()
+        except Exception as exc:  # a broken install: say so on screen, keep the app up
+            log.exception("the assistant could not start")
+            self._core_loaded.set()
+            self.post(Status("llm", "problem", f"The assistant could not start ({exc}); "
+                             "reinstall with `bash .ci/setup`. Details are in the log."))
+
+    def _load_core(self) -> None:
+        from .audio.echo import EchoGate
         from .llm.client import ChatClient
         from .pipeline import TurnPipeline
 
-        self.loop = asyncio.get_running_loop()
-        self._skills_ready = asyncio.Event()
+        if self.settings.speech.barge_in:
+            self.echo_gate = EchoGate()
         endpoint = resolve_endpoint(self.settings)
-        self.client = ChatClient(endpoint)
-        self.pipeline = TurnPipeline(self.session, self.client, None, self._on_event,
-                                     offer_tools=self.settings.llm.tools)
+        client = ChatClient(endpoint)
+        pipeline = TurnPipeline(self.session, client, None, self._on_event,
+                                offer_tools=self.settings.llm.tools)
+
+        def attach() -> None:
+            self.client, self.pipeline = client, pipeline
+            pipeline.speed_kmh = self.car.speed_kmh
+
+        self._on_loop(attach)
+        self._core_loaded.set()
         if endpoint.configured:
             self.post(Status("llm", "ready", f"{endpoint.label} · {endpoint.model}"))
         else:
             self.post(Status("llm", "off", "No language model is set up, so open conversation "
                              "is off (navigation, search and personas still work). Set "
                              "XAI_API_KEY or OPENAI_API_KEY, or start Ollama, then restart."))
+        self.load_skills()
+        self.load_speech_out()
 
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         loop = self.loop
@@ -164,6 +189,8 @@ class Assistant:
 
     def load_skills(self) -> None:
         """Blocking (reads data files): navigation and search."""
+        from .frontend import build_skills
+
         def notice(text: str) -> None:
             part = "navigation" if text.startswith("Navigation") else "search"
             self.post(Status(part, "problem", text))
@@ -172,7 +199,8 @@ class Assistant:
 
         def attach() -> None:
             self.navigator, self.searcher = navigator, searcher
-            self.pipeline.navigator, self.pipeline.searcher = navigator, searcher
+            pipeline = self.pipeline
+            pipeline.navigator, pipeline.searcher = navigator, searcher
             if navigator is not None:
                 self.post(Status("navigation", "ready", "offline maps" if not
                                  self.settings.navigation.online else "online maps"))
@@ -190,7 +218,9 @@ class Assistant:
             self.post(Status("speech_out", "off", "Speech is muted."))
             return
         from .audio.playback import AudioPlayer
+        from .frontend import Cues
         from .tts.speaker import Speaker
+
 
         self.post(Status("speech_out", "loading", "Starting the voice…"))
         try:
@@ -222,6 +252,7 @@ class Assistant:
         `audio_in`. Failing is a Status problem: typing still works."""
         from .stt.factory import create_listener
 
+        self._core_loaded.wait(30)
         old, self.listener = self.listener, None
         if old is not None:
             old.stop()
@@ -449,9 +480,11 @@ class Assistant:
             if self.speaker is not None:
                 self.speaker.stop()
             self.pipeline.speaker = None
-            self.cues = Cues(None, False)
+            self.cues = lambda name: None
             self.post(Status("speech_out", "off", "Speech is muted."))
         elif self.speaker is not None:
+            from .frontend import Cues
+
             self.pipeline.speaker = self.speaker
             self.cues = Cues(self.speaker, self.settings.speech.earcons)
             self.post(Status("speech_out", "ready", "Speech on"))

@@ -471,8 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         screen = sys.stdin.isatty() and sys.stdout.isatty()
         args = parser.parse_args([*(["--verbose"] if args.verbose else []),
                                   "ui" if screen else "chat"])
-    handlers = {"ui": _cmd_ui, "chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu, "test": cmd_test,
-                "config": _cmd_config, "personas": _cmd_personas}
+    handlers = {"ui": _cmd_ui, "chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu,
+                "test": cmd_test, "config": _cmd_config, "personas": _cmd_personas}
     speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:
         if args.command in speech:

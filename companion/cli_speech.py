@@ -9,23 +9,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .audio.capture import FileSource
-from .audio.devices import AudioDeviceError, list_devices
-from .audio.files import AudioFileError, probe
 from .config import Settings
-from .events import FinalTranscript, InputProblem, ListenerEvent, PartialTranscript
-from .stt.base import SttError
-from .stt.factory import listener_settings
-from .stt.listener import Listener
-from .stt.models import (
-    fetch_catalog,
-    find_vosk_model,
-    install_model,
-    installed_models,
-    load_engine,
-    models_dir,
-    progress_printer,
-)
+
+
+def _load() -> None:
+    """The audio and recogniser modules (numpy, engines): imported when a speech command
+    runs, not when `companion` starts (the car screen's first frame waits for imports)."""
+    global FileSource, AudioDeviceError, list_devices, AudioFileError, probe  # noqa: PLW0603
+    global FinalTranscript, InputProblem, ListenerEvent, PartialTranscript, SttError
+    global listener_settings, Listener, fetch_catalog, find_vosk_model, install_model
+    global installed_models, load_engine, models_dir, progress_printer
+    from .audio.capture import FileSource
+    from .audio.devices import AudioDeviceError, list_devices
+    from .audio.files import AudioFileError, probe
+    from .events import FinalTranscript, InputProblem, ListenerEvent, PartialTranscript
+    from .stt.base import SttError
+    from .stt.factory import listener_settings
+    from .stt.listener import Listener
+    from .stt.models import (
+        fetch_catalog,
+        find_vosk_model,
+        install_model,
+        installed_models,
+        load_engine,
+        models_dir,
+        progress_printer,
+    )
 
 
 class SpeechCommandError(Exception):
@@ -80,6 +89,7 @@ def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
+    _load()
     try:
         devices = list_devices()
     except AudioDeviceError as exc:
@@ -96,6 +106,7 @@ def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    _load()
     try:
         engine, notice = load_engine(settings.speech.engine, settings.speech.language,
                                      settings.speech.vosk_model)
@@ -164,6 +175,7 @@ def transcribe_file(engine: Any, path: Path, settings: Settings,
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    _load()
     url = settings.speech.model_list_url
     try:
         if args.models_command == "install":

@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from .llm.client import LLMEndpoint
+from .llm.endpoint import LLMEndpoint
 from .llm.providers import PRESETS, PROVIDER_NAMES
 from .navigation.geo import UNITS
 from .personas.session import HISTORY_POLICIES

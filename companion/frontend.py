@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .config import Settings
-from .navigation import Navigator, build_navigator
 from .schema import DataFileError
-from .search import Searcher, build_searcher
-from .tts.earcons import Earcons
-from .tts.speaker import Speaker
+
+if TYPE_CHECKING:  # the skills and speech modules load when used, not at start-up
+    from .config import Settings
+    from .navigation import Navigator
+    from .search import Searcher
+    from .tts.speaker import Speaker
 
 
 def build_skills(settings: Settings, notice: Callable[[str], None]
                  ) -> tuple[Navigator | None, Searcher | None]:
     """Navigation and search from the settings. A bad setting or data file is reported and
     that skill is left out (its requests go to the persona); the conversation goes on."""
+    from .navigation import build_navigator
+    from .search import build_searcher
+
     navigator = searcher = None
     try:
         if settings.navigation.enabled:
@@ -38,6 +43,8 @@ class Cues:
     """Earcons through the speaker (in order with speech), if speech and earcons are on."""
 
     def __init__(self, speaker: Speaker | None, enabled: bool) -> None:
+        from .tts.earcons import Earcons
+
         self.speaker = speaker if enabled else None
         self.earcons = Earcons()
 

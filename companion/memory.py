@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from .llm.client import Message
+from .llm.endpoint import Message
 from .personas import Persona
 
 INTERRUPTED_NOTE = " [the driver interrupted here]"

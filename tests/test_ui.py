@@ -146,6 +146,7 @@ async def test_kids_mode_locks_the_picker_voice_and_the_toggle(tmp_path):
 async def test_turning_kids_mode_on_hands_over_to_a_kids_persona(tmp_path):
     app = make_app(tmp_path, None, persona="storyteller")
     async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "No route" in nav_text(app), what="started")
         await pilot.click("#kids")
         await wait_until(pilot, lambda: app.session.kids_mode, what="kids mode")
         persona = app.session.active

@@ -19,13 +19,15 @@ from typing import Any
 
 import httpx
 
-from ..redaction import Secret, redact
+from ..redaction import redact
 from . import errors
+from .endpoint import LLMEndpoint, Message
 from .sse import iter_sse_data
+
+__all__ = ["ChatClient", "LLMEndpoint", "Message", "ToolCall"]
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -35,26 +37,6 @@ class ToolCall:
     name: str
     arguments: dict[str, Any]
     id: str = ""
-
-
-@dataclass(frozen=True)
-class LLMEndpoint:
-    """Where and how to reach one backend. Built by `companion.config` from the settings."""
-
-    provider: str
-    label: str
-    base_url: str
-    model: str
-    api_key: Secret
-    key_env: str | None
-    setup_hint: str
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    max_retry_wait: float = 5.0
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.base_url)
 
 
 OFFLINE_SPOKEN = (

@@ -4,16 +4,28 @@ estimate), trip state with a simulated drive, and the navigator skill that answe
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from .geo import LatLon, parse_latlon
-from .navigator import Answer, Navigator
-from .places import SAMPLE_PLACES, Gazetteer, Place
-from .trip import Trip, TripEvent
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from .geo import LatLon
+    from .navigator import Answer, Navigator
+    from .places import Gazetteer, Place
+    from .trip import Trip, TripEvent
+
+# Imported on first use: reading the settings (which needs navigation.geo's units) must not
+# pull in the navigator, the online providers and httpx before the car screen's first frame.
+_LAZY = {"Answer": "navigator", "Navigator": "navigator", "SAMPLE_PLACES": "places",
+         "Gazetteer": "places", "Place": "places", "Trip": "trip", "TripEvent": "trip",
+         "LatLon": "geo", "parse_latlon": "geo"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Answer", "Gazetteer", "LatLon", "Navigator", "Place", "Trip", "TripEvent",
            "build_navigator"]
@@ -21,6 +33,9 @@ __all__ = ["Answer", "Gazetteer", "LatLon", "Navigator", "Place", "Trip", "TripE
 
 def start_position(text: str) -> LatLon:
     """`navigation.start` as a position: "lat,lon", or a city name looked up offline."""
+    from .geo import LatLon, parse_latlon
+    from .places import Gazetteer
+
     at = parse_latlon(text)
     if at is not None:
         return at
@@ -34,7 +49,11 @@ def start_position(text: str) -> LatLon:
 
 def build_navigator(settings: Settings) -> Navigator:
     """Raises ValueError / DataFileError with a message naming the setting or file."""
+    from pathlib import Path
+
+    from .navigator import Navigator
     from .online import NominatimGeocoder, OSRMRouter
+    from .places import SAMPLE_PLACES, Gazetteer
 
     nav = settings.navigation
     start = start_position(nav.start)

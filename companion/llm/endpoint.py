@@ -1,0 +1,30 @@
+"""Where and how to reach one LLM backend (kept apart from the client, which needs httpx, so
+reading the settings stays quick)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..redaction import Secret
+
+Message = dict[str, str]  # {"role": ..., "content": ...}
+
+
+@dataclass(frozen=True)
+class LLMEndpoint:
+    """Where and how to reach one backend. Built by `companion.config` from the settings."""
+
+    provider: str
+    label: str
+    base_url: str
+    model: str
+    api_key: Secret
+    key_env: str | None
+    setup_hint: str
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_retry_wait: float = 5.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url)
