@@ -24,7 +24,6 @@ import platform
 import pty
 import select
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -127,21 +126,16 @@ async def _streaming(tokens_per_second: float, stream: bool) -> dict:
                 expected[0] = now + 0.02
 
             timer = app.set_interval(0.02, beat)
-            panel = app.panel
-            original = panel.reply_delta
-
-            def measured(name: str, glyph: str, text: str, _orig=original) -> None:
-                _orig(name, glyph, text)
-
-            panel.reply_delta = measured  # type: ignore[method-assign]
-            posted: dict[int, float] = {}
             original_post = app._post_core
 
             def post(payload: object) -> None:
                 if isinstance(payload, ReplyDelta):
-                    posted[len(posted)] = time.monotonic()
-                    app.call_after_refresh(lambda i=len(posted) - 1: shown.append(
-                        time.monotonic() - posted[i]))
+                    posted_at = time.monotonic()
+
+                    def on_screen() -> None:  # after the refresh that draws this delta
+                        shown.append(time.monotonic() - posted_at)
+
+                    app.call_after_refresh(on_screen)
                 original_post(payload)
 
             app.assistant.post = post

@@ -348,3 +348,16 @@ async def test_push_to_talk_key_interrupts_a_reply(tmp_path):
             await wait_until(pilot, lambda: "[stopped]" in transcript_text(app),
                              what="push-to-talk stopping the reply")
             await wait_until(pilot, lambda: app.state == "listening", what="listening")
+
+
+async def test_readme_screenshot_script_renders_the_real_app(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_screenshot", Path(__file__).parent.parent / "docs" / "make_screenshot.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "shot.svg"
+    await module.render(out)
+    svg = out.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "NAVIGATION" in svg and "Voltpoint" in svg
