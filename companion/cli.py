@@ -66,6 +66,21 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
                        help="allow mature personas (ignored in kids mode)")
 
 
+def _add_talk_flags(parser: argparse.ArgumentParser, audio_in_help: str,
+                    listen_mode_help: str) -> None:
+    """The speech flags `ui` and `chat` share, then the speech and settings groups."""
+    parser.add_argument("--mute", action="store_true", help="do not speak replies")
+    parser.add_argument("--audio-in", type=Path, metavar="FILE", help=audio_in_help)
+    parser.add_argument("--no-earcons", action="store_true",
+                        help='no "listening" / "got it" / "error" sounds')
+    parser.add_argument("--no-barge-in", action="store_true",
+                        help="hands-free: do not listen while speaking (no interrupting by voice)")
+    parser.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
+                        help=listen_mode_help)
+    add_speech_flags(parser)
+    _add_settings_flags(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="companion",
@@ -89,19 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
             "  F6 mute      F7/F8 volume    F9 settings    Ctrl+P commands  Ctrl+Q quit"
         ),
     )
-    ui.add_argument("--mute", action="store_true", help="do not speak replies")
     ui.add_argument("--no-voice", action="store_true",
                     help="no microphone: type only (machines without one)")
-    ui.add_argument("--audio-in", type=Path, metavar="FILE",
-                    help="a recording stands in for the microphone")
-    ui.add_argument("--no-earcons", action="store_true",
-                    help='no "listening" / "got it" / "error" sounds')
-    ui.add_argument("--no-barge-in", action="store_true",
-                    help="hands-free: do not listen while speaking (no interrupting by voice)")
-    ui.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
-                    help="how a request starts (default: speech.listen_mode)")
-    add_speech_flags(ui)
-    _add_settings_flags(ui)
+    _add_talk_flags(ui, "a recording stands in for the microphone",
+                    "how a request starts (default: speech.listen_mode)")
 
     chat = sub.add_parser(
         "chat",
@@ -119,19 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
             "COMPANION_<SECTION>_<KEY> variable: see `companion config show`."
         ),
     )
-    chat.add_argument("--mute", action="store_true", help="do not speak replies")
     chat.add_argument("--voice", action="store_true",
                       help="listen on the microphone too (typing still works)")
-    chat.add_argument("--audio-in", type=Path, metavar="FILE",
-                      help="a recording stands in for the microphone (implies --voice)")
-    chat.add_argument("--no-earcons", action="store_true",
-                      help='no "listening" / "got it" / "error" sounds')
-    chat.add_argument("--no-barge-in", action="store_true",
-                      help="hands-free: do not listen while speaking (no interrupting by voice)")
-    chat.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
-                      help="push_to_talk: Enter on an empty line starts/stops listening")
-    add_speech_flags(chat)
-    _add_settings_flags(chat)
+    _add_talk_flags(chat, "a recording stands in for the microphone (implies --voice)",
+                    "push_to_talk: Enter on an empty line starts/stops listening")
 
     listen = sub.add_parser(
         "listen",
