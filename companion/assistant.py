@@ -214,13 +214,14 @@ class Assistant:
 
     def load_speech_out(self) -> None:
         """Blocking (starts the speech engine's process): the speaker."""
-        if self.muted or self.speaker is not None:
+        if self.speaker is not None:
+            return  # already loaded (unmuting only reconnects it)
+        if self.muted:
             self.post(Status("speech_out", "off", "Speech is muted."))
             return
         from .audio.playback import AudioPlayer
         from .frontend import Cues
         from .tts.speaker import Speaker
-
 
         self.post(Status("speech_out", "loading", "Starting the voice…"))
         try:
@@ -278,12 +279,15 @@ class Assistant:
 
     def busy(self) -> bool:
         """A reply is being generated or spoken."""
-        running = self._turn is not None and not self._turn.done()
-        return running or (self.speaker is not None and self.speaker.busy)
+        return self._turn_running or self.speaking
 
     @property
     def speaking(self) -> bool:
         return self.speaker is not None and self.speaker.busy
+
+    @property
+    def _turn_running(self) -> bool:
+        return self._turn is not None and not self._turn.done()
 
     def say(self, text: str) -> None:
         """Typed words (or a tapped choice): a new turn, interrupting any reply."""
@@ -398,7 +402,7 @@ class Assistant:
         if not text.strip() or self.pipeline is None:
             return
         guess = self._guess
-        running = self._turn is not None and not self._turn.done()
+        running = self._turn_running
         if running and (guess is None or guess.task is not self._turn):
             return  # a real turn is running
         if not running and self.speaking:
@@ -442,8 +446,7 @@ class Assistant:
         if navigator is not None and nav.simulate_drive:
             speed = navigator.trip.speed_kmh
             for event in navigator.advance(simulated):
-                verb = "Arrived at" if event.kind == "arrived" else "Reached the stop at"
-                self.post(Notice(f"{verb} {event.place.label}."))
+                self.post(Notice(event.describe()))
             self.car.drive(simulated, speed if navigator.trip.active else 0.0)
         if self.pipeline is not None:
             self.pipeline.speed_kmh = self.car.speed_kmh

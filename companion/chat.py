@@ -288,10 +288,7 @@ async def _simulate_drive(navigator: Navigator, pipeline: TurnPipeline, printer:
     while True:
         await asyncio.sleep(tick)
         for event in navigator.advance(tick * speedup):
-            if event.kind == "arrived":
-                printer.notice(f"Arrived at {event.place.label}.")
-            else:
-                printer.notice(f"Reached the stop at {event.place.label}.")
+            printer.notice(event.describe())
         pipeline.speed_kmh = navigator.trip.speed_kmh
 
 

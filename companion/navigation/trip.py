@@ -20,6 +20,11 @@ class TripEvent:
     kind: str  # reached_stop | arrived
     place: Place
 
+    def describe(self) -> str:
+        """The line a front end shows: "Arrived at X." / "Reached the stop at X."."""
+        verb = "Arrived at" if self.kind == "arrived" else "Reached the stop at"
+        return f"{verb} {self.place.label}."
+
 
 @dataclass
 class Trip:

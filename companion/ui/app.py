@@ -120,7 +120,6 @@ class CompanionApp(App[int]):
         self.turn_running = False
         self.mic_ready = False
         self.listening = False
-        self.first_frame_at: float | None = None  # for the start-up benchmark
         self._finals: list[str] = []  # recent final transcripts: their turns are "voice"
         self._hold_pressed_at = 0.0
         self._hold_last_key = 0.0
@@ -147,8 +146,8 @@ class CompanionApp(App[int]):
         dock.show_persona(persona.name, persona.glyph)
         dock.show_safety(self.session.kids_mode, self.session.mature_content)
         dock.show_volume(self.assistant.volume, self.assistant.muted)
-        dock.show_mic(False, False)
-        self.panel.notice(self.session.start_notice) if self.session.start_notice else None
+        if self.session.start_notice:
+            self.panel.notice(self.session.start_notice)
         self.panel.reply_delta(persona.name, persona.glyph, persona.greeting)
         self.panel.end_reply()
         self.query_one(CarPanel).now = self.clock()
@@ -164,7 +163,6 @@ class CompanionApp(App[int]):
     def _first_frame(self) -> None:
         """The first frame is on screen and keys work: the start-up benchmark's end point
         (`COMPANION_UI_READY_FILE`: write the wall-clock time there)."""
-        self.first_frame_at = time.monotonic()
         ready_file = os.environ.get("COMPANION_UI_READY_FILE")
         if ready_file:
             Path(ready_file).write_text(f"{time.time():.6f}\n", encoding="utf-8")
@@ -178,8 +176,6 @@ class CompanionApp(App[int]):
         if self.voice:
             self.run_worker(self.assistant.load_speech_in, thread=True, exit_on_error=False,
                             name="load speech in", group="load")
-        else:
-            self.state_line.mode_hint = "voice input is off · type below"
 
     @property
     def panel(self) -> AssistantPanel:
@@ -203,7 +199,11 @@ class CompanionApp(App[int]):
     def _set_state(self, state: str) -> None:
         self.state = state
         self.state_line.state = state
-        self.query_one(Dock).show_mic(state in ("listening", "transcribing"), self.mic_ready)
+        self._show_mic()
+
+    def _show_mic(self) -> None:
+        self.query_one(Dock).show_mic(self.state in ("listening", "transcribing"),
+                                      self.mic_ready)
 
     def _poll_speaking(self) -> None:
         if self.state == "speaking" and not self.turn_running and not self.assistant.speaking:
@@ -211,6 +211,8 @@ class CompanionApp(App[int]):
 
     def _mode_hint(self) -> str:
         speech = self.settings.speech
+        if not self.voice:
+            return "voice input is off · type below"
         if speech.listen_mode == "hands_free":
             return "hands-free: just speak · or type below"
         if speech.listen_mode == "wake_phrase":
@@ -305,7 +307,7 @@ class CompanionApp(App[int]):
             self.mic_ready = False
             if self.state in ("listening", "transcribing", "loading"):
                 self._set_state("idle")
-            self.query_one(Dock).show_mic(False, False)
+            self._show_mic()
 
     def _status(self, status: Status) -> None:
         banner = self.query_one(Banner)
@@ -319,14 +321,14 @@ class CompanionApp(App[int]):
                 self.state_line.mode_hint = "no microphone · type below"
                 if self.state in ("loading", "listening", "transcribing"):
                     self._set_state("idle")
-            self.query_one(Dock).show_mic(self.state == "listening", self.mic_ready)
+            self._show_mic()
         if status.part == "speech_out" and status.state == "ready" and not self._greeted:
             self._greeted = True
             if not self.turn_running and self.assistant.speaker is not None:
                 persona = self.session.active
                 self.assistant.speaker.say(persona.greeting, persona.voice)
-        if status.state in ("problem", "off") and status.part != "speech_out" or (
-                status.state == "problem"):
+        # Muted speech is a choice, not a problem: every other part that is off is shown.
+        if status.state == "problem" or (status.state == "off" and status.part != "speech_out"):
             banner.set_problem(status.part, redact(status.message))
         elif status.state == "ready":
             banner.set_problem(status.part, None)
