@@ -92,6 +92,17 @@ async def test_spoken_ordinal_answers_the_choices_too(tmp_path):
         await wait_until(pilot, lambda: second in nav_text(app), what="the route")
 
 
+async def test_search_results_show_as_cards(tmp_path):
+    app = make_app(tmp_path, None)  # no model: the best snippet is read out
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "what does the turtle symbol mean")
+        await wait_until(pilot, lambda: bool(app.query(".result-card")), what="result cards")
+        cards = [str(c.render()) for c in app.query(".result-card").results(Static)]
+        assert 1 <= len(cards) <= 3
+        assert "turtle" in cards[0].lower() and "owner's manual" in cards[0].lower()
+        assert "→ Search: what does the turtle symbol mean" in transcript_text(app)
+
+
 async def test_persona_picker_switches_and_shows_the_greeting(tmp_path):
     app = make_app(tmp_path, None)
     async with app.run_test(size=(100, 30)) as pilot:
