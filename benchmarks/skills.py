@@ -35,7 +35,7 @@ from report import machine, replace_section  # noqa: E402
 
 from companion.config import load_settings  # noqa: E402
 from companion.navigation import build_navigator  # noqa: E402
-from companion.router.intents import recognize  # noqa: E402
+from companion.router import route  # noqa: E402
 from companion.search import build_searcher  # noqa: E402
 
 NAV_REQUESTS = [
@@ -75,7 +75,7 @@ async def skill_times(runs: int) -> tuple[dict[str, float], dict[str, float]]:
             navigator.trip.cancel()
             if text.startswith("how long"):
                 await navigator.handle("navigation.start", {"place": "san jose"}, "")
-            intent = recognize(text)
+            intent = route(text, [])
             started = time.perf_counter()
             await navigator.handle(intent.name, intent.slots, text)
             if run:
@@ -126,7 +126,7 @@ async def kvret_actions() -> tuple[collections.Counter, int] | None:
     for task, text, _ in first_driver_utterances():
         if task != "navigate":
             continue
-        intent = recognize(text)
+        intent = route(text, [])
         if not intent.name.startswith("navigation."):
             continue
         total += 1

@@ -335,8 +335,14 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
 
     def record(text: str) -> dict:
         intent = route(text, cast)
-        return {"text": text, "intent": intent.name, "slots": intent.slots,
-                "confidence": intent.confidence}
+        slots = intent.slots
+        # The slots people look for most, at the top level too (absent when not said).
+        top = {"destination": slots.get("place"), "category": slots.get("category"),
+               "cuisine": slots.get("cuisine"), "distance": slots.get("distance"),
+               "persona": slots.get("persona") if intent.name == "persona.switch" else None}
+        return {"text": text, "intent": intent.name, "slots": slots,
+                "confidence": intent.confidence,
+                **{key: value for key, value in top.items() if value is not None}}
 
     if args.jsonl:
         if args.text:

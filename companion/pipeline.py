@@ -69,6 +69,21 @@ SEARCH_MAX_SENTENCES = 3  # a search summary is read while driving
 SAFETY_SETTING_REFUSAL = (
     "Kids mode and mature content can only be changed in settings, not by voice."
 )
+# What the car can't do (the router's out_of_scope.* intents), said plainly in one line: never
+# a route, never a switch, never a pretend action.
+CANT_DO = {
+    "media": "I can't play music, radio or podcasts from here yet; your phone or the car's "
+             "media app can.",
+    "alarm": "I can't set alarms, timers or reminders yet.",
+    "smart_home": "I can't control lights or devices at home from the car.",
+    "messages": "I can't send or read messages, email or calls yet.",
+    "calendar": "I can't see your calendar from the car.",
+    "lists": "I can't keep lists yet.",
+    "orders": "I can't order food or shopping, but I can find a place nearby if you like.",
+    "transport": "I can't book rides or tickets or check live traffic, but I can navigate "
+                 "you there.",
+}
+DIDNT_CATCH = "Sorry, I didn't catch that."
 
 
 class TurnPipeline:
@@ -282,6 +297,13 @@ class TurnPipeline:
         if intent.name == "safety.change_request":
             self._emit(RequestRefused(turn, "safety_setting", SAFETY_SETTING_REFUSAL))
             return await self._say(turn, SAFETY_SETTING_REFUSAL, session.active)
+        if intent.name == "unclear":
+            return await self._say(turn, DIDNT_CATCH, session.active)
+        if intent.name.startswith("out_of_scope."):
+            said = CANT_DO.get(intent.name.removeprefix("out_of_scope."),
+                               "That's something I can't do from the car yet.")
+            session.memory.add(text, said)
+            return await self._say(turn, said, session.active)
         offer = TOOLS if self.offer_tools and (self.navigator or self.searcher) else None
         return await self._converse(turn, text, tools=offer)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..providers import ProviderError
-from ..router.intents import normalize
+from ..router.slots import normalize
 from .geo import (
     METRES_PER_MILE,
     LatLon,
@@ -90,11 +90,32 @@ class Answer:
 class _Choice:
     places: list[Place]
     purpose: str  # go | stop
+    preferences: tuple[str, ...] = ()
 
 
 @dataclass
 class _Confirm:
     place: Place
+    preferences: tuple[str, ...] = ()
+
+
+_PREFERENCE_WORDS = {"avoid_traffic": "avoid heavy traffic", "avoid_tolls": "avoid tolls",
+                     "avoid_highways": "avoid highways", "fastest": "fastest route"}
+
+
+def _preferences(slots: dict[str, Any]) -> tuple[str, ...]:
+    """The route preferences the driver said ("avoid heavy traffic", "fastest route")."""
+    return tuple(key for key in _PREFERENCE_WORDS if slots.get(key))
+
+
+def _say_preferences(preferences: tuple[str, ...]) -> str:
+    """Spoken back, honestly: the routes here can't see traffic, tolls or road types yet."""
+    if not preferences:
+        return ""
+    said = " and ".join(_PREFERENCE_WORDS[p] for p in preferences)
+    if any(p.startswith("avoid_") for p in preferences):
+        return f" Noted: {said}, though I can't see live traffic or road types yet."
+    return f" Noted: {said}."
 
 
 class Navigator:
@@ -201,12 +222,12 @@ class Navigator:
                           {"query": place})
         top = found[0]
         if top.source == "sample" and len(found) > 1 and not slots.get("nearest"):
-            return self._ask(found, "go", label=top.name)
+            return self._ask(found, "go", label=top.name, preferences=_preferences(slots))
         if top.source == "city" and len(found) > 1 and found[1].score * 3 > top.score:
-            return self._ask(found[:3], "go", label=None)
+            return self._ask(found[:3], "go", label=None, preferences=_preferences(slots))
         if slots.get("nearest") and len(found) > 1:
             found = sorted(found, key=lambda p: distance_m(self.trip.position, p.pos))
-        return await self._go(found[0])
+        return await self._go(found[0], preferences=_preferences(slots))
 
     async def _do_find_nearby(self, slots: dict, text: str) -> Answer:
         category = slots.get("category") or ""
@@ -214,12 +235,29 @@ class Navigator:
             return await self._do_start({**slots, "place": category}, text)
         one, many = CATEGORY_WORDS.get(category, (category.replace("_", " ") or "place",
                                                   "places"))
-        found = await self._nearby(category)
+        cuisine = slots.get("cuisine") if category == "restaurant" else None
+        if cuisine:  # "a Chinese restaurant", "pizza places"
+            kind = cuisine.title() if cuisine not in ("pizza", "burger") else cuisine
+            one, many = f"{kind} {one}", f"{kind} {many}"
+        found = await self._nearby(category, cuisine)
+        limit = slots.get("within_m")
+        data = {"category": category, **({"cuisine": cuisine} if cuisine else {})}
+        if found and isinstance(limit, (int, float)):
+            here = self.trip.position
+            near = [p for p in found if distance_m(here, p.pos) <= limit]
+            if not near:
+                closest = found[0]
+                away = say_distance(distance_m(here, closest.pos), self.units)
+                return Answer(f"There's no {one} within {slots.get('distance') or 'that'}; "
+                              f"the nearest is {closest.label}, {away} away.", "no_match",
+                              {**data, "nearest": closest.label})
+            found = near
         if not found:
-            return Answer(f"I couldn't find a {one} nearby.", "no_match", {"category": category})
+            return Answer(f"I couldn't find a {one} nearby.", "no_match", data)
         if slots.get("nearest") or len(found) == 1:
-            return await self._go(found[0], lead=f"The nearest {one} is ")
-        return self._ask(found, "go", label=many)
+            return await self._go(found[0], lead=f"The nearest {one} is ",
+                                  preferences=_preferences(slots))
+        return self._ask(found, "go", label=many, preferences=_preferences(slots))
 
     async def _do_add_stop(self, slots: dict, text: str) -> Answer:
         found: list[Place] = []
@@ -296,7 +334,7 @@ class Navigator:
         place = pending.places[index]
         if pending.purpose == "stop" and self.trip.active:
             return await self._add_stop(place)
-        return await self._go(place)
+        return await self._go(place, preferences=pending.preferences)
 
     async def _do_confirm(self, slots: dict, text: str) -> Answer:
         pending, self.pending = self.pending, None
@@ -304,16 +342,18 @@ class Navigator:
             return Answer("Okay.", "confirm_dropped")
         answer = slots.get("answer")
         if answer == "replace":
-            return await self._go(pending.place, confirmed=True)
+            return await self._go(pending.place, confirmed=True,
+                                  preferences=pending.preferences)
         if answer == "add_stop":
             return await self._add_stop(pending.place)
         return Answer(f"Okay, keeping the route to {self.trip.destination.label}.", "kept")
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _ask(self, places: list[Place], purpose: str, label: str | None) -> Answer:
+    def _ask(self, places: list[Place], purpose: str, label: str | None,
+             preferences: tuple[str, ...] = ()) -> Answer:
         places = places[:3]
-        self.pending = _Choice(places, purpose)
+        self.pending = _Choice(places, purpose, preferences)
         here = self.trip.position
         parts = []
         for p in places:
@@ -333,15 +373,17 @@ class Navigator:
             text = f"{count} {label} nearby: {listed}. Which one?"
         return Answer(text, "choices", {"choices": [p.label for p in places]})
 
-    async def _go(self, place: Place, *, lead: str = "", confirmed: bool = False) -> Answer:
+    async def _go(self, place: Place, *, lead: str = "", confirmed: bool = False,
+                  preferences: tuple[str, ...] = ()) -> Answer:
         trip = self.trip
         if trip.active and not confirmed:
-            self.pending = _Confirm(place)
+            self.pending = _Confirm(place, preferences)
             return Answer(f"We're on the way to {trip.destination.label}. Go to {place.label} "
                           "instead, or add it as a stop?", "confirm_replace",
                           {"proposed": place.label})
         route = await self._route([trip.position, place.pos])
         trip.set_route(place, [], route)
+        trip.preferences = preferences
         about = "about " if route.estimated else ""
         said = f"{lead}{place.label}" if lead else f"Navigating to {place.label}"
         text = (f"{said}, {say_distance(route.distance_m, self.units)}, "
@@ -349,8 +391,10 @@ class Navigator:
         if lead:
             text = f"{said}, {say_distance(route.distance_m, self.units)}. Navigating there, " \
                    f"{about}{say_duration(route.duration_s)}."
+        text += _say_preferences(preferences)
         return Answer(text, "route_started", {"destination": place.label,
-                                              "source": place.source})
+                                              "source": place.source,
+                                              "preferences": list(preferences)})
 
     async def _add_stop(self, place: Place) -> Answer:
         trip = self.trip
@@ -376,6 +420,7 @@ class Navigator:
             "remaining_m": round(trip.remaining_m),
             "remaining_s": round(trip.remaining_s),
             "estimated": trip.estimated,
+            "preferences": list(trip.preferences),
             "position": str(trip.position),
             "speed_kmh": round(trip.speed_kmh),
             "next": trip.next_instruction(),
@@ -426,18 +471,19 @@ class Navigator:
                 self._fell_back(exc)
         return await asyncio.to_thread(self.gazetteer.find, query, here)
 
-    async def _nearby(self, category: str) -> list[Place]:
+    async def _nearby(self, category: str, cuisine: str | None = None) -> list[Place]:
         here = self.trip.position
         if self.geocoder is not None and category in CATEGORY_QUERY:
+            query = f"{cuisine} {CATEGORY_QUERY[category]}" if cuisine else CATEGORY_QUERY[category]
             try:
-                found = await self.geocoder.search(CATEGORY_QUERY[category], here,
-                                                   radius_m=10_000)
+                found = await self.geocoder.search(query, here, radius_m=10_000)
                 found = sorted(found, key=lambda p: distance_m(here, p.pos))[:3]
-                return [Place(p.name, p.pos, category, p.address, source="online")
-                        for p in found]
+                return [Place(p.name, p.pos, category, p.address, cuisine=cuisine or "",
+                              source="online") for p in found]
             except ProviderError as exc:
                 self._fell_back(exc)
-        return await asyncio.to_thread(self.gazetteer.nearest, category, here)
+        return await asyncio.to_thread(self.gazetteer.nearest, category, here, 3, 50_000,
+                                       cuisine)
 
     async def _route(self, waypoints: list[LatLon]) -> Route:
         if self.router is not None:

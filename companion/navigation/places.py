@@ -30,7 +30,7 @@ SAMPLE_PLACES = REPO_ASSETS / "geodata" / "sample_places.toml"
 
 _HOME_WORDS = ("home", "my house", "my home", "my place")
 SOURCES = ("sample", "city", "airport", "online", "home", "coordinates")
-_PLACE_KEYS = ("name", "category", "address", "east_m", "north_m")
+_PLACE_KEYS = ("name", "category", "cuisine", "address", "east_m", "north_m")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Place:
     pos: LatLon
     category: str = ""
     address: str = ""
+    cuisine: str = ""  # restaurants: "chinese", "pizza" ... (the router's cuisine names)
     region: str = ""  # "California, US" for cities and airports
     source: str = "sample"
     score: float = 1.0  # how well it fits the request (ranking only)
@@ -106,7 +107,7 @@ def load_sample_places(path: Path, start: LatLon) -> list[Place]:
             if key not in entry:
                 raise DataFileError(path, f'{where} has no "{key}"; add it.', first)
         values = {}
-        for key, kind in (("name", str), ("category", str), ("address", str),
+        for key, kind in (("name", str), ("category", str), ("cuisine", str), ("address", str),
                           ("east_m", float), ("north_m", float)):
             try:
                 values[key] = expect_type(path, text, key, entry.get(key, ""), kind)
@@ -116,7 +117,7 @@ def load_sample_places(path: Path, start: LatLon) -> list[Place]:
         name, category, address = values["name"], values["category"], values["address"]
         east, north = values["east_m"], values["north_m"]
         places.append(Place(name, offset(start, east, north), category, address,
-                            source="sample"))
+                            cuisine=values["cuisine"].strip().lower(), source="sample"))
     return places
 
 
@@ -169,11 +170,12 @@ class Gazetteer:
     # --- lookups -----------------------------------------------------------------------------
 
     def nearest(self, category: str, near: LatLon, limit: int = 3,
-                within_m: float = 50_000) -> list[Place]:
-        """Places of a category, nearest first."""
+                within_m: float = 50_000, cuisine: str | None = None) -> list[Place]:
+        """Places of a category (and cuisine, for restaurants), nearest first."""
         if category == "airport":
             return self._nearest_airports(near, limit)
         found = [p for p in self.samples if p.category == category
+                 and (not cuisine or p.cuisine == cuisine)
                  and distance_m(near, p.pos) <= within_m]
         return sorted(found, key=lambda p: distance_m(near, p.pos))[:limit]
 

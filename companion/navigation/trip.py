@@ -33,6 +33,7 @@ class Trip:
     stops: list[Place] = field(default_factory=list)  # in driving order, not yet reached
     route: Route | None = None
     travelled_m: float = 0.0  # along the current route
+    preferences: tuple[str, ...] = ()  # what the driver asked of the route: avoid_traffic ...
 
     @property
     def active(self) -> bool:
@@ -72,6 +73,7 @@ class Trip:
     def cancel(self) -> Place | None:
         was = self.destination
         self.destination, self.stops, self.route, self.travelled_m = None, [], None, 0.0
+        self.preferences = ()
         return was
 
     def advance(self, seconds: float) -> list[TripEvent]:

@@ -122,8 +122,11 @@ def _best(
     return best
 
 
-def detect_switch(text: str, cast: Iterable[Persona]) -> SwitchRequest | None:
-    """A persona switch request in `text`, or None if the driver asked for something else."""
+def detect_switch(text: str, cast: Iterable[Persona], *, asked: bool = False
+                  ) -> SwitchRequest | None:
+    """The persona a switch request in `text` names (`persona_id` None: nobody in the cast).
+    Whether the words *are* a switch request is the router's intent model's call; `asked`
+    says it decided they are, so an unknown name after any switch phrase is reported."""
     spoken = normalize(text)
     if not spoken:
         return None
@@ -138,8 +141,18 @@ def detect_switch(text: str, cast: Iterable[Persona]) -> SwitchRequest | None:
             persona_id, score, heard = _best(rest, names)
             if persona_id and score >= _MATCH_CUTOFF:
                 return SwitchRequest(persona_id, heard, score)
-            if strong and rest and len(rest.split()) <= 3:
+            if (strong or asked) and rest and len(rest.split()) <= 3:
                 return SwitchRequest(None, rest, 0.0)
+    if asked:
+        # "put the romantic one on", "can Captain take over": the name anywhere in the words.
+        words = spoken.split()
+        best: tuple[str | None, float, str] = (None, 0.0, "")
+        for start in range(len(words)):
+            found = _best(" ".join(words[start:]), names)
+            if found[0] and found[1] >= _MATCH_CUTOFF and found[1] > best[1]:
+                best = found
+        if best[0]:
+            return SwitchRequest(best[0], best[2], best[1])
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import Intent
-from .intents import CATEGORIES
+from .slots import CATEGORIES
 
 _PLACE_CATEGORIES = sorted(c for c in CATEGORIES if c not in ("home", "friend"))
 

@@ -1,0 +1,94 @@
+"""The trained intent model: a linear classifier over word and character n-grams.
+
+The weights are trained by `companion/router/training.py` (`python benchmarks/train_nlu.py`)
+and shipped as `intent_model.npz` inside the package. Prediction is a sparse dot product in
+NumPy, so the router needs no machine-learning library at run time and loads in milliseconds.
+The features are computed by `features()` below, the one function both training and
+prediction use, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .slots import normalize
+
+MODEL_FILE = "intent_model.npz"
+MAX_CHARS = 300  # a request longer than this is not a car command; only its start is read
+
+
+def features(text: str) -> list[str]:
+    """The model's input: word 1-2-grams (with start and end marks), character 2-5-grams inside
+    words, and a length bucket. `text` is raw; it is normalised here."""
+    t = normalize(text[: MAX_CHARS * 2])[:MAX_CHARS]
+    words = t.split()
+    out = [f"w:{w}" for w in words]
+    marked = ["<s>", *words, "</s>"]
+    out += [f"b:{a} {b}" for a, b in zip(marked, marked[1:], strict=False)]
+    for w in words:
+        padded = f" {w} "
+        for n in (2, 3, 4, 5):
+            out += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
+    n = len(words)
+    out.append("len:0" if n == 0 else "len:1" if n == 1 else "len:2-3" if n <= 3
+               else "len:4-7" if n <= 7 else "len:8+")
+    return out
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's answer: the best label, its probability, and every label's probability."""
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+
+
+class IntentModel:
+    """Loaded weights: `predict(text)` gives the intent label and its probability."""
+
+    def __init__(self, vocabulary: list[str], weights: np.ndarray, bias: np.ndarray,
+                 labels: list[str], fingerprint: str = "") -> None:
+        self.index = {feature: i for i, feature in enumerate(vocabulary)}
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.labels = labels
+        self.fingerprint = fingerprint  # of the training data (training.fingerprint)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> IntentModel:
+        source = path or resources.files(__package__).joinpath(MODEL_FILE)
+        with source.open("rb") as f, np.load(f, allow_pickle=False) as data:
+            fingerprint = str(data["fingerprint"]) if "fingerprint" in data.files else ""
+            return cls(data["vocabulary"].tolist(), data["weights"], data["bias"],
+                       data["labels"].tolist(), fingerprint)
+
+    def scores(self, text: str) -> np.ndarray:
+        present = set(features(text))
+        known = [self.index[f] for f in present if f in self.index]
+        total = self.bias.copy()
+        if known:
+            # Binary features scaled to unit length, exactly as in training.
+            total += self.weights[known].sum(axis=0) / math.sqrt(len(present))
+        return total
+
+    def predict(self, text: str) -> Prediction:
+        scores = self.scores(text)
+        exp = np.exp(scores - scores.max())
+        probs = exp / exp.sum()
+        best = int(probs.argmax())
+        return Prediction(self.labels[best], float(probs[best]),
+                          {label: float(p) for label, p in zip(self.labels, probs,
+                                                               strict=True)})
+
+
+@functools.cache
+def shipped_model() -> IntentModel:
+    """The model that ships with companion, loaded once per process."""
+    return IntentModel.load()

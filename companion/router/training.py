@@ -1,0 +1,320 @@
+"""Training the intent model: data, labels, cross-validation and the shipped artefact.
+
+    python benchmarks/train_nlu.py            # trains, cross-validates, writes intent_model.npz
+
+Data (see `../shared/data/README.md` for sources and licences):
+- KVRET dev (Stanford in-car dialogues): the driver's first request of each dialogue,
+  labelled by the dialogue's task (navigate / weather / schedule);
+- SLURP devel (CC BY 4.0): 2,033 ordinary home-assistant requests, labelled from their
+  scenario and intent (alarms, music, lights, email... are what the car can't do);
+- our own templated requests (`templates.py`).
+
+Deterministic: a fixed seed for the templates and the folds, and a deterministic solver, so
+the same data gives byte-identical weights. Needs scikit-learn (`pip install -e '.[train]'`);
+the car itself never imports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .model import MODEL_FILE, IntentModel, features
+from .slots import category_of, is_proper_place, named_place, place_kind
+from .templates import generate
+
+SEED = 20261202
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+MODEL_PATH = Path(__file__).with_name(MODEL_FILE)
+
+LABELS = (
+    "navigation.start", "navigation.find_nearby", "navigation.add_stop", "navigation.cancel",
+    "navigation.eta", "navigation.distance", "navigation.where_am_i",
+    "search.weather", "search.lookup",
+    "control.stop", "control.repeat", "control.louder", "control.quieter", "control.cancel",
+    "persona.switch", "conversation",
+    "out_of_scope.media", "out_of_scope.alarm", "out_of_scope.smart_home",
+    "out_of_scope.messages", "out_of_scope.calendar", "out_of_scope.lists",
+    "out_of_scope.orders", "out_of_scope.transport",
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    source: str  # kvret | slurp | template
+    group: str  # examples of one group (a dialogue, a SLURP recording) stay in one fold
+    gold_place: str | None = None  # KVRET's annotated place type, for category accuracy
+    slurp_intent: str | None = None
+
+
+# --- labels for the public corpora --------------------------------------------------------------
+
+_SLURP_SCENARIO = {
+    "alarm": "out_of_scope.alarm", "calendar": "out_of_scope.calendar",
+    "email": "out_of_scope.messages", "social": "out_of_scope.messages",
+    "iot": "out_of_scope.smart_home", "lists": "out_of_scope.lists",
+    "music": "out_of_scope.media", "play": "out_of_scope.media",
+    "takeaway": "out_of_scope.orders", "weather": "search.weather", "qa": "search.lookup",
+    "news": "search.lookup", "cooking": "search.lookup", "general": "conversation",
+    "datetime": "conversation", "recommendation": "conversation",
+}
+_SLURP_INTENT = {
+    "audio_volume_up": "control.louder", "audio_volume_down": "control.quieter",
+    "audio_volume_mute": "control.stop", "audio_volume_other": "out_of_scope.media",
+    "recommendation_locations": "navigation.find_nearby",
+    "transport_taxi": "out_of_scope.transport", "transport_ticket": "out_of_scope.transport",
+    "transport_traffic": "out_of_scope.transport",
+}
+# Public transport, not driving: "when is the next train to Boston".
+_TRANSIT = re.compile(r"\b(trains?|tickets?|bus|buses|flights?|amtrak|septa|rail|subway|metro|"
+                      r"taxi|uber|lyft|schedule\w*|timetable)\b")
+
+# SLURP intents that ask for a place (navigation is right for them); the rest of SLURP must
+# never become navigation.
+PLACE_INTENTS = frozenset({"recommendation_locations", "transport_query"})
+
+
+def nav_label(text: str) -> str:
+    """navigation.start for a named place (or home, a friend's), else find_nearby."""
+    category = category_of(text)
+    place = named_place(text)
+    if category in ("home", "friend") or (place and is_proper_place(place)):
+        return "navigation.start"
+    return "navigation.find_nearby" if category else "navigation.start"
+
+
+def slurp_label(row: dict[str, Any]) -> str:
+    intent, text = row["intent"], row["sentence"]
+    if intent == "transport_query":
+        return "out_of_scope.transport" if _TRANSIT.search(text) else nav_label(text)
+    if intent in _SLURP_INTENT:
+        return _SLURP_INTENT[intent]
+    return _SLURP_SCENARIO.get(row["scenario"], "conversation")
+
+
+def kvret_examples(path: Path) -> list[Example]:
+    out = []
+    for number, dialogue in enumerate(json.loads(path.read_text())):
+        turns = dialogue["dialogue"]
+        driver = [t["data"]["utterance"] for t in turns if t["turn"] == "driver"]
+        if not driver:
+            continue
+        text = " ".join(driver[0].split())
+        task = dialogue["scenario"]["task"]["intent"]
+        slots = next((t["data"].get("slots") for t in turns if t["turn"] == "assistant"),
+                     None) or {}
+        gold = slots.get("poi_type") or slots.get("poi")
+        label = {"navigate": nav_label(text), "weather": "search.weather"}.get(
+            task, "out_of_scope.calendar")
+        out.append(Example(text, label, "kvret", f"kvret-{number}", gold))
+    return out
+
+
+def slurp_examples(path: Path) -> list[Example]:
+    out = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            out.append(Example(row["sentence"], slurp_label(row), "slurp",
+                               f"slurp-{row['slurp_id']}", slurp_intent=row["intent"]))
+    return out
+
+
+def corpus_examples(data_dir: Path = DEFAULT_DATA) -> list[Example]:
+    """The public corpora, labelled. Raises FileNotFoundError naming what is missing."""
+    kvret, slurp = data_dir / "kvret_dev_public.json", data_dir / "slurp_devel.jsonl"
+    for path in (kvret, slurp):
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: training data not found; pass --data DIR with "
+                                    "kvret_dev_public.json and slurp_devel.jsonl")
+    return kvret_examples(kvret) + slurp_examples(slurp)
+
+
+def template_examples(seed: int = SEED) -> list[Example]:
+    rng = random.Random(seed)
+    return [Example(text, label, "template", f"template-{i}")
+            for i, (text, label) in enumerate(generate(rng))]
+
+
+# --- training -----------------------------------------------------------------------------------
+
+def _matrix(texts: Sequence[str], index: dict[str, int]) -> Any:
+    from scipy.sparse import csr_matrix
+
+    rows, cols, values = [], [], []
+    for row, text in enumerate(texts):
+        present = set(features(text))
+        known = sorted(index[f] for f in present if f in index)
+        rows += [row] * len(known)
+        cols += known
+        values += [1.0 / np.sqrt(len(present))] * len(known)
+    return csr_matrix((values, (rows, cols)), shape=(len(texts), len(index)),
+                      dtype=np.float64)
+
+
+TEMPLATE_WEIGHT = 0.5  # real requests count double: templates are many and alike
+
+
+def train(examples: Sequence[Example], *, c: float = 20.0,
+          template_weight: float = TEMPLATE_WEIGHT) -> IntentModel:
+    """Fit a multinomial logistic regression (deterministic L-BFGS) on `examples`."""
+    from sklearn.linear_model import LogisticRegression
+
+    vocabulary = sorted({f for e in examples for f in features(e.text)})
+    index = {f: i for i, f in enumerate(vocabulary)}
+    x = _matrix([e.text for e in examples], index)
+    labels = [label for label in LABELS if any(e.label == label for e in examples)]
+    y = np.array([labels.index(e.label) for e in examples])
+    classifier = LogisticRegression(C=c, max_iter=3000, tol=1e-5)
+    weight = np.array([template_weight if e.source == "template" else 1.0 for e in examples])
+    classifier.fit(x, y, sample_weight=weight)
+    weights = classifier.coef_.T.astype(np.float32)  # (features, labels)
+    keep = np.abs(weights).max(axis=1) >= 1e-3  # features that move no score are dropped
+    return IntentModel([f for f, k in zip(vocabulary, keep, strict=True) if k],
+                       weights[keep].astype(np.float16).astype(np.float32),
+                       classifier.intercept_.astype(np.float32), labels)
+
+
+def fingerprint(examples: Sequence[Example], *, c: float = 20.0,
+                template_weight: float = TEMPLATE_WEIGHT) -> str:
+    """A digest of everything training depends on (data, labels, features, settings): the
+    shipped model records it, and a test fails when the model is older than its data."""
+    digest = hashlib.sha256()
+    sample = "|".join(features("Car, find me a Chinese restaurant within 5 miles!"))
+    digest.update(f"{c}|{template_weight}|{','.join(LABELS)}|{sample}\n".encode())
+    for e in sorted(examples, key=lambda e: (e.source, e.group, e.text, e.label)):
+        digest.update(f"{e.source}\t{e.text}\t{e.label}\n".encode())
+    return digest.hexdigest()
+
+
+def save(model: IntentModel, path: Path = MODEL_PATH, *, data_fingerprint: str = "") -> None:
+    """Write the model as a compressed .npz of plain arrays (no pickle), deterministically."""
+    vocabulary = sorted(model.index, key=model.index.__getitem__)
+    buffer = io.BytesIO()
+    np.savez(buffer, vocabulary=np.array(vocabulary), weights=model.weights.astype(np.float16),
+             bias=model.bias.astype(np.float32), labels=np.array(model.labels),
+             fingerprint=np.array(data_fingerprint))
+    # np.savez_compressed stamps the time into the zip; compress the members ourselves instead
+    # so the same weights give the same bytes.
+    raw = zipfile.ZipFile(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name in sorted(raw.namelist()):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, raw.read(name))
+    path.write_bytes(out.getvalue())
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scores:
+    """What the issue measures, on examples the model did not see."""
+
+    nav_recall: float  # KVRET navigate requests routed to navigation
+    false_nav_incar: float  # KVRET weather/schedule requests routed to navigation
+    false_nav_slurp: float  # SLURP non-place requests routed to navigation
+    category: float  # KVRET navigate: category (and cuisine, when the gold names one) right
+    switches: int  # SLURP requests that switched persona
+    accuracy: float  # label accuracy on the corpora
+    counts: dict[str, int]
+
+    def lines(self) -> list[str]:
+        return [
+            f"in-car navigation recall   {self.nav_recall:.3f}  (KVRET navigate, "
+            f"{self.counts['nav']})",
+            f"in-car false navigation    {self.false_nav_incar:.3f}  (KVRET weather/schedule, "
+            f"{self.counts['incar_other']})",
+            f"non-place -> navigation    {self.false_nav_slurp:.4f}  (SLURP non-place, "
+            f"{self.counts['slurp_other']})",
+            f"category (cuisine kept)    {self.category:.3f}  ({self.counts['labelled']} "
+            "labelled)",
+            f"unrequested switches       {self.switches}  (SLURP, {self.counts['slurp']})",
+            f"label accuracy             {self.accuracy:.3f}",
+        ]
+
+
+Route = Callable[[str], Any]  # text -> Intent
+
+
+def score(examples: Iterable[Example], routed: Callable[[Example], Any]) -> Scores:
+    """Score `routed(example)` (an `Intent`) on corpus examples."""
+    nav = incar_other = slurp_other = slurp = labelled = 0
+    hit = fp_in = fp_slurp = right_kind = switched = correct = total = 0
+    for e in examples:
+        intent = routed(e)
+        is_nav = intent.name.startswith("navigation.")
+        total += 1
+        correct += intent.name == e.label
+        if e.source == "kvret":
+            if e.label.startswith("navigation."):
+                nav += 1
+                hit += is_nav
+                if e.gold_place:
+                    category, cuisine = place_kind(e.gold_place)
+                    if category:
+                        labelled += 1
+                        right_kind += (intent.slots.get("category") == category
+                                       and (cuisine is None
+                                            or intent.slots.get("cuisine") == cuisine))
+            else:
+                incar_other += 1
+                fp_in += is_nav
+        elif e.source == "slurp":
+            slurp += 1
+            switched += intent.name == "persona.switch"
+            if e.slurp_intent not in PLACE_INTENTS:
+                slurp_other += 1
+                fp_slurp += is_nav
+    return Scores(hit / max(nav, 1), fp_in / max(incar_other, 1),
+                  fp_slurp / max(slurp_other, 1), right_kind / max(labelled, 1), switched,
+                  correct / max(total, 1),
+                  {"nav": nav, "incar_other": incar_other, "slurp_other": slurp_other,
+                   "slurp": slurp, "labelled": labelled})
+
+
+def folds(examples: Sequence[Example], k: int, seed: int = SEED) -> list[list[Example]]:
+    """`k` folds of the corpus examples by group, stratified by label, shuffled with `seed`."""
+    by_label: dict[str, list[Example]] = {}
+    for e in examples:
+        by_label.setdefault(e.label, []).append(e)
+    rng = random.Random(seed)
+    out: list[list[Example]] = [[] for _ in range(k)]
+    offset = 0
+    for label in sorted(by_label):
+        group = sorted(by_label[label], key=lambda e: e.group)
+        rng.shuffle(group)
+        for i, e in enumerate(group):
+            out[(i + offset) % k].append(e)
+        offset += len(group)
+    return out
+
+
+def cross_validate(corpus: Sequence[Example], templates: Sequence[Example], cast: list,
+                   *, k: int = 5, c: float = 20.0, template_weight: float = TEMPLATE_WEIGHT
+                   ) -> tuple[Scores, list[tuple[Example, Any]]]:
+    """Train on the templates and k-1 folds of the corpora, route the held-out fold through
+    the real router with that model; every corpus example is held out once."""
+    from . import route
+
+    results: list[tuple[Example, Any]] = []
+    parts = folds(corpus, k)
+    for i, held_out in enumerate(parts):
+        seen = [e for j, part in enumerate(parts) if j != i for e in part]
+        model = train([*templates, *seen], c=c, template_weight=template_weight)
+        results += [(e, route(e.text, cast, model=model)) for e in held_out]
+    routed = dict((id(e), intent) for e, intent in results)
+    return score([e for e, _ in results], lambda e: routed[id(e)]), results
