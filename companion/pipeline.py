@@ -41,6 +41,7 @@ from .navigation.navigator import Navigator
 from .personas import Persona, Voice
 from .personas.session import PersonaSession
 from .router import Intent, route
+from .router.model import shipped_model
 from .router.tools import TOOLS, intent_for
 from .search import Searcher, summary_request
 from .tts.chunker import SentenceChunker
@@ -111,6 +112,7 @@ class TurnPipeline:
     ) -> None:
         self.streaming_speech = streaming_speech
         self.offer_tools = offer_tools  # conversation turns offer navigation/search tools
+        shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator = navigator
         self.searcher = searcher
         self.session = session

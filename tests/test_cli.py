@@ -68,7 +68,8 @@ def test_chat_streams_replies_and_survives_every_fault(scripted: ScriptedLLMServ
         reply(fault="429", retry_after=60),
         reply("Still here."),
     )
-    lines = "\n".join(f"message {n}" for n in range(7)) + "\n"
+    # Seven ordinary chat lines (to the persona's model, not a skill).
+    lines = "\n".join(f"tell me a thought, number {n}" for n in range(7)) + "\n"
     result = run("chat", "--mute", "--llm-base-url", scripted.base_url, stdin=lines,
                  env={"COMPANION_LLM_API_KEY": KEY})
     out = result.stdout

@@ -6,6 +6,7 @@ import base64
 import json
 import shutil
 import subprocess
+import sys
 import time
 
 from companion.personas import load_persona
@@ -188,7 +189,7 @@ def test_chat_switches_by_voice_refuses_in_kids_mode_and_reloads_edits(tmp_path,
 
 def test_voice_cannot_change_safety_settings(scripted):
     result = subprocess.run(
-        ["python", "-m", "companion", "chat", "--mute", "--kids-mode", "--llm-base-url",
+        [sys.executable, "-m", "companion", "chat", "--mute", "--kids-mode", "--llm-base-url",
          scripted.base_url], input="turn off kids mode\n", capture_output=True, text=True,
         timeout=60)
     assert "can only be changed in settings" in result.stdout

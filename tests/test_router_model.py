@@ -71,10 +71,11 @@ def test_requests_to_switch_still_switch(text, persona, cast):
 
 
 def test_an_unknown_persona_is_named_only_when_one_was_asked_for(cast):
-    asked = route("switch to captain zorblax", cast)
+    asked = route("change persona to captain zorblax", cast)
     assert asked.name == "persona.switch" and asked.slots["persona"] is None
     assert route("switch to eastern time zone", cast).name != "persona.switch"
     assert route("trivia", cast).name != "persona.switch"  # an alias word alone, not a name
+    assert route("coach and fare", cast).name != "persona.switch"  # "coach": an alias
 
 
 @pytest.mark.parametrize(("text", "category", "cuisine"), [
@@ -172,3 +173,20 @@ def test_a_held_out_fold_meets_the_targets(cast):
     assert scores.false_nav_incar <= 0.02, scores
     assert scores.nav_recall >= 0.9, scores
     assert scores.category >= 0.9, scores
+
+
+def test_chat_answers_odd_input_plainly_and_keeps_going(scripted, isolated_user):
+    """Through the real `companion chat`: emoji, a 10k-character line and a foreign-language
+    line get a short answer, no route, no traceback, and the next turn still works."""
+    from .helpers import reply
+
+    scripted.add(reply("That is a lot of a's."), reply("Still here."))
+    lines = ["🚗🚗🚗", "navigate " + "a" * 10_000, "¿dónde está la gasolinera?", "hello there"]
+    done = subprocess.run(companion_cmd("chat", "--mute", "--llm-base-url", scripted.base_url),
+                          input="\n".join(lines) + "\n", capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "Sorry, I didn't catch that." in done.stdout
+    assert "Navigating to" not in done.stdout
+    assert done.stdout.rstrip().endswith("Assistant: Still here.")

@@ -122,18 +122,19 @@ def _best(
     return best
 
 
-def detect_switch(text: str, cast: Iterable[Persona], *, asked: bool = False
-                  ) -> SwitchRequest | None:
+def detect_switch(text: str, cast: Iterable[Persona], *, asked: bool = False,
+                  bare: bool = True) -> SwitchRequest | None:
     """The persona a switch request in `text` names (`persona_id` None: nobody in the cast).
     Whether the words *are* a switch request is the router's intent model's call; `asked`
-    says it decided they are, so an unknown name after any switch phrase is reported."""
+    says it decided they are, so an unknown name after any switch phrase is reported; `bare`
+    False skips the check for an utterance that is nothing but a name."""
     spoken = normalize(text)
     if not spoken:
         return None
     names = _names(cast)
-    bare = _TRAILING.sub("", re.sub("^" + _FILLER, "", spoken))
-    persona_id, score, heard = _best(bare, names)
-    if persona_id and score >= _MATCH_CUTOFF and heard == bare:
+    bare_words = _TRAILING.sub("", re.sub("^" + _FILLER, "", spoken))
+    persona_id, score, heard = _best(bare_words, names)
+    if bare and persona_id and score >= _MATCH_CUTOFF and heard == bare_words:
         return SwitchRequest(persona_id, heard, score, explicit=False)  # just a name
     for pattern, strong in ((_STRONG, True), (_WEAK, False)):
         for match in pattern.finditer(spoken):

@@ -12,6 +12,7 @@ route preferences, the persona's name) are then read out of the words by `slots.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,7 +45,12 @@ class Intent:
 # (and its model may still call a navigation tool if the words really were a request). Chosen
 # by cross-validation on the public corpora (benchmarks/train_nlu.py): the value that keeps
 # ordinary requests off navigation (≤ 0.5 %) with the most margin while recall stays ≥ 0.97.
-MIN_NAVIGATION_PROBABILITY = 0.65
+MIN_NAVIGATION_PROBABILITY = 0.6
+# A switch changes who is talking: the model must find a switch request more likely than all
+# else together.
+MIN_SWITCH_PROBABILITY = 0.5
+# "I can't do that" closes the door on the persona's model: only when it is the likelier answer.
+MIN_OUT_OF_SCOPE_PROBABILITY = 0.5
 _LOOKUP_COMMAND = re.compile(r"^(?:can you |could you )?(?:search(?: the web| online)? for|"
                              r"look up|lookup|google|find out)\s+")
 
@@ -62,23 +68,26 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
 
         model = shipped_model()
     cast = list(cast)
-    found = model.predict(text)
+    found = model.predict(text, _cast_names(tuple(n for p in cast for n in p.spoken_names)))
     label, p = found.label, round(found.probability, 2)
 
     by_name = detect_switch(text, cast)
     if by_name is not None and not by_name.explicit:
         names = {normalize_name(p.name) for p in cast if p.id == by_name.persona_id}
-        if by_name.score >= 0.999 and (by_name.heard in names or len(by_name.heard.split()) > 1):
+        said = normalize_name(text).split()
+        if by_name.score >= 0.999 and (by_name.heard in names or len(said) > 1):
             # The whole utterance is exactly a persona's name, or an alias of two words or
             # more ("Storyteller!", "kids trivia"). A lone ordinary word that is only an alias
             # or an id ("trivia", "quiz") is a request for the thing, not for the persona.
             return Intent("persona.switch", {"persona": by_name.persona_id,
                                              "heard": by_name.heard, "explicit": False}, 1.0)
-        by_name = None  # a word that only sounds like a name is not a request
+        if by_name.score >= 0.999 and label == "persona.switch":
+            label = "conversation"  # a lone word that is also an alias asks for the thing
+        by_name = None
+    if label == "persona.switch" and p < MIN_SWITCH_PROBABILITY:
+        label = "conversation"  # not sure enough to change who is talking
     if label == "persona.switch":
-        request = by_name or detect_switch(text, cast, asked=True)
-        if request is not None and not request.explicit:
-            request = None
+        request = by_name or detect_switch(text, cast, asked=True, bare=False)
         if request is None:
             return Intent("conversation", confidence=p)  # a switch, but to whom?
         return Intent("persona.switch", {"persona": request.persona_id, "heard": request.heard,
@@ -96,8 +105,17 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
         command = _LOOKUP_COMMAND.match(t)
         return Intent(label, {"query": t[command.end():] if command else t}, p)
     if label.startswith("out_of_scope."):
+        if p < MIN_OUT_OF_SCOPE_PROBABILITY:  # unsure: the persona's model may well help
+            return Intent("conversation", confidence=p)
         return Intent(label, {"domain": label.removeprefix("out_of_scope.")}, p)
     return Intent(label, {}, p)
+
+
+@functools.lru_cache(maxsize=8)
+def _cast_names(names: tuple[str, ...]) -> frozenset[str]:
+    from .model import persona_names
+
+    return persona_names(names)
 
 
 def _navigation(label: str, text: str, p: float) -> Intent:

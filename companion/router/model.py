@@ -9,8 +9,10 @@ prediction use, so the two can never disagree.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,13 +25,76 @@ MODEL_FILE = "intent_model.npz"
 MAX_CHARS = 300  # a request longer than this is not a car command; only its start is read
 
 
-def features(text: str) -> list[str]:
-    """The model's input: word 1-2-grams (with start and end marks), character 2-5-grams inside
-    words, and a length bucket. `text` is raw; it is normalised here."""
+PERSONA = "<persona>"
+
+
+def persona_names(names: Iterable[str]) -> frozenset[str]:
+    """Persona names and aliases in the router's normal form, without a leading article."""
+    out = set()
+    for name in names:
+        spoken = normalize(name)
+        spoken = spoken.removeprefix("the ").removeprefix("a ")
+        if spoken and len(spoken.split()) <= 4:
+            out.add(spoken)
+    return frozenset(out)
+
+
+FUZZY_MIN_LENGTH = 6  # shorter words are too alike to call a near miss a name
+FUZZY_RATIO = 0.88
+
+
+@functools.lru_cache(maxsize=4096)
+def _near_name(word: str, names: frozenset[str]) -> bool:
+    """A one-word name heard or typed slightly wrong ("unhindged", "storyteler")."""
+    if len(word) < FUZZY_MIN_LENGTH:
+        return False
+    matcher = difflib.SequenceMatcher(None, word)
+    for name in names:
+        if (" " in name or name[0] != word[0] or abs(len(name) - len(word)) > 2
+                or len(name) < FUZZY_MIN_LENGTH):
+            continue
+        matcher.set_seq2(name)
+        if matcher.real_quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO:
+            return True
+    return False
+
+
+def _mark_personas(words: list[str], names: frozenset[str]) -> list[str]:
+    """Words with every persona name (longest first; split in two or slightly misspelt too)
+    replaced by one <persona> token, so the model learns the words around a name ("be
+    <persona>", "play <persona> songs") for any cast, the one a designer writes tomorrow
+    included."""
+    if not names:
+        return words
+    out, i = [], 0
+    while i < len(words):
+        for n in (4, 3, 2, 1):
+            if i + n <= len(words) and " ".join(words[i:i + n]) in names:
+                break
+        else:
+            n = 0
+            if i + 1 < len(words) and words[i] + words[i + 1] in names:
+                n = 2  # "un hinged"
+            elif _near_name(words[i], names):
+                n = 1
+        if n:
+            out.append(PERSONA)
+            i += n
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def features(text: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The model's input: word 1-2-grams (with start and end marks; a persona's name is one
+    <persona> word), character 2-5-grams inside words, and a length bucket. `text` is raw; it
+    is normalised here. `names`: the cast's names, from `persona_names()`."""
     t = normalize(text[: MAX_CHARS * 2])[:MAX_CHARS]
     words = t.split()
-    out = [f"w:{w}" for w in words]
-    marked = ["<s>", *words, "</s>"]
+    marked_words = _mark_personas(words, names)
+    out = [f"w:{w}" for w in marked_words]
+    marked = ["<s>", *marked_words, "</s>"]
     out += [f"b:{a} {b}" for a, b in zip(marked, marked[1:], strict=False)]
     for w in words:
         padded = f" {w} "
@@ -69,8 +134,8 @@ class IntentModel:
             return cls(data["vocabulary"].tolist(), data["weights"], data["bias"],
                        data["labels"].tolist(), fingerprint)
 
-    def scores(self, text: str) -> np.ndarray:
-        present = set(features(text))
+    def scores(self, text: str, names: frozenset[str] = frozenset()) -> np.ndarray:
+        present = set(features(text, names))
         known = [self.index[f] for f in present if f in self.index]
         total = self.bias.copy()
         if known:
@@ -78,8 +143,9 @@ class IntentModel:
             total += self.weights[known].sum(axis=0) / math.sqrt(len(present))
         return total
 
-    def predict(self, text: str) -> Prediction:
-        scores = self.scores(text)
+    def predict(self, text: str, names: frozenset[str] = frozenset()) -> Prediction:
+        """`names`: the cast's names (`persona_names()`), so a name reads as a name."""
+        scores = self.scores(text, names)
         exp = np.exp(scores - scores.max())
         probs = exp / exp.sum()
         best = int(probs.argmax())

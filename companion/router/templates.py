@@ -36,6 +36,38 @@ PLACE_NAMES = [
     "the corner of Main and 5th", "Highway 1", "Chef Chu's", "Round Table", "Four Seasons",
     "Trader Joe's", "Whole Foods on Castro", "Philz Coffee", "Blue Bottle", "the Shell on 3rd",
 ]
+# Invented place names and addresses, so the model learns that "navigate to <anything>" is a
+# request whatever the name is made of.
+_NAME_PARTS = ["river", "lake", "maple", "oak", "pine", "sunset", "harbor", "hill", "valley",
+               "cedar", "golden", "silver", "north", "west", "park", "bay", "ocean", "willow",
+               "elm", "spring", "meadow", "stone", "bridge", "mill", "king", "royal", "grand",
+               "central", "union", "liberty", "summit", "brook", "green", "blue", "red", "fox",
+               "eagle", "lincoln", "madison", "jackson", "cherry", "rose", "sierra", "vista"]
+_NAME_ENDS = ["side", "view", "crest", "wood", "field", "dale", "ton", "ridge", "point",
+              "gate", "land", "vale", "haven", "port", "ford", "wick", "burg", ""]
+_PLACE_TYPES = ["Inn", "Hotel", "Plaza", "Center", "Mall", "Diner", "Cafe", "Market", "Garage",
+                "Park", "Station", "Library", "Clinic", "Tower", "Square", "Hall", "Theater",
+                "School", "Church", "Stadium", "Gym", "Bakery", "Bistro", "Motel", "Lodge",
+                "Bar", "Grill", "Museum", "Arena", "Marina", "Depot", "Outlet", "Kitchen", ""]
+_SURNAMES = ["Smith's", "Garcia's", "Nguyen's", "Patel's", "Murphy's", "Rossi's", "Kim's",
+             "Johnson's", "O'Brien's", "Schmidt's", "Tanaka's", "Lopez's"]
+_STREETS = ["Street", "Avenue", "Road", "Boulevard", "Lane", "Drive", "Way", "Court", "Place"]
+
+
+def invented_place(rng: random.Random) -> str:
+    """A place name or street address nobody wrote down: "Willowcrest Inn", "42 Cedar Lane"."""
+    kind = rng.random()
+    word = (_pick(rng, _NAME_PARTS) + _pick(rng, _NAME_ENDS)).title()
+    if kind < 0.45:
+        return f"{word} {_pick(rng, _PLACE_TYPES)}".strip()
+    if kind < 0.6:
+        return f"{_pick(rng, _SURNAMES)} {_pick(rng, _PLACE_TYPES) or 'Place'}"
+    if kind < 0.85:
+        return f"{rng.randint(1, 9999)} {word} {_pick(rng, _STREETS)}"
+    return f"{_pick(rng, _NAME_PARTS).title()} {_pick(rng, _NAME_PARTS).title()} " \
+           f"{_pick(rng, _PLACE_TYPES)}".strip()
+
+
 HOME = ["home", "my house", "my place", "my friend's house", "my friend's place", "my home",
         "my parents' house", "my sister's place"]
 
@@ -165,7 +197,7 @@ def _start(rng: random.Random) -> str:
              "i need directions to", "find me the way to", "where is", "where's",
              "what's the address of", "give me the address of", "how far is it to",
              "show me", "find", "locate"]
-    place = _pick(rng, PLACE_NAMES + HOME)
+    place = invented_place(rng) if rng.random() < 0.5 else _pick(rng, PLACE_NAMES + HOME)
     if rng.random() < 0.05:
         return _pick(rng, ["where do i live", "what's my home address", "where is my home",
                            "where does my friend live", "what is my address",
@@ -234,7 +266,11 @@ def _find_nearby(rng: random.Random) -> str:
                       "where can we spend the night"],
             "parking": ["where can i park", "i need to park", "where do i park the car"],
             "rest_stop": ["i need a bathroom", "where's the nearest restroom"],
-            "coffee": ["i need coffee", "i could use a coffee", "where can i get coffee"]}
+            "coffee": ["i need coffee", "i could use a coffee", "where can i get coffee"],
+            "bank": ["i need cash", "i need to withdraw money", "where can i get cash",
+                     "i have to get some cash out", "we need to stop for cash"],
+            "pharmacy": ["i need to pick up a prescription", "i need some medicine"],
+            "hospital": ["i need a doctor", "someone is hurt", "i need medical help"]}
     cuisine = _pick(rng, CUISINE_WORDS)
     need["cuisine"] = [f"find {cuisine}", f"{cuisine} please", f"get me some {cuisine}",
                        f"find me {cuisine} nearby", f"any {cuisine} around here",
@@ -252,7 +288,7 @@ def _find_nearby(rng: random.Random) -> str:
 
 
 def _add_stop(rng: random.Random) -> str:
-    thing = _pick(rng, [_category(rng), _pick(rng, PLACE_NAMES[:40])])
+    thing = _pick(rng, [_category(rng), _pick(rng, PLACE_NAMES[:40]), invented_place(rng)])
     art = "" if thing[0].isupper() or thing.startswith("the ") else (
         "an " if thing[0] in "aeiou" else "a ")
     forms = [f"add a stop at {art}{thing}", f"stop at {art}{thing} on the way",
@@ -269,6 +305,10 @@ def _add_stop(rng: random.Random) -> str:
 
 
 _FIXED: dict[str, list[str]] = {
+    # Asking for directions without saying where: the router hands these to the persona.
+    "navigation.start": [
+        "navigate", "navigation", "directions", "start navigation", "give me directions",
+        "i need directions", "open navigation", "navigate somewhere", "route", "take me"],
     "navigation.cancel": [
         "cancel the route", "stop navigation", "end the trip", "clear the route",
         "stop the guidance", "cancel navigation", "forget the directions", "end navigation",
@@ -406,6 +446,8 @@ def _conversation(rng: random.Random) -> str:
              f"explain {topic} to a five year old", "give me a compliment",
              "i feel lonely", "help me think", "ask me a question", "quiz me on geography",
              "hi there", "bye", "goodnight", "what a beautiful day", "traffic is terrible",
+             f"{_pick(rng, ['hello', 'hi', 'thanks', 'good to hear you', 'nice to talk'])} again",
+             "here we go again", "it's raining again", "i forgot my wallet again",
              "this driver cut me off", "i'm so happy today", "guess what happened",
              f"be more {_pick(rng, ADJECTIVES)}", f"be {_pick(rng, ADJECTIVES)} for once",
              f"can you be {_pick(rng, ADJECTIVES)}", f"you are so {_pick(rng, ADJECTIVES)}",
@@ -527,6 +569,36 @@ def _transport(rng: random.Random) -> str:
     return _pick(rng, POLITE[:6]) + _pick(rng, forms)
 
 
+# Ordinary words that are also persona names ("coach", "quiz", "assistant", "romantic"),
+# used in requests that are not switches, so a name alone never makes one.
+NAME_WORDS = ["coach", "quiz", "assistant", "therapist", "romantic", "storyteller", "narrator",
+              "debate", "therapy", "romance", "meditation", "motivation", "trivia", "stories",
+              "counselor", "listener", "default", "comedian", "poet", "pirate", "wizard",
+              "detective", "captain", "chef", "butler", "robot", "sunny", "echo", "nova"]
+
+
+def _name_word_elsewhere(rng: random.Random) -> tuple[str, str]:
+    w = _pick(rng, NAME_WORDS)
+    forms = [
+        ("search.lookup", f"what does {w} mean"), ("search.lookup", f"what is a good {w}"),
+        ("search.lookup", f"how do i become a {w}"), ("search.lookup", f"best {w} books"),
+        ("search.lookup", f"who is the most famous {w}"), ("search.lookup", f"good {w}s"),
+        ("search.lookup", f"define {w}"), ("search.lookup", f"{w} definition"),
+        ("out_of_scope.media", f"play {w} music"), ("out_of_scope.media", f"play the {w} "
+                                                                          "playlist"),
+        ("out_of_scope.media", f"i want to listen to {w} stories"),
+        ("out_of_scope.media", f"play the {w} podcast"), ("out_of_scope.media",
+                                                          f"put on some {w} songs"),
+        ("conversation", f"my {w} said hi"), ("conversation", f"i talked to my {w} today"),
+        ("conversation", f"the {w} was great"), ("conversation", f"i love {w}"),
+        ("conversation", f"{w} and {_pick(rng, ['fare', 'tea', 'friends', 'family'])}"),
+        ("out_of_scope.calendar", f"when is my {w} appointment"),
+        ("out_of_scope.calendar", f"add a {w} session to my calendar"),
+        ("out_of_scope.transport", f"book a {w} ticket"),
+    ]
+    return _pick(rng, forms)
+
+
 GENERATORS = {
     "navigation.start": (_start, 900),
     "navigation.start ": (_home, 300),
@@ -559,6 +631,12 @@ def generate(rng: random.Random) -> Iterator[tuple[str, str]]:
             if text not in seen:
                 seen.add(text)
                 yield text, label
+    seen_pairs: set[tuple[str, str]] = set()
+    for _ in range(900):
+        pair = _name_word_elsewhere(rng)
+        if pair not in seen_pairs:
+            seen_pairs.add(pair)
+            yield pair[1], pair[0]
     for label, texts in _FIXED.items():
         for text in texts:
             yield text, label

@@ -29,9 +29,24 @@ from typing import Any
 
 import numpy as np
 
-from .model import MODEL_FILE, IntentModel, features
+from .model import MODEL_FILE, IntentModel, features, persona_names
 from .slots import category_of, is_proper_place, named_place, place_kind
-from .templates import generate
+from .templates import PERSONA_NAMES, generate
+
+REPO_PERSONAS = Path(__file__).resolve().parents[2] / "personas"
+
+
+def training_names() -> frozenset[str]:
+    """The persona names training marks as <persona>: the shipped cast's names and aliases, and
+    the invented characters of the templates."""
+    import tomllib
+
+    names: list[str] = list(PERSONA_NAMES)
+    for path in sorted(REPO_PERSONAS.glob("*.toml")):
+        data = tomllib.loads(path.read_text())
+        names += [str(data.get("name", "")), path.stem.replace("_", " "),
+                  *map(str, data.get("aliases", []))]
+    return persona_names(names)
 
 SEED = 20261202
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -150,12 +165,12 @@ def template_examples(seed: int = SEED) -> list[Example]:
 
 # --- training -----------------------------------------------------------------------------------
 
-def _matrix(texts: Sequence[str], index: dict[str, int]) -> Any:
+def _matrix(texts: Sequence[str], index: dict[str, int], names: frozenset[str]) -> Any:
     from scipy.sparse import csr_matrix
 
     rows, cols, values = [], [], []
     for row, text in enumerate(texts):
-        present = set(features(text))
+        present = set(features(text, names))
         known = sorted(index[f] for f in present if f in index)
         rows += [row] * len(known)
         cols += known
@@ -172,9 +187,10 @@ def train(examples: Sequence[Example], *, c: float = 20.0,
     """Fit a multinomial logistic regression (deterministic L-BFGS) on `examples`."""
     from sklearn.linear_model import LogisticRegression
 
-    vocabulary = sorted({f for e in examples for f in features(e.text)})
+    names = training_names()
+    vocabulary = sorted({f for e in examples for f in features(e.text, names)})
     index = {f: i for i, f in enumerate(vocabulary)}
-    x = _matrix([e.text for e in examples], index)
+    x = _matrix([e.text for e in examples], index, names)
     labels = [label for label in LABELS if any(e.label == label for e in examples)]
     y = np.array([labels.index(e.label) for e in examples])
     classifier = LogisticRegression(C=c, max_iter=3000, tol=1e-5)
@@ -194,6 +210,7 @@ def fingerprint(examples: Sequence[Example], *, c: float = 20.0,
     digest = hashlib.sha256()
     sample = "|".join(features("Car, find me a Chinese restaurant within 5 miles!"))
     digest.update(f"{c}|{template_weight}|{','.join(LABELS)}|{sample}\n".encode())
+    digest.update("|".join(sorted(training_names())).encode())
     for e in sorted(examples, key=lambda e: (e.source, e.group, e.text, e.label)):
         digest.update(f"{e.source}\t{e.text}\t{e.label}\n".encode())
     return digest.hexdigest()
