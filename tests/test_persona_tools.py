@@ -63,7 +63,8 @@ def test_new_then_check_then_try_a_persona(tmp_path, scripted):
     scripted.add(reply("Spinning up a classic for the open road."))
     config = tmp_path / "config.toml"
     config.write_text(f'[persona]\ndir = "{folder}"\n')
-    result = run("personas", "try", "road_trip_dj", "play me something", "--mute",
+    result = run("personas", "try", "road_trip_dj", "tell me about a classic road song",
+                 "--mute",
                  "--config", str(config), "--llm-base-url", scripted.base_url)
     assert result.returncode == 0, result.stderr
     assert "Road Trip DJ: Spinning up a classic for the open road." in result.stdout
