@@ -439,6 +439,12 @@ def _conversation(rng: random.Random) -> str:
              "what's the meaning of life", "i'm nervous about my interview", "yes", "no",
              "okay", "sure", "maybe later", "that's interesting", "go on", "tell me more",
              "why", "really", "i don't know", "my kids are fighting in the back",
+             f"tell me about {_pick(rng, MEDIA)}", f"what do you think of {_pick(rng, MEDIA)}",
+             f"what's a good {_pick(rng, ['song', 'album', 'band', 'podcast'])} for "
+             f"{_pick(rng, ['a road trip', 'the rain', 'a long drive', 'kids'])}",
+             f"who sang {_pick(rng, ['yesterday', 'hey jude', 'thriller', 'that song'])}",
+             f"tell me a fun fact about {_pick(rng, ['the beatles', 'jazz', 'mozart', 'rock'])}",
+             f"what's your favorite {_pick(rng, ['song', 'band', 'movie', 'book'])}",
              f"where is {_pick(rng, PEOPLE)} right now", f"i miss {_pick(rng, PEOPLE)}",
              f"my {_pick(rng, ['car', 'phone', 'dog', 'cat'])} is acting weird", "cars",
              f"do you like {_pick(rng, ['cars', 'dogs', 'pizza', 'road trips', 'rain'])}",
