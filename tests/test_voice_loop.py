@@ -143,7 +143,12 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     time.sleep(0.5)
     sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
     started = wait_for_event(timings, lambda e: e.get("stage") == "playback_started")
-    time.sleep(3.5)  # the first sentence has been heard, the second is playing
+    # Barge in once the first sentence has been heard whole (the second is playing): waiting
+    # for that event, not a fixed time, so a slow machine can't make the driver interrupt
+    # before anything was said.
+    assert wait_for_event(timings, lambda e: e["event"] == "SentenceSpoken"
+                          and "sentence number 1 " in e["text"] and not e["stopped"])
+    time.sleep(0.3)
     sound_card.play_into_microphone(AUDIO / "how_long.wav")
     done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone"
                           and e["text"] == "About ten minutes.", timeout=30)
