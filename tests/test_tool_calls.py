@@ -77,6 +77,15 @@ async def test_unknown_or_malformed_tool_calls_are_ignored(tmp_path, scripted):
     await drive.close()
 
 
+def test_a_find_nearby_tool_call_keeps_a_known_cuisine_only():
+    found = intent_for("find_nearby", {"category": "restaurant", "cuisine": "thai"})
+    assert found is not None and found.slots["cuisine"] == "thai"
+    assert "cuisine" not in intent_for("find_nearby", {"category": "restaurant",
+                                                       "cuisine": "martian"}).slots
+    assert "cuisine" not in intent_for("find_nearby", {"category": "charger",
+                                                       "cuisine": "thai"}).slots
+
+
 async def test_a_server_without_tool_support_is_asked_again_without_tools(tmp_path, scripted):
     scripted.add(reply("Happy to talk.", fault="no_tools"), reply("Still happy to talk."))
     drive = tool_drive(tmp_path, scripted)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import Intent
-from .slots import CATEGORIES
+from .slots import CATEGORIES, CUISINES
 
 _PLACE_CATEGORIES = sorted(c for c in CATEGORIES if c not in ("home", "friend"))
 
@@ -30,6 +30,8 @@ TOOLS: list[dict[str, Any]] = [
           ["place"]),
     _tool("find_nearby", "Find places of a kind near the car (and navigate to the nearest).",
           {"category": {"type": "string", "enum": _PLACE_CATEGORIES},
+           "cuisine": {"type": "string", "enum": sorted(CUISINES),
+                       "description": "for restaurants: the kind of food"},
            "nearest": {"type": "boolean", "description": "go straight to the nearest one"}},
           ["category"]),
     _tool("add_stop", "Add a stop on the way to the current destination.",
@@ -61,6 +63,9 @@ def intent_for(name: str, arguments: dict[str, Any]) -> Intent | None:
     category = arguments.get("category")
     if isinstance(category, str) and category in _PLACE_CATEGORIES:
         slots["category"] = category
+    cuisine = arguments.get("cuisine")
+    if isinstance(cuisine, str) and cuisine in CUISINES and slots.get("category") == "restaurant":
+        slots["cuisine"] = cuisine
     if arguments.get("nearest") is True:
         slots["nearest"] = True
     needs = {"navigation.start": "place", "navigation.find_nearby": "category",
