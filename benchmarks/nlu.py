@@ -53,8 +53,8 @@ def main() -> None:
     held_out = None
     if args.folds:
         try:
-            held_out, _ = training.cross_validate(corpus, training.template_examples(), cast,
-                                                  k=args.folds)
+            templates = training.template_examples(data_dir=args.data)
+            held_out, _ = training.cross_validate(corpus, templates, cast, k=args.folds)
         except ImportError:
             print("(cross-validation skipped: pip install -e '.[train]' for scikit-learn)")
         else:

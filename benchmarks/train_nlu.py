@@ -37,7 +37,7 @@ def main() -> None:
         corpus = training.corpus_examples(args.data)
     except FileNotFoundError as exc:
         sys.exit(str(exc))
-    templates = training.template_examples()
+    templates = training.template_examples(data_dir=args.data)
     cast = list(load_personas(REPO_PERSONAS)[0].values())
     print(f"examples: {len(corpus)} from the corpora, {len(templates)} templated")
     if args.folds:

@@ -140,7 +140,8 @@ def test_nlu_jsonl_keeps_its_interface_and_adds_the_slots_at_top_level():
 def test_the_shipped_model_was_trained_on_the_current_data_and_templates():
     from companion.router import training
 
-    examples = [*training.template_examples(), *training.corpus_examples(SHARED)]
+    examples = [*training.template_examples(data_dir=SHARED),
+                *training.corpus_examples(SHARED)]
     assert shipped_model().fingerprint == training.fingerprint(examples), (
         "companion/router/intent_model.npz is older than its training data or templates: "
         "run python benchmarks/train_nlu.py")
@@ -166,7 +167,8 @@ def test_a_held_out_fold_meets_the_targets(cast):
 
     corpus = training.corpus_examples(SHARED)
     parts = training.folds(corpus, 4)
-    model = training.train([*training.template_examples(), *parts[1], *parts[2], *parts[3]])
+    model = training.train([*training.template_examples(data_dir=SHARED), *parts[1], *parts[2],
+                            *parts[3]])
     scores = training.score(parts[0], lambda e: route(e.text, cast, model=model))
     assert scores.switches == 0
     assert scores.false_nav_slurp <= 0.01, scores

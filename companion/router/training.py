@@ -157,10 +157,74 @@ def corpus_examples(data_dir: Path = DEFAULT_DATA) -> list[Example]:
     return kvret_examples(kvret) + slurp_examples(slurp)
 
 
-def template_examples(seed: int = SEED) -> list[Example]:
+def template_examples(seed: int = SEED, data_dir: Path | None = DEFAULT_DATA
+                      ) -> list[Example]:
+    """Our templated requests, plus (when `data_dir` has it) requests filled from KVRET's
+    entity lists: its places, place types, cities and calendar events."""
     rng = random.Random(seed)
-    return [Example(text, label, "template", f"template-{i}")
-            for i, (text, label) in enumerate(generate(rng))]
+    out = [Example(text, label, "template", f"template-{i}")
+           for i, (text, label) in enumerate(generate(rng))]
+    entities = data_dir / "kvret_entities.json" if data_dir else None
+    if entities is not None and entities.exists():
+        made = entity_requests(json.loads(entities.read_text()), rng)
+        out += [Example(text, label, "template", f"entities-{i}")
+                for i, (text, label) in enumerate(made)]
+    return out
+
+
+def entity_requests(entities: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
+    """Requests built from KVRET's entity lists (kvret_entities.json), in our own phrasings."""
+    def pick(items: Sequence[Any]) -> Any:
+        return items[rng.randrange(len(items))]
+
+    pois = [p for p in entities.get("poi", []) if isinstance(p, dict) and p.get("poi")]
+    types = [t for t in entities.get("poi_type", []) if isinstance(t, str)]
+    places = [str(x) for x in entities.get("location", [])]
+    weather = [str(x) for x in entities.get("weather_attribute", [])]
+    when = [str(x) for x in entities.get("weekly_time", [])] or ["today"]
+    events = [str(x) for x in entities.get("event", [])]
+    parties = [str(x) for x in entities.get("party", [])] or ["my boss"]
+    distances = [str(x) for x in entities.get("distance", [])] or ["5 miles"]
+    out: set[tuple[str, str]] = set()
+    for _ in range(1500):
+        kind = rng.random()
+        if pois and kind < 0.3:
+            poi = pick(pois)
+            form = pick(["navigate to {p}", "take me to {p}", "directions to {p}",
+                         "i want to go to {p}", "what's the address of {p}", "where is {p}",
+                         "get me to {p} please", "car, drive to {p}", "set navigation to {p}",
+                         "how do i get to {p} avoiding traffic", "find the route to {p}",
+                         "{p}, the one at {a}", "show me {p} on the map"])
+            out.add((form.format(p=poi["poi"], a=poi.get("address", "")), "navigation.start"))
+        elif types and kind < 0.6:
+            kind_said = pick(types)
+            if kind_said in ("home", "friends house"):
+                said = "home" if kind_said == "home" else "my friend's house"
+                form = pick(["take me to {t}", "directions to {t}", "where is {t}",
+                             "get me to {t}", "i need to get to {t}", "navigate to {t}"])
+                out.add((form.format(t=said), "navigation.start"))
+                continue
+            if kind_said == "certain address":
+                continue
+            form = pick(["find the nearest {t}", "where is a {t}", "is there a {t} within {d}",
+                         "i need a {t}", "which {t} is closest", "show me a {t} nearby",
+                         "car, find me a {t} with no traffic", "any {t} around here",
+                         "give me directions to the closest {t}", "a {t} please",
+                         "what {t}s are near us", "i'm looking for a {t}"])
+            out.add((form.format(t=kind_said, d=pick(distances)), "navigation.find_nearby"))
+        elif places and kind < 0.8:
+            form = pick(["what's the weather in {c} {w}", "will there be {a} in {c} {w}",
+                         "is it going to be {a} {w}", "forecast for {c} {w}",
+                         "check if it will be {a} in {c}", "what is the {a} in {c} {w}"])
+            out.add((form.format(c=pick(places), w=pick(when), a=pick(weather or ["rain"])),
+                     "search.weather"))
+        elif events:
+            form = pick(["when is my {e}", "schedule a {e} with {p} {w}",
+                         "remind me about my {e}", "what time is my {e}",
+                         "set a {e} with {p}", "who is coming to the {e}"])
+            out.add((form.format(e=pick(events), p=pick(parties), w=pick(when)),
+                     "out_of_scope.calendar"))
+    return sorted(out)
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -179,7 +243,7 @@ def _matrix(texts: Sequence[str], index: dict[str, int], names: frozenset[str]) 
                       dtype=np.float64)
 
 
-TEMPLATE_WEIGHT = 0.5  # real requests count double: templates are many and alike
+TEMPLATE_WEIGHT = 0.3  # real requests count more: templates are many and alike
 
 
 def train(examples: Sequence[Example], *, c: float = 20.0,
