@@ -124,13 +124,6 @@ def main() -> None:
             "are mostly borderline: \"Find pizza.\", \"what is my location\", \"closest "
             "chipotle\" (a SLURP takeaway request).",
             "",
-            "Start-up (side by side with the commit before the model, b424bb6, interleaved, 7 "
-            "runs each, the start-up measurement of `benchmarks/ui.py`): the car screen's first "
-            "frame is unchanged (median 0.345 s vs 0.353 s, p90 0.358 vs 0.370 s; ratio per "
-            "pair 0.98), since the model loads in the loader worker; that worker's import of "
-            "the pipeline and first routed request take 31 ms longer (median 170 vs 139 ms, "
-            "p90 181 vs 143 ms): NumPy's import and the 20 ms model load.",
-            "",
         ]
         replace_section(args.write, "## Intent recognition (router)", "\n".join(lines))
 
