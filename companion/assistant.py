@@ -373,7 +373,9 @@ class Assistant:
     # --- the microphone ----------------------------------------------------------------------
 
     def _on_listener_event(self, event: ListenerEvent) -> None:
-        """On the listener's thread: barge-in here, turns on the loop, everything shown."""
+        """On the listener's thread: barge-in here, turns on the loop, everything shown (first,
+        so the screen knows the words before a turn on them starts)."""
+        self.post(event)
         mode = self.settings.speech.listen_mode
         by_voice = self.settings.speech.barge_in and mode != "push_to_talk"
         if isinstance(event, SpeechStarted):
@@ -395,7 +397,6 @@ class Assistant:
             if isinstance(event, InputProblem):
                 self.cues("error")
                 self.post(Status("speech_in", "problem", event.message))
-        self.post(event)
 
     def _speculate(self, text: str) -> None:
         """Start the reply on the recogniser's guess; it stays silent until confirmed."""

@@ -31,6 +31,7 @@ from ..assistant import Assistant, DriveUpdate, Notice, SafetyChanged, Status
 from ..config import Settings
 from ..events import (
     ActionTaken,
+    EndOfSpeechLikely,
     FinalTranscript,
     InputLevel,
     ListenerState,
@@ -120,7 +121,7 @@ class CompanionApp(App[int]):
         self.turn_running = False
         self.mic_ready = False
         self.listening = False
-        self._finals: list[str] = []  # recent final transcripts: their turns are "voice"
+        self._finals: list[str] = []  # recent words heard (final or guessed): "voice" turns
         self._hold_pressed_at = 0.0
         self._hold_last_key = 0.0
         self._hold_timer: Any = None
@@ -270,6 +271,10 @@ class CompanionApp(App[int]):
             panel.partial(p.text)
         elif isinstance(p, FinalTranscript):
             panel.partial("")
+            self._finals = [*self._finals[-4:], p.text.strip()]
+        elif isinstance(p, EndOfSpeechLikely):
+            # A turn may start on this guess (speculation) before the final words: it is a
+            # voice turn too.
             self._finals = [*self._finals[-4:], p.text.strip()]
         elif isinstance(p, NothingHeard):
             panel.partial("")
