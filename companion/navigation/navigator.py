@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..providers import ProviderError
-from ..router.slots import normalize
+from ..router.slots import ROUTE_PREFERENCES, cuisine_said, normalize
 from .geo import (
     METRES_PER_MILE,
     LatLon,
@@ -105,7 +105,7 @@ _PREFERENCE_WORDS = {"avoid_traffic": "avoid heavy traffic", "avoid_tolls": "avo
 
 def _preferences(slots: dict[str, Any]) -> tuple[str, ...]:
     """The route preferences the driver said ("avoid heavy traffic", "fastest route")."""
-    return tuple(key for key in _PREFERENCE_WORDS if slots.get(key))
+    return tuple(key for key in ROUTE_PREFERENCES if slots.get(key))
 
 
 def _say_preferences(preferences: tuple[str, ...]) -> str:
@@ -237,8 +237,7 @@ class Navigator:
                                                   "places"))
         cuisine = slots.get("cuisine") if category == "restaurant" else None
         if cuisine:  # "a Chinese restaurant", "pizza places"
-            kind = cuisine.title() if cuisine not in ("pizza", "burger") else cuisine
-            one, many = f"{kind} {one}", f"{kind} {many}"
+            one, many = f"{cuisine_said(cuisine)} {one}", f"{cuisine_said(cuisine)} {many}"
         found = await self._nearby(category, cuisine)
         limit = slots.get("within_m")
         data = {"category": category, **({"cuisine": cuisine} if cuisine else {})}
@@ -482,8 +481,7 @@ class Navigator:
                               source="online") for p in found]
             except ProviderError as exc:
                 self._fell_back(exc)
-        return await asyncio.to_thread(self.gazetteer.nearest, category, here, 3, 50_000,
-                                       cuisine)
+        return await asyncio.to_thread(self.gazetteer.nearest, category, here, cuisine=cuisine)
 
     async def _route(self, waypoints: list[LatLon]) -> Route:
         if self.router is not None:

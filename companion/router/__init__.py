@@ -73,17 +73,17 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
 
     by_name = detect_switch(text, cast)
     if by_name is not None and not by_name.explicit:
-        names = {normalize_name(p.name) for p in cast if p.id == by_name.persona_id}
-        said = normalize_name(text).split()
-        if by_name.score >= 0.999 and (by_name.heard in names or len(said) > 1):
+        if by_name.score >= 0.999:
             # The whole utterance is exactly a persona's name, or an alias of two words or
             # more ("Storyteller!", "kids trivia"). A lone ordinary word that is only an alias
             # or an id ("trivia", "quiz") is a request for the thing, not for the persona.
-            return Intent("persona.switch", {"persona": by_name.persona_id,
-                                             "heard": by_name.heard, "explicit": False}, 1.0)
-        if by_name.score >= 0.999 and label == "persona.switch":
-            label = "conversation"  # a lone word that is also an alias asks for the thing
-        by_name = None
+            named = {normalize_name(each.name) for each in cast if each.id == by_name.persona_id}
+            if by_name.heard in named or len(normalize_name(text).split()) > 1:
+                return Intent("persona.switch", {"persona": by_name.persona_id,
+                                                 "heard": by_name.heard, "explicit": False}, 1.0)
+            if label == "persona.switch":
+                label = "conversation"
+        by_name = None  # a near miss of a lone name: the model and the phrases decide
     if label == "persona.switch" and p < MIN_SWITCH_PROBABILITY:
         label = "conversation"  # not sure enough to change who is talking
     if label == "persona.switch":

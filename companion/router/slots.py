@@ -112,6 +112,18 @@ def cuisine_of(text: str) -> str | None:
     return _CUISINE_OF[max(found, key=len)] if found else None
 
 
+# Cuisines named after a place are capitalised when written ("a Chinese restaurant"); the rest
+# are ordinary words ("a pizza restaurant", "a seafood restaurant").
+_PROPER_CUISINES = frozenset({"chinese", "italian", "mexican", "japanese", "thai", "indian",
+                              "korean", "vietnamese", "french", "greek", "mediterranean",
+                              "american"})
+
+
+def cuisine_said(cuisine: str) -> str:
+    """How a cuisine is written in a sentence: "Chinese", "pizza"."""
+    return cuisine.title() if cuisine in _PROPER_CUISINES else cuisine
+
+
 def place_kind(text: str) -> tuple[str | None, str | None]:
     """(category, cuisine) of a phrase: "pizza restaurant" -> ("restaurant", "pizza")."""
     category = category_of(text)

@@ -29,24 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from ..config import REPO_PERSONAS
+from ..personas import load_personas
 from .model import MODEL_FILE, IntentModel, features, persona_names
 from .slots import category_of, is_proper_place, named_place, place_kind
 from .templates import PERSONA_NAMES, generate
-
-REPO_PERSONAS = Path(__file__).resolve().parents[2] / "personas"
-
-
-def training_names() -> frozenset[str]:
-    """The persona names training marks as <persona>: the shipped cast's names and aliases, and
-    the invented characters of the templates."""
-    import tomllib
-
-    names: list[str] = list(PERSONA_NAMES)
-    for path in sorted(REPO_PERSONAS.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        names += [str(data.get("name", "")), path.stem.replace("_", " "),
-                  *map(str, data.get("aliases", []))]
-    return persona_names(names)
 
 SEED = 20261202
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -229,17 +216,23 @@ def entity_requests(entities: dict[str, Any], rng: random.Random) -> list[tuple[
 
 # --- training -----------------------------------------------------------------------------------
 
-def _matrix(texts: Sequence[str], index: dict[str, int], names: frozenset[str]) -> Any:
+def training_names() -> frozenset[str]:
+    """The persona names training marks as <persona>: the shipped cast's names and aliases, and
+    the invented characters of the templates."""
+    cast = load_personas(REPO_PERSONAS)[0].values()
+    return persona_names([*PERSONA_NAMES, *(n for p in cast for n in p.spoken_names)])
+
+
+def _matrix(rows_of_features: Sequence[set[str]], index: dict[str, int]) -> Any:
     from scipy.sparse import csr_matrix
 
     rows, cols, values = [], [], []
-    for row, text in enumerate(texts):
-        present = set(features(text, names))
+    for row, present in enumerate(rows_of_features):
         known = sorted(index[f] for f in present if f in index)
         rows += [row] * len(known)
         cols += known
         values += [1.0 / np.sqrt(len(present))] * len(known)
-    return csr_matrix((values, (rows, cols)), shape=(len(texts), len(index)),
+    return csr_matrix((values, (rows, cols)), shape=(len(rows_of_features), len(index)),
                       dtype=np.float64)
 
 
@@ -252,9 +245,10 @@ def train(examples: Sequence[Example], *, c: float = 20.0,
     from sklearn.linear_model import LogisticRegression
 
     names = training_names()
-    vocabulary = sorted({f for e in examples for f in features(e.text, names)})
+    present = [set(features(e.text, names)) for e in examples]
+    vocabulary = sorted(set().union(*present))
     index = {f: i for i, f in enumerate(vocabulary)}
-    x = _matrix([e.text for e in examples], index, names)
+    x = _matrix(present, index)
     labels = [label for label in LABELS if any(e.label == label for e in examples)]
     y = np.array([labels.index(e.label) for e in examples])
     classifier = LogisticRegression(C=c, max_iter=3000, tol=1e-5)
@@ -326,9 +320,6 @@ class Scores:
             f"unrequested switches       {self.switches}  (SLURP, {self.counts['slurp']})",
             f"label accuracy             {self.accuracy:.3f}",
         ]
-
-
-Route = Callable[[str], Any]  # text -> Intent
 
 
 def score(examples: Iterable[Example], routed: Callable[[Example], Any]) -> Scores:

@@ -121,7 +121,7 @@ class CompanionApp(App[int]):
         self.turn_running = False
         self.mic_ready = False
         self.listening = False
-        self._finals: list[str] = []  # recent words heard (final or guessed): "voice" turns
+        self._heard: list[str] = []  # recent words heard (final or guessed): "voice" turns
         self._hold_pressed_at = 0.0
         self._hold_last_key = 0.0
         self._hold_timer: Any = None
@@ -232,7 +232,7 @@ class CompanionApp(App[int]):
             self.turn_running = True
             self.query_one(NavCard).show_choices([])
             if p.text:
-                voice = bool(self._finals) and self._finals[-1] == p.text
+                voice = bool(self._heard) and self._heard[-1] == p.text
                 panel.you(p.text, voice=voice)
             self._set_state("thinking")
         elif isinstance(p, ActionTaken):
@@ -271,11 +271,11 @@ class CompanionApp(App[int]):
             panel.partial(p.text)
         elif isinstance(p, FinalTranscript):
             panel.partial("")
-            self._finals = [*self._finals[-4:], p.text.strip()]
+            self._heard = [*self._heard[-4:], p.text.strip()]
         elif isinstance(p, EndOfSpeechLikely):
             # A turn may start on this guess (speculation) before the final words: it is a
             # voice turn too.
-            self._finals = [*self._finals[-4:], p.text.strip()]
+            self._heard = [*self._heard[-4:], p.text.strip()]
         elif isinstance(p, NothingHeard):
             panel.partial("")
             panel.notice("Didn't catch that.")
