@@ -1,14 +1,18 @@
-"""The assistant as a long-running service for the screen (`companion` with no arguments).
+"""The assistant: the one core every front end drives (the screen, `chat`, `listen`, the
+dialogue runner, the benchmarks).
 
-It owns the turn pipeline, the speaker, the listener, the skills and the simulated car, and
-runs on the front end's asyncio loop. Everything the front end shows is handed to `post` (any
-thread may call it): the pipeline's turn events, the listener's events, and the three kinds
-below (Status, DriveUpdate, Notice). The front end never reaches into a stage; it calls the
-methods here (say, press, pick_persona, set_kids_mode, ...), and the blocking loaders
-(`load_*`) are meant for worker threads so the first frame never waits for a model.
+It owns everything about taking turns: listening (the listener's events), end of speech and
+speculation (a reply started on the recogniser's guess, kept silent until the final words
+confirm it, dropped without a trace otherwise), routing and answering (through
+`TurnPipeline`), streaming speech, barge-in, switching listeners, the simulated drive and a
+clean shutdown. A front end feeds it text (`say`, `ask`), key presses (`press`, `release`,
+`stop`) and settings, and renders the typed events (`companion.events`) handed to `post`.
+`post` may be called from any thread; the front end hops to its own.
 
-Barge-in is decided on the thread that notices it (the listener's, for the driver's voice)
-and acts at once: the speaker stops on that thread, the turn is cancelled on the loop.
+It runs on one asyncio loop (`start()` on that loop). The blocking loaders (`load_*`) are
+meant for worker threads, so the first frame never waits for a model. Barge-in is decided on
+the thread that notices it (the listener's, for the driver's voice) and acts at once: the
+speaker stops on that thread, the turn is cancelled on the loop.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,9 @@ from .car import Car
 from .config import Settings, resolve_endpoint
 from .events import (
     ActionTaken,
+    AnyEvent,
+    BargeIn,
+    DriveUpdate,
     EndOfSpeechLikely,
     Event,
     FinalTranscript,
@@ -34,58 +41,30 @@ from .events import (
     ListenerEvent,
     ListenerState,
     NothingHeard,
+    Notice,
+    SafetyChanged,
     SpeechStarted,
+    Status,
     TurnError,
     WakePhraseHeard,
 )
-from .frontend import same_words
 from .personas.session import PersonaSession
 from .redaction import redact
+from .text import same_words
 
 log = logging.getLogger(__name__)
 
 SPECULATION_TIMEOUT_S = 5.0  # a guess whose final transcript never came is dropped
+NO_LLM = ("No language model is set up, so open conversation is off (navigation, search and "
+          "personas still work). Set XAI_API_KEY or OPENAI_API_KEY, or start Ollama, then "
+          "restart.")
 
-
-@dataclass(frozen=True)
-class Status:
-    """A part of the assistant is `loading`, `ready`, `off` or has a `problem`; `message`
-    says what (and, for a problem, what to do)."""
-
-    part: str  # llm | speech_in | speech_out | navigation | search
-    state: str
-    message: str
-    t: float = field(default_factory=time.monotonic)
-
-
-@dataclass(frozen=True)
-class DriveUpdate:
-    """Once a second of the simulated drive (and after every navigation action)."""
-
-    speed_kmh: float
-    gear: str
-    battery_percent: int
-    range_km: float
-    outside_c: float
-    climate_c: float
-    trip: dict | None  # Navigator.snapshot(), None without navigation
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something to show in the transcript that is not a reply ("Arrived at ...")."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class SafetyChanged:
-    kids_mode: bool
-    mature_content: bool
-
-
-Post = Callable[[object], None]
+Post = Callable[[AnyEvent], None]
 Spawn = Callable[[Coroutine[Any, Any, Any]], None]
+# (on_event) -> (listener, notice to show once); raises when there is no way to listen
+ListenerFactory = Callable[[Callable[[ListenerEvent], None]], tuple[Any, str | None]]
+# (echo gate, on_problem) -> speaker; raises when there is no way to speak
+SpeakerFactory = Callable[[Any, Callable[[str], None]], Any]
 
 
 @dataclass
@@ -94,14 +73,25 @@ class _Guess:
 
     text: str
     confirmed: asyncio.Event
-    started: float = field(default_factory=time.monotonic)
+    started: float
     task: asyncio.Task | None = None
     dropped: bool = False
 
 
+@dataclass
+class Parts:
+    """What the assistant would otherwise build from the settings: a test, the dialogue
+    runner or a benchmark hands in its own (a scripted model, fake speech, sample places)."""
+
+    client: Any = None
+    skills: tuple[Any, Any] | None = None  # (navigator, searcher); None: from the settings
+    make_listener: ListenerFactory | None = None
+    make_speaker: SpeakerFactory | None = None
+    clock: Callable[[], float] = time.monotonic
+
+
 class Assistant:
-    """The assistant behind an interactive screen. Create it, call `start()` on the loop,
-    run the `load_*` methods in worker threads, call `tick()` once a second."""
+    """Create it, call `start()` on the loop, run the `load_*` methods in worker threads."""
 
     def __init__(
         self,
@@ -112,12 +102,21 @@ class Assistant:
         audio_in: Path | None = None,
         reload_cast: Callable[[], None] | None = None,
         spawn: Spawn | None = None,
+        parts: Parts | None = None,
+        tick_s: float = 1.0,
+        greet: bool = True,
+        streaming_speech: bool = True,
     ) -> None:
         self.settings = settings
         self.session = session
         self.post = post
         self.audio_in = audio_in
         self.reload_cast = reload_cast
+        self.parts = parts or Parts()
+        self.clock = self.parts.clock
+        self.tick_s = tick_s
+        self.greet = greet
+        self.streaming_speech = streaming_speech
         self._spawn = spawn
         self.car = Car()
         self.client: Any = None
@@ -131,25 +130,47 @@ class Assistant:
         self.muted = settings.speech.mute
         self.volume = 1.0
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.fixed_speed: float | None = None  # set_speed(): the car's speed is not simulated
+        self._speed_fixed = False
         self._turn: asyncio.Task | None = None
         self._guess: _Guess | None = None
         self._closed = False
+        self._greeted = False
+        self._paused_listener: Any = None  # paused while we speak (no barge-in by voice)
+        self._drive: asyncio.Task | None = None
         self._skills_ready: asyncio.Event | None = None
         self._core_loaded = threading.Event()  # the echo gate exists (the listener needs it)
 
     # --- start-up ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """On the loop, instantly: remember the loop. Everything else is in the loaders."""
+        """On the loop, instantly: remember the loop, start the drive. The rest is loaded by
+        the `load_*` methods."""
         self.loop = asyncio.get_running_loop()
         self._skills_ready = asyncio.Event()
+        if self.tick_s > 0:
+            self._drive = asyncio.ensure_future(self._drive_loop())
+
+    def load(self, voice: bool = False) -> None:
+        """Blocking, everything in order (for front ends without a first frame to show):
+        returns once every part is attached on the loop."""
+        self.load_core()
+        if voice:
+            self.load_speech_in()
+        self.sync()
+
+    def sync(self) -> None:
+        """Blocking (not on the loop): wait until what the loaders handed the loop is done."""
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(timeout=30)
 
     def load_core(self) -> None:
         """Blocking (imports httpx, numpy and the pipeline's stages): the LLM client, the
         pipeline, navigation and search, then the voice. Run it in a worker thread."""
         try:
             self._load_core()
-        except Exception as exc:  # a broken install: say so on screen, keep the app up
+        except Exception as exc:  # a broken install: say so, keep the front end up
             log.exception("the assistant could not start")
             self._core_loaded.set()
             self.post(Status("llm", "problem", f"The assistant could not start ({exc}); "
@@ -162,23 +183,24 @@ class Assistant:
 
         if self.settings.speech.barge_in:
             self.echo_gate = EchoGate()
-        endpoint = resolve_endpoint(self.settings)
-        client = ChatClient(endpoint)
+        client = self.parts.client
+        endpoint = client.endpoint if client is not None else resolve_endpoint(self.settings)
+        if client is None:
+            client = ChatClient(endpoint)
         pipeline = TurnPipeline(self.session, client, None, self._on_event,
-                                offer_tools=self.settings.llm.tools)
+                                offer_tools=self.settings.llm.tools,
+                                streaming_speech=self.streaming_speech)
 
         def attach() -> None:
             self.client, self.pipeline = client, pipeline
-            pipeline.speed_kmh = self.car.speed_kmh
+            pipeline.speed_kmh = self.speed_kmh
 
         self._on_loop(attach)
         self._core_loaded.set()
         if endpoint.configured:
             self.post(Status("llm", "ready", f"{endpoint.label} · {endpoint.model}"))
         else:
-            self.post(Status("llm", "off", "No language model is set up, so open conversation "
-                             "is off (navigation, search and personas still work). Set "
-                             "XAI_API_KEY or OPENAI_API_KEY, or start Ollama, then restart."))
+            self.post(Status("llm", "off", NO_LLM))
         self.load_skills()
         self.load_speech_out()
 
@@ -189,18 +211,11 @@ class Assistant:
 
     def load_skills(self) -> None:
         """Blocking (reads data files): navigation and search."""
-        from .frontend import build_skills
-
-        def notice(text: str) -> None:
-            part = "navigation" if text.startswith("Navigation") else "search"
-            self.post(Status(part, "problem", text))
-
         navigator = searcher = None
 
         def attach() -> None:
             self.navigator, self.searcher = navigator, searcher
-            pipeline = self.pipeline
-            pipeline.navigator, pipeline.searcher = navigator, searcher
+            self.pipeline.set_skills(navigator, searcher)
             if navigator is not None:
                 self.post(Status("navigation", "ready", "offline maps" if not
                                  self.settings.navigation.online else "online maps"))
@@ -208,9 +223,15 @@ class Assistant:
             self._skills_ready.set()
 
         try:
-            navigator, searcher = build_skills(self.settings, notice)
+            if self.parts.skills is not None:
+                navigator, searcher = self.parts.skills
+            else:
+                navigator, searcher = build_skills(self.settings, self._skill_problem)
         finally:
             self._on_loop(attach)
+
+    def _skill_problem(self, part: str, text: str) -> None:
+        self.post(Status(part, "problem", text))
 
     def load_speech_out(self) -> None:
         """Blocking (starts the speech engine's process): the speaker."""
@@ -219,14 +240,10 @@ class Assistant:
         if self.muted:
             self.post(Status("speech_out", "off", "Speech is muted."))
             return
-        from .audio.playback import AudioPlayer
-        from .frontend import Cues
-        from .tts.speaker import Speaker
-
         self.post(Status("speech_out", "loading", "Starting the voice…"))
         try:
-            player = AudioPlayer(self.settings.speech.output_device, echo_gate=self.echo_gate)
-            speaker = Speaker(player=player, on_problem=self._speech_problem)
+            make = self.parts.make_speaker or _default_speaker(self.settings)
+            speaker = make(self.echo_gate, self._speech_problem)
         except Exception as exc:  # the engine or device: keep going as text
             log.warning("speech output unavailable", exc_info=True)
             self.post(Status("speech_out", "problem", f"Speech is unavailable: {exc}. Replies "
@@ -240,8 +257,13 @@ class Assistant:
                 return
             self.speaker = speaker
             self.pipeline.speaker = speaker
-            self.cues = Cues(speaker, self.settings.speech.earcons)
+            self.cues = _cues(speaker, self.settings.speech.earcons)
             self.post(Status("speech_out", "ready", "Speech on"))
+            if self.greet and not self._greeted:
+                self._greeted = True
+                if not self._turn_running:
+                    persona = self.session.active
+                    speaker.say(persona.greeting, persona.voice)
 
         self._on_loop(attach)
 
@@ -251,8 +273,6 @@ class Assistant:
     def load_speech_in(self) -> None:
         """Blocking (loads the recogniser's model): the listener on the microphone, or on
         `audio_in`. Failing is a Status problem: typing still works."""
-        from .stt.factory import create_listener
-
         self._core_loaded.wait(30)
         old, self.listener = self.listener, None
         if old is not None:
@@ -260,20 +280,40 @@ class Assistant:
         speech = self.settings.speech
         self.post(Status("speech_in", "loading", "Loading speech recognition…"))
         try:
-            listener, notice = create_listener(speech, self._on_listener_event, self.audio_in)
+            make = self.parts.make_listener or self._default_listener
+            listener, notice = make(self._on_listener_event)
         except Exception as exc:  # engine, model, device or file problem
             log.info("voice input unavailable", exc_info=True)
             self.post(Status("speech_in", "problem",
                              f"Voice input is off: {redact(str(exc))} Typing still works."))
             return
-        if speech.barge_in and speech.listen_mode != "push_to_talk":
+        if self._barge_in_by_voice:
             listener.echo_gate = self.echo_gate
         if self._closed:
             return
+        if notice:
+            self.post(Notice(notice))
         self.listener = listener
         listener.start()
-        ready = f"{listener.engine.description} · {speech.listen_mode.replace('_', ' ')}"
-        self.post(Status("speech_in", "ready", ready + (f" · {notice}" if notice else "")))
+        description = getattr(getattr(listener, "engine", None), "description", "listening")
+        self.post(Status("speech_in", "ready",
+                         f"{description} · {speech.listen_mode.replace('_', ' ')}"))
+
+    def _default_listener(self, on_event: Callable[[ListenerEvent], None]
+                          ) -> tuple[Any, str | None]:
+        from .stt.factory import create_listener
+
+        return create_listener(self.settings.speech, on_event, self.audio_in)
+
+    @property
+    def _barge_in_by_voice(self) -> bool:
+        speech = self.settings.speech
+        return speech.barge_in and speech.listen_mode != "push_to_talk"
+
+    def listening_done(self) -> bool:
+        """No listener, or it has finished (a recording played to its end)."""
+        listener = self.listener
+        return listener is None or listener.finished.is_set()
 
     # --- talking -----------------------------------------------------------------------------
 
@@ -290,17 +330,30 @@ class Assistant:
         return self._turn is not None and not self._turn.done()
 
     def say(self, text: str) -> None:
-        """Typed words (or a tapped choice): a new turn, interrupting any reply."""
+        """On the loop: typed words (or a tapped choice) are a new turn, interrupting any
+        reply."""
+        text = text.strip()
+        if text:
+            self._start(self._typed(text))
+
+    async def ask(self, text: str) -> Any:
+        """Typed words as a turn, awaited: returns its last event (ReplyDone or TurnError),
+        None if it was interrupted or there was nothing to say."""
         text = text.strip()
         if not text:
-            return
+            return None
+        with contextlib.suppress(asyncio.CancelledError):
+            return await self._typed(text)
+        return None
+
+    def _typed(self, text: str) -> Coroutine[Any, Any, Any]:
         self.barge_in("typed")
         self._drop_guess()
-        self._start(lambda: self.pipeline.run_turn(text))
+        return self._run(lambda: self.pipeline.run_turn(text), None)
 
     def pick_persona(self, persona_id: str) -> None:
         self.barge_in("picker")
-        self._start(lambda: self.pipeline.pick_persona(persona_id))
+        self._start(self._run(lambda: self.pipeline.pick_persona(persona_id), None))
 
     def press(self) -> None:
         """Push-to-talk pressed (key or mic button): interrupts a reply, then opens (or, when
@@ -314,7 +367,7 @@ class Assistant:
             self.listener.release()
 
     def stop(self) -> None:
-        """Stop talking now (Escape): silence and cancel the turn."""
+        """Stop talking now (Escape, Ctrl+C): silence and cancel the turn. Any thread."""
         self.barge_in("stop")
 
     def barge_in(self, why: str) -> None:
@@ -324,15 +377,16 @@ class Assistant:
         guess = self._guess
         if guess is not None and guess.task is self._turn and not guess.confirmed.is_set():
             return  # an unconfirmed guess is silent: nothing to interrupt
+        at = self.clock()
         if self.speaker is not None:
             self.speaker.stop()
         task = self._turn
         if task is not None and not task.done():
             self._on_loop(task.cancel)
         log.info("barge-in (%s)", why)
+        self.post(BargeIn(why, t=at))
 
-    def _start(self, make: Callable[[], Awaitable[Any]], guess: _Guess | None = None) -> None:
-        coro = self._run(make, guess)
+    def _start(self, coro: Coroutine[Any, Any, Any]) -> None:
         if self._spawn is not None:
             self._spawn(coro)
         else:
@@ -347,7 +401,7 @@ class Assistant:
         if previous is not None and not previous.done():
             previous.cancel()
             await asyncio.wait({previous})
-        if guess is not None and guess.dropped:
+        if (guess is not None and guess.dropped) or self.pipeline is None:
             return None
         if self._skills_ready is not None and not self._skills_ready.is_set():
             # The first request can come before the data files are read (well under a
@@ -355,12 +409,37 @@ class Assistant:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._skills_ready.wait(), 10)
         try:
-            if self.reload_cast is not None and guess is None:
-                self.reload_cast()
+            if guess is None:
+                self._pause_listening()
+                if self.reload_cast is not None:
+                    self.reload_cast()
             return await make()
         finally:
             if self._turn is me:
                 self._turn = None
+                await self._resume_listening()
+
+    def _pause_listening(self) -> None:
+        """Without barge-in by voice, hands-free listening pauses while we answer: the
+        microphone must not hear the assistant's own voice as the driver."""
+        speech = self.settings.speech
+        listener = self.listener
+        if (listener is None or speech.barge_in or speech.listen_mode == "push_to_talk"
+                or self._paused_listener is listener):
+            return
+        listener.pause()
+        self._paused_listener = listener
+
+    async def _resume_listening(self) -> None:
+        listener = self._paused_listener
+        if listener is None:
+            return
+        if self.speaker is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.to_thread(self.speaker.wait_until_done, 120)
+        if self._paused_listener is listener and not self._turn_running:
+            self._paused_listener = None
+            listener.resume()
 
     def _on_event(self, event: Event) -> None:
         """The pipeline's events (on the loop)."""
@@ -374,27 +453,27 @@ class Assistant:
 
     def _on_listener_event(self, event: ListenerEvent) -> None:
         """On the listener's thread: barge-in here, turns on the loop, everything shown (first,
-        so the screen knows the words before a turn on them starts)."""
+        so the front end knows the words before a turn on them starts)."""
         self.post(event)
         mode = self.settings.speech.listen_mode
-        by_voice = self.settings.speech.barge_in and mode != "push_to_talk"
-        if isinstance(event, SpeechStarted):
-            if by_voice and mode == "hands_free":
-                self.barge_in("voice")
-        elif isinstance(event, EndOfSpeechLikely):
-            self._on_loop(self._speculate, event.text)
-        elif isinstance(event, FinalTranscript):
-            self.cues("got_it")
-            self._on_loop(self._heard, event.text)
-        elif isinstance(event, WakePhraseHeard):
-            self.barge_in("wake_phrase")
-            self.cues("listening")
-        elif isinstance(event, ListenerState):
-            if event.state == "listening" and mode == "push_to_talk":
+        match event:
+            case SpeechStarted():
+                if self._barge_in_by_voice and mode == "hands_free":
+                    self.barge_in("voice")
+            case EndOfSpeechLikely():
+                self._on_loop(self._speculate, event.text)
+            case FinalTranscript():
+                self.cues("got_it")
+                self._on_loop(self._heard, event.text)
+            case WakePhraseHeard():
+                self.barge_in("wake_phrase")
                 self.cues("listening")
-        elif isinstance(event, (NothingHeard, InputProblem)):
-            self._on_loop(self._drop_guess)
-            if isinstance(event, InputProblem):
+            case ListenerState(state="listening") if mode == "push_to_talk":
+                self.cues("listening")
+            case NothingHeard():
+                self._on_loop(self._drop_guess)
+            case InputProblem():
+                self._on_loop(self._drop_guess)
                 self.cues("error")
                 self.post(Status("speech_in", "problem", event.message))
 
@@ -413,19 +492,20 @@ class Assistant:
                 return
             self._drop_guess()  # the driver said more: guess again
         confirmed = asyncio.Event()
-        guess = self._guess = _Guess(text, confirmed)
-        self._start(lambda: self.pipeline.run_turn(text, confirmed), guess)
+        guess = self._guess = _Guess(text, confirmed, self.clock())
+        self._start(self._run(lambda: self.pipeline.run_turn(text, confirmed), guess))
 
     def _heard(self, text: str) -> None:
         """The final transcript: confirm the guess if it had these words, else a new turn."""
         guess, self._guess = self._guess, None
         if guess is not None and not guess.dropped and same_words(guess.text, text):
+            self._pause_listening()
             guess.confirmed.set()
             return
         if guess is not None:
             self._cancel_guess(guess)
         if text.strip():
-            self._start(lambda: self.pipeline.run_turn(text.strip()))
+            self._start(self._run(lambda: self.pipeline.run_turn(text.strip()), None))
 
     def _drop_guess(self) -> None:
         guess, self._guess = self._guess, None
@@ -439,22 +519,46 @@ class Assistant:
 
     # --- the car -----------------------------------------------------------------------------
 
+    async def _drive_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            try:
+                self.tick(self.tick_s)
+            except Exception:  # a bug in the drive must not stop the assistant
+                log.exception("the simulated drive failed")
+
     def tick(self, seconds: float = 1.0) -> None:
-        """On the loop, once a second: the simulated drive moves on."""
+        """On the loop, once a second: the simulated drive moves on; a guess that never got
+        its final words is dropped."""
         nav = self.settings.navigation
-        simulated = seconds * nav.sim_speedup
-        navigator = self.navigator
-        if navigator is not None and nav.simulate_drive:
-            speed = navigator.trip.speed_kmh
-            for event in navigator.advance(simulated):
-                self.post(Notice(event.describe()))
-            self.car.drive(simulated, speed if navigator.trip.active else 0.0)
-        if self.pipeline is not None:
-            self.pipeline.speed_kmh = self.car.speed_kmh
+        if nav.simulate_drive:
+            self.drive(seconds * nav.sim_speedup)
         guess = self._guess
-        if guess is not None and time.monotonic() - guess.started > SPECULATION_TIMEOUT_S:
+        if guess is not None and self.clock() - guess.started > SPECULATION_TIMEOUT_S:
             self._drop_guess()
         self.post(self._drive_update())
+
+    def drive(self, seconds: float) -> None:
+        """`seconds` of simulated driving along the route (arrivals become Notices)."""
+        navigator = self.navigator
+        if navigator is not None:
+            speed = navigator.trip.speed_kmh
+            for event in navigator.advance(seconds):
+                self.post(Notice(event.describe()))
+            self.car.drive(seconds, speed if navigator.trip.active else 0.0)
+        if self.pipeline is not None:
+            self.pipeline.speed_kmh = self.speed_kmh
+
+    @property
+    def speed_kmh(self) -> float | None:
+        """What the personas' speed limits see: the simulated car's, unless `set_speed`."""
+        return self.fixed_speed if self._speed_fixed else self.car.speed_kmh
+
+    def set_speed(self, kmh: float | None) -> None:
+        """Fix the speed the personas see (a dialogue test's `speed_kmh`); None: unknown."""
+        self.fixed_speed, self._speed_fixed = kmh, True
+        if self.pipeline is not None:
+            self.pipeline.speed_kmh = kmh
 
     def _drive_update(self) -> DriveUpdate:
         car = self.car
@@ -467,7 +571,7 @@ class Assistant:
         self.post(self._drive_update())
         return value
 
-    # --- settings from the screen ------------------------------------------------------------
+    # --- settings from the front end ---------------------------------------------------------
 
     def set_volume(self, volume: float) -> float:
         self.volume = min(1.0, max(0.0, round(volume, 2)))
@@ -487,10 +591,8 @@ class Assistant:
             self.cues = lambda name: None
             self.post(Status("speech_out", "off", "Speech is muted."))
         elif self.speaker is not None:
-            from .frontend import Cues
-
             self.pipeline.speaker = self.speaker
-            self.cues = Cues(self.speaker, self.settings.speech.earcons)
+            self.cues = _cues(self.speaker, self.settings.speech.earcons)
             self.post(Status("speech_out", "ready", "Speech on"))
 
     def set_kids_mode(self, on: bool) -> None:
@@ -507,7 +609,8 @@ class Assistant:
             what = ("Kids mode is on" if session.kids_mode else "Mature content is off")
             text = f"{what}, so {took_over.name} takes over. {took_over.greeting}"
             self.barge_in("safety")
-            self._start(lambda: self.pipeline.announce(text, switched_to=took_over))
+            self._start(self._run(lambda: self.pipeline.announce(text, switched_to=took_over),
+                                  None))
 
     def set_listen_mode(self, mode: str) -> None:
         """Blocking (restarts the listener): call from a worker thread."""
@@ -525,13 +628,68 @@ class Assistant:
             self.speaker.close()
 
     async def aclose(self) -> None:
+        """On the loop: cancel and await every task of ours, then close every part."""
+        self._closed = True
         self._drop_guess()
-        if self._turn is not None and not self._turn.done():
-            self._turn.cancel()
-            await asyncio.wait({self._turn})
+        tasks = {t for t in (self._turn, self._drive) if t is not None and not t.done()}
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
         await asyncio.to_thread(self.close_blocking)
         if self.client is not None:
             await self.client.aclose()
         for skill in (self.navigator, self.searcher):
             if skill is not None:
                 await skill.aclose()
+
+
+def build_skills(settings: Settings, problem: Callable[[str, str], None]
+                 ) -> tuple[Any, Any]:
+    """Navigation and search from the settings. A bad setting or data file is reported as
+    `problem(part, message)` and that skill is left out (its requests go to the persona)."""
+    from .navigation import build_navigator
+    from .schema import DataFileError
+    from .search import build_searcher
+
+    navigator = searcher = None
+    try:
+        if settings.navigation.enabled:
+            navigator = build_navigator(settings)
+            threading.Thread(target=navigator.gazetteer.preload, name="gazetteer",
+                             daemon=True).start()
+    except (ValueError, DataFileError) as exc:
+        problem("navigation", f"Navigation is off: {exc}")
+    try:
+        if settings.search.enabled:
+            searcher = build_searcher(settings)
+    except (ValueError, OSError) as exc:
+        problem("search", f"Search is off: {exc}")
+    return navigator, searcher
+
+
+def _default_speaker(settings: Settings) -> SpeakerFactory:
+    def make(echo_gate: Any, on_problem: Callable[[str], None]) -> Any:
+        from .audio.playback import AudioPlayer
+        from .tts.speaker import Speaker
+
+        player = AudioPlayer(settings.speech.output_device, echo_gate=echo_gate)
+        return Speaker(player=player, on_problem=on_problem)
+
+    return make
+
+
+def _cues(speaker: Any, enabled: bool) -> Callable[[str], None]:
+    """Earcons through the speaker (in order with speech), if earcons are on."""
+    if not enabled:
+        return lambda name: None
+    from .tts.earcons import Earcons
+
+    earcons = Earcons()
+
+    def cue(name: str) -> None:
+        audio = earcons.get(name)
+        if audio is not None:
+            speaker.cue(audio, name)
+
+    return cue

@@ -1,7 +1,7 @@
 """The typed events of a turn.
 
 Every stage of the pipeline reports what it did as one of these events. The terminal chat, the
-(future) TUI, transcript logs, dialogue tests and benchmarks all consume the same stream, so no
+screen, transcript logs, dialogue tests and benchmarks all consume the same stream, so no
 consumer ever reaches into a stage. Every event carries `t`, a `time.monotonic()` timestamp.
 """
 
@@ -210,8 +210,66 @@ class InputProblem(ListenerEvent):
     message: str
 
 
+# --- The assistant: what the core reports beside turns and listening ----------------------
 
-def event_record(event: Event | ListenerEvent) -> dict:
+
+@dataclass(frozen=True, slots=True)
+class CoreEvent:
+    """Base class: the assistant's own news, outside any turn."""
+
+    t: float = field(default_factory=_now, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Status(CoreEvent):
+    """A part of the assistant is `loading`, `ready`, `off` or has a `problem`; `message`
+    says what (and, for a problem, what to do)."""
+
+    part: str  # llm | speech_in | speech_out | navigation | search
+    state: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DriveUpdate(CoreEvent):
+    """Once a second of the simulated drive (and after every navigation action)."""
+
+    speed_kmh: float
+    gear: str
+    battery_percent: int
+    range_km: float
+    outside_c: float
+    climate_c: float
+    trip: dict | None  # Navigator.snapshot(), None without navigation
+
+
+@dataclass(frozen=True, slots=True)
+class Notice(CoreEvent):
+    """Something to show in the transcript that is not a reply ("Arrived at ...")."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyChanged(CoreEvent):
+    """Kids mode or the mature opt-in changed (on the screen, never by voice)."""
+
+    kids_mode: bool
+    mature_content: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BargeIn(CoreEvent):
+    """The driver interrupted a reply. `why`: voice | push_to_talk | wake_phrase | typed |
+    picker | stop | safety | scripted."""
+
+    why: str
+
+
+AnyEvent = Event | ListenerEvent | CoreEvent
+
+
+def event_record(event: AnyEvent) -> dict:
     """An event as a JSON-ready dict: {"event": "FinalTranscript", "t": ..., fields...}."""
     from dataclasses import asdict
 

@@ -1,13 +1,17 @@
-"""Logging: details to a file in the user's log directory, warnings to stderr, secrets nowhere."""
+"""Logging: details to a file in the user's log directory, warnings to stderr, secrets nowhere;
+and `EventLog`, a turn's typed events as JSON lines (`--timings`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import threading
 from pathlib import Path
 
 import platformdirs
 
+from .events import AnyEvent, DriveUpdate, InputLevel, event_record
 from .redaction import RedactingFilter
 
 
@@ -62,3 +66,26 @@ def setup_logging(verbose: bool = False) -> Path | None:
     root._companion_configured = True  # type: ignore[attr-defined]
     root._companion_log_file = path  # type: ignore[attr-defined]
     return path
+
+
+class EventLog:
+    """The assistant's events as JSON lines, for benchmarks and debugging (`--timings FILE`);
+    the level meter and the drive's once-a-second update are left out. Any thread."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.file = path.open("w", encoding="utf-8") if path else None
+        self.lock = threading.Lock()
+
+    def write(self, event: AnyEvent) -> None:
+        if self.file is None or isinstance(event, (InputLevel, DriveUpdate)):
+            return
+        line = json.dumps(event_record(event), default=str)
+        with self.lock:
+            if not self.file.closed:
+                self.file.write(line + "\n")
+                self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            with self.lock:
+                self.file.close()

@@ -6,12 +6,14 @@ the HTTP connection), speech stops, and the half-finished reply is kept in memor
 interrupted. Every failure a user can cause ends the turn with a spoken `TurnError`; the
 pipeline itself stays ready for the next turn.
 
-Before any LLM call the router (`companion.router`) decides what the driver wants: a persona
-switch goes through the session's safety gates and is answered locally (the new persona's
-greeting, or a refusal in the current voice); navigation intents go to the navigator (short,
-local answers), search intents to the searcher (results summarised by the persona, as quoted
-data); everything else is conversation. An open question from the navigator ("Which one?")
-is offered the driver's words first.
+Before any LLM call the router (`companion.router`) decides what the driver wants, and the
+skill that handles that intent (`companion.skills`) answers: a persona switch through the
+session's safety gates, navigation and control locally in a sentence, search summarised by the
+persona, everything else by the persona's language model. An open question from the navigator
+("Which one?") is offered the driver's words first.
+
+The pipeline is one turn at a time and knows nothing about microphones, screens or barge-in:
+`companion.assistant.Assistant` owns it and decides when a turn starts and stops.
 """
 
 from __future__ import annotations
@@ -19,16 +21,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from .events import (
-    ActionTaken,
     Event,
     EventSink,
     IntentRecognized,
     PersonaSwitched,
     ReplyDelta,
     ReplyDone,
-    RequestRefused,
     SentenceReady,
     SentenceSpoken,
     TimingMark,
@@ -37,54 +38,20 @@ from .events import (
 )
 from .llm.client import ChatClient, Message, ToolCall
 from .llm.errors import LLMError
-from .navigation.navigator import Navigator
 from .personas import Persona, Voice
 from .personas.session import PersonaSession
 from .router import Intent, route
 from .router.model import shipped_model
-from .router.tools import TOOLS, intent_for
-from .search import Searcher, summary_request
+from .router.tools import intent_for
+from .skills import SkillTable, Turn
 from .tts.chunker import SentenceChunker
-from .tts.speaker import Speaker
+
+if TYPE_CHECKING:
+    from .navigation.navigator import Navigator
+    from .search import Searcher
+    from .tts.speaker import Speaker
 
 log = logging.getLogger(__name__)
-
-
-# Intents whose handling changes state: a speculative turn waits for the final words before
-# acting on them. Every navigation intent does (even "how far" answers an open question).
-STATE_CHANGING = frozenset({"persona.switch", "safety.change_request"})
-
-
-def changes_state(intent: str, navigating: bool = True) -> bool:
-    """`navigating`: a navigator handles navigation intents (else the persona answers them)."""
-    return (intent in STATE_CHANGING or intent.startswith("control.")
-            or (navigating and intent.startswith("navigation.")))
-
-
-VOLUME_STEP = 0.2
-MIN_VOLUME = 0.2
-
-
-SEARCH_MAX_SENTENCES = 3  # a search summary is read while driving
-
-SAFETY_SETTING_REFUSAL = (
-    "Kids mode and mature content can only be changed in settings, not by voice."
-)
-# What the car can't do (the router's out_of_scope.* intents), said plainly in one line: never
-# a route, never a switch, never a pretend action.
-CANT_DO = {
-    "media": "I can't play music, radio or podcasts from here yet; your phone or the car's "
-             "media app can.",
-    "alarm": "I can't set alarms, timers or reminders yet.",
-    "smart_home": "I can't control lights or devices at home from the car.",
-    "messages": "I can't send or read messages, email or calls yet.",
-    "calendar": "I can't see your calendar from the car.",
-    "lists": "I can't keep lists yet.",
-    "orders": "I can't order food or shopping, but I can find a place nearby if you like.",
-    "transport": "I can't book rides or tickets or check live traffic, but I can navigate "
-                 "you there.",
-}
-DIDNT_CATCH = "Sorry, I didn't catch that."
 
 
 class TurnPipeline:
@@ -111,10 +78,12 @@ class TurnPipeline:
         offer_tools: bool = False,
     ) -> None:
         self.streaming_speech = streaming_speech
-        self.offer_tools = offer_tools  # conversation turns offer navigation/search tools
+        self._offer_tools = offer_tools
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
-        self.navigator = navigator
-        self.searcher = searcher
+        self.navigator: Navigator | None = None
+        self.searcher: Searcher | None = None
+        self.skills = SkillTable.build()
+        self.set_skills(navigator, searcher)
         self.session = session
         self.client = client
         self.speaker = speaker
@@ -129,9 +98,28 @@ class TurnPipeline:
         self._said: set[str] = set()  # what this turn gave the speaker
         self._progress_seen: set[str] = set()
 
+    def set_skills(self, navigator: Navigator | None, searcher: Searcher | None) -> None:
+        """Navigation and search (either may be None: its requests go to the persona)."""
+        self.navigator, self.searcher = navigator, searcher
+        self.skills = SkillTable.build(navigator, searcher, self.offer_tools)
+
+    @property
+    def offer_tools(self) -> bool:
+        """Conversation turns offer the model the navigation and search tools."""
+        return self._offer_tools
+
+    @offer_tools.setter
+    def offer_tools(self, on: bool) -> None:
+        self._offer_tools = on
+        self.set_skills(self.navigator, self.searcher)
+
     @property
     def persona(self) -> Persona:
         return self.session.active
+
+    def emit(self, event: Event) -> None:
+        """For skills: report an event of this turn (held back while speculating)."""
+        self._emit(event)
 
     def _emit(self, event: Event) -> None:
         if self._holding:
@@ -243,7 +231,7 @@ class TurnPipeline:
         intent = Intent("persona.switch", {"persona": persona_id, "heard": heard,
                                            "explicit": True}, 1.0)
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
-        return await self._dispatch(turn, "", intent)
+        return await self._answer(turn, "", intent)
 
     async def announce(self, text: str, switched_to: Persona | None = None) -> ReplyDone:
         """Say something the front end decided as a turn of its own: a safety toggle on the
@@ -252,13 +240,13 @@ class TurnPipeline:
         if switched_to is not None:
             self._emit(PersonaSwitched(turn, switched_to.id, switched_to.name,
                                        switched_to.greeting))
-        return await self._say(turn, text, self.session.active)
+        return await self.say(turn, text, self.session.active)
 
     async def _run_turn(self, text: str) -> ReplyDone | TurnError:
         turn = self._begin(text)
         session = self.session
-
-        follow = self.navigator.followup(text) if self.navigator is not None else None
+        navigator = self.navigator
+        follow = navigator.followup(text) if navigator is not None else None
         intent = Intent(*follow) if follow else route(text, session.cast.values())
         if intent.name == "persona.switch" and not intent.slots["explicit"]:
             # Only a name or alias ("tell me stories"), and it is the active persona's own or
@@ -268,104 +256,23 @@ class TurnPipeline:
                     or session.allowed(target, self.speed_kmh) is not None):
                 intent = Intent("conversation")
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
-        if changes_state(intent.name, self.navigator is not None):
-            await self._confirmed()  # only on sure words: a guess must leave no trace
-        if intent.name.startswith("navigation.") and self.navigator is not None:
-            return await self._navigate(turn, text, intent)
-        asked = self.navigator.pending if self.navigator is not None else None
-        result = await self._dispatch(turn, text, intent)
-        if self.navigator is not None and self.navigator.pending is asked:
+        asked = navigator.pending if navigator is not None else None
+        result = await self._answer(turn, text, intent)
+        if navigator is not None and navigator.pending is asked:
             # The driver moved on (the turn is confirmed by now) without answering; a question
             # the navigator asked in this very turn (through a tool call) stays open.
-            self.navigator.forget_question()
+            navigator.forget_question()
         return result
 
-    async def _dispatch(self, turn: int, text: str, intent: Intent) -> ReplyDone | TurnError:
-        session = self.session
-        if intent.name.startswith("search.") and self.searcher is not None:
-            return await self._search(turn, text, intent)
-        if intent.name.startswith("control."):
-            return await self._control(turn, intent.name.removeprefix("control."))
-        if intent.name == "persona.switch":
-            outcome = session.switch(intent.slots["persona"], intent.slots["heard"],
-                                     self.speed_kmh)
-            if outcome.switched:
-                persona = outcome.persona
-                self._emit(PersonaSwitched(turn, persona.id, persona.name, persona.greeting))
-            else:
-                self._emit(RequestRefused(turn, outcome.refused or "", outcome.spoken,
-                                          intent.slots["persona"] or intent.slots["heard"]))
-            return await self._say(turn, outcome.spoken, outcome.voice_of)
-        if intent.name == "safety.change_request":
-            self._emit(RequestRefused(turn, "safety_setting", SAFETY_SETTING_REFUSAL))
-            return await self._say(turn, SAFETY_SETTING_REFUSAL, session.active)
-        if intent.name == "unclear":
-            return await self._say(turn, DIDNT_CATCH, session.active)
-        if intent.name.startswith("out_of_scope."):
-            said = CANT_DO.get(intent.name.removeprefix("out_of_scope."),
-                               "That's something I can't do from the car yet.")
-            session.memory.add(text, said)
-            return await self._say(turn, said, session.active)
-        offer = TOOLS if self.offer_tools and (self.navigator or self.searcher) else None
-        return await self._converse(turn, text, tools=offer)
+    async def _answer(self, turn: int, text: str, intent: Intent) -> ReplyDone | TurnError:
+        """The skill that handles the intent answers; one that changes state waits until a
+        speculative turn is confirmed (a guess must leave no trace)."""
+        skill = self.skills.for_intent(intent.name)
+        if skill.changes_state:
+            await self._confirmed()
+        return await skill.answer(Turn(turn, text, intent, self))
 
-    async def _control(self, turn: int, action: str) -> ReplyDone:
-        """Assistant control, answered locally: stop, repeat, louder, quieter, cancel."""
-        persona, speaker = self.session.active, self.speaker
-        if action == "stop":  # silence, and no reply to speak
-            if speaker is not None:
-                speaker.stop()
-            done = ReplyDone(turn, "")
-            self._emit(done)
-            return done
-        if action == "repeat":
-            past = self.session.memory.exchanges
-            said = past[-1].assistant if past else "I haven't said anything yet."
-            return await self._say(turn, said.removesuffix("…"), persona)
-        if action in ("louder", "quieter"):
-            if speaker is None:
-                return await self._say(turn, "Speech is off, so there's nothing to turn "
-                                             f"{'up' if action == 'louder' else 'down'}.",
-                                       persona)
-            step = VOLUME_STEP if action == "louder" else -VOLUME_STEP
-            volume = min(1.0, max(MIN_VOLUME, round(speaker.volume + step, 2)))
-            if volume == speaker.volume:
-                limit = "as loud" if action == "louder" else "as quiet"
-                return await self._say(turn, f"That's {limit} as I go.", persona)
-            speaker.volume = volume
-            return await self._say(turn, "Louder." if action == "louder" else "Quieter.",
-                                   persona)
-        return await self._say(turn, "Okay.", persona)  # cancel: nothing more to do
-
-    async def _navigate(self, turn: int, text: str, intent: Intent) -> ReplyDone:
-        """A navigation action: decided locally, answered in a short sentence or two."""
-        navigator = self.navigator
-        answer = await navigator.handle(intent.name, intent.slots, text)
-        self._emit(ActionTaken(turn, "navigation", answer.action, navigator.summary(answer),
-                               answer.data))
-        self.session.memory.add(text, answer.text)
-        return await self._say(turn, answer.text, self.session.active)
-
-    async def _search(self, turn: int, text: str, intent: Intent) -> ReplyDone | TurnError:
-        """Search, then let the persona summarise the results in its own voice. The results
-        travel as quoted JSON data in the driver's message, never as instructions; without a
-        working LLM the best result is read out as it is."""
-        query = str(intent.slots.get("query") or text)
-        outcome = await self.searcher.search(query, intent.name.removeprefix("search."))
-        self._emit(ActionTaken(turn, "search", outcome.origin, outcome.summary(),
-                               outcome.data()))
-        if not outcome.results:
-            self.session.memory.add(text, outcome.spoken)
-            return await self._say(turn, outcome.spoken, self.session.active)
-        rules, content = summary_request(text, outcome.results)
-        session = self.session
-        extra = "\n\n".join(p for p in (session.extra_instructions(), rules) if p)
-        messages = session.memory.messages(session.active, content, extra)
-        return await self._converse(turn, text, messages=messages,
-                                    max_sentences=SEARCH_MAX_SENTENCES,
-                                    without_llm=outcome.spoken)
-
-    async def _say(self, turn: int, text: str, voice_of: Persona) -> ReplyDone:
+    async def say(self, turn: int, text: str, voice_of: Persona) -> ReplyDone:
         """A reply decided locally, spoken whole (in `voice_of`'s voice)."""
         self._emit(ReplyDelta(turn, text))
         chunker = SentenceChunker()
@@ -383,7 +290,7 @@ class TurnPipeline:
         self._emit(done)
         return done
 
-    async def _converse(
+    async def converse(
         self,
         turn: int,
         text: str,
@@ -478,7 +385,7 @@ class TurnPipeline:
             log.info("turn %d: %s: %s", turn, exc.kind, exc.detail)
             if without_llm is not None and not parts:
                 memory.add(text, without_llm)
-                return await self._say(turn, without_llm, persona)
+                return await self.say(turn, without_llm, persona)
             self._stop_speaking()
             error = TurnError(turn, exc.kind, exc.spoken, exc.detail)
             self._emit(error)
@@ -490,9 +397,7 @@ class TurnPipeline:
         if acted is not None:  # the model chose a tool: act like the router had found it
             await self._confirmed()
             self._emit(IntentRecognized(turn, acted.name, acted.slots, acted.confidence))
-            if acted.name.startswith("navigation."):
-                return await self._navigate(turn, text, acted)
-            return await self._search(turn, text, acted)
+            return await self.skills.for_intent(acted.name).answer(Turn(turn, text, acted, self))
         reply = " ".join(spoken) if full() else "".join(parts).strip()
         memory.add(text, reply)
         done = ReplyDone(turn, reply)
@@ -500,12 +405,10 @@ class TurnPipeline:
         return done
 
     def _tool_intent(self, calls: list[ToolCall]) -> Intent | None:
-        """The first tool call we can carry out (a skill for it exists), as an intent."""
+        """The first tool call we can carry out (a skill for it is set up), as an intent."""
         for call in calls:
             intent = intent_for(call.name, call.arguments)
-            skill = None if intent is None else (
-                self.navigator if intent.name.startswith("navigation.") else self.searcher)
-            if skill is not None:
+            if intent is not None and self.skills.claims(intent.name):
                 return intent
             log.info("ignored a tool call: %s %.200r", call.name, call.arguments)
         return None

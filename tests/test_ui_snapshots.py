@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from textual.pilot import Pilot
 
-from companion.assistant import Status
+from companion.events import Status
 from companion.events import (
     InputLevel,
     ListenerState,

@@ -1,8 +1,9 @@
 """Running a dialogue file through the real pipeline and checking what happened.
 
-The assistant is built exactly as `companion chat` builds it (persona session with the
-file's safety settings, router, navigator on the sample places, searcher on the knowledge
-base, the LLM client over real HTTP), but text-only: what would be spoken is what the
+The assistant is the same core every front end drives (`companion.assistant.Assistant`:
+persona session with the file's safety settings, router, skills, the LLM client over real
+HTTP), with the navigator on the file's places and the searcher on the knowledge base, and
+text-only: what would be spoken is what the
 chunker handed to speech (`SentenceReady`). The language model is the scripted server on
 loopback, replying what each turn's `model = "..."` says, or (`llm = "real"`) the backend
 the user has configured, in which case only the model-independent expectations are checked.
@@ -12,7 +13,6 @@ Audio turns go through the real recogniser and end-of-speech detection (`stt/`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import threading
@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import REPO_PERSONAS, SpeechSettings, load_settings, resolve_endpoint
+from ..assistant import Assistant, Parts
+from ..config import REPO_PERSONAS, Settings, SpeechSettings, load_settings, resolve_endpoint
 from ..events import (
     ActionTaken,
-    Event,
+    AnyEvent,
     FinalTranscript,
     IntentRecognized,
     PersonaSwitched,
@@ -42,11 +43,11 @@ from ..navigation import start_position as parse_start
 from ..navigation.places import SAMPLE_PLACES
 from ..personas.loader import load_personas
 from ..personas.session import PersonaSession
-from ..pipeline import TurnPipeline
 from ..redaction import Secret
 from ..schema import DataFileError
 from ..search import KnowledgeBase, Searcher, SearxngClient
 from ..search.kb import REPO_KNOWLEDGE
+from ..text import words as _words
 from .scripted_web import ScriptedSearchServer
 from .spec import MODEL_INDEPENDENT, Dialogue, Turn
 
@@ -92,10 +93,6 @@ class DialogueResult:
         return not self.failures and not self.problem
 
 
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^\w' ]", " ", text.lower()).split()
-
-
 _ENGINES: dict[str, Any] = {}
 _ENGINE_LOCK = threading.Lock()
 
@@ -127,11 +124,11 @@ def transcribe(audio: Path) -> list[str]:
 
 
 class _Session:
-    """One dialogue's assistant: the pipeline and the servers standing in for the world."""
+    """One dialogue's assistant and the servers standing in for the world."""
 
     def __init__(self, dialogue: Dialogue, llm: str, personas: Path | None) -> None:
         self.dialogue = dialogue
-        self.events: list[Event] = []
+        self.events: list[AnyEvent] = []
         folders = [REPO_PERSONAS] + [p for p in (dialogue.personas, personas) if p]
         cast, problems = load_personas(*folders)
         if problems:
@@ -160,16 +157,23 @@ class _Session:
         folders = [REPO_KNOWLEDGE] + ([dialogue.knowledge] if dialogue.knowledge else [])
         self.searcher = Searcher(KnowledgeBase(folders),
                                  SearxngClient(self.web.url) if self.web else None)
-        self._barge_in: tuple[asyncio.Task, int] | None = None  # (turn, after N sentences)
-        self.pipeline = TurnPipeline(self.session, ChatClient(endpoint), None,
-                                     self._on_event, navigator=self.navigator,
-                                     searcher=self.searcher, offer_tools=True)
-        self.pipeline.speed_kmh = dialogue.speed_kmh
+        self._interrupt_after: int | None = None  # the driver barges in after N sentences
+        settings = Settings()
+        settings.llm.tools = True
+        settings.speech.mute = True
+        settings.speech.barge_in = False
+        self.assistant = Assistant(
+            settings, self.session, self._on_event, tick_s=0, greet=False,
+            parts=Parts(client=ChatClient(endpoint), skills=(self.navigator, self.searcher)))
+
+    async def start(self) -> None:
+        self.assistant.start()
+        await asyncio.to_thread(self.assistant.load_core)
+        await asyncio.sleep(0)  # what the loader handed the loop
+        self.assistant.set_speed(self.dialogue.speed_kmh)
 
     async def close(self) -> None:
-        await self.pipeline.client.aclose()
-        await self.navigator.aclose()
-        await self.searcher.aclose()
+        await self.assistant.aclose()
         if self.scripted is not None:
             self.scripted.stop()
         if self.web is not None:
@@ -178,11 +182,11 @@ class _Session:
     async def run_turn(self, turn: Turn) -> TurnRecord:
         record = TurnRecord(turn)
         if turn.advance_minutes:
-            self.navigator.advance(turn.advance_minutes * 60)
+            self.assistant.drive(turn.advance_minutes * 60)
             if self.dialogue.speed_kmh is None:
-                self.pipeline.speed_kmh = self.navigator.trip.speed_kmh
+                self.assistant.set_speed(self.navigator.trip.speed_kmh)
         if turn.speed_kmh is not None:
-            self.pipeline.speed_kmh = turn.speed_kmh
+            self.assistant.set_speed(turn.speed_kmh)
         if self.web is not None:
             self.web.results = turn.web_results
         if self.scripted is not None:
@@ -203,23 +207,19 @@ class _Session:
         self._fill(record, self.events[first:])
         return record
 
-    def _on_event(self, event: Event) -> None:
+    def _on_event(self, event: AnyEvent) -> None:
         self.events.append(event)
-        if self._barge_in is not None and isinstance(event, SentenceReady):
-            task, after = self._barge_in
-            if event.index + 1 >= after:  # the driver barges in after this sentence
-                self._barge_in = None
-                task.cancel()
+        after = self._interrupt_after
+        if after is not None and isinstance(event, SentenceReady) and event.index + 1 >= after:
+            self._interrupt_after = None  # the driver barges in after this sentence
+            self.assistant.barge_in("scripted")
 
     async def _one(self, text: str, turn: Turn) -> None:
-        task = asyncio.ensure_future(self.pipeline.run_turn(text))
-        if turn.interrupt_after:
-            self._barge_in = (task, turn.interrupt_after)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        self._barge_in = None
+        self._interrupt_after = turn.interrupt_after or None
+        await self.assistant.ask(text)
+        self._interrupt_after = None
 
-    def _fill(self, record: TurnRecord, events: list[Event]) -> None:
+    def _fill(self, record: TurnRecord, events: list[AnyEvent]) -> None:
         started = next((e for e in events if isinstance(e, TurnStarted)), None)
         for event in events:
             if isinstance(event, IntentRecognized):
@@ -365,6 +365,7 @@ async def run_dialogue_async(dialogue: Dialogue, *, llm: str | None = None,
         result.problem = str(exc)
         return result
     try:
+        await world.start()
         for turn in dialogue.turns:
             record = await world.run_turn(turn)
             result.turns.append(record)

@@ -15,6 +15,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from ..text import fold
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -22,8 +24,6 @@ City = tuple[str, float, float, int, str]  # name, lat, lon, population, "Califo
 
 
 def _fold(text: str) -> str:
-    from .places import fold
-
     return fold(text)
 
 

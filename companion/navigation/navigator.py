@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..providers import ProviderError
-from ..router.slots import ROUTE_PREFERENCES, cuisine_said, normalize
+from ..router.slots import ROUTE_PREFERENCES, cuisine_said
+from ..text import fold, normalize
+from ..webapi import ServiceError
 from .geo import (
     METRES_PER_MILE,
     LatLon,
@@ -29,7 +30,7 @@ from .geo import (
     say_duration,
 )
 from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
-from .places import Gazetteer, Place, fold
+from .places import Gazetteer, Place
 from .routing import ROAD_FACTOR, Route, estimate_route
 from .trip import Trip, TripEvent
 
@@ -454,7 +455,7 @@ class Navigator:
 
     # --- providers with fallback -------------------------------------------------------------
 
-    def _fell_back(self, exc: ProviderError) -> None:
+    def _fell_back(self, exc: ServiceError) -> None:
         log.warning("%s; using offline data", exc)
         note = f"{exc.provider} {exc.kind}: {exc.detail}"
         self._fallback = f"{self._fallback}; {note}" if self._fallback else note
@@ -466,7 +467,7 @@ class Navigator:
                 found = await self.geocoder.search(query, here)
                 if found:
                     return found
-            except ProviderError as exc:
+            except ServiceError as exc:
                 self._fell_back(exc)
         return await asyncio.to_thread(self.gazetteer.find, query, here)
 
@@ -479,7 +480,7 @@ class Navigator:
                 found = sorted(found, key=lambda p: distance_m(here, p.pos))[:3]
                 return [Place(p.name, p.pos, category, p.address, cuisine=cuisine or "",
                               source="online") for p in found]
-            except ProviderError as exc:
+            except ServiceError as exc:
                 self._fell_back(exc)
         return await asyncio.to_thread(self.gazetteer.nearest, category, here, cuisine=cuisine)
 
@@ -487,6 +488,6 @@ class Navigator:
         if self.router is not None:
             try:
                 return await self.router.route(waypoints)
-            except ProviderError as exc:
+            except ServiceError as exc:
                 self._fell_back(exc)
         return estimate_route(waypoints)

@@ -1,7 +1,7 @@
 """Online maps over httpx: a Nominatim-compatible geocoder and an OSRM-compatible router.
 
 Both speak the real public APIs (nominatim.org `/search?format=jsonv2`, OSRM `/route/v1`);
-anything unexpected in a response is a `ProviderError("malformed")`, and the navigator falls
+anything unexpected in a response is a `ServiceError("malformed")`, and the navigator falls
 back to the offline data. Nominatim's usage policy asks for a real User-Agent and at most one
 request a second: we send one request per spoken request.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..providers import JSONProvider, ProviderError, number
+from ..webapi import JSONService, ServiceError, number
 from .geo import LatLon
 from .places import Place
 from .routing import Route, Step
@@ -27,7 +27,7 @@ CATEGORY_QUERY = {
 }
 
 
-class NominatimGeocoder(JSONProvider):
+class NominatimGeocoder(JSONService):
     name = "geocoder"
 
     async def search(self, query: str, near: LatLon, *, radius_m: float | None = None,
@@ -41,7 +41,7 @@ class NominatimGeocoder(JSONProvider):
             params["bounded"] = 1
         data = await self.get_json("/search", params)
         if not isinstance(data, list):
-            raise ProviderError(self.name, "malformed", "expected a list of places")
+            raise ServiceError(self.name, "malformed", "expected a list of places")
         places = []
         for item in data:
             try:
@@ -61,7 +61,7 @@ class NominatimGeocoder(JSONProvider):
                                 score=float(item.get("importance") or 0.5)
                                 if isinstance(item.get("importance"), int | float) else 0.5))
         if data and not places:
-            raise ProviderError(self.name, "malformed", "no usable place in the answer")
+            raise ServiceError(self.name, "malformed", "no usable place in the answer")
         return places
 
 
@@ -93,7 +93,7 @@ def instruction(maneuver: dict, road: str) -> str:
     return f"{_MODIFIERS.get(modifier, 'Continue')}{onto}"
 
 
-class OSRMRouter(JSONProvider):
+class OSRMRouter(JSONService):
     name = "router"
 
     async def route(self, waypoints: list[LatLon]) -> Route:
@@ -102,12 +102,12 @@ class OSRMRouter(JSONProvider):
                                    {"overview": "full", "geometries": "geojson",
                                     "steps": "true"})
         if not isinstance(data, dict):
-            raise ProviderError(self.name, "malformed", "expected a JSON object")
+            raise ServiceError(self.name, "malformed", "expected a JSON object")
         code = data.get("code")
         if code in ("NoRoute", "NoSegment"):
-            raise ProviderError(self.name, "not_found", "no road route between these places")
+            raise ServiceError(self.name, "not_found", "no road route between these places")
         if code != "Ok":
-            raise ProviderError(self.name, "malformed", f"code {str(code)[:40]!r}")
+            raise ServiceError(self.name, "malformed", f"code {str(code)[:40]!r}")
         try:
             best = data["routes"][0]
             distance = number(best["distance"])
@@ -124,10 +124,10 @@ class OSRMRouter(JSONProvider):
                 leg_ends.append(sum(number(leg["distance"]) for leg in best["legs"]
                                     [: len(leg_ends) + 1]))
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise ProviderError(self.name, "malformed",
+            raise ServiceError(self.name, "malformed",
                                 f"route is missing or has a bad field ({type(exc).__name__})") \
                 from None
         if len(points) < 2 or distance < 0 or duration < 0:
-            raise ProviderError(self.name, "malformed", "route has no usable geometry")
+            raise ServiceError(self.name, "malformed", "route has no usable geometry")
         return Route(points, distance, duration, estimated=False, leg_ends_m=leg_ends,
                      steps=steps, source="online")

@@ -16,12 +16,12 @@ from __future__ import annotations
 import difflib
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..schema import DataFileError, check_keys, expect_type, load_toml, suggest
+from ..text import fold
 from .cities import CityIndex
 from .geo import LatLon, distance_m, offset, parse_latlon
 
@@ -57,13 +57,6 @@ class Place:
         if self.region and self.source == "city":
             return f"{self.name}, {self.region.split(',')[0]}"
         return self.name
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, no punctuation: 'São Paulo' -> 'sao paulo'."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower().replace("'", "")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
 _STOP = {"the", "a", "an", "to", "on", "in", "at", "of", "one", "please", "near", "by", "de"}

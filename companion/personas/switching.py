@@ -10,34 +10,11 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..text import name_key as normalize
 from .loader import Persona
-
-# Letters from other scripts that look like Latin ones ("unhіnged" with a Cyrillic і).
-_LOOKALIKES = str.maketrans({
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-    "ԛ": "q", "ԝ": "w", "ɡ": "g", "ı": "i", "ℓ": "l",
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "ω": "w",
-    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
-})
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
-
-
-def normalize(text: str) -> str:
-    """Lower-case ASCII words: look-alike letters mapped, accents and punctuation dropped."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text).casefold().translate(_LOOKALIKES)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = text.replace("'", "")
-    text = " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-    # Spelled out letter by letter ("u n h i n g e d"): join the letters back into a word.
-    return re.sub(r"\b(?:[a-z] ){2,}[a-z]\b", lambda m: m.group().replace(" ", ""), text)
-
 
 _FILLER = (r"(?:(?:hey|ok|okay|so|um|uh|well|please|now|just|companion|car|grok|assistant"
            r"|alright|all right|can you|could you|would you|will you|i said|lets|let us)\s+)*")

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..personas.loader import Persona
 from ..personas.switching import asks_to_change_safety, detect_switch
-from ..personas.switching import normalize as normalize_name
-from .slots import category_of, is_proper_place, named_place, normalize, place_slots, stop_place
+from ..text import name_key as normalize_name
+from ..text import normalize
+from .slots import category_of, is_proper_place, named_place, place_slots, stop_place
 
 if TYPE_CHECKING:
     from .model import IntentModel

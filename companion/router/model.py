@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .slots import normalize
+from ..text import normalize
 
 MODEL_FILE = "intent_model.npz"
 MAX_CHARS = 300  # a request longer than this is not a car command; only its start is read

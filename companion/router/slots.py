@@ -8,8 +8,9 @@ These are lexicons and parsers, not decisions: the trained intent model (`model.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
+
+from ..text import normalize
 
 # Place categories: the words that name them (longest match wins; word boundaries apply).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -78,23 +79,6 @@ _CATEGORY_RE = re.compile(  # plurals too: "hotels", "chargers", "pharmacies" (r
     r"\b(" + _alternation(list(_LEXICON)) + r")(?:s|es)?\b")
 _CUISINE_OF = {word: cuisine for cuisine, words in CUISINES.items() for word in words}
 _CUISINE_RE = re.compile(r"\b(" + _alternation(list(_CUISINE_OF)) + r")\b")
-
-_FILLER = re.compile(r"^(?:(?:hey |ok |okay )?car|please|hey|ok|okay|um+|uh+|so|well)\b[ ,]*")
-
-
-def normalize(text: str) -> str:
-    """The router's one normal form: lower case, apostrophes kept ("let's", "chef chu's"),
-    other punctuation and leading fillers ("Car, ...", "um") dropped. Never raises: lone
-    surrogates and control characters are dropped too."""
-    text = text.encode("utf-8", "ignore").decode("utf-8")  # lone surrogates
-    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
-    text = re.sub(r"[^\w\s'&.-]", " ", text)
-    text = re.sub(r"(?<!\w)\.|\.(?!\w)", " ", text)  # sentence dots, not "p.f." or "3.5"
-    text = " ".join(text.split())
-    for _ in range(3):
-        text = _FILLER.sub("", text).strip()
-    return text
-
 
 def category_of(text: str) -> str | None:
     """The place category a phrase names ("a place to sleep" -> hotel), or None. A cuisine

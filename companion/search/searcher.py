@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from ..providers import ProviderError
+from ..webapi import ServiceError
 from .kb import KnowledgeBase, SearchResult
 from .web import SearxngClient, clean
 
@@ -107,7 +107,7 @@ class Searcher:
             return SearchOutcome(query, [], "unavailable" if kind == "weather" else "none")
         try:
             found = await self.web.search(query)
-        except ProviderError as exc:
+        except ServiceError as exc:
             log.warning("%s", exc)
             return SearchOutcome(query, [], "none", fallback=f"{exc.kind}: {exc.detail}")
         return SearchOutcome(query, found, "web" if found else "none")

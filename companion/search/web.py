@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from ..providers import JSONProvider, ProviderError
+from ..webapi import JSONService, ServiceError
 from .kb import SearchResult, first_sentences
 
 log = logging.getLogger(__name__)
@@ -27,14 +27,14 @@ def clean(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-class SearxngClient(JSONProvider):
+class SearxngClient(JSONService):
     name = "web search"
 
     async def search(self, query: str, limit: int = 3) -> list[SearchResult]:
         data = await self.get_json("/search", {"q": query, "format": "json",
                                                "safesearch": 2})
         if not isinstance(data, dict) or not isinstance(data.get("results", []), list):
-            raise ProviderError(self.name, "malformed", "expected an object with results")
+            raise ServiceError(self.name, "malformed", "expected an object with results")
         results = []
         for answer in data.get("answers") or []:
             text = answer.get("answer") if isinstance(answer, dict) else answer
@@ -54,5 +54,5 @@ class SearxngClient(JSONProvider):
             if len(results) >= limit:
                 break
         if data.get("results") and not results:
-            raise ProviderError(self.name, "malformed", "no usable result in the answer")
+            raise ServiceError(self.name, "malformed", "no usable result in the answer")
         return results[:limit]

@@ -3,8 +3,9 @@
 Layout: the car panel and the navigation card on the left, the assistant panel (state line,
 transcript, live partials, streaming reply) on the right, the typed prompt line and the dock
 along the bottom, an error banner on top when something is wrong. Everything it shows arrives
-as one message type, `CoreUpdate`, carrying an event from the assistant (`companion.assistant`)
-— posted from whichever thread noticed it — so data flows one way: stages → assistant → here.
+as one message type, `CoreUpdate`, carrying a typed event from the assistant core
+(`companion.assistant`), posted from whichever thread noticed it, and `view.ScreenView` draws
+it: data flows one way, stages → assistant → here. Keys and buttons call the core's methods.
 Blocking start-up work (speech engine, recogniser model, data files) runs in thread workers
 with `exit_on_error=False`; turns run as async workers. Nothing a user can cause ends the app.
 """
@@ -27,31 +28,15 @@ from textual.events import Key
 from textual.message import Message
 from textual.widgets import Button, Input
 
-from ..assistant import Assistant, DriveUpdate, Notice, SafetyChanged, Status
+from ..assistant import Assistant
 from ..config import Settings
-from ..events import (
-    ActionTaken,
-    EndOfSpeechLikely,
-    FinalTranscript,
-    InputLevel,
-    ListenerState,
-    NothingHeard,
-    PartialTranscript,
-    PersonaSwitched,
-    ReplyDelta,
-    ReplyDone,
-    TimingMark,
-    TurnError,
-    TurnStarted,
-    WakePhraseHeard,
-)
 from ..personas.session import PersonaSession
-from ..redaction import redact
 from .commands import CompanionCommands
 from .screens.confirm import Confirm
 from .screens.persona_picker import PersonaPicker
 from .screens.settings import Choices, SettingsScreen
 from .themes import THEMES, theme_for
+from .view import ScreenView
 from .widgets.assistant_panel import AssistantPanel, StateLine
 from .widgets.banner import Banner
 from .widgets.car_panel import CarPanel
@@ -112,7 +97,9 @@ class CompanionApp(App[int]):
         self.tick_s = tick_s
         self.units = settings.navigation.units
         self.assistant = Assistant(settings, session, self._post_core, audio_in=audio_in,
-                                   reload_cast=reload_cast, spawn=self._spawn_turn)
+                                   reload_cast=reload_cast, spawn=self._spawn_turn,
+                                   tick_s=tick_s)
+        self.view = ScreenView(self)
         for theme in THEMES.values():
             self.register_theme(theme)
         self.theme_name = theme_for(settings.ui.theme, clock())
@@ -121,11 +108,9 @@ class CompanionApp(App[int]):
         self.turn_running = False
         self.mic_ready = False
         self.listening = False
-        self._heard: list[str] = []  # recent words heard (final or guessed): "voice" turns
         self._hold_pressed_at = 0.0
         self._hold_last_key = 0.0
         self._hold_timer: Any = None
-        self._greeted = False
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -155,9 +140,8 @@ class CompanionApp(App[int]):
         nav = self.query_one(NavCard)
         nav.enabled = self.settings.navigation.enabled
         nav.show(None, self.clock())
-        self._set_state("loading" if self.voice else "idle")
-        self.state_line.mode_hint = self._mode_hint()
-        self.set_interval(self.tick_s, self._tick)
+        self.set_state("loading" if self.voice else "idle")
+        self.state_line.mode_hint = self.mode_hint()
         self.set_interval(0.1, self._poll_speaking)
         self.call_after_refresh(self._first_frame)
 
@@ -194,23 +178,20 @@ class CompanionApp(App[int]):
     def _spawn_turn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self.run_worker(coro, name="turn", group="turn", exit_on_error=False)
 
-    def _tick(self) -> None:
-        self.assistant.tick(self.tick_s)
-
-    def _set_state(self, state: str) -> None:
+    def set_state(self, state: str) -> None:
         self.state = state
         self.state_line.state = state
-        self._show_mic()
+        self.show_mic()
 
-    def _show_mic(self) -> None:
+    def show_mic(self) -> None:
         self.query_one(Dock).show_mic(self.state in ("listening", "transcribing"),
                                       self.mic_ready)
 
     def _poll_speaking(self) -> None:
         if self.state == "speaking" and not self.turn_running and not self.assistant.speaking:
-            self._set_state("idle")
+            self.set_state("idle")
 
-    def _mode_hint(self) -> str:
+    def mode_hint(self) -> str:
         speech = self.settings.speech
         if not self.voice:
             return "voice input is off · type below"
@@ -222,121 +203,9 @@ class CompanionApp(App[int]):
 
     def on_core_update(self, message: CoreUpdate) -> None:
         try:
-            self._show(message.payload)
+            self.view.show(message.payload)
         except Exception:  # a display bug must not end the drive
             log.exception("showing %s failed", type(message.payload).__name__)
-
-    def _show(self, p: object) -> None:
-        panel = self.panel
-        if isinstance(p, TurnStarted):
-            self.turn_running = True
-            self.query_one(NavCard).show_choices([])
-            if p.text:
-                voice = bool(self._heard) and self._heard[-1] == p.text
-                panel.you(p.text, voice=voice)
-            self._set_state("thinking")
-        elif isinstance(p, ActionTaken):
-            if p.skill == "search":
-                panel.action(p.summary.split(" · ")[0] if p.data.get("results") else p.summary)
-                panel.results(p.data.get("results", []))
-            elif p.action == "choices":
-                panel.action("Which one? (numbered on the left)")
-                self.query_one(NavCard).show_choices(p.data.get("choices", []))
-            else:
-                panel.action(p.summary)
-        elif isinstance(p, PersonaSwitched):
-            persona = self.session.cast.get(p.persona_id)
-            self.query_one(Dock).show_persona(p.name, persona.glyph if persona else "")
-        elif isinstance(p, ReplyDelta):
-            persona = self.session.active
-            panel.reply_delta(persona.name, persona.glyph, p.text)
-            if self.state != "speaking":
-                self._set_state("speaking")
-        elif isinstance(p, ReplyDone):
-            self.turn_running = False
-            panel.end_reply(p.interrupted)
-            if not self.assistant.speaking and self.state not in ("listening", "error"):
-                self._set_state("idle")
-        elif isinstance(p, TurnError):
-            self.turn_running = False
-            panel.error(p.spoken, p.detail)
-            self.query_one(Banner).set_problem("llm", redact(p.detail))  # only the LLM fails
-            self._set_state("error")
-        elif isinstance(p, TimingMark):
-            if p.stage == "llm_first_token":
-                self.query_one(Banner).set_problem("llm", None)  # it answers again
-        elif isinstance(p, InputLevel):
-            self.state_line.level_db = p.db
-        elif isinstance(p, PartialTranscript):
-            panel.partial(p.text)
-        elif isinstance(p, FinalTranscript):
-            panel.partial("")
-            self._heard = [*self._heard[-4:], p.text.strip()]
-        elif isinstance(p, EndOfSpeechLikely):
-            # A turn may start on this guess (speculation) before the final words: it is a
-            # voice turn too.
-            self._heard = [*self._heard[-4:], p.text.strip()]
-        elif isinstance(p, NothingHeard):
-            panel.partial("")
-            panel.notice("Didn't catch that.")
-            if self.state in ("listening", "transcribing"):
-                self._set_state("idle")
-        elif isinstance(p, WakePhraseHeard):
-            self._set_state("listening")
-        elif isinstance(p, ListenerState):
-            self._listener_state(p.state)
-        elif isinstance(p, Status):
-            self._status(p)
-        elif isinstance(p, DriveUpdate):
-            now = self.clock()
-            car = self.query_one(CarPanel)
-            car.now = now
-            car.update_data = p
-            self.query_one(NavCard).show(p.trip, now)
-            self.query_one(Dock).show_climate(p.climate_c)
-        elif isinstance(p, Notice):
-            panel.notice(p.text)
-        elif isinstance(p, SafetyChanged):
-            self.query_one(Dock).show_safety(p.kids_mode, p.mature_content)
-            what = "Kids mode is on" if p.kids_mode else "Kids mode is off"
-            panel.notice(what + (" · mature content allowed" if p.mature_content
-                                 and not p.kids_mode else ""))
-
-    def _listener_state(self, state: str) -> None:
-        if state in ("listening", "transcribing"):
-            self._set_state(state)
-        elif state in ("waiting", "paused") and self.state in ("listening", "transcribing",
-                                                               "loading"):
-            self._set_state("thinking" if self.turn_running else "idle")
-        elif state == "off":
-            self.mic_ready = False
-            if self.state in ("listening", "transcribing", "loading"):
-                self._set_state("idle")
-            self._show_mic()
-
-    def _status(self, status: Status) -> None:
-        banner = self.query_one(Banner)
-        if status.part == "speech_in":
-            self.mic_ready = status.state == "ready"
-            if status.state == "ready":
-                self.state_line.mode_hint = self._mode_hint()
-                if self.state == "loading":
-                    self._set_state("idle")
-            elif status.state == "problem":
-                self.state_line.mode_hint = "no microphone · type below"
-                if self.state in ("loading", "listening", "transcribing"):
-                    self._set_state("idle")
-            self._show_mic()
-        if status.part == "speech_out" and status.state == "ready" and not self._greeted:
-            self._greeted = True
-            if not self.turn_running and self.assistant.speaker is not None:
-                persona = self.session.active
-                self.assistant.speaker.say(persona.greeting, persona.voice)
-        # Muted speech is a choice, not a problem: every other part that is off is shown.
-        if status.state == "problem" or (status.state == "off" and status.part != "speech_out"):
-            banner.set_problem(status.part, redact(status.message))
-        elif status.state == "ready":
-            banner.set_problem(status.part, None)
 
     # --- input -------------------------------------------------------------------------------
 
@@ -499,7 +368,7 @@ class CompanionApp(App[int]):
                 self.run_worker(lambda: self.assistant.set_listen_mode(choices.listen_mode),
                                 thread=True, exit_on_error=False, name="restart listener",
                                 group="load")
-                self.state_line.mode_hint = self._mode_hint()
+                self.state_line.mode_hint = self.mode_hint()
             else:
                 speech.listen_mode = choices.listen_mode
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-if TYPE_CHECKING:
-    from .app import CompanionApp
 
 
 class CompanionCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: CompanionApp = self.app  # type: ignore[assignment]
+        # The CompanionApp: not imported, since it imports this module (no cycles).
+        app: Any = self.app
         out: list[tuple[str, Callable[[], object], str]] = [
             ("Talk (push to talk)", app.action_talk, "Open the microphone"),
             ("Stop talking", app.action_stop, "Interrupt the reply"),
@@ -47,7 +45,8 @@ class CompanionCommands(Provider):
             yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        app: CompanionApp = self.app  # type: ignore[assignment]
+        # The CompanionApp: not imported, since it imports this module (no cycles).
+        app: Any = self.app
         matcher = self.matcher(query)
         for name, callback, help_text in self._commands():
             score = matcher.match(name)

@@ -1,4 +1,4 @@
-"""Shared plumbing for the online providers (maps, routing, web search): one httpx client
+"""Shared plumbing for the online services (maps, routing, web search): one httpx client
 per provider, one error type, and JSON that is checked before anything trusts it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import httpx
 USER_AGENT = "companion/0.1 (open-source in-car assistant prototype)"
 
 
-class ProviderError(Exception):
+class ServiceError(Exception):
     """An online provider failed. `kind`: network | http | malformed | not_found.
     The message never contains an API key (none of these providers takes one in the URL)."""
 
@@ -20,8 +20,8 @@ class ProviderError(Exception):
         super().__init__(f"{provider}: {kind}: {detail}")
 
 
-class JSONProvider:
-    """GET `base_url + path` and return parsed JSON, or raise ProviderError."""
+class JSONService:
+    """GET `base_url + path` and return parsed JSON, or raise ServiceError."""
 
     name = "provider"
 
@@ -48,17 +48,17 @@ class JSONProvider:
         try:
             response = await self._http.get(url, params=params)
         except httpx.TimeoutException:
-            raise ProviderError(self.name, "network", f"{shown} timed out") from None
+            raise ServiceError(self.name, "network", f"{shown} timed out") from None
         except httpx.HTTPError as exc:
-            raise ProviderError(self.name, "network",
+            raise ServiceError(self.name, "network",
                                 f"cannot reach {shown} ({type(exc).__name__})") from None
         if response.status_code >= 400:
-            raise ProviderError(self.name, "http",
+            raise ServiceError(self.name, "http",
                                 f"{shown} answered HTTP {response.status_code}")
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
-            raise ProviderError(self.name, "malformed",
+            raise ServiceError(self.name, "malformed",
                                 f"{shown} did not answer with JSON") from None
 
 

@@ -1,0 +1,281 @@
+"""The skills that answer a turn once the router has decided what the driver wants.
+
+Each skill says which intents it handles (an exact name, "persona.switch", or a whole family,
+"navigation") and answers a `Turn`. The pipeline looks the router's intent up in a
+`SkillTable` and hands the turn over; nothing else decides who answers. A skill that changes
+state (a route, the persona, the volume) says so with `changes_state`: a speculative turn
+started on the recogniser's guess waits for the final words before such a skill acts.
+
+Adding a skill: write a class with `name`, `handles`, `changes_state` and `answer()`, and add
+it in `SkillTable.build`. Its answers are short and spoken; `turn.say()` speaks a local
+answer, `turn.converse()` hands the words to the persona's language model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .events import ActionTaken, PersonaSwitched, ReplyDone, RequestRefused, TurnError
+from .router import Intent
+from .router.tools import TOOLS
+
+if TYPE_CHECKING:
+    from .llm.client import Message
+    from .navigation.navigator import Navigator
+    from .personas import Persona
+    from .personas.session import PersonaSession
+    from .search import Searcher
+
+Answer = ReplyDone | TurnError
+
+VOLUME_STEP = 0.2
+MIN_VOLUME = 0.2
+SEARCH_MAX_SENTENCES = 3  # a search summary is read while driving
+
+SAFETY_SETTING_REFUSAL = (
+    "Kids mode and mature content can only be changed in settings, not by voice."
+)
+# What the car can't do (the router's out_of_scope.* intents), said plainly in one line: never
+# a route, never a switch, never a pretend action.
+CANT_DO = {
+    "media": "I can't play music, radio or podcasts from here yet; your phone or the car's "
+             "media app can.",
+    "alarm": "I can't set alarms, timers or reminders yet.",
+    "smart_home": "I can't control lights or devices at home from the car.",
+    "messages": "I can't send or read messages, email or calls yet.",
+    "calendar": "I can't see your calendar from the car.",
+    "lists": "I can't keep lists yet.",
+    "orders": "I can't order food or shopping, but I can find a place nearby if you like.",
+    "transport": "I can't book rides or tickets or check live traffic, but I can navigate "
+                 "you there.",
+}
+CANT_DO_OTHER = "That's something I can't do from the car yet."
+DIDNT_CATCH = "Sorry, I didn't catch that."
+
+
+class TurnIO(Protocol):
+    """What the pipeline lends a skill for one turn (implemented by `TurnPipeline`)."""
+
+    session: PersonaSession
+    speaker: Any
+    speed_kmh: float | None
+
+    def emit(self, event: Any) -> None: ...
+    async def say(self, turn_id: int, text: str, voice_of: Persona) -> ReplyDone: ...
+    async def converse(self, turn_id: int, text: str, **options: Any) -> Answer: ...
+
+
+class Turn:
+    """One utterance being answered, as a skill sees it: the words, the router's intent, and
+    the ways to answer (speak a local answer, or ask the persona's model)."""
+
+    def __init__(self, turn_id: int, text: str, intent: Intent, io: TurnIO) -> None:
+        self.id, self.text, self.intent, self._io = turn_id, text, intent, io
+
+    @property
+    def session(self) -> PersonaSession:
+        return self._io.session
+
+    @property
+    def speaker(self) -> Any:
+        return self._io.speaker
+
+    @property
+    def speed_kmh(self) -> float | None:
+        return self._io.speed_kmh
+
+    @property
+    def slots(self) -> dict:
+        return self.intent.slots
+
+    def emit(self, event: Any) -> None:
+        self._io.emit(event)
+
+    async def say(self, text: str, voice_of: Persona | None = None) -> ReplyDone:
+        """A reply decided here, spoken whole (in `voice_of`'s voice; the active persona's)."""
+        return await self._io.say(self.id, text, voice_of or self.session.active)
+
+    async def converse(self, **options: Any) -> Answer:
+        """The persona's language model answers (streamed, spoken sentence by sentence)."""
+        return await self._io.converse(self.id, self.text, **options)
+
+
+class Skill(Protocol):
+    name: str
+    handles: frozenset[str]  # intent names ("persona.switch") or families ("navigation")
+    changes_state: bool
+
+    async def answer(self, turn: Turn) -> Answer: ...
+
+
+class NavigationSkill:
+    """Routes, stops, arrival times: decided locally, answered in a sentence or two."""
+
+    name = "navigation"
+    handles = frozenset({"navigation"})
+    changes_state = True  # even "how far" may answer the navigator's open question
+
+    def __init__(self, navigator: Navigator) -> None:
+        self.navigator = navigator
+
+    async def answer(self, turn: Turn) -> Answer:
+        navigator = self.navigator
+        result = await navigator.handle(turn.intent.name, turn.slots, turn.text)
+        turn.emit(ActionTaken(turn.id, "navigation", result.action, navigator.summary(result),
+                              result.data))
+        turn.session.memory.add(turn.text, result.text)
+        return await turn.say(result.text)
+
+
+class SearchSkill:
+    """Search, then the persona summarises the results in its own voice. The results travel as
+    quoted JSON data in the driver's message, never as instructions; without a working model
+    the best result is read out as it is."""
+
+    name = "search"
+    handles = frozenset({"search"})
+    changes_state = False
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+
+    async def answer(self, turn: Turn) -> Answer:
+        from .search import summary_request
+
+        query = str(turn.slots.get("query") or turn.text)
+        kind = turn.intent.name.partition(".")[2]
+        outcome = await self.searcher.search(query, kind)
+        turn.emit(ActionTaken(turn.id, "search", outcome.origin, outcome.summary(),
+                              outcome.data()))
+        session = turn.session
+        if not outcome.results:
+            session.memory.add(turn.text, outcome.spoken)
+            return await turn.say(outcome.spoken)
+        rules, content = summary_request(turn.text, outcome.results)
+        extra = "\n\n".join(p for p in (session.extra_instructions(), rules) if p)
+        messages: list[Message] = session.memory.messages(session.active, content, extra)
+        return await turn.converse(messages=messages, max_sentences=SEARCH_MAX_SENTENCES,
+                                   without_llm=outcome.spoken)
+
+
+class ControlSkill:
+    """Stop, repeat, louder, quieter, cancel: answered locally."""
+
+    name = "control"
+    handles = frozenset({"control"})
+    changes_state = True
+
+    async def answer(self, turn: Turn) -> Answer:
+        action = turn.intent.name.partition(".")[2]
+        speaker = turn.speaker
+        if action == "stop":  # silence, and no reply to speak
+            if speaker is not None:
+                speaker.stop()
+            done = ReplyDone(turn.id, "")
+            turn.emit(done)
+            return done
+        if action == "repeat":
+            past = turn.session.memory.exchanges
+            said = past[-1].assistant if past else "I haven't said anything yet."
+            return await turn.say(said.removesuffix("…"))
+        if action in ("louder", "quieter"):
+            louder = action == "louder"
+            if speaker is None:
+                return await turn.say("Speech is off, so there's nothing to turn "
+                                      f"{'up' if louder else 'down'}.")
+            step = VOLUME_STEP if louder else -VOLUME_STEP
+            volume = min(1.0, max(MIN_VOLUME, round(speaker.volume + step, 2)))
+            if volume == speaker.volume:
+                return await turn.say(f"That's {'as loud' if louder else 'as quiet'} as I go.")
+            speaker.volume = volume
+            return await turn.say("Louder." if louder else "Quieter.")
+        return await turn.say("Okay.")  # cancel: nothing more to do
+
+
+class PersonaSkill:
+    """A persona switch through the session's safety gates (the new persona's greeting, or a
+    refusal in the current voice); a request to change a safety setting is refused."""
+
+    name = "persona"
+    handles = frozenset({"persona.switch", "safety.change_request"})
+    changes_state = True
+
+    async def answer(self, turn: Turn) -> Answer:
+        session = turn.session
+        if turn.intent.name == "safety.change_request":
+            turn.emit(RequestRefused(turn.id, "safety_setting", SAFETY_SETTING_REFUSAL))
+            return await turn.say(SAFETY_SETTING_REFUSAL)
+        slots = turn.slots
+        outcome = session.switch(slots["persona"], slots["heard"], turn.speed_kmh)
+        if outcome.switched:
+            persona = outcome.persona
+            turn.emit(PersonaSwitched(turn.id, persona.id, persona.name, persona.greeting))
+        else:
+            turn.emit(RequestRefused(turn.id, outcome.refused or "", outcome.spoken,
+                                     slots["persona"] or slots["heard"]))
+        return await turn.say(outcome.spoken, outcome.voice_of)
+
+
+class CantDoSkill:
+    """What the car can't do (out_of_scope.*) and input with nothing to read (unclear)."""
+
+    name = "cant_do"
+    handles = frozenset({"out_of_scope", "unclear"})
+    changes_state = False
+
+    async def answer(self, turn: Turn) -> Answer:
+        if turn.intent.name == "unclear":
+            return await turn.say(DIDNT_CATCH)
+        said = CANT_DO.get(turn.intent.name.partition(".")[2], CANT_DO_OTHER)
+        turn.session.memory.add(turn.text, said)
+        return await turn.say(said)
+
+
+class ConversationSkill:
+    """Everything else: the active persona's language model, with the navigation and search
+    tools offered when `tools` is set (a call to one is carried out like its intent)."""
+
+    name = "conversation"
+    handles = frozenset({"conversation"})
+    changes_state = False
+
+    def __init__(self, tools: list[dict] | None = None) -> None:
+        self.tools = tools
+
+    async def answer(self, turn: Turn) -> Answer:
+        return await turn.converse(tools=self.tools)
+
+
+class SkillTable:
+    """Which skill answers which intent: an exact name first, then its family (the part
+    before the dot); anything unclaimed goes to conversation."""
+
+    def __init__(self, skills: Iterable[Skill]) -> None:
+        self._by_handle: dict[str, Skill] = {}
+        for skill in skills:
+            for handle in skill.handles:
+                self._by_handle[handle] = skill
+        self.conversation = self._by_handle.setdefault("conversation", ConversationSkill())
+
+    @classmethod
+    def build(cls, navigator: Navigator | None = None, searcher: Searcher | None = None,
+              offer_tools: bool = False) -> SkillTable:
+        """The standard skills; navigation and search only where they are set up (without
+        them their requests go to the persona)."""
+        tools = TOOLS if offer_tools and (navigator or searcher) else None
+        skills: list[Skill] = [PersonaSkill(), ControlSkill(), CantDoSkill(),
+                               ConversationSkill(tools)]
+        if navigator is not None:
+            skills.append(NavigationSkill(navigator))
+        if searcher is not None:
+            skills.append(SearchSkill(searcher))
+        return cls(skills)
+
+    def for_intent(self, name: str) -> Skill:
+        found = self._by_handle.get(name) or self._by_handle.get(name.partition(".")[0])
+        return found or self.conversation
+
+    def claims(self, name: str) -> bool:
+        """A skill other than conversation answers this intent."""
+        return self.for_intent(name) is not self.conversation
