@@ -13,12 +13,12 @@ from __future__ import annotations
 import pytest
 from textual.pilot import Pilot
 
-from companion.events import Status
 from companion.events import (
     InputLevel,
     ListenerState,
     PartialTranscript,
     ReplyDelta,
+    Status,
     TurnStarted,
 )
 from tests.ui_helpers import make_app, nav_text, transcript_text, type_text, wait_until
