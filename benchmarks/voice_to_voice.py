@@ -1,12 +1,15 @@
 """Voice-to-voice latency: from the end of the driver's speech to the first sound of the reply.
 
-    python benchmarks/voice_to_voice.py [--rounds 3] [--per-round 4] [--write docs/PERFORMANCE.md]
+    python benchmarks/voice_to_voice.py [--rounds 3] [--per-round 10] [--write docs/PERFORMANCE.md]
 
-What runs: `companion listen` (the real voice loop: microphone, PocketSphinx, router, persona,
-HTTP streaming LLM client, chunker, pyttsx3/espeak-ng, sounddevice playback) on a virtual sound
+What runs: `companion listen`, a front end of the same assistant core as the car screen
+(companion/assistant.py: microphone, PocketSphinx, speculation, router, skills, persona, HTTP
+streaming LLM client, chunker, pyttsx3/espeak-ng, sounddevice playback), on a virtual sound
 card (PulseAudio null sinks), against the scripted LLM server with a fixed time to first token
-and token rate. The benchmark plays fixture utterances into the car's microphone and records
-both the microphone and the speaker:
+and token rate. The benchmark plays ten spoken requests of mixed length (benchmarks/audio/,
+made by benchmarks/make_speech.py; none of them was used to tune the recogniser, the
+end-of-speech detection or speculation) into the car's microphone and records both the
+microphone and the speaker:
 
 - end of speech: the last loud sample of the utterance in the *microphone* signal;
 - reply onset: the first loud sample in the *speaker* signal after it;
@@ -50,13 +53,11 @@ from report import machine, replace_section  # noqa: E402
 from companion.llm.scripted_server import ScriptedLLMServer, ScriptedReply  # noqa: E402
 from tests.helpers import read_events, wait_for_event  # noqa: E402
 from tests.soundcard import start_sound_card, stop_sound_card  # noqa: E402
-from tests.speech_helpers import AUDIO  # noqa: E402
 
 RATE = 16000
-# Every single-request English fixture that goes to the LLM (a persona switch is answered
-# locally; the wake-phrase clips are for another mode).
-UTTERANCES = ["navigate_charger", "gas_station", "weather", "how_long", "add_stop",
-              "long_sentence"]
+AUDIO = ROOT / "benchmarks" / "audio"
+FIXTURES = ROOT / "tests" / "fixtures" / "audio"  # for the barge-in trials
+UTTERANCES = list(json.loads((AUDIO / "manifest.json").read_text()))  # short to long
 REPLY = ("Sure, the nearest fast charger is about two miles ahead on the right. "
          "It has four stalls and two are free right now. "
          "I have added it as your next stop.")
@@ -121,8 +122,8 @@ def running_listen(card, base_url: str, timings: Path, *extra: str):
     yields the taps once it is listening and has said its greeting."""
     command = [sys.executable, "-m", "companion", "listen", "--no-earcons",
                "--llm-base-url", base_url, "--timings", str(timings), *extra]
-    # The recordings are navigation requests: the skills are off so that the persona's
-    # (scripted) language model answers them, the path this benchmark measures.
+    # Navigation and search are off so that every request takes the path measured here: the
+    # persona's (scripted) language model answers it.
     persona_only = {"COMPANION_NAVIGATION_ENABLED": "false", "COMPANION_SEARCH_ENABLED": "false"}
     listen = subprocess.Popen(command, env={**os.environ, **card.client_env, **persona_only},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -180,7 +181,7 @@ def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
     server = ScriptedLLMServer(replies, ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND)
     with server, running_listen(card, server.base_url, timings) as (mic, speaker):
         for trial in range(1, trials + 1):
-            subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "navigate_charger.wav")],
+            subprocess.run(["paplay", "--device=car_mic", str(FIXTURES / "navigate_charger.wav")],
                            env=card.env, check=True, timeout=30)
             # Each trial has two replies: the long one (interrupted) and the short answer.
             if wait_for_event(timings, lambda e: e.get("stage") == "playback_started", 20,
@@ -188,7 +189,7 @@ def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
                 continue
             time.sleep(1.0 + 0.37 * trial % 1.5)  # somewhere in the reply
             before = mic.samples().size
-            subprocess.run(["paplay", "--device=car_mic", str(AUDIO / "how_long.wav")],
+            subprocess.run(["paplay", "--device=car_mic", str(FIXTURES / "how_long.wav")],
                            env=card.env, check=True, timeout=30)
             done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone"
                                   and e["text"] == "About ten minutes.", 20, nth=trial)
@@ -264,7 +265,8 @@ def summarize(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--per-round", type=int, default=6, help="utterances per block")
+    parser.add_argument("--per-round", type=int, default=len(UTTERANCES),
+                        help="utterances per block")
     parser.add_argument("--barge-in", type=int, default=6, metavar="N",
                         help="barge-in trials (0: skip)")
     parser.add_argument("--write", type=Path, help="update this PERFORMANCE.md")

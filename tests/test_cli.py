@@ -126,10 +126,18 @@ class Repl:
                 raise AssertionError(f"{text!r} never appeared in:\n{self.out}")
             time.sleep(0.02)
 
-    def finish(self) -> tuple[int, str, str]:
+    def finish(self, timeout: float = 20) -> tuple[int, str, str]:
+        """Ctrl+D, then wait for the exit (a reply still being spoken is finished first). A
+        process that outlives `timeout` is killed: left running, it would talk into the
+        shared sound card during the next test."""
         assert self.process.stdin is not None
         self.process.stdin.close()  # Ctrl+D
-        code = self.process.wait(timeout=20)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
         self._reader.join(timeout=5)
         return code, self.out, self.process.stderr.read()  # type: ignore[union-attr]
 
@@ -150,6 +158,7 @@ def test_ctrl_c_mid_reply_stops_it_closes_the_stream_and_returns_to_the_prompt(s
     assert code == 0
     assert "word399" not in out
     assert "Traceback" not in out + err
+    assert "was destroyed but it is pending" not in err  # every task awaited at exit
     # The next request carried the interrupted reply, marked as such.
     history = scripted.requests[1].body["messages"]
     assert history[-2]["role"] == "assistant" and "interrupted" in history[-2]["content"]
@@ -175,7 +184,7 @@ def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
     time.sleep(3)  # let the greeting finish
     repl.send("tell me a joke")
     request = scripted.wait_for_requests(1, timeout=60)[0]
-    code, out, err = repl.finish()
+    code, out, err = repl.finish(timeout=60)  # seven seconds of streaming, then its speech
     time.sleep(0.5)
     recorder.terminate()
     recorder.wait()

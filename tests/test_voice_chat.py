@@ -28,6 +28,7 @@ def test_a_recording_stands_in_for_the_microphone(scripted):
     repl.wait_for("We're not navigating anywhere right now.", timeout=60)
     code, out, err = repl.finish()
     assert code == 0, err
+    assert "was destroyed but it is pending" not in err and "Traceback" not in err
     assert "you (voice)> find a coffee shop" in out
     assert "you (voice)> how long until we get there" in out
     assert out.index("coffee places nearby") < out.index("you (voice)> how long")
