@@ -176,10 +176,7 @@ def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
     recorder = sound_card.record_speaker(recording, 0)
     time.sleep(0.5)
     started = time.monotonic()
-    repl = Repl("--llm-base-url", scripted.base_url, env={
-        "XDG_RUNTIME_DIR": sound_card.env["XDG_RUNTIME_DIR"],
-        "PULSE_RUNTIME_PATH": sound_card.env["PULSE_RUNTIME_PATH"],
-    })
+    repl = Repl("--llm-base-url", scripted.base_url, env=sound_card.client_env)
     repl.wait_for("Hi, I'm your assistant.")
     time.sleep(3)  # let the greeting finish
     repl.send("tell me a joke")

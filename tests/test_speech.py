@@ -137,8 +137,8 @@ def loud_seconds(path, threshold=1000) -> tuple[float | None, float]:
 def test_speaker_plays_sentences_on_the_sound_card_and_stop_cuts_them_off(
     sound_card, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("XDG_RUNTIME_DIR", sound_card.env["XDG_RUNTIME_DIR"])
-    monkeypatch.setenv("PULSE_RUNTIME_PATH", sound_card.env["PULSE_RUNTIME_PATH"])
+    for key, value in sound_card.client_env.items():
+        monkeypatch.setenv(key, value)
     speaker = Speaker()
     try:
         recording = tmp_path / "full.wav"
