@@ -41,7 +41,15 @@ from ..events import (
     SpeechStarted,
     WakePhraseHeard,
 )
-from .base import LISTEN_MODES, PUSH_STYLES, RecognizerStream, SpeechEngine, SttError, Word
+from .base import (
+    LISTEN_MODES,
+    PUSH_STYLES,
+    RecognizerStream,
+    SpeechEngine,
+    SttError,
+    Transcript,
+    Word,
+)
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +197,13 @@ class Listener:
         self._frames_in = 0
         self._fed = 0
         self._origin = self._fed_before = 0.0
+        # Early final pass (engines whose final result comes from a further pass): at the
+        # speculation pause the utterance is finished at once, so the guess is the final
+        # words; if the driver goes on, the utterance so far is decoded again from its frames.
+        self._early_final = bool(getattr(self.engine, "final_pass", False))
+        self._early: Transcript | None = None
+        self._utterance: list[np.ndarray] = []  # frames fed in the open utterance
+        self._held: list[np.ndarray] = []  # quiet frames after an early final pass
         self._last_partial = ""
         self._last_voiced = 0.0
         self._last_voiced_audio = 0.0
@@ -275,6 +290,7 @@ class Listener:
         self._opened_at = t
         self._last_partial = ""
         self._speculated = False
+        self._early, self._utterance, self._held = None, [], []
         self._set_state("listening")
         self._emit(SpeechStarted())
         # Word times from the recogniser count only the audio it was fed; these two numbers
@@ -287,6 +303,16 @@ class Listener:
     def _feed(self, frame: np.ndarray) -> None:
         self._stream.accept(frame.tobytes())
         self._fed += 1
+        self._utterance.append(frame)
+
+    def _resume_after_early_final(self) -> None:
+        """The driver spoke again after the early final pass: decode the utterance so far
+        again (its audio, the pause included), as one utterance of the recogniser."""
+        frames = self._utterance + self._held
+        self._early, self._utterance, self._held = None, [], []
+        self._fed_before = self._fed * FRAME_S  # word times: the re-fed utterance starts here
+        for f in frames:
+            self._feed(f)
 
     def _on_speech(self, frame: np.ndarray, t: float) -> None:
         if self._candidate is not None:
@@ -300,6 +326,11 @@ class Listener:
             return
         if not self._open:
             return
+        if self._early is not None:
+            if self._seg.frames_since_speech:
+                self._held.append(frame)  # the pause goes on: the final words stand
+                return
+            self._resume_after_early_final()
         self._feed(frame)
         self._maybe_speculate()
         every = max(1, round(self.settings.partial_every_s / FRAME_S))
@@ -325,9 +356,17 @@ class Listener:
             text = self._partial_text()
             if text:
                 self._emit(EndOfSpeechLikely(text))
+            if self._early_final:
+                self._early = self._stream.finish()
+                final = self._shown(self._early.text)
+                if final and final != text:  # the final pass changed the words: guess again
+                    self._emit(EndOfSpeechLikely(final))
 
     def _partial_text(self) -> str:
-        text = self._stream.partial()
+        return self._shown(self._stream.partial())
+
+    def _shown(self, text: str) -> str:
+        """What the driver said, as far as the mode is concerned (the wake phrase removed)."""
         if self.settings.mode == "wake_phrase":
             found, rest = strip_wake_phrase(text, self.settings.wake_phrase)
             if found:
@@ -368,7 +407,8 @@ class Listener:
         self._open = False
         self._seg.force_end()
         self._set_state("transcribing")
-        transcript = self._stream.finish()
+        transcript = self._early if self._early is not None else self._stream.finish()
+        self._early, self._utterance, self._held = None, [], []
         text = transcript.text
         shift = self._origin - self._fed_before
         words = tuple(

@@ -25,6 +25,9 @@ class PocketsphinxEngine:
     name = "pocketsphinx"
     language = "en-us"
     description = "PocketSphinx (built-in US English model; less accurate than Vosk)"
+    # Its final result comes from further passes over the utterance (more accurate than the
+    # partial results, and often different): the listener runs them at the speculation pause.
+    final_pass = True
 
     def __init__(self) -> None:
         self._ps = _pocketsphinx()
