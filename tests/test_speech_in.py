@@ -15,6 +15,7 @@ import pytest
 
 from companion.audio.files import read_audio, write_wav
 from companion.events import (
+    EndOfSpeechLikely,
     FinalTranscript,
     NothingHeard,
     PartialTranscript,
@@ -100,6 +101,41 @@ def test_a_pause_between_requests_splits_them_with_word_times_on_the_file_clock(
     assert words(first.text) == ["find", "a", "coffee", "shop"]
     assert words(second.text) == words("How long until we get there?")
     assert first.words[-1].end < 2.2 < second.words[0].start  # 1.2 s pause after ~1.6 s
+
+
+def test_the_guess_at_the_pause_is_already_the_final_transcript(sphinx):
+    """PocketSphinx's final pass (which changes "how long ..." here) runs at the speculation
+    pause, so the reply can start on the words that will be final."""
+    events = listen(sphinx, "how_long")
+    guesses = [e.text for e in events if isinstance(e, EndOfSpeechLikely)]
+    (final,) = finals(events)
+    assert guesses and guesses[-1] == final.text
+    assert words(final.text) == words("How long until we get there?")
+
+
+def test_speaking_on_after_the_pause_decodes_the_whole_utterance_again(sphinx, tmp_path):
+    """A 250 ms pause inside a request: long enough for the early final pass (150 ms), too
+    short to end the utterance (350 ms). The final transcript is the whole request with word
+    times on the file's clock, as without the early pass."""
+    first = read_audio(AUDIO / "how_long.wav", 16000)
+    second = read_audio(AUDIO / "add_stop.wav", 16000)
+    cut = int(MANIFEST["how_long"]["speech_end"] * 16000) + 400
+    start = int(MANIFEST["add_stop"]["speech_start"] * 16000) - 400
+    pause = np.zeros(int(0.25 * 16000), dtype=np.int16)
+    path = tmp_path / "pause_inside.wav"
+    write_wav(path, np.concatenate([first[:cut], pause, second[start:]]), 16000)
+    early = listen(sphinx, path)
+    sphinx.final_pass = False
+    try:
+        late = listen(sphinx, path)
+    finally:
+        sphinx.final_pass = True
+    (one,), (other,) = finals(early), finals(late)
+    assert len([e for e in early if isinstance(e, EndOfSpeechLikely)]) >= 2  # paused, went on
+    assert one.text == other.text and len(one.text.split()) >= 8
+    assert [(w.text, w.start, w.end) for w in one.words] == [
+        (w.text, w.start, w.end) for w in other.words]
+    assert one.words[0].start < 1.0 and one.words[-1].end > 3.0
 
 
 def test_end_of_speech_is_found_where_the_speech_ends(sphinx):

@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 
 MODES = LISTEN_MODES
 FRAME_S = 0.02
+# The final pass holds the GIL for 20-300 ms (PocketSphinx does not release it): it waits two
+# frames after the guess was reported, so the reply's request on that guess is on its way.
+EARLY_FINAL_AFTER_GUESS_MS = 40
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,7 @@ class Listener:
         self._opened_at = t
         self._last_partial = ""
         self._speculated = False
+        self._guess = ""
         self._early, self._utterance, self._held = None, [], []
         self._set_state("listening")
         self._emit(SpeechStarted())
@@ -344,7 +348,9 @@ class Listener:
             self._finish("no_speech")
 
     def _maybe_speculate(self) -> None:
-        """After a short pause, report the current guess once (again after more speech)."""
+        """After a short pause, report the current guess once (again after more speech); with
+        an engine that has a final pass, run it a moment later and report its words if they
+        differ (the guess is then the final transcript, unless the driver goes on)."""
         after = self.settings.speculate_after_ms
         if not after or self.settings.mode == "push_to_talk" or not self._seg.heard_speech:
             return
@@ -353,14 +359,15 @@ class Listener:
             self._speculated = False
         elif not self._speculated and quiet * FRAME_S * 1000 >= after:
             self._speculated = True
-            text = self._partial_text()
-            if text:
-                self._emit(EndOfSpeechLikely(text))
-            if self._early_final:
-                self._early = self._stream.finish()
-                final = self._shown(self._early.text)
-                if final and final != text:  # the final pass changed the words: guess again
-                    self._emit(EndOfSpeechLikely(final))
+            self._guess = self._partial_text()
+            if self._guess:
+                self._emit(EndOfSpeechLikely(self._guess))
+        elif (self._speculated and self._early_final and self._early is None
+                and quiet * FRAME_S * 1000 >= after + EARLY_FINAL_AFTER_GUESS_MS):
+            self._early = self._stream.finish()
+            final = self._shown(self._early.text)
+            if final and final != self._guess:  # the final pass changed the words
+                self._emit(EndOfSpeechLikely(final))
 
     def _partial_text(self) -> str:
         return self._shown(self._stream.partial())
