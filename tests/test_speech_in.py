@@ -106,7 +106,7 @@ def test_a_pause_between_requests_splits_them_with_word_times_on_the_file_clock(
 def test_the_guess_at_the_pause_is_already_the_final_transcript(sphinx):
     """PocketSphinx's final pass (which changes "how long ..." here) runs at the speculation
     pause, so the reply can start on the words that will be final."""
-    events = listen(sphinx, "how_long")
+    events = listen(sphinx, "how_long", realtime=True)  # at the microphone's pace
     guesses = [e.text for e in events if isinstance(e, EndOfSpeechLikely)]
     (final,) = finals(events)
     assert guesses and guesses[-1] == final.text
@@ -124,10 +124,10 @@ def test_speaking_on_after_the_pause_decodes_the_whole_utterance_again(sphinx, t
     pause = np.zeros(int(0.25 * 16000), dtype=np.int16)
     path = tmp_path / "pause_inside.wav"
     write_wav(path, np.concatenate([first[:cut], pause, second[start:]]), 16000)
-    early = listen(sphinx, path)
+    early = listen(sphinx, path, realtime=True)
     sphinx.final_pass = False
     try:
-        late = listen(sphinx, path)
+        late = listen(sphinx, path, realtime=True)
     finally:
         sphinx.final_pass = True
     (one,), (other,) = finals(early), finals(late)

@@ -55,9 +55,10 @@ log = logging.getLogger(__name__)
 
 MODES = LISTEN_MODES
 FRAME_S = 0.02
-# The final pass holds the GIL for 20-300 ms (PocketSphinx does not release it): it waits two
-# frames after the guess was reported, so the reply's request on that guess is on its way.
-EARLY_FINAL_AFTER_GUESS_MS = 40
+# The final pass holds the GIL for 20-300 ms (PocketSphinx does not release it), so it waits
+# this long (wall-clock) after the guess was reported: the reply's request on that guess is on
+# its way first. Frames that queued up meanwhile are not a reason to hurry.
+EARLY_FINAL_AFTER_GUESS_S = 0.04
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,7 @@ class Listener:
         self._last_partial = ""
         self._speculated = False
         self._guess = ""
+        self._guessed_at = 0.0
         self._early, self._utterance, self._held = None, [], []
         self._set_state("listening")
         self._emit(SpeechStarted())
@@ -360,10 +362,11 @@ class Listener:
         elif not self._speculated and quiet * FRAME_S * 1000 >= after:
             self._speculated = True
             self._guess = self._partial_text()
+            self._guessed_at = time.monotonic()
             if self._guess:
                 self._emit(EndOfSpeechLikely(self._guess))
         elif (self._speculated and self._early_final and self._early is None
-                and quiet * FRAME_S * 1000 >= after + EARLY_FINAL_AFTER_GUESS_MS):
+                and time.monotonic() - self._guessed_at >= EARLY_FINAL_AFTER_GUESS_S):
             self._early = self._stream.finish()
             final = self._shown(self._early.text)
             if final and final != self._guess:  # the final pass changed the words
