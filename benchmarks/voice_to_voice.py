@@ -309,6 +309,21 @@ def main() -> None:
         write_section(args.write, summary, rows, ratio, args, barge_summary, len(barge))
 
 
+# What the numbers mean (written under the table; update it with the code).
+NOTE = (
+    'When the partial guess at the pause is right, the request leaves at the pause (150 ms '
+    "after the VAD's last voiced frame, which trails the last loud sample by ~80 ms) and "
+    "the overhead is that plus synthesis and output (~250-300 ms). When PocketSphinx's "
+    'final pass changes the words, the second guess waits for that pass (run 40 ms after '
+    'the first guess; 30-300 ms, holding the GIL): ~400-600 ms for the longer requests. The'
+    ' early final pass took this from 422 ms median / 707 ms p90 (the same ten requests '
+    'through the same core, measured the same day before it) to the figures above. Still '
+    "missing: the pause and the VAD's tail alone are ~230 ms before the request can leave; "
+    'a recogniser whose partial results are its final ones (Vosk; no English model can be '
+    'downloaded on this machine) and one that decodes outside the Python process (so its '
+    'final pass does not stall the loop) are the next steps.'
+)
+
 STAGES = [
     ("turn_started", "turn started (on the guess, before the final transcript, when it held)"),
     ("intent_decided", "intent decided by the router"),
@@ -380,13 +395,8 @@ def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
     met = overhead <= 200 and p90 <= 300
     lines += [
         f"Against the target (pipeline overhead ≤ 200 ms median, ≤ 300 ms p90): "
-        f"{'met' if met else 'missed'} at {overhead:.0f} ms median, {p90:.0f} ms p90. When the "
-        "recogniser's guess at the pause holds, the overhead is the pause itself plus "
-        "synthesis and output; when it does not, it is the whole trailing silence plus the "
-        "final decode (more for long sentences, whose final PocketSphinx pass takes longer). "
-        "With Vosk, whose partial results are usually its final ones, the first case should be "
-        "the common one (not measurable here: no English Vosk model can be downloaded on this "
-        "machine).",
+        f"{'met' if met else 'missed'} at {overhead:.0f} ms median, {p90:.0f} ms p90. "
+        + NOTE,
         "",
     ]
     if barge:
