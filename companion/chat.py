@@ -176,7 +176,8 @@ def _banner(printer: _Printer, settings: Settings, session: PersonaSession, keyb
     parts += ["kids mode"] if session.kids_mode else (
         ["mature content on"] if session.mature_content else [])
     how = ("Type a message and press Enter. Ctrl+C stops a reply, Ctrl+D quits." if keyboard
-           else "Speak to it; speak again to interrupt a reply. Ctrl+C quits.")
+           else "Speak to it; speak again to interrupt a reply. Ctrl+C stops a reply, "
+           "then quits.")
     printer.write(" · ".join(parts) + f"\n{how}\n")
     if session.start_notice:
         printer.notice(session.start_notice)
@@ -235,9 +236,9 @@ def _talk(assistant: Assistant, loop: asyncio.AbstractEventLoop, printer: _Print
                     return
             continue
         except KeyboardInterrupt:
+            if not keyboard_open and not assistant.busy():
+                return  # no keyboard: Ctrl+C while nothing is said is the way out
             assistant.stop()
-            if not keyboard_open:
-                return  # no keyboard: Ctrl+C is the way out
             printer.write("\n")
             continue
         if line is None:
