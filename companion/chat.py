@@ -14,6 +14,7 @@ import contextlib
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,10 +45,10 @@ class _Printer:
     """Renders the core's events as a transcript; a lock keeps lines from other threads
     (speech problems, the listener) from splitting a reply line."""
 
-    def __init__(self, out: TextIO, session: PersonaSession, speech: Any, interactive: bool
-                 ) -> None:
+    def __init__(self, out: TextIO, session: PersonaSession, speech: Any, interactive: bool,
+                 listener: Callable[[], Any]) -> None:
         self.out, self.session, self.speech, self.interactive = out, session, speech, interactive
-        self.listener: Any = None
+        self.listener = listener  # the core's current listener (it changes with the mode)
         self.lock = threading.Lock()
         self.mid_reply = self.showing_partial = self.announced = False
         self.action: str | None = None
@@ -81,7 +82,7 @@ class _Printer:
                 self.notice("listening")
             case ListenerState(state="waiting") if not self.announced:
                 self.announced = True  # the microphone is open now: say how to talk
-                engine = getattr(self.listener, "engine", None)
+                engine = getattr(self.listener(), "engine", None)
                 how = HOW_TO_TALK[self.speech.listen_mode].format(phrase=self.speech.wake_phrase)
                 self.notice(f"listening with {getattr(engine, 'description', 'speech')}: {how}")
             case ListenerState(state="listening") if self.speech.listen_mode == "push_to_talk":
@@ -140,11 +141,11 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
     thread = threading.Thread(target=loop.run_forever, name="core", daemon=True)
     thread.start()
     event_log = EventLog(timings)
-    printer = _Printer(stdout, session, settings.speech, interactive)
+    printer = _Printer(stdout, session, settings.speech, interactive,
+                       listener=lambda: assistant.listener)
 
     def post(event: AnyEvent) -> None:
         event_log.write(event)
-        printer.listener = assistant.listener
         printer.show(event)
 
     assistant = Assistant(settings, session, post, audio_in=audio_in, reload_cast=reload_cast,

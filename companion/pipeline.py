@@ -82,7 +82,7 @@ class TurnPipeline:
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
-        self.skills = SkillTable.build()
+        self.skills: SkillTable
         self.set_skills(navigator, searcher)
         self.session = session
         self.client = client
@@ -397,7 +397,7 @@ class TurnPipeline:
         if acted is not None:  # the model chose a tool: act like the router had found it
             await self._confirmed()
             self._emit(IntentRecognized(turn, acted.name, acted.slots, acted.confidence))
-            return await self.skills.for_intent(acted.name).answer(Turn(turn, text, acted, self))
+            return await self._answer(turn, text, acted)
         reply = " ".join(spoken) if full() else "".join(parts).strip()
         memory.add(text, reply)
         done = ReplyDone(turn, reply)

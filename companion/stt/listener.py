@@ -309,7 +309,8 @@ class Listener:
     def _feed(self, frame: np.ndarray) -> None:
         self._stream.accept(frame.tobytes())
         self._fed += 1
-        self._utterance.append(frame)
+        if self._early_final:  # kept only to decode again if the driver goes on
+            self._utterance.append(frame)
 
     def _resume_after_early_final(self) -> None:
         """The driver spoke again after the early final pass: decode the utterance so far
