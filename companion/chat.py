@@ -35,6 +35,7 @@ from .events import (
     WakePhraseHeard,
 )
 from .logs import EventLog
+from .loopthread import LoopThread
 from .personas.session import PersonaSession
 
 HOW_TO_TALK = {"push_to_talk": "press Enter on an empty line to talk, Enter again to stop",
@@ -137,9 +138,8 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
     if interactive:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for input()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="core", daemon=True)
-    thread.start()
+    core = LoopThread()
+    loop = core.loop
     event_log = EventLog(timings)
     printer = _Printer(stdout, session, settings.speech, interactive,
                        listener=lambda: assistant.listener)
@@ -161,9 +161,7 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
         _talk(assistant, loop, printer, stdin if keyboard else None, interactive)
     finally:
         printer.write("\n" if interactive else "")
-        asyncio.run_coroutine_threadsafe(assistant.aclose(), loop).result(timeout=15)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
+        core.close(assistant.aclose)
         event_log.close()
     return 0
 

@@ -146,25 +146,32 @@ class ChatClient:
                     raise self._malformed(f"the answer's content type was {content_type!r}")
                 finished = False
                 calls: dict[int, dict[str, str]] = {}
-                async for data in iter_sse_data(response.aiter_lines()):
-                    if data.strip() == "[DONE]":
-                        finished = True
-                    else:
-                        text, finished = self._parse_chunk(data, calls)
-                        if text:
-                            started = True
-                            yield text
-                    if finished:
-                        for call in self._tool_calls(calls):
-                            yield call
-                        return
-                    started = started or bool(calls)
-                if not started:
-                    raise self._malformed("the stream ended before any reply")
-                raise errors.ConnectionLostError(
-                    "The connection to my language model dropped in the middle of the reply.",
-                    f"{ep.label} at {ep.base_url} ended the stream without finishing the reply.",
-                )
+                # Both generators are closed here, not when the garbage collector finds them:
+                # a reply stopped mid-stream must not leave an aclose task behind for a loop
+                # that may already be shutting down ("Task was destroyed but it is pending").
+                lines = response.aiter_lines()
+                events = iter_sse_data(lines)
+                async with contextlib.aclosing(lines), contextlib.aclosing(events):
+                    async for data in events:
+                        if data.strip() == "[DONE]":
+                            finished = True
+                        else:
+                            text, finished = self._parse_chunk(data, calls)
+                            if text:
+                                started = True
+                                yield text
+                        if finished:
+                            for call in self._tool_calls(calls):
+                                yield call
+                            return
+                        started = started or bool(calls)
+                    if not started:
+                        raise self._malformed("the stream ended before any reply")
+                    raise errors.ConnectionLostError(
+                        "The connection to my language model dropped in the middle of the reply.",
+                        f"{ep.label} at {ep.base_url} ended the stream without finishing"
+                        " the reply.",
+                    )
         except httpx.ConnectTimeout as exc:
             raise errors.LLMTimeoutError(
                 "My language model isn't answering. Please try again in a moment.",
