@@ -10,6 +10,7 @@ import pytest
 
 from companion.llm import errors
 from companion.llm.client import ChatClient, LLMEndpoint
+from companion.llm.providers import PRESETS
 from companion.llm.scripted_server import ScriptedLLMServer, tokenize
 from companion.redaction import Secret
 
@@ -114,16 +115,26 @@ async def test_rate_limit_with_a_long_wait_is_reported_with_the_wait(scripted):
     assert len(scripted.requests) == 1  # no retry storm
 
 
-async def test_unreachable_server_gives_the_offline_answer():
-    client = ChatClient(endpoint("http://127.0.0.1:9/v1"))
+@pytest.mark.parametrize(("provider", "names", "never"), [
+    ("ollama", ["Ollama"], []),
+    ("xai", ["xAI"], ["Ollama"]),
+    # Someone who set --llm-base-url hears about their server, not about xAI or Ollama.
+    ("custom", ["server you set up"], ["xAI", "Ollama"]),
+])
+async def test_unreachable_server_names_what_was_set_up(provider, names, never):
+    hint = PRESETS[provider].setup_hint
+    client = ChatClient(endpoint("http://127.0.0.1:9/v1", provider=provider, setup_hint=hint))
     try:
         with pytest.raises(errors.NetworkUnreachableError) as caught:
             await collect(client)
     finally:
         await client.aclose()
-    assert "can't reach my language model" in caught.value.spoken
-    assert "Ollama" in caught.value.spoken
+    assert "can't reach" in caught.value.spoken
+    assert all(name in caught.value.spoken for name in names)
+    assert not any(name in caught.value.spoken for name in never)
     assert "127.0.0.1:9" in caught.value.detail
+    if provider == "custom":
+        assert "XAI_API_KEY" not in caught.value.detail
 
 
 async def test_no_backend_configured_says_how_to_configure_one():

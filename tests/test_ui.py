@@ -126,11 +126,18 @@ async def test_kids_mode_locks_the_picker_voice_and_the_toggle(tmp_path):
         assert str(app.query_one("#kids", Button).label) == "Kids ON"
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, PersonaPicker), what="picker")
-        options = {o.id: o for o in app.screen.query_one(OptionList).options}
-        assert options["unhinged"].disabled and "LOCKED: kids mode" in str(
-            options["unhinged"].prompt)
-        assert options["storyteller"].disabled
-        assert not options["kids_storyteller"].disabled
+        listing = app.screen.query_one(OptionList)
+        options = {o.id: o for o in listing.options}
+        assert "LOCKED: kids mode" in str(options["unhinged"].prompt)
+        assert "LOCKED" in str(options["storyteller"].prompt)
+        assert "LOCKED" not in str(options["kids_storyteller"].prompt)
+        # A locked persona can be highlighted, and Enter on it says why instead of picking.
+        listing.highlighted = [o.id for o in listing.options].index("unhinged")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, PersonaPicker)
+        assert "kids mode" in str(app.screen.query_one("#picker-why", Static).render())
+        assert app.session.active.id == "kids_storyteller"
         await pilot.press("escape")
         await type_text(pilot, "switch to unhinged")
         await wait_until(pilot, lambda: "Kids mode is on" in transcript_text(app),

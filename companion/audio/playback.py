@@ -83,7 +83,7 @@ class AudioPlayer:
             where = f"output device {self.device!r}" if self.device is not None else "audio output"
             raise AudioOutputError(
                 f"No usable {where} ({exc}). Speech is shown as text only; pick a device "
-                "with --output-device (see `python -m sounddevice`) or use --mute."
+                "with --output-device (`companion devices` lists them) or use --mute."
             ) from None
         self._stream, self._stream_rate = stream, rate
         return stream

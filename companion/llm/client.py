@@ -43,6 +43,15 @@ OFFLINE_SPOKEN = (
     "I can't reach my language model right now. "
     "To chat, set an xAI API key, or start Ollama on this computer."
 )
+# Said when the model that *is* configured does not answer: names what the driver set up,
+# never a provider they did not choose (the screen's banner has the details).
+UNREACHABLE_SPOKEN = {
+    "xai": "I can't reach xAI right now. Check the internet connection and try again.",
+    "openai": "I can't reach OpenAI right now. Check the internet connection and try again.",
+    "ollama": OFFLINE_SPOKEN,
+    "llamacpp": "I can't reach the llama.cpp server right now. Check that it is running.",
+    "custom": "I can't reach the language model server you set up. Check that it is running.",
+}
 
 
 class ChatClient:
@@ -84,7 +93,8 @@ class ChatClient:
         ep = self.endpoint
         if not ep.configured:
             raise errors.NotConfiguredError(
-                OFFLINE_SPOKEN, f"No language model is configured: {self._setup_advice()}"
+                OFFLINE_SPOKEN,
+                f"No language model is configured: {self._setup_advice(hosted=True)}",
             )
         body: dict[str, Any] = {"model": ep.model, "messages": list(messages), "stream": True}
         if temperature is not None:
@@ -186,7 +196,7 @@ class ChatClient:
             ) from exc
         except httpx.ConnectError as exc:
             raise errors.NetworkUnreachableError(
-                OFFLINE_SPOKEN,
+                self._spoken_unreachable(),
                 f"Could not connect to {ep.label} at {ep.base_url} ({_reason(exc)}). "
                 f"{self._setup_advice()}",
             ) from exc
@@ -198,7 +208,7 @@ class ChatClient:
                     f"({_reason(exc)}).",
                 ) from exc
             raise errors.NetworkUnreachableError(
-                OFFLINE_SPOKEN,
+                self._spoken_unreachable(),
                 f"{ep.label} at {ep.base_url} closed the connection before answering "
                 f"({_reason(exc)}). {self._setup_advice()}",
             ) from exc
@@ -311,9 +321,15 @@ class ChatClient:
             "My language model gave an unexpected answer.", f"{where}{said}."
         )
 
-    def _setup_advice(self) -> str:
+    def _spoken_unreachable(self) -> str:
+        return UNREACHABLE_SPOKEN.get(self.endpoint.provider, UNREACHABLE_SPOKEN["custom"])
+
+    def _setup_advice(self, hosted: bool = False) -> str:
         ep = self.endpoint
-        other = "" if ep.provider == "xai" else "; or set XAI_API_KEY to use xAI Grok"
+        # The hosted alternative is offered only where nothing, or the local fallback, was
+        # chosen: not to someone who set up their own server.
+        hosted = hosted or ep.provider == "ollama"
+        other = "; or set XAI_API_KEY to use xAI Grok" if hosted else ""
         return (
             f"To chat, {ep.setup_hint}{other}. "
             "`companion config show` prints the effective settings."

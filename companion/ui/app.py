@@ -31,7 +31,7 @@ from textual.widgets import Button, Input
 from ..assistant import Assistant
 from ..config import Settings
 from ..personas.session import PersonaSession
-from .commands import CompanionCommands
+from .commands import CarPalette, CompanionCommands
 from .screens.confirm import Confirm
 from .screens.persona_picker import PersonaPicker
 from .screens.settings import Choices, SettingsScreen
@@ -62,9 +62,11 @@ class CompanionApp(App[int]):
     TITLE = "companion"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     AUTO_FOCUS = None  # Space is push-to-talk until the driver starts typing
-    COMMANDS = App.COMMANDS | {CompanionCommands}
+    # Ours only: a set of providers is searched in no fixed order, so with Textual's system
+    # provider beside ours the first entry (what Enter runs) changed from run to run.
+    COMMANDS = {CompanionCommands}
     BINDINGS = [
-        Binding("space", "talk", "Talk"),
+        Binding("space", "space", "Talk"),
         Binding("f5", "talk", "Talk", show=False),
         Binding("escape", "stop", "Stop"),
         Binding("f2", "pick_persona", "Persona"),
@@ -201,6 +203,9 @@ class CompanionApp(App[int]):
             return f'say "{speech.wake_phrase}" · or type below'
         return "Space or Talk to speak · or type below"
 
+    def on_banner_changed(self, message: Banner.Changed) -> None:
+        self.state_line.banner_shown = message.shown
+
     def on_core_update(self, message: CoreUpdate) -> None:
         try:
             self.view.show(message.payload)
@@ -230,14 +235,29 @@ class CompanionApp(App[int]):
             self.action_talk()  # Enter on an empty line talks, as in `companion chat`
 
     def on_key(self, event: Key) -> None:
-        """Typing anywhere goes to the prompt line (Space stays push-to-talk there)."""
+        """Typing anywhere goes to the prompt line. Focus moves at once (not after the next
+        refresh): keys typed fast, or pasted, arrive before a deferred focus would, and their
+        spaces would each open the microphone. A printable key that gets here did not go
+        through the prompt (it keeps what it types), even if the prompt has focus by now:
+        it was sent on before focus moved."""
         prompt = self.query_one("#prompt", Input)
-        if (self.screen is self.screen_stack[0] and self.focused is not prompt
-                and event.is_printable and event.character and event.character != " "):
-            prompt.focus()
+        if (self.screen is self.screen_stack[0] and event.is_printable and event.character
+                and (event.character != " " or prompt.value)):
+            self.set_focus(prompt)
             prompt.insert_text_at_cursor(event.character)
             event.stop()
             event.prevent_default()
+
+    def action_space(self) -> None:
+        """Space outside the prompt line: push-to-talk, unless words are waiting in the
+        prompt (typed before Esc, or faster than focus moved): then it is a space between
+        words. F5 and the Talk button always talk."""
+        prompt = self.query_one("#prompt", Input)
+        if prompt.value:
+            self.set_focus(prompt)
+            prompt.insert_text_at_cursor(" ")
+            return
+        self.action_talk()
 
     def action_talk(self) -> None:
         """Push-to-talk (Space, F5, the mic button, Enter on an empty prompt)."""
@@ -371,8 +391,18 @@ class CompanionApp(App[int]):
                 self.state_line.mode_hint = self.mode_hint()
             else:
                 speech.listen_mode = choices.listen_mode
+            if choices.then == "kids":
+                self.action_toggle_kids()
+            elif choices.then == "mature":
+                self.action_toggle_mature()
 
-        self.push_screen(SettingsScreen(current, str(self.settings.config_file)), applied)
+        self.push_screen(SettingsScreen(current, str(self.settings.config_file),
+                                        self.session.kids_mode, self.session.mature_content),
+                         applied)
+
+    def action_command_palette(self) -> None:
+        if not CarPalette.is_open(self):
+            self.push_screen(CarPalette(id="--command-palette"))
 
     async def action_quit(self) -> None:
         await self.assistant.aclose()

@@ -1,4 +1,5 @@
-"""Command palette entries (Ctrl+P) for every action on the screen."""
+"""The command palette (Ctrl+P): an entry for every action on the screen, and a palette
+whose Enter always runs the top entry of what is typed *now*."""
 
 from __future__ import annotations
 
@@ -6,7 +7,37 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+
+
+class CarPalette(CommandPalette):
+    """Textual's palette, with Enter made predictable: it waits for the search of the words
+    typed so far (Enter typed quickly used to run the top entry of an earlier, shorter
+    search, or nothing), and on an untouched palette it runs the first entry (Talk: the
+    screen offers only its own provider, so that entry is always the same) instead of
+    needing Down first."""
+
+    def _select_or_command(self, event: Any = None) -> None:
+        if event is not None:
+            event.stop()
+        gathering = [worker for worker in self.workers
+                     if worker.group == self._GATHER_COMMANDS_GROUP and not worker.is_finished]
+        if gathering:
+            self.run_worker(self._when_gathered(gathering), group="enter", exclusive=True)
+        else:
+            self._run_top()
+
+    async def _when_gathered(self, gathering: list[Any]) -> None:
+        await self.workers.wait_for_complete(gathering)
+        self._run_top()
+
+    def _run_top(self) -> None:
+        commands = self.query_one(CommandList)
+        if self._selected_command is None and commands.option_count:
+            if commands.highlighted is None:
+                commands.highlighted = 0
+            self._list_visible = True
+        super()._select_or_command(None)
 
 
 class CompanionCommands(Provider):
@@ -30,6 +61,8 @@ class CompanionCommands(Provider):
             ("Dismiss the banner", app.dismiss_banner, "Display"),
             ("Choose a persona", app.action_pick_persona, "Personas"),
             ("Toggle day / night theme", app.action_toggle_theme, "Display"),
+            ("Show the keys", app.action_show_help_panel, "Help"),
+            ("Quit", app.action_quit, "Leave companion"),
         ]
         session = app.session
         for persona in sorted(session.cast.values(), key=lambda p: p.name):

@@ -28,6 +28,11 @@ class Confirm(ModalScreen[bool]):
                 yield Button(self.no, id="no", variant="primary")
                 yield Button(self.yes, id="yes", variant="warning")
 
+    def on_mount(self) -> None:
+        # Keyboard first: the PIN box when there is one, else the safe answer, so Enter
+        # (or Space) answers and Tab moves to the other button.
+        self.query_one("#pin" if self.pin else "#no").focus()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "yes":
             self._try_yes()

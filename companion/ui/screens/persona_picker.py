@@ -1,5 +1,7 @@
 """The persona picker: every persona with its rating and description; the ones the safety
-settings lock are shown, marked locked, and cannot be chosen."""
+settings lock are shown, marked locked, and cannot be chosen. Locked ones can still be
+highlighted (so the list scrolls to its very end at any height) and Enter on one says why
+it is locked and how to unlock it."""
 
 from __future__ import annotations
 
@@ -14,6 +16,10 @@ from textual.widgets.option_list import Option
 from ...personas.session import PersonaSession
 
 LOCKS = {"kids_mode": "LOCKED: kids mode", "mature": "LOCKED: needs mature content"}
+WHY_LOCKED = {
+    "kids_mode": "{name} is locked while kids mode is on (F3, or Settings: F9).",
+    "mature": "{name} needs mature content: turn it on with F4 or in Settings (F9).",
+}
 
 
 class PersonaPicker(ModalScreen[str | None]):
@@ -37,10 +43,11 @@ class PersonaPicker(ModalScreen[str | None]):
             glyph = persona.glyph or "◆"
             text = (f"{mark}{glyph} [b]{escape(persona.name)}[/b]  ·  {persona.rating}{state}\n"
                     f"     {escape(persona.description)}")
-            options.append(Option(text, id=persona.id, disabled=lock is not None))
+            options.append(Option(text, id=persona.id))
         with Vertical(id="picker"):
             yield Static("Choose a persona  ·  Enter to pick, Esc to close", classes="title")
             yield OptionList(*options, id="persona-list")
+            yield Static("", id="picker-why", classes="hint")
 
     def on_mount(self) -> None:
         listing = self.query_one(OptionList)
@@ -50,6 +57,12 @@ class PersonaPicker(ModalScreen[str | None]):
                 listing.highlighted = index
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        persona = self.session.cast.get(event.option.id or "")
+        lock = self.session.allowed(persona) if persona is not None else None
+        if persona is not None and lock in LOCKS:
+            self.query_one("#picker-why", Static).update(
+                WHY_LOCKED[lock].format(name=escape(persona.name)))
+            return
         self.dismiss(event.option.id)
 
     def action_dismiss_none(self) -> None:

@@ -1,5 +1,6 @@
 """Settings for this session: how to talk (push-to-talk, hands-free, wake phrase), the
-push-to-talk style, day/night theme, and the simulated drive's speed. Changes last until
+push-to-talk style, day/night theme, the simulated drive's speed, and the safety switches
+(kids mode, mature content: each opens the same confirmation as F3/F4). Changes last until
 quit; the config file (`companion config path`) keeps them for good."""
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ class Choices:
     push_to_talk: str
     theme: str
     sim_speedup: float
+    then: str = ""  # "kids" or "mature": toggle that safety switch next (with its confirm)
 
 
 class SettingsScreen(ModalScreen[Choices | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, current: Choices, config_file: str) -> None:
+    def __init__(self, current: Choices, config_file: str, kids_mode: bool = False,
+                 mature_content: bool = False) -> None:
         super().__init__()
         self.current = current
         self.config_file = config_file
+        self.kids_mode, self.mature_content = kids_mode, mature_content
 
     def _radios(self, set_id: str, options: tuple, value: object) -> RadioSet:
         return RadioSet(*(RadioButton(label, value=key == value, id=f"{set_id}-{i}")
@@ -55,6 +59,13 @@ class SettingsScreen(ModalScreen[Choices | None]):
                     yield self._radios("theme", THEMES, c.theme)
                     yield Static("Simulated drive")
                     yield self._radios("speedup", SPEEDUPS, c.sim_speedup)
+            yield Static("Safety")
+            with Horizontal(classes="settings-row"):
+                kids = "ON · turn off…" if self.kids_mode else "off · turn on"
+                yield Button(f"Kids mode: {kids}", id="kids-toggle")
+                mature = "ON · turn off" if self.mature_content else "off · turn on…"
+                yield Button(f"Mature content: {mature}", id="mature-toggle",
+                             disabled=self.kids_mode)
             yield Static(f"To keep settings, put them in {self.config_file}.", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -64,8 +75,12 @@ class SettingsScreen(ModalScreen[Choices | None]):
         index = self.query_one(f"#{set_id}", RadioSet).pressed_index
         return options[index][0] if index >= 0 else None
 
+    def on_mount(self) -> None:
+        self.query_one("#listen-mode", RadioSet).focus()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "apply":
+        then = {"kids-toggle": "kids", "mature-toggle": "mature"}.get(event.button.id or "", "")
+        if event.button.id != "apply" and not then:
             self.dismiss(None)
             return
         c = self.current
@@ -74,6 +89,7 @@ class SettingsScreen(ModalScreen[Choices | None]):
             push_to_talk=str(self._picked("ptt-style", PTT_STYLES) or c.push_to_talk),
             theme=str(self._picked("theme", THEMES) or c.theme),
             sim_speedup=float(self._picked("speedup", SPEEDUPS) or c.sim_speedup),  # type: ignore[arg-type]
+            then=then,
         ))
 
     def action_cancel(self) -> None:

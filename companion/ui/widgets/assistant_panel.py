@@ -33,11 +33,14 @@ class StateLine(Widget):
     level_db: reactive[float | None] = reactive(None)
     persona: reactive[str] = reactive("")
     mode_hint: reactive[str] = reactive("")
+    banner_shown: reactive[bool] = reactive(False)
 
     def render(self) -> str:
         symbol, words, hint = STATES.get(self.state, STATES["idle"])
         if self.state == "idle" and self.mode_hint:
             hint = self.mode_hint
+        if self.state == "error" and not self.banner_shown:
+            hint = "what to do is in the last message below"
         meter = f"  {fmt.level_meter(self.level_db)}" if self.state in (
             "listening", "transcribing") else ""
         return f"{symbol} [b]{words}[/b]{meter}  · {escape(hint)}"
@@ -92,7 +95,16 @@ class AssistantPanel(Vertical):
             self.transcript.add(Vertical(*cards, classes="results"))
 
     def notice(self, text: str, kind: str = "notice") -> None:
-        self.transcript.add(Static(f"({escape(text)})", classes=kind))
+        """A line in brackets; the same notice twice in a row is shown once (seven presses
+        of Talk without a microphone are one hint, not seven)."""
+        line = f"({escape(text)})"
+        children = self.transcript.children
+        if children and isinstance(children[-1], Static) and children[-1].has_class(kind) \
+                and getattr(children[-1], "_companion_text", None) == line:
+            return
+        widget = Static(line, classes=kind)
+        widget._companion_text = line  # type: ignore[attr-defined]
+        self.transcript.add(widget)
 
     def error(self, spoken: str, detail: str) -> None:
         self.end_reply()

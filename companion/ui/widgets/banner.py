@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Button, Static
 
 LABELS = {"llm": "Language model", "speech_in": "Microphone", "speech_out": "Speech",
@@ -13,6 +14,13 @@ LABELS = {"llm": "Language model", "speech_in": "Microphone", "speech_out": "Spe
 
 
 class Banner(Horizontal):
+    class Changed(Message):
+        """The banner appeared or went away (the state line points to it only if shown)."""
+
+        def __init__(self, shown: bool) -> None:
+            super().__init__()
+            self.shown = shown
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.problems: dict[str, str] = {}
@@ -35,6 +43,8 @@ class Banner(Horizontal):
     def _render_problems(self) -> None:
         lines = [f"⚠ [b]{LABELS.get(p, p)}:[/b] {escape(m)}" for p, m in self.problems.items()]
         self.query_one("#banner-text", Static).update("\n".join(lines))
+        if self.display != bool(lines):
+            self.post_message(self.Changed(bool(lines)))
         self.display = bool(lines)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

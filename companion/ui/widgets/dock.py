@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button
 
+CHIP_NAME_MAX = 16  # the name part of the chip: "Kids Storyteller" whole, longer ones cut
+
 
 class Dock(Horizontal):
     def compose(self) -> ComposeResult:
@@ -37,6 +39,9 @@ class Dock(Horizontal):
             button.set_class(on, "-on")
 
     def show_persona(self, name: str, glyph: str) -> None:
+        # The name gives way, never the ▾ that says this opens the picker.
+        if len(name) > CHIP_NAME_MAX:
+            name = name[:CHIP_NAME_MAX - 1].rstrip() + "…"
         self._set("persona-chip", f"{glyph} {name} ▾" if glyph else f"{name} ▾")
 
     def show_mic(self, listening: bool, available: bool) -> None:
