@@ -3,8 +3,8 @@
 A thin front end over `companion.assistant.Assistant`, the core the screen drives too. The core
 runs on an asyncio loop in a background thread; this thread hands typed lines to it as turns
 and prints its events. Ctrl+C stops a reply, Ctrl+D quits. With `--voice`/`--audio-in` the core
-also listens (spoken turns, barge-in, speculation); Enter on an empty line is push-to-talk.
-`companion listen` is the same without the keyboard.
+also listens (spoken turns, barge-in, speculation); Enter on an empty line is push-to-talk;
+`--timings` prints each turn's waterfall. `companion listen` is the same without a keyboard.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .events import (
 from .logs import EventLog
 from .loopthread import LoopThread
 from .personas.session import PersonaSession
+from .timeline import WaterfallPrinter
 
 HOW_TO_TALK = {"push_to_talk": "press Enter on an empty line to talk, Enter again to stop",
                "hands_free": "just speak", "wake_phrase": 'say "{phrase}" and then your request'}
@@ -130,23 +131,24 @@ class _Printer:
 def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = None,
              banner: bool = True, stdin: TextIO | None = None, stdout: TextIO | None = None,
              voice: bool = False, audio_in: Path | None = None, keyboard: bool = True,
-             timings: Path | None = None, streaming_speech: bool = True) -> int:
-    """The REPL (or, with `keyboard=False`, the hands-free loop of `companion listen`).
-    Returns the process exit status."""
+             timings: Path | None = None, streaming_speech: bool = True,
+             waterfall: bool = False) -> int:
+    """The REPL (or, with `keyboard=False`, `companion listen`); returns the exit status."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     interactive = keyboard and stdin.isatty()
     if interactive:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for input()
     core = LoopThread()
-    loop = core.loop
+    loop = core.loop  # the core's
     event_log = EventLog(timings)
     printer = _Printer(stdout, session, settings.speech, interactive,
                        listener=lambda: assistant.listener)
+    sinks = [event_log.write, printer.show, *([WaterfallPrinter(printer.write)] * waterfall)]
 
     def post(event: AnyEvent) -> None:
-        event_log.write(event)
-        printer.show(event)
+        for sink in sinks:
+            sink(event)
 
     assistant = Assistant(settings, session, post, audio_in=audio_in, reload_cast=reload_cast,
                           greet=banner, streaming_speech=streaming_speech)

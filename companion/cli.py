@@ -81,6 +81,19 @@ def _add_talk_flags(parser: argparse.ArgumentParser, audio_in_help: str,
     _add_settings_flags(parser)
 
 
+def _add_timings_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timings", nargs="?", const="-", metavar="FILE",
+                        help="after each turn print where its time went (end of speech, "
+                        "transcript, routing, first token, first audio, done); with FILE "
+                        "write every event with its time there as JSON lines instead")
+
+
+def _timings(args: argparse.Namespace) -> tuple[Path | None, bool]:
+    """(--timings FILE, print the waterfall?)"""
+    given = getattr(args, "timings", None)
+    return (None if given in (None, "-") else Path(given)), given == "-"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="companion",
@@ -101,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  Space / F5   push to talk (click the Talk button too)\n"
             "  typing       goes to the prompt line; Enter sends it\n"
             "  Esc          stop a reply    F2 personas    F3 kids mode   F4 mature\n"
-            "  F6 mute      F7/F8 volume    F9 settings    Ctrl+P commands  Ctrl+Q quit"
+            "  F6 mute      F7/F8 volume    F9 settings    F10 timings\n"
+            "  Ctrl+P commands  Ctrl+Q quit"
         ),
     )
     ui.add_argument("--no-voice", action="store_true",
@@ -129,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="listen on the microphone too (typing still works)")
     _add_talk_flags(chat, "a recording stands in for the microphone (implies --voice)",
                     "push_to_talk: Enter on an empty line starts/stops listening")
+    _add_timings_flag(chat)
 
     listen = sub.add_parser(
         "listen",
@@ -151,8 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='no "listening" / "got it" / "error" sounds')
     listen.add_argument("--no-barge-in", action="store_true",
                         help="do not listen while speaking (no interrupting by voice)")
-    listen.add_argument("--timings", type=Path, metavar="FILE",
-                        help="write every event with its time as JSON lines (for benchmarks)")
+    _add_timings_flag(listen)
     listen.add_argument("--naive-speech", action="store_true",
                         help="baseline for benchmarks: start after the final transcript, wait "
                         "for the whole reply, synthesise it in one piece, then play it")
@@ -280,8 +294,10 @@ def _cmd_chat(args: argparse.Namespace) -> int:
             print(f"companion: {problem} (keeping the last good version)", file=sys.stderr)
         session.replace_cast(library.personas)
 
+    timings, waterfall = _timings(args)
     return run_chat(settings, session, reload_cast=reload_cast,
-                    voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in)
+                    voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in,
+                    timings=timings, waterfall=waterfall)
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
@@ -323,8 +339,10 @@ def _cmd_listen(args: argparse.Namespace) -> int:
 
     # SIGTERM (a kiosk's service manager, the benchmark) quits, even mid-reply.
     signal.signal(signal.SIGTERM, terminate)
+    timings, waterfall = _timings(args)
     return run_chat(settings, session, voice=True, audio_in=args.audio_in, keyboard=False,
-                    timings=args.timings, streaming_speech=not args.naive_speech)
+                    timings=timings, waterfall=waterfall,
+                    streaming_speech=not args.naive_speech)
 
 
 def _cmd_nlu(args: argparse.Namespace) -> int:

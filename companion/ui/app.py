@@ -42,6 +42,7 @@ from .widgets.banner import Banner
 from .widgets.car_panel import CarPanel
 from .widgets.dock import Dock
 from .widgets.nav_card import ORDINAL_WORDS, NavCard
+from .widgets.timings import TimingsPanel
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class CompanionApp(App[int]):
         Binding("f7", "volume(-0.1)", "Quieter", show=False),
         Binding("f8", "volume(0.1)", "Louder", show=False),
         Binding("f9", "settings", "Settings"),
+        Binding("f10", "timings", "Timings"),
         Binding("ctrl+t", "toggle_theme", "Day/night", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -123,6 +125,7 @@ class CompanionApp(App[int]):
                 yield CarPanel(self.units, id="car")
                 yield NavCard(self.units, id="nav")
             yield AssistantPanel(id="assistant")
+        yield TimingsPanel(id="timings")
         yield Input(placeholder="Type here and press Enter · Space talks · Ctrl+P commands",
                     id="prompt", compact=True, select_on_focus=False)
         yield Dock(id="dock")
@@ -365,6 +368,10 @@ class CompanionApp(App[int]):
 
     def action_climate(self, step: float) -> None:
         self.assistant.set_climate(self.assistant.car.climate_c + step)
+
+    def action_timings(self) -> None:
+        panel = self.query_one(TimingsPanel)
+        panel.display = not panel.display
 
     def action_toggle_theme(self) -> None:
         self.theme_name = "day" if self.theme_name == "night" else "night"

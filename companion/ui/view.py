@@ -30,11 +30,13 @@ from ..events import (
     WakePhraseHeard,
 )
 from ..redaction import redact
+from ..timeline import Timeline
 from .widgets.assistant_panel import AssistantPanel, StateLine
 from .widgets.banner import Banner
 from .widgets.car_panel import CarPanel
 from .widgets.dock import Dock
 from .widgets.nav_card import NavCard
+from .widgets.timings import TimingsPanel
 
 HEARD_KEPT = 5  # recent words heard (final or guessed), to label a turn as spoken
 
@@ -61,6 +63,7 @@ class ScreenView:
     def __init__(self, app: Screen) -> None:
         self.app = app
         self.heard: list[str] = []
+        self.timeline = Timeline()
         self.handlers: dict[type, Callable[[Any], None]] = {
             TurnStarted: self.turn_started, ActionTaken: self.action_taken,
             PersonaSwitched: self.persona_switched, ReplyDelta: self.reply_delta,
@@ -75,6 +78,9 @@ class ScreenView:
         }
 
     def show(self, event: object) -> None:
+        done = self.timeline.feed(event)  # type: ignore[arg-type]
+        if done is not None:
+            self._one(TimingsPanel).show_turn(done, self.timeline)
         handler = self.handlers.get(type(event))
         if handler is not None:
             handler(event)
