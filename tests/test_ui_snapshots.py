@@ -10,6 +10,8 @@ After an intended change of the look: `python -m pytest tests/test_ui_snapshots.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.pilot import Pilot
 
@@ -108,3 +110,71 @@ def test_error(snap_compare, tmp_path, size):
         await _settle(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+def _timed_turn(app) -> None:
+    """A turn with fixed times (a live one would differ in every run)."""
+    from companion.events import (
+        FinalTranscript,
+        IntentRecognized,
+        ReplyDone,
+        TimingMark,
+    )
+    from companion.timeline import Timeline
+    from companion.ui.widgets.timings import TimingsPanel
+
+    timeline, text, t = Timeline(), "tell me a fun fact", 1000.0
+    turn = None
+    for event in (FinalTranscript(text, "pocketsphinx", speech_end=t, t=t + 0.28),
+                  TurnStarted(1, text, "assistant", t=t + 0.29),
+                  IntentRecognized(1, "conversation", {}, 0.9, t=t + 0.30),
+                  TimingMark(1, "llm_first_token", t=t + 0.62),
+                  TimingMark(1, "playback_started", t=t + 0.81),
+                  ReplyDone(1, "Octopuses have three hearts.", t=t + 2.40)):
+        turn = timeline.feed(event) or turn
+    app.query_one(TimingsPanel).show_turn(turn, timeline)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_timings_waterfall(snap_compare, tmp_path, size):
+    async def run_before(pilot: Pilot) -> None:
+        await _maps_loaded(pilot)
+        await pilot.press("f10")
+        _timed_turn(pilot.app)
+        await _settle(pilot)
+
+    assert snap_compare(make_app(tmp_path, None), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_settings_dialog(snap_compare, tmp_path, size):
+    async def run_before(pilot: Pilot) -> None:
+        await _maps_loaded(pilot)
+        await pilot.press("f9")
+        await pilot.pause(0.3)
+
+    app = make_app(tmp_path, None)
+    app.settings.config_file = Path("~/.config/companion/config.toml")  # not the tmp path
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_persona_picker_says_why_a_persona_is_locked(snap_compare, tmp_path, size):
+    async def run_before(pilot: Pilot) -> None:
+        await _maps_loaded(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+        await pilot.press("end", "enter")
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(tmp_path, None), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_confirm_dialog(snap_compare, tmp_path, size):
+    async def run_before(pilot: Pilot) -> None:
+        await _maps_loaded(pilot)
+        await pilot.press("f4")
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(tmp_path, None), terminal_size=size, run_before=run_before)

@@ -429,6 +429,8 @@ class Navigator:
                          if trip.active and trip.route.distance_m > 0 else 0.0),
             "stop_marks": ([end / trip.route.distance_m for end in trip.route.leg_ends_m[:-1]]
                            if trip.active and trip.route.distance_m > 0 else []),
+            # For the map: the route's shape (at most MAP_POINTS), the car, stops, goal.
+            "map": _map_data(trip) if trip.active else None,
         }
 
     def summary(self, answer: Answer) -> str:
@@ -491,3 +493,22 @@ class Navigator:
             except ServiceError as exc:
                 self._fell_back(exc)
         return estimate_route(waypoints)
+
+
+MAP_POINTS = 160  # the route's shape on the map: enough for a terminal, small in an event
+
+
+def _map_data(trip: Trip) -> dict[str, Any]:
+    """[lat, lon] pairs: the route from where it started (thinned evenly to MAP_POINTS), the
+    car now, the stops and the destination."""
+    points = trip.route.points if trip.route is not None else []
+    step = max(1, -(-len(points) // MAP_POINTS))
+    shape = points[::step] + ([points[-1]] if points and (len(points) - 1) % step else [])
+    here = trip.position
+    return {
+        "route": [[p.lat, p.lon] for p in shape],
+        "here": [here.lat, here.lon],
+        "stops": [[s.pos.lat, s.pos.lon] for s in trip.stops],
+        "destination": ([trip.destination.pos.lat, trip.destination.pos.lon]
+                        if trip.destination else None),
+    }

@@ -1,5 +1,5 @@
-"""The navigation card: destination, stops, distance, ETA, next manoeuvre, a route drawing,
-and the numbered choices when the navigator asks "Which one?"."""
+"""The navigation card: destination, stops, distance, ETA, next manoeuvre, a progress line,
+the numbered choices when the navigator asks "Which one?", and the route map below."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from .. import format as fmt
+from .route_map import RouteMap
 
 ORDINAL_WORDS = ("one", "two", "three", "four")
 
@@ -35,6 +36,7 @@ class NavCard(Vertical):
         yield Static("NAVIGATION", classes="card-title")
         yield Static(id="nav-body")
         yield Vertical(id="nav-choices")
+        yield RouteMap(id="route-map")
 
     def on_resize(self) -> None:
         self.refresh_body()
@@ -42,6 +44,8 @@ class NavCard(Vertical):
     def show(self, trip: dict | None, now: datetime | None) -> None:
         self.trip, self.now = trip, now
         self.refresh_body()
+        self.query_one(RouteMap).show((trip or {}).get("map") if trip and trip.get("active")
+                                      else None)
 
     def refresh_body(self) -> None:
         self.query_one("#nav-body", Static).update(self.body_text())
