@@ -106,10 +106,22 @@ class Assistant:
         tick_s: float = 1.0,
         greet: bool = True,
         streaming_speech: bool = True,
+        record: Path | None = None,
     ) -> None:
         self.settings = settings
         self.session = session
         self.post = post
+        self.recorder = None
+        if record is not None:  # --record FILE: every event also goes to the recording
+            from .recording import SessionRecorder, session_header
+
+            recorder = self.recorder = SessionRecorder(record, session_header(settings, session))
+
+            def post_and_record(event: AnyEvent) -> None:
+                recorder.write(event)
+                post(event)
+
+            self.post = post_and_record
         self.audio_in = audio_in
         self.reload_cast = reload_cast
         self.parts = parts or Parts()
@@ -622,6 +634,8 @@ class Assistant:
     def close_blocking(self) -> None:
         """Blocking: stop the listener and the speaker (from a thread, or at exit)."""
         self._closed = True
+        if self.recorder is not None:
+            self.recorder.close()
         if self.listener is not None:
             self.listener.stop()
         if self.speaker is not None:

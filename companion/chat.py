@@ -132,7 +132,7 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
              banner: bool = True, stdin: TextIO | None = None, stdout: TextIO | None = None,
              voice: bool = False, audio_in: Path | None = None, keyboard: bool = True,
              timings: Path | None = None, streaming_speech: bool = True,
-             waterfall: bool = False) -> int:
+             waterfall: bool = False, record: Path | None = None) -> int:
     """The REPL (or, with `keyboard=False`, `companion listen`); returns the exit status."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     interactive = keyboard and stdin.isatty()
@@ -151,7 +151,7 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
             sink(event)
 
     assistant = Assistant(settings, session, post, audio_in=audio_in, reload_cast=reload_cast,
-                          greet=banner, streaming_speech=streaming_speech)
+                          greet=banner, streaming_speech=streaming_speech, record=record)
     loop.call_soon_threadsafe(assistant.start)
     if banner:
         _banner(printer, settings, session, keyboard)

@@ -77,6 +77,10 @@ def _add_talk_flags(parser: argparse.ArgumentParser, audio_in_help: str,
                         help="hands-free: do not listen while speaking (no interrupting by voice)")
     parser.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
                         help=listen_mode_help)
+    parser.add_argument("--record", type=Path, metavar="FILE",
+                        help="record the session (what was said and shown, with times; never "
+                        "a secret) for `companion replay FILE` or `companion test "
+                        "--from-session FILE`")
     add_speech_flags(parser)
     _add_settings_flags(parser)
 
@@ -185,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(nlu)
 
     add_test_parser(sub)
+
+    replay = sub.add_parser(
+        "replay", help="play a recorded session (--record FILE) back on the car screen",
+        description="Shows a recording made with `companion ui --record FILE` or `companion "
+        "chat --record FILE` on the screen, at the pace it happened. Nothing is sent to a "
+        "model; Ctrl+Q quits.")
+    replay.add_argument("file", type=Path, metavar="FILE", help="the recording")
 
     config = sub.add_parser("config", help="show the effective settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -297,7 +308,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     timings, waterfall = _timings(args)
     return run_chat(settings, session, reload_cast=reload_cast,
                     voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in,
-                    timings=timings, waterfall=waterfall)
+                    timings=timings, waterfall=waterfall, record=args.record)
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
@@ -316,10 +327,27 @@ def _cmd_ui(args: argparse.Namespace) -> int:
         session.replace_cast(library.personas)
 
     status = run_app(settings, session, voice=not args.no_voice, audio_in=args.audio_in,
-                     reload_cast=reload_cast)
+                     reload_cast=reload_cast, record=args.record)
     for problem in problems:  # shown after the screen closes, as `chat` shows them at once
         print(f"companion: {problem} (kept the last good version)", file=sys.stderr)
     return status
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .recording import load_session
+    from .ui.app import run_app
+
+    recording = load_session(args.file)  # a bad file: a DataFileError with the line
+    settings = _settings_from(args)
+    settings.speech.mute = True  # a replay shows; it does not speak
+    library = _library(settings)
+    header = recording.header
+    if str(header.get("persona", "")) in library.personas:
+        settings.persona.default = str(header["persona"])
+    settings.safety.kids_mode = bool(header.get("kids_mode", settings.safety.kids_mode))
+    settings.safety.mature_content = bool(header.get("mature_content", False))
+    return run_app(settings, _session(settings, library.personas), voice=False,
+                   replay=recording)
 
 
 def _cmd_listen(args: argparse.Namespace) -> int:
@@ -493,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args([*(["--verbose"] if args.verbose else []),
                                   "ui" if screen else "chat"])
     handlers = {"ui": _cmd_ui, "chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu,
+                "replay": _cmd_replay,
                 "test": cmd_test, "config": _cmd_config, "personas": _cmd_personas}
     speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:

@@ -33,6 +33,12 @@ def add_test_parser(sub: argparse._SubParsersAction) -> None:
                       help="a folder of persona files that override the shipped ones")
     test.add_argument("-v", "--show-all", action="store_true",
                       help="print the transcript of passing dialogues too")
+    test.add_argument("--from-session", type=Path, metavar="RECORDING",
+                      help="write a dialogue test from a recorded session (`companion ui "
+                      "--record FILE`), then run it")
+    test.add_argument("-o", "--output", type=Path, metavar="FILE",
+                      help="with --from-session: where to write it (default: the "
+                      "recording's name with .toml, in the current folder)")
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -51,6 +57,17 @@ def _files(paths: list[Path]) -> list[Path]:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from .dialogue import load_dialogue, run_dialogue
+
+    if args.from_session is not None:
+        from .recording import dialogue_from_session, load_session
+
+        out = args.output or Path(args.from_session.stem + ".toml")
+        if out.resolve() == args.from_session.resolve():
+            raise DataFileError(out, "would overwrite the recording; choose another --output")
+        out.write_text(dialogue_from_session(load_session(args.from_session)),
+                       encoding="utf-8")
+        print(f"companion: wrote {out}; running it now (edit its expectations as you like)")
+        args.paths = [out]
     from .dialogue.report import format_result, latency_table, write_junit
     from .dialogue.runner import DialogueResult
 

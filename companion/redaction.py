@@ -43,11 +43,23 @@ class Secret:
     __str__ = masked
 
 
+# A password in a URL (https://user:pass@host), an Authorization value, a key in a query.
+_USERINFO = re.compile(r"(?<=://)[^/\s:@]+(?::[^/\s@]*)?@")
+_AUTH_VALUE = re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
+_QUERY_SECRET = re.compile(
+    r"([?&](?:api[_-]?key|key|token|access[_-]?token|secret|password)=)[^&\s#]+",
+    re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """Replace every known secret, and anything shaped like an API key, with a mask."""
+    """Replace every known secret, and anything shaped like one (an API key, a URL's
+    password, an Authorization value, a key in a query string), with a mask."""
     for value in _registered:
         if value in text:
             text = text.replace(value, "***")
+    text = _USERINFO.sub("***@", text)
+    text = _AUTH_VALUE.sub(r"\1 ***", text)
+    text = _QUERY_SECRET.sub(r"\1***", text)
     return _KEY_SHAPES.sub("***", text)
 
 

@@ -33,6 +33,8 @@ def make_app(
     mature_content: bool = False,
     tick_s: float = 3600.0,
     theme: str = "night",
+    record: Path | None = None,
+    replay: Any = None,
     **flags: Any,
 ) -> CompanionApp:
     places = tmp_path / "test_places.toml"
@@ -53,7 +55,7 @@ def make_app(
     session = PersonaSession(load_personas(REPO_PERSONAS)[0], persona, kids_mode=kids_mode,
                              mature_content=mature_content)
     return CompanionApp(settings, session, voice=voice, audio_in=audio_in,
-                        clock=lambda: FIXED_NOW, tick_s=tick_s)
+                        clock=lambda: FIXED_NOW, tick_s=tick_s, record=record, replay=replay)
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0,

@@ -92,6 +92,8 @@ class CompanionApp(App[int]):
         reload_cast: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = datetime.now,
         tick_s: float = 1.0,
+        record: Path | None = None,
+        replay: Any = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -102,7 +104,8 @@ class CompanionApp(App[int]):
         self.units = settings.navigation.units
         self.assistant = Assistant(settings, session, self._post_core, audio_in=audio_in,
                                    reload_cast=reload_cast, spawn=self._spawn_turn,
-                                   tick_s=tick_s)
+                                   tick_s=tick_s, record=record)
+        self.replay = replay  # a recording.Recording shown instead of a live session
         self.view = ScreenView(self)
         for theme in THEMES.values():
             self.register_theme(theme)
@@ -156,7 +159,24 @@ class CompanionApp(App[int]):
         ready_file = os.environ.get("COMPANION_UI_READY_FILE")
         if ready_file:
             Path(ready_file).write_text(f"{time.time():.6f}\n", encoding="utf-8")
+        if self.replay is not None:
+            self.run_worker(self._play_back(), name="replay", exit_on_error=False)
+            return
         self._start_loading()
+
+    async def _play_back(self) -> None:
+        """`companion replay`: the recording's events shown at their own pace."""
+        import asyncio
+
+        self.set_state("idle")
+        self.state_line.mode_hint = f"replaying {self.replay.path.name}"
+        started = time.monotonic()
+        for dt, event in self.replay.events:
+            delay = dt - (time.monotonic() - started)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._post_core(event)
+        self.panel.notice(f"End of the recording {self.replay.path.name}. Ctrl+Q quits.")
 
     def _start_loading(self) -> None:
         """After the first frame: the slow parts load in thread workers, their progress shown
@@ -417,9 +437,11 @@ class CompanionApp(App[int]):
 
 
 def run_app(settings: Settings, session: PersonaSession, *, voice: bool = True,
-            audio_in: Path | None = None, reload_cast: Callable[[], None] | None = None) -> int:
-    app = CompanionApp(settings, session, voice=voice, audio_in=audio_in,
-                       reload_cast=reload_cast)
+            audio_in: Path | None = None, reload_cast: Callable[[], None] | None = None,
+            record: Path | None = None, replay: Any = None) -> int:
+    app = CompanionApp(settings, session, voice=voice and replay is None, audio_in=audio_in,
+                       reload_cast=reload_cast, record=record, replay=replay,
+                       tick_s=3600.0 if replay is not None else 1.0)  # replay: its own drive
     result = app.run()
     if app.assistant.loop is not None and not app.assistant._closed:
         app.assistant.close_blocking()
