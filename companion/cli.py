@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ui.add_argument("--no-voice", action="store_true",
                     help="no microphone: type only (machines without one)")
+    ui.add_argument("--serve", nargs="?", const="localhost:8000", metavar="HOST:PORT",
+                    help="show the screen in a web browser instead (textual-serve; default "
+                    "localhost:8000); each browser tab gets its own session")
     _add_talk_flags(ui, "a recording stands in for the microphone",
                     "how a request starts (default: speech.listen_mode)")
 
@@ -312,6 +315,8 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
+    if args.serve:
+        return _serve_ui(args.serve)
     from .ui.app import run_app
 
     settings = _settings_from(args)
@@ -331,6 +336,33 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     for problem in problems:  # shown after the screen closes, as `chat` shows them at once
         print(f"companion: {problem} (kept the last good version)", file=sys.stderr)
     return status
+
+
+def _serve_ui(where: str) -> int:
+    """`companion ui --serve`: textual-serve runs `companion ui` (with the same flags, minus
+    --serve) for each browser that connects, and relays its screen over a websocket."""
+    import shlex
+
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UserError("--serve needs textual-serve: pip install 'companion[serve]'") from None
+    host, _, port = where.rpartition(":")
+    if not port.isdigit():
+        raise UserError(f"--serve {where}: give HOST:PORT, e.g. --serve localhost:8000")
+    argv, flags, i = sys.argv[1:], [], 0
+    while i < len(argv):  # the same command line without --serve and its value
+        if argv[i] == "--serve":
+            i += 2 if i + 1 < len(argv) and argv[i + 1] == where else 1
+            continue
+        if not argv[i].startswith("--serve="):
+            flags.append(argv[i])
+        i += 1
+    command = shlex.join([sys.executable, "-m", "companion", *flags])
+    print(f"companion: the car screen is at http://{host or 'localhost'}:{port} "
+          "(Ctrl+C stops the server)", flush=True)
+    Server(command, host=host or "localhost", port=int(port), title="companion").serve()
+    return 0
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:

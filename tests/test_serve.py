@@ -1,0 +1,73 @@
+"""`companion ui --serve`: the car screen in a browser through textual-serve. A websocket
+client connects as a browser does and must receive the screen's first frame."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import aiohttp
+import pytest
+
+from tests.helpers import companion_cmd
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    port = free_port()
+    server = subprocess.Popen(
+        companion_cmd("ui", "--serve", f"127.0.0.1:{port}", "--no-voice", "--mute"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=os.environ.copy(), start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(f"the server did not start: {server.stderr.read()}")
+            time.sleep(0.1)
+    yield port
+    os.killpg(server.pid, signal.SIGINT)  # the server and any screen it started
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+async def test_a_browser_gets_the_first_frame_of_the_car_screen(served):
+    port = served
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/") as page:
+            assert page.status == 200
+            assert "companion" in await page.text()
+        received = b""
+        async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws:
+            deadline = time.monotonic() + 30
+            while b"NAVIGATION" not in received:
+                left = deadline - time.monotonic()
+                assert left > 0, f"no first frame; got {received[-400:]!r}"
+                try:
+                    message = await ws.receive(timeout=left)
+                except asyncio.TimeoutError:
+                    continue
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    received += message.data
+                elif message.type == aiohttp.WSMsgType.TEXT:
+                    received += message.data.encode()
+                elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    break
+        assert b"NAVIGATION" in received  # the navigation card's title: the screen drew
