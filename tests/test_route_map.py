@@ -22,12 +22,12 @@ def car_column(lines: list[str]) -> int:
 async def test_the_map_shows_the_route_and_the_car_moving_along_it(tmp_path, size):
     app = make_app(tmp_path, None, tick_s=0.2, navigation__sim_speedup=15.0)
     async with app.run_test(size=size) as pilot:
-        route_map = app.query_one(RouteMap)
         await wait_until(pilot, lambda: "No route" in nav_text(app), what="maps loaded")
-        assert not route_map.display  # no route, no map
+        assert not app.query(RouteMap)  # no route, no map (and no plotext import yet)
         await type_text(pilot, "take me to bluebird coffee")
         await wait_until(pilot, lambda: "Bluebird" in nav_text(app), what="the route")
         await pilot.pause(0.3)
+        route_map = app.query_one(RouteMap)
         assert route_map.display and route_map.size.height >= 5
         first = map_text(route_map)
         drawn = "".join(first)

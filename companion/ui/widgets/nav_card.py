@@ -11,7 +11,6 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from .. import format as fmt
-from .route_map import RouteMap
 
 ORDINAL_WORDS = ("one", "two", "three", "four")
 
@@ -36,7 +35,6 @@ class NavCard(Vertical):
         yield Static("NAVIGATION", classes="card-title")
         yield Static(id="nav-body")
         yield Vertical(id="nav-choices")
-        yield RouteMap(id="route-map")
 
     def on_resize(self) -> None:
         self.refresh_body()
@@ -44,8 +42,17 @@ class NavCard(Vertical):
     def show(self, trip: dict | None, now: datetime | None) -> None:
         self.trip, self.now = trip, now
         self.refresh_body()
-        self.query_one(RouteMap).show((trip or {}).get("map") if trip and trip.get("active")
-                                      else None)
+        data = trip.get("map") if trip and trip.get("active") else None
+        maps = self.query("#route-map")
+        if maps:
+            maps.first().show(data)  # type: ignore[attr-defined]
+        elif data:
+            # Mounted with the first route: plotext's import (~0.2 s) stays out of start-up.
+            from .route_map import RouteMap
+
+            route_map = RouteMap(id="route-map")
+            self.mount(route_map)
+            self.call_after_refresh(route_map.show, data)
 
     def refresh_body(self) -> None:
         self.query_one("#nav-body", Static).update(self.body_text())
