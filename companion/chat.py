@@ -44,15 +44,14 @@ HOW_TO_TALK = {"push_to_talk": "press Enter on an empty line to talk, Enter agai
 
 
 class _Printer:
-    """Renders the core's events as a transcript; a lock keeps lines from other threads
-    (speech problems, the listener) from splitting a reply line."""
+    """The core's events as a transcript; a lock keeps other threads' lines out of a reply."""
 
     def __init__(self, out: TextIO, session: PersonaSession, speech: Any, interactive: bool,
                  listener: Callable[[], Any]) -> None:
         self.out, self.session, self.speech, self.interactive = out, session, speech, interactive
         self.listener = listener  # the core's current listener (it changes with the mode)
         self.lock = threading.Lock()
-        self.mid_reply = self.showing_partial = self.announced = False
+        self.mid_reply = self.showing_partial = self.announced = self.failed = False
         self.action: str | None = None
         self.deferred: list[str] = []
 
@@ -64,6 +63,7 @@ class _Printer:
             case ReplyDelta():
                 self._delta(name, event.text)
             case TurnError():
+                self.failed = True  # piped input: the exit status says so
                 self._end_line(("\n" if self.mid_reply else "")
                                + f"{name}: {event.spoken}\n  ({event.detail})\n")
             case ReplyDone(interrupted=True):
@@ -140,7 +140,7 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for input()
     core = LoopThread()
-    loop = core.loop  # the core's
+    loop = core.loop
     event_log = EventLog(timings)
     printer = _Printer(stdout, session, settings.speech, interactive,
                        listener=lambda: assistant.listener)
@@ -165,7 +165,7 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
         printer.write("\n" if interactive else "")
         core.close(assistant.aclose)
         event_log.close()
-    return 0
+    return 1 if printer.failed and not interactive else 0
 
 
 def _banner(printer: _Printer, settings: Settings, session: PersonaSession, keyboard: bool

@@ -8,9 +8,11 @@ reported in one line. No traceback ever reaches the terminal.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -565,6 +567,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`companion transcribe ... | head`): like other Unix tools,
+        # stop quietly. Python would otherwise complain again when flushing stdout at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         log.info("unexpected error", exc_info=True)  # INFO: the log file only, not the terminal
         where = f"; the details are in {log_file}" if log_file else ""

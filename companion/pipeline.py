@@ -21,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from .events import (
     Event,
     EventSink,
     IntentRecognized,
+    Notice,
     PersonaSwitched,
     ReplyDelta,
     ReplyDone,
@@ -36,9 +38,11 @@ from .events import (
     TurnError,
     TurnStarted,
 )
+from .limits import EMPTY_REPLY, KIDS_CHANGE_OF_SUBJECT, STILL_THINKING, TurnLimits
 from .llm.client import ChatClient, Message, ToolCall
 from .llm.errors import LLMError
 from .personas import Persona, Voice
+from .personas.content import find_adult_content
 from .personas.session import PersonaSession
 from .router import Intent, route
 from .router.model import shipped_model
@@ -78,6 +82,7 @@ class TurnPipeline:
         offer_tools: bool = False,
     ) -> None:
         self.streaming_speech = streaming_speech
+        self.limits = TurnLimits()
         self._offer_tools = offer_tools
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator: Navigator | None = None
@@ -315,9 +320,17 @@ class TurnPipeline:
         sentences = 0
 
         held: list[str] = []  # the naive pipeline speaks only once the reply is complete
+        # Kids mode: each sentence is read before it is shown or said, and one that names
+        # adult content ends the reply with a kind change of subject (the output gate).
+        gate, blocked = session.kids_mode, False
 
         def speak(sentence: str) -> None:
-            nonlocal sentences
+            nonlocal sentences, blocked
+            if gate:
+                if find_adult_content({"reply": sentence}):
+                    log.info("turn %d: kids mode stopped a sentence of the reply", turn)
+                    blocked, sentence = True, KIDS_CHANGE_OF_SUBJECT
+                self._emit(ReplyDelta(turn, sentence + " "))
             if sentences == 0:
                 self._emit(TimingMark(turn, "first_sentence"))
             self._emit(SentenceReady(turn, sentence, sentences))
@@ -334,7 +347,7 @@ class TurnPipeline:
             max_sentences = persona.max_sentences
 
         def full() -> bool:
-            return max_sentences is not None and sentences >= max_sentences
+            return blocked or (max_sentences is not None and sentences >= max_sentences)
 
         try:
             if messages is None:
@@ -347,20 +360,31 @@ class TurnPipeline:
                 top_p=persona.top_p,
                 tools=tools,
             )
+            limits, started = self.limits, time.monotonic()
+            cue = asyncio.get_running_loop().call_later(
+                limits.still_thinking_after_s, self._still_thinking, turn, persona)
             async with contextlib.aclosing(stream):
                 async for piece in stream:
+                    cue.cancel()
                     if isinstance(piece, ToolCall):
                         calls.append(piece)
                         continue
                     if not parts:
                         self._emit(TimingMark(turn, "llm_first_token"))
                     parts.append(piece)
-                    self._emit(ReplyDelta(turn, piece))
+                    if not gate:
+                        self._emit(ReplyDelta(turn, piece))
                     for sentence in chunker.feed(piece):
                         if not full():
                             speak(sentence)
                     if full():
                         break  # closing the stream drops the connection
+                    capped = limits.exceeded(len(parts), sum(map(len, parts)),
+                                             time.monotonic() - started)
+                    if capped:  # parked or not: no reply goes on for ever
+                        log.info("turn %d: reply cut at %s", turn, capped)
+                        break
+            cue.cancel()
             self._emit(TimingMark(turn, "llm_done"))
             for sentence in chunker.flush():
                 if not full():
@@ -399,10 +423,19 @@ class TurnPipeline:
             self._emit(IntentRecognized(turn, acted.name, acted.slots, acted.confidence))
             return await self._answer(turn, text, acted)
         reply = " ".join(spoken) if full() else "".join(parts).strip()
+        if not reply:  # the model said nothing: a short answer, and nothing stored
+            log.info("turn %d: the model sent an empty reply", turn)
+            return await self.say(turn, EMPTY_REPLY, persona)
         memory.add(text, reply)
         done = ReplyDone(turn, reply)
         self._emit(done)
         return done
+
+    def _still_thinking(self, turn: int, persona: Persona) -> None:
+        """No first word after a few seconds: say so, once (not while speculating)."""
+        if not self._holding and turn == self.turn_id:
+            self._emit(Notice(STILL_THINKING))
+            self._speak(STILL_THINKING, persona.voice)
 
     def _tool_intent(self, calls: list[ToolCall]) -> Intent | None:
         """The first tool call we can carry out (a skill for it is set up), as an intent."""

@@ -54,6 +54,12 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
+def plain(text: str) -> str:
+    """Lower case, no accents, punctuation kept (for reading clauses): 'Ñó, SÍ!' -> 'no, si!'."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower().replace("’", "'")
+
+
 def name_key(text: str) -> str:
     """Lower-case ASCII words: look-alike letters mapped, accents and punctuation dropped,
     letters spelled one by one ("u n h i n g e d") joined back into a word."""
@@ -71,3 +77,24 @@ def words(text: str) -> list[str]:
 def same_words(a: str, b: str) -> bool:
     """Whether two transcripts say the same words (case and punctuation aside)."""
     return words(a) == words(b)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """Text from outside (a model's stream, a tool call's arguments, a card, a web page)
+    without lone surrogates: they cannot be encoded, so one would break every later request
+    and file write. Each becomes U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def clean_data(value: object) -> object:
+    """`clean` applied to every string in parsed JSON."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [clean_data(v) for v in value]
+    if isinstance(value, dict):
+        return {clean(str(k)): clean_data(v) for k, v in value.items()}
+    return value

@@ -53,12 +53,29 @@ def test_a_broken_greeting_fails_with_the_line_and_both_texts(tmp_path):
     assert 'got:      "Hey. What kind of story shall I tell you?"' in message
 
 
-def test_a_broken_kids_gate_fails_the_kids_dialogue(tmp_path):
-    """A designer marks Unhinged kids-safe by mistake: the kids dialogue catches it."""
+def test_claiming_kids_safe_does_not_open_the_kids_gate(tmp_path):
+    """A designer (or a stranger's file) marks Unhinged kids-safe and rated everyone: its
+    own words still rate it, and the kids dialogue keeps passing."""
     personas = _personas_with(tmp_path, "unhinged", "kids_safe = false", "kids_safe = true")
     source = (personas / "unhinged.toml").read_text()
     (personas / "unhinged.toml").write_text(source.replace('rating = "mature"',
                                                            'rating = "everyone"'))
+    result = run_dialogue(load_dialogue(DIALOGUES / "kids_mode_refuses_unhinged.toml"),
+                          personas=personas)
+    assert result.passed, format_result(result)
+
+
+def test_a_persona_that_really_is_let_through_fails_the_kids_dialogue(tmp_path):
+    """The dialogue test itself can fail: an Unhinged rewritten as harmless and kids-safe
+    is let in by the gate, and the kids dialogue, which expects a refusal, says so."""
+    personas = _personas_with(tmp_path, "unhinged", "kids_safe = false", "kids_safe = true")
+    source = (personas / "unhinged.toml").read_text()
+    start = source.index('system_prompt = """')
+    end = source.index('"""', start + len('system_prompt = """')) + 3
+    source = (source[:start] + 'system_prompt = "You tell gentle jokes about ducks."'
+              + source[end:]).replace('rating = "mature"', 'rating = "everyone"')
+    source = source.replace("Hard limits", "Rules")
+    (personas / "unhinged.toml").write_text(source)
     result = run_dialogue(load_dialogue(DIALOGUES / "kids_mode_refuses_unhinged.toml"),
                           personas=personas)
     message = format_result(result)

@@ -3,7 +3,6 @@ client connects as a browser does and must receive the screen's first frame."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
@@ -37,7 +36,7 @@ def served(tmp_path):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise AssertionError(f"the server did not start: {server.stderr.read()}")
+                raise AssertionError(f"the server did not start: {server.stderr.read()}") from None
             time.sleep(0.1)
     yield port
     os.killpg(server.pid, signal.SIGINT)  # the server and any screen it started
@@ -62,7 +61,7 @@ async def test_a_browser_gets_the_first_frame_of_the_car_screen(served):
                 assert left > 0, f"no first frame; got {received[-400:]!r}"
                 try:
                     message = await ws.receive(timeout=left)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 if message.type == aiohttp.WSMsgType.BINARY:
                     received += message.data

@@ -27,6 +27,7 @@ from ..events import (
     ActionTaken,
     AnyEvent,
     FinalTranscript,
+    InputProblem,
     IntentRecognized,
     PersonaSwitched,
     ReplyDone,
@@ -77,6 +78,7 @@ class TurnRecord:
     model_asked: bool = False
     error: str = ""
     notes: list[str] = field(default_factory=list)  # reported, not failures
+    audio_problem: str = ""  # the turn's recording could not be read
 
 
 @dataclass
@@ -97,8 +99,9 @@ _ENGINES: dict[str, Any] = {}
 _ENGINE_LOCK = threading.Lock()
 
 
-def transcribe(audio: Path) -> list[str]:
-    """The utterances the recogniser hears in a recording (hands-free, like the car)."""
+def transcribe(audio: Path) -> tuple[list[str], str]:
+    """(The utterances the recogniser hears in a recording, hands-free like the car; what
+    went wrong reading it, or "")."""
     from ..audio.capture import FileSource
     from ..stt.factory import listener_settings
     from ..stt.listener import Listener
@@ -109,10 +112,13 @@ def transcribe(audio: Path) -> list[str]:
             _ENGINES["auto"] = load_engine("auto", "en-us")[0]
         engine = _ENGINES["auto"]
     heard: list[str] = []
+    problems: list[str] = []
 
     def on_event(event: Any) -> None:
         if isinstance(event, FinalTranscript) and event.text.strip():
             heard.append(event.text.strip())
+        elif isinstance(event, InputProblem):
+            problems.append(event.message)
 
     settings = listener_settings(SpeechSettings(listen_mode="hands_free",
                                                 speculate_after_ms=0))
@@ -120,7 +126,7 @@ def transcribe(audio: Path) -> list[str]:
     listener.start()
     listener.finished.wait(120)
     listener.stop()
-    return heard
+    return heard, "; ".join(problems)
 
 
 class _Session:
@@ -197,8 +203,9 @@ class _Session:
                                                 fault=turn.model_fault,
                                                 tokens_per_second=slow,
                                                 tool_call=turn.model_tool))
-        texts = [turn.say] if turn.audio is None else await asyncio.to_thread(
-            transcribe, turn.audio)
+        texts = [turn.say]
+        if turn.audio is not None:
+            texts, record.audio_problem = await asyncio.to_thread(transcribe, turn.audio)
         record.heard = " ".join(texts)
         first = len(self.events)
         for text in texts:  # expectations are about the last utterance's turn
@@ -340,6 +347,15 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
                         record.notes.append(f"{lines.get(key, turn.line)}: turn {turn.number} "
                                             f"{stage} {shown} over its {budget} ms budget "
                                             "(not enforced; --enforce-latency fails it)")
+    if turn.audio is not None and (record.audio_problem or not record.heard):
+        failures.append(Failure(lines.get("audio", turn.line), f"turn {turn.number} audio",
+                                f"speech in {turn.audio}",
+                                record.audio_problem or "no words heard in it"))
+    if record.error and "error" not in expect:
+        # A turn that failed is a failure unless the file says it should (with --llm real:
+        # a model that answers 401 to everything fails the run instead of passing it).
+        failures.append(Failure(turn.line, f"turn {turn.number}", "an answer",
+                                f"{record.error} error: {record.reply}"))
     if llm == "scripted" and record.model_asked and turn.model is None \
             and turn.model_fault is None and turn.model_tool is None:
         failures.append(Failure(turn.line, f"turn {turn.number}",

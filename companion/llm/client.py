@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from ..redaction import redact
+from ..text import clean, clean_data
 from . import errors
 from .endpoint import LLMEndpoint, Message
 from .sse import iter_sse_data
@@ -38,6 +39,8 @@ class ToolCall:
     arguments: dict[str, Any]
     id: str = ""
 
+
+TOOL_ARGUMENTS_LIMIT = 64 * 1024  # characters of one tool call's JSON arguments
 
 OFFLINE_SPOKEN = (
     "I can't reach my language model right now. "
@@ -217,13 +220,13 @@ class ChatClient:
         found = []
         for _, call in sorted(calls.items()):
             try:
-                arguments = json.loads(call["arguments"] or "{}")
-            except json.JSONDecodeError:
+                arguments = clean_data(json.loads(call["arguments"] or "{}"))
+            except (json.JSONDecodeError, RecursionError):
                 log.info("tool call %s had arguments that are not JSON: %.200r",
                          call["name"], call["arguments"])
                 continue
             if isinstance(arguments, dict) and call["name"]:
-                found.append(ToolCall(call["name"], arguments, call["id"]))
+                found.append(ToolCall(clean(call["name"]), arguments, clean(call["id"])))
         return found
 
     def _parse_chunk(self, data: str,
@@ -245,7 +248,7 @@ class ChatClient:
             delta = choice.get("delta") or {}
             content = delta.get("content")
             if isinstance(content, str):
-                text.append(content)
+                text.append(clean(content))
             for part in delta.get("tool_calls") or []:  # streamed in pieces, by index
                 if calls is None or not isinstance(part, dict):
                     continue
@@ -255,6 +258,10 @@ class ChatClient:
                 function = part.get("function") or {}
                 call["name"] += str(function.get("name") or "")
                 call["arguments"] += str(function.get("arguments") or "")
+                if len(call["arguments"]) > TOOL_ARGUMENTS_LIMIT:
+                    raise self._malformed(
+                        f"a tool call's arguments grew past {TOOL_ARGUMENTS_LIMIT // 1024} KB "
+                        "(no tool of ours takes anything that long)")
             if choice.get("finish_reason"):
                 finished = True
         return "".join(text), finished
@@ -262,7 +269,7 @@ class ChatClient:
     def _whole_reply(self, response: httpx.Response) -> str:
         try:
             payload = response.json()
-            return payload["choices"][0]["message"]["content"] or ""
+            return clean(str(payload["choices"][0]["message"]["content"] or ""))
         except (ValueError, KeyError, IndexError, TypeError):
             raise self._malformed(
                 f"a JSON answer without a reply: {_preview(response.text)}"

@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from .loader import Persona, PersonaError, load_personas, slug
+from .loader import RATINGS, Persona, PersonaError, load_personas, slug
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -127,7 +127,12 @@ def _png_text_chunks(data: bytes, path: Path) -> dict[str, str]:
             compressed, rest = rest[0], rest[2:]
             _lang, _, rest = rest.partition(b"\0")
             _translated, _, text = rest.partition(b"\0")
-            chunks[key.decode("latin-1")] = (zlib.decompress(text) if compressed else text).decode()
+            try:
+                value = zlib.decompress(text) if compressed else text
+                chunks[key.decode("latin-1")] = value.decode()
+            except (zlib.error, UnicodeDecodeError):
+                raise CardError(f"{path}: the PNG's '{key.decode('latin-1')}' text is "
+                                "damaged; export the card again") from None
         elif kind == b"IEND":
             break
     return chunks
@@ -154,6 +159,9 @@ def read_card(path: Path) -> dict[str, Any]:
         card = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CardError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise CardError(f"{path}: the card's JSON is nested too deeply to be a character "
+                        "card; export it again from the tool that made it") from None
     if not isinstance(card, dict):
         raise CardError(f"{path}: a character card must be a JSON object")
     data = card.get("data") if isinstance(card.get("data"), dict) else card
@@ -206,7 +214,12 @@ def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
         system_prompt += ("\n\nYou are now talking to a driver through the car's speakers: "
                           "keep replies short and never distract them from the road.")
     tags = [str(t).lower() for t in data.get("tags") or []]
-    rating = ours.get("rating") or ("mature" if {"nsfw", "mature", "adult"} & set(tags) else "teen")
+    # A card's claims are only claims: the stricter of its rating and its tags, and never
+    # kids-safe (the designer decides that in our TOML after reading it). The loader then
+    # raises the rating further if the words call for it.
+    by_tags = "mature" if {"nsfw", "mature", "adult"} & set(tags) else "everyone"
+    claimed = ours.get("rating") if ours.get("rating") in RATINGS else "teen"
+    rating = max(claimed, by_tags, key=RATINGS.index)
     notes = _macros(data.get("creator_notes", ""), name).split("\n")[0]
     description = ours.get("description") or notes[:120] or f"{name}, imported from a card."
     return persona_id, render_persona(
@@ -216,13 +229,15 @@ def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
         system_prompt=system_prompt,
         greeting=_macros(data.get("first_mes", ""), name) or f"Hi, I'm {name}.",
         rating=rating,
-        kids_safe=bool(ours.get("kids_safe", False)) and rating == "everyone",
+        kids_safe=False,
         aliases=list(ours.get("aliases") or [name.lower()]),
         examples=_examples(data.get("mes_example", ""), name),
         voice=ours.get("voice"),
         max_sentences=int(ours.get("max_sentences", 3)),
         temperature=float(ours.get("temperature", 0.7)),
-        header=f"Imported from the character card of {name}; review before use.",
+        header=(f"Imported from the character card of {name}; review before use. Imported "
+                "personas are never kids-safe: set kids_safe = true yourself only after "
+                "reading every line."),
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import DataFileError, expect_type, line_of, load_toml, suggest
+from .content import find_adult_content, rating_from_content
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ REQUIRED = ("name", "description", "system_prompt")
 EXAMPLE_KEYS = ("user", "assistant")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 LONG_PROMPT_WORDS = 600
+TEXT_LIMITS = {"system_prompt": 32 * 1024, "description": 4 * 1024, "greeting": 4 * 1024}
 
 
 def slug(name: str) -> str:
@@ -79,6 +81,11 @@ class Persona:
     glyph: str = ""
     extends: str | None = None
     source: Path | None = None
+    # What the file claimed, when that is more permissive than what was earned (`rating` and
+    # `kids_safe` above are the effective ones), and why: for `personas check`.
+    claimed_rating: str = ""
+    claimed_kids_safe: bool = False
+    rating_reasons: tuple[str, ...] = ()
 
     def instructions(self) -> str:
         """The system prompt as sent to the model, with the spoken-reply rules appended."""
@@ -157,6 +164,11 @@ def _parse(path: Path) -> _Raw:
     for key in ("name", "description", "system_prompt", "greeting"):
         if key in data and not data[key].strip():
             raise fail(key, "is empty: write some text, or delete the line to inherit it")
+    for key, limit in TEXT_LIMITS.items():
+        size = len(data.get(key, "").encode("utf-8", "replace"))
+        if size > limit:
+            raise fail(key, f"is {size // 1024} KB; the limit is {limit // 1024} KB (it is sent "
+                            "with every request). Shorten it.")
 
     persona_id = data.get("id", path.stem)
     if persona_id != path.stem:
@@ -249,6 +261,42 @@ def _resolve(raw: _Raw, raws: dict[str, _Raw], chain: tuple[str, ...] = ()) -> d
     return _merge(inherited, data)
 
 
+def _chain(raw: _Raw, raws: dict[str, _Raw]) -> list[_Raw]:
+    """The persona and everything it extends, nearest first (cycles were refused already)."""
+    chain = [raw]
+    while (parent := chain[-1].data.get("extends")) in raws and raws[parent] not in chain:
+        chain.append(raws[parent])
+    return chain
+
+
+def _earned(raw: _Raw, raws: dict[str, _Raw], data: dict[str, Any]
+            ) -> tuple[str, bool, tuple[str, ...]]:
+    """(rating, kids_safe, reasons): the strictest of the persona's own claim, the claims of
+    everything it extends and what its words say (personas.content); kids-safe only if it
+    claims so, is rated everyone and names no adult content at all."""
+    reasons: list[str] = []
+    rating = data.get("rating", "everyone")
+    for ancestor in _chain(raw, raws)[1:]:
+        theirs = ancestor.data.get("rating", "everyone")
+        if RATINGS.index(theirs) > RATINGS.index(rating):
+            reasons.append(f'it extends "{ancestor.path.stem}", rated {theirs}')
+            rating = theirs
+    texts = {key: data.get(key, "") for key in ("description", "greeting", "system_prompt")}
+    texts["examples"] = " ".join(f"{u}\n{a}" for u, a in data.get("examples", []))
+    findings = find_adult_content(texts)
+    by_content = rating_from_content(findings)
+    if RATINGS.index(by_content) > RATINGS.index(rating):
+        said = sorted({f'"{f.term}" ({f.where})' for f in findings})
+        reasons.append(f"its words name adult content: {', '.join(said[:4])}")
+        rating = by_content
+    kids_safe = bool(data.get("kids_safe", False))
+    if kids_safe and findings and rating == "everyone":
+        said = sorted({f'"{f.term}" ({f.where})' for f in findings})
+        reasons.append(f"kids-safe personas may not name adult content, even to rule it out: "
+                       f"{', '.join(said[:4])}")
+    return rating, kids_safe and rating == "everyone" and not findings, tuple(reasons)
+
+
 def _build(raw: _Raw, raws: dict[str, _Raw]) -> Persona:
     data = _resolve(raw, raws)
     path = raw.path
@@ -259,14 +307,18 @@ def _build(raw: _Raw, raws: dict[str, _Raw]) -> Persona:
             raise PersonaError(path, key, f'is missing{hint}: add a line like {key} = "..."')
     voice, style = data.get("voice", {}), data.get("style", {})
     generation, driving = data.get("generation", {}), data.get("driving", {})
+    rating, kids_safe, reasons = _earned(raw, raws, data)
     return Persona(
         id=path.stem,
         name=data["name"],
         description=data["description"],
         system_prompt=data["system_prompt"],
         greeting=data.get("greeting") or f"Hi, this is {data['name']}.",
-        rating=data.get("rating", "everyone"),
-        kids_safe=data.get("kids_safe", False),
+        rating=rating,
+        kids_safe=kids_safe,
+        claimed_rating=data.get("rating", "everyone"),
+        claimed_kids_safe=bool(data.get("kids_safe", False)),
+        rating_reasons=reasons,
         aliases=tuple(a.strip() for a in data.get("aliases", [])),
         examples=tuple(data.get("examples", [])),
         voice=Voice(
@@ -382,8 +434,19 @@ def check_personas(*folders_or_files: Path) -> list[Problem]:
             if base not in voices:
                 warn("voice.id", f'"{persona.voice.id}" is not installed on this machine; '
                                  "`espeak-ng --voices` lists those that are", "voice")
-        if persona.rating == "mature" and persona.kids_safe:
-            warn("kids_safe", "a mature persona can never be kids_safe; kids mode will refuse it")
+        def error(key: str, message: str, raw: _Raw = raw) -> None:
+            line = line_of(raw.text, key) or line_of(raw.text, "extends")
+            problems.append(Problem(raw.path, line, key, message, "error"))
+
+        why = "; ".join(persona.rating_reasons)
+        if persona.rating != persona.claimed_rating:
+            error("rating", f'claims "{persona.claimed_rating}", but {why}: it is treated as '
+                            f'"{persona.rating}". Rate it "{persona.rating}" (or change what '
+                            "makes it so).")
+        if persona.claimed_kids_safe and not persona.kids_safe:
+            error("kids_safe", f"claims kids_safe = true, but {why or 'it is not rated everyone'}"
+                               ": kids mode will not offer it. Set kids_safe = false, or make "
+                               "it truly fit for children.")
         for name in persona.spoken_names:
             key = " ".join(name.lower().split())
             other = by_alias.setdefault(key, persona.id)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from ..personas.content import find_adult_content
 from ..webapi import ServiceError
 from .kb import KnowledgeBase, SearchResult
 from .web import SearxngClient, clean
@@ -65,7 +66,16 @@ class SearchOutcome:
         """What to say without an LLM: the best snippet, or why there is nothing."""
         if self.results:
             best = self.results[0]
-            return f"From {_said_source(best)}: {best.snippet}"
+            if best.origin == "kb":  # our own manual: read as it is
+                return f"From {_said_source(best)}: {best.snippet}"
+            # A web page is untrusted: never read its text aloud raw (it may carry
+            # instructions or worse). Its title, shortened, and the site, unless the title
+            # names adult content; the summary needs the language model.
+            title = " ".join(best.title.split())[:80].rstrip()
+            site = _said_source(best)
+            if not title or find_adult_content({"title": title}):
+                return f"I found a page on {site}, but I can't summarise it right now."
+            return f"I found “{title}” on {site}, but I can't summarise it right now."
         if self.origin == "unavailable":
             return "I can't check that offline. Web search isn't set up."
         if self.fallback:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
+from ..text import clean as without_surrogates
 from ..webapi import JSONService, ServiceError
 from .kb import SearchResult, first_sentences
 
@@ -21,7 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-
 def clean(text: str, limit: int = 400) -> str:
     """Untrusted text made safe to show, speak and quote: no control or bidi characters, no
     markup, one line, bounded length."""
-    text = _CONTROL.sub(" ", str(text))
+    text = _CONTROL.sub(" ", without_surrogates(str(text)))
     text = re.sub(r"<[^>]{0,200}>", " ", text)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
