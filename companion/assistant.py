@@ -49,7 +49,7 @@ from .events import (
     WakePhraseHeard,
 )
 from .personas.session import PersonaSession
-from .redaction import redact
+from .redaction import redact, redact_event
 from .text import same_words
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,13 @@ class Assistant:
     ) -> None:
         self.settings = settings
         self.session = session
-        self.post = post
+
+        def post_redacted(event: AnyEvent) -> None:
+            # The one redaction path: nothing a front end shows, logs, times or records can
+            # carry a key, a URL's password or an Authorization value.
+            post(redact_event(event))
+
+        self.post = post_redacted
         self.recorder = None
         if record is not None:  # --record FILE: every event also goes to the recording
             from .recording import SessionRecorder, session_header
@@ -118,6 +124,7 @@ class Assistant:
             recorder = self.recorder = SessionRecorder(record, session_header(settings, session))
 
             def post_and_record(event: AnyEvent) -> None:
+                event = redact_event(event)
                 recorder.write(event)
                 post(event)
 

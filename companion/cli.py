@@ -476,7 +476,7 @@ def _personas_check(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.exists():
             raise UserError(f"{path}: no such file or folder")
-    problems = check_personas(*paths)
+    problems = check_personas(*paths, base=(REPO_PERSONAS,))
     for problem in problems:
         print(problem)
     errors = sum(p.severity == "error" for p in problems)
@@ -522,7 +522,7 @@ def _personas_import(args: argparse.Namespace) -> int:
         raise UserError(f"{path} already exists; use --force to overwrite it")
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    problems = check_personas(path)
+    problems = check_personas(path, base=(REPO_PERSONAS,))
     for problem in problems:
         print(problem)
     print(f"wrote {path}")

@@ -23,7 +23,7 @@ from .llm.endpoint import LLMEndpoint
 from .llm.providers import PRESETS, PROVIDER_NAMES
 from .navigation.geo import UNITS
 from .personas.session import HISTORY_POLICIES
-from .redaction import Secret
+from .redaction import Secret, redact
 from .schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
 from .stt.base import ENGINES, LISTEN_MODES, PUSH_STYLES
 
@@ -332,4 +332,4 @@ def format_settings(settings: Settings, endpoint: LLMEndpoint) -> str:
             shown = repr(value)
         assignment = f"{key} = {shown}"
         lines.append(f"{assignment:<40} # {settings.sources[f'{section}.{key}']}")
-    return "\n".join(lines)
+    return redact("\n".join(lines))  # a URL's password, a key in a query string

@@ -12,7 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from .events import AnyEvent, DriveUpdate, InputLevel, event_record
-from .redaction import RedactingFilter
+from .redaction import RedactingFilter, redact
 
 
 class _NoTracebackFormatter(logging.Formatter):
@@ -51,6 +51,9 @@ def setup_logging(verbose: bool = False) -> Path | None:
     path: Path | None = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # The user's alone (0600), created so and narrowed if an older one was wider.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         path = None
@@ -73,13 +76,16 @@ class EventLog:
     the level meter and the drive's once-a-second update are left out. Any thread."""
 
     def __init__(self, path: Path | None) -> None:
-        self.file = path.open("w", encoding="utf-8") if path else None
+        self.file = None
+        if path is not None:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.file = os.fdopen(fd, "w", encoding="utf-8")
         self.lock = threading.Lock()
 
     def write(self, event: AnyEvent) -> None:
         if self.file is None or isinstance(event, (InputLevel, DriveUpdate)):
             return
-        line = json.dumps(event_record(event), default=str)
+        line = redact(json.dumps(event_record(event), default=str))
         with self.lock:
             if not self.file.closed:
                 self.file.write(line + "\n")

@@ -71,8 +71,16 @@ class ChatClient:
             write=endpoint.connect_timeout,
             pool=endpoint.connect_timeout,
         )
+        # A key in the URL's query (`?api_key=...`, some gateways want it so) goes with every
+        # request as a parameter, not into the middle of the request's path.
+        base, params = endpoint.base_url, None
+        if base:
+            url = httpx.URL(base)
+            params = url.params or None
+            base = str(url.copy_with(query=None)).rstrip("/") + "/"
         self._http = httpx.AsyncClient(
-            base_url=endpoint.base_url.rstrip("/") + "/" if endpoint.base_url else "",
+            base_url=base or "",
+            params=params,
             timeout=timeout,
             transport=transport,
             trust_env=False,

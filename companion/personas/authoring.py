@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from ..text import clean_data
 from .loader import RATINGS, Persona, PersonaError, load_personas, slug
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -164,6 +165,7 @@ def read_card(path: Path) -> dict[str, Any]:
                         "card; export it again from the tool that made it") from None
     if not isinstance(card, dict):
         raise CardError(f"{path}: a character card must be a JSON object")
+    card = clean_data(card)  # lone surrogates would break writing the persona file
     data = card.get("data") if isinstance(card.get("data"), dict) else card
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         raise CardError(f"{path}: the card has no name")

@@ -405,10 +405,12 @@ def installed_voices() -> frozenset[str] | None:
     return frozenset(names)
 
 
-def check_personas(*folders_or_files: Path) -> list[Problem]:
-    """Every error and warning for the given files or folders, in file order."""
+def check_personas(*folders_or_files: Path, base: tuple[Path, ...] = ()) -> list[Problem]:
+    """Every error and warning for the given files or folders, in file order. `base`: folders
+    loaded first (the shipped personas), so a file may extend one of them, as in the app."""
     paths = _files(*folders_or_files)
-    personas, errors = load_personas(*{p.parent for p in paths})
+    parents = [p.parent for p in paths]
+    personas, errors = load_personas(*base, *dict.fromkeys(parents))
     wanted = {p.resolve() for p in paths}
     problems = [e.problem() for e in errors if e.path.resolve() in wanted]
     voices = installed_voices()
