@@ -343,7 +343,9 @@ class Listener:
         every = max(1, round(self.settings.partial_every_s / FRAME_S))
         if self._frames_in % every == 0:
             text = self._partial_text()
-            if text != self._last_partial:
+            # A guess that goes blank mid-utterance (the recogniser's stream was just handed
+            # to the early final pass) says nothing new: the last words stay on screen.
+            if text and text != self._last_partial:
                 self._last_partial = text
                 self._emit(PartialTranscript(text))
         if (self.settings.mode == "push_to_talk" and not self._seg.heard_speech
