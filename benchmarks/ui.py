@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from report import machine, replace_section  # noqa: E402
 
+from companion.timeline import p90  # noqa: E402
+
 EMPTY_APP = """
 import os, time
 from pathlib import Path
@@ -85,11 +87,6 @@ def _run_in_pty(argv: list[str], ready: Path, env: dict[str, str], timeout: floa
             pass
         os.close(fd)
     return elapsed
-
-
-def _p90(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, -(-9 * len(ordered) // 10) - 1)]
 
 
 def startup(runs: int) -> dict:
@@ -193,10 +190,10 @@ def main() -> None:
         "| | median | p90 | runs |",
         "|---|---|---|---|",
         f"| `companion ui` (models load afterwards, in workers) | {med['companion']:.2f} s | "
-        f"{_p90(start['companion']):.2f} s | "
+        f"{p90(sorted(start['companion'])):.2f} s | "
         + ", ".join(f"{x:.2f}" for x in start["companion"]) + " |",
         f"| an empty Textual app, for scale | {med['empty']:.2f} s | "
-        f"{_p90(start['empty']):.2f} s | "
+        f"{p90(sorted(start['empty'])):.2f} s | "
         + ", ".join(f"{x:.2f}" for x in start["empty"]) + " |",
         "",
         "Ratio per interleaved pair (companion / empty app): median "

@@ -107,7 +107,7 @@ class Timeline:
             values = sorted(ms for turn in self.turns for name, ms in turn.offsets_ms()
                             if name == stage and ms is not None)
             if values:
-                out[stage] = (statistics.median(values), _p90(values), len(values))
+                out[stage] = (statistics.median(values), p90(values), len(values))
         return out
 
 
@@ -116,8 +116,8 @@ def _first(turn: TurnTiming, stage: str, t: float) -> None:
         turn.moments[stage] = t
 
 
-def _p90(values: list[float]) -> float:
-    """Nearest-rank 90th percentile of sorted values."""
+def p90(values: list[float]) -> float:
+    """Nearest-rank 90th percentile of sorted values (the benchmarks use it too)."""
     return values[min(len(values) - 1, max(0, -(-9 * len(values) // 10) - 1))]
 
 
