@@ -3,9 +3,9 @@ well under a second each).
 
     python benchmarks/dialogues.py [--runs 5] [--write docs/PERFORMANCE.md]
 
-Runs every file in tests/dialogues in one process, as `companion test` and pytest do (one
-warm-up pass first, so the one-time loads — the city table, the speech model — are not
-counted), then `--runs` timed passes; reports the median per dialogue.
+Runs every file in tests/dialogues and personas/dialogues in one process, as `companion test`
+and pytest do (one warm-up pass first, so the one-time loads — the city table, the speech
+model — are not counted), then `--runs` timed passes; reports the median per dialogue.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--write", type=Path, help="update this PERFORMANCE.md")
     args = parser.parse_args()
-    files = sorted((ROOT / "tests" / "dialogues").glob("*.toml"))
+    files = sorted((ROOT / "tests" / "dialogues").glob("*.toml")) + sorted(
+        (ROOT / "personas" / "dialogues").glob("*.toml"))
     dialogues = [load_dialogue(f) for f in files]
     times: dict[str, list[float]] = {d.name: [] for d in dialogues}
     for run in range(args.runs + 1):

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from report import machine, replace_section  # noqa: E402
 
-from companion.config import REPO_PERSONAS  # noqa: E402
+from companion.config import BUNDLED_PERSONAS  # noqa: E402
 from companion.personas import load_personas  # noqa: E402
 from companion.router import route, training  # noqa: E402
 
@@ -44,7 +44,7 @@ def main() -> None:
         corpus = training.corpus_examples(args.data)
     except FileNotFoundError as exc:
         sys.exit(str(exc))
-    cast = list(load_personas(REPO_PERSONAS)[0].values())
+    cast = list(load_personas(BUNDLED_PERSONAS)[0].values())
 
     shipped = training.score(corpus, lambda e: route(e.text, cast))
     print("shipped model on its own training data (not a held-out figure):")

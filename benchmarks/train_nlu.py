@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from companion.config import REPO_PERSONAS  # noqa: E402
+from companion.config import BUNDLED_PERSONAS  # noqa: E402
 from companion.personas import load_personas  # noqa: E402
 from companion.router import training  # noqa: E402
 
@@ -38,7 +38,7 @@ def main() -> None:
     except FileNotFoundError as exc:
         sys.exit(str(exc))
     templates = training.template_examples(data_dir=args.data)
-    cast = list(load_personas(REPO_PERSONAS)[0].values())
+    cast = list(load_personas(BUNDLED_PERSONAS)[0].values())
     print(f"examples: {len(corpus)} from the corpora, {len(templates)} templated")
     if args.folds:
         started = time.perf_counter()

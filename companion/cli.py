@@ -28,7 +28,14 @@ from .cli_speech import (
     cmd_transcribe,
     speech_flag_values,
 )
-from .config import REPO_PERSONAS, Settings, format_settings, load_settings, resolve_endpoint
+from .config import (
+    BUNDLED_PERSONAS,
+    Settings,
+    format_settings,
+    load_settings,
+    persona_folders,
+    resolve_endpoint,
+)
 from .llm.providers import PROVIDER_NAMES
 from .logs import setup_logging
 from .personas import Persona
@@ -44,6 +51,7 @@ from .personas.authoring import (
 from .personas.loader import check_personas, slug
 from .personas.session import PersonaSession
 from .redaction import redact
+from .resources import writable_personas
 from .schema import DataFileError, suggest
 
 log = logging.getLogger("companion")
@@ -53,19 +61,30 @@ class UserError(Exception):
     """Something the user can fix; the message says how."""
 
 
-def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+SETTING_FLAGS = ("llm", "persona", "safety", "devices")
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser, *only: str) -> None:
+    """--config, and the setting flags that matter to this subcommand (default: all of
+    them): "llm" (backend), "persona", "safety" (kids mode, mature content), "devices"."""
+    kinds = set(only or SETTING_FLAGS)
     group = parser.add_argument_group("settings (override the config file and environment)")
     group.add_argument("--config", type=Path, metavar="FILE", help="config file to read")
-    group.add_argument("--provider", choices=PROVIDER_NAMES, help="LLM backend preset")
-    group.add_argument("--llm-base-url", metavar="URL", help="OpenAI-compatible /v1 base URL")
-    group.add_argument("--model", help="model name on that backend")
-    group.add_argument("--persona", metavar="ID", help="persona to start with")
-    group.add_argument("--output-device", metavar="DEV", help="audio output: index or name")
-    group.add_argument("--input-device", metavar="DEV", help="microphone: index or name")
-    group.add_argument("--kids-mode", action="store_true", default=None,
-                       help="only kids-safe personas, kid-appropriate replies")
-    group.add_argument("--mature-content", action="store_true", default=None,
-                       help="allow mature personas (ignored in kids mode)")
+    if "llm" in kinds:
+        group.add_argument("--provider", choices=PROVIDER_NAMES, help="LLM backend preset")
+        group.add_argument("--llm-base-url", metavar="URL",
+                           help="OpenAI-compatible /v1 base URL")
+        group.add_argument("--model", help="model name on that backend")
+    if "persona" in kinds:
+        group.add_argument("--persona", metavar="ID", help="persona to start with")
+    if "devices" in kinds:
+        group.add_argument("--output-device", metavar="DEV", help="audio output: index or name")
+        group.add_argument("--input-device", metavar="DEV", help="microphone: index or name")
+    if "safety" in kinds:
+        group.add_argument("--kids-mode", action="store_true", default=None,
+                           help="only kids-safe personas, kid-appropriate replies")
+        group.add_argument("--mature-content", action="store_true", default=None,
+                           help="allow mature personas (ignored in kids mode)")
 
 
 def _add_talk_flags(parser: argparse.ArgumentParser, audio_in_help: str,
@@ -148,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
             "COMPANION_<SECTION>_<KEY> variable: see `companion config show`."
         ),
     )
+    chat.add_argument("message", nargs="?", metavar="MESSAGE",
+                      help="one message: print (and speak) the reply, then exit")
     chat.add_argument("--voice", action="store_true",
                       help="listen on the microphone too (typing still works)")
     _add_talk_flags(chat, "a recording stands in for the microphone (implies --voice)",
@@ -191,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_argument("text", nargs="*", help="the utterance (quote it, or give the words)")
     nlu.add_argument("--jsonl", action="store_true",
                      help="read utterances from stdin, one per line; write JSON lines")
-    _add_settings_flags(nlu)
+    _add_settings_flags(nlu, "persona")
 
     add_test_parser(sub)
 
@@ -213,25 +234,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actions = personas.add_subparsers(dest="personas_command", metavar="ACTION")
     listing = actions.add_parser("list", help="id, name, rating, voice: one line each")
-    _add_settings_flags(listing)
+    _add_settings_flags(listing, "persona", "safety")
     check = actions.add_parser("check", help="validate persona files (default: all of them)")
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     new = actions.add_parser("new", help="write a commented persona file to fill in")
     new.add_argument("name", help='the persona\'s name, e.g. "Road Trip DJ"')
-    new.add_argument("--dir", type=Path, default=None, help="folder (default: personas/)")
+    new.add_argument("--dir", type=Path, default=None,
+                     help=f"folder (default: {writable_personas()})")
     try_ = actions.add_parser("try", help="one reply from a persona, streamed and spoken")
     try_.add_argument("persona_id", metavar="ID")
     try_.add_argument("text")
     try_.add_argument("--mute", action="store_true", help="do not speak")
-    _add_settings_flags(try_)
+    _add_settings_flags(try_, "llm", "safety")
+    try_.add_argument("--output-device", metavar="DEV", help="audio output: index or name")
     imp = actions.add_parser("import", help="character card (JSON or PNG) to a persona file")
     imp.add_argument("card", type=Path)
-    imp.add_argument("--dir", type=Path, default=None, help="folder (default: personas/)")
+    imp.add_argument("--dir", type=Path, default=None,
+                     help=f"folder (default: {writable_personas()})")
     imp.add_argument("--force", action="store_true", help="overwrite an existing file")
     exp = actions.add_parser("export", help="persona to a character card (.json or .png)")
     exp.add_argument("persona_id", metavar="ID")
     exp.add_argument("output", type=Path)
-    _add_settings_flags(personas)
+    _add_settings_flags(exp, "safety")
     add_subcommands(sub, _add_settings_flags)
     return parser
 
@@ -258,19 +282,12 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(config_path=getattr(args, "config", None), flags=flags)
 
 
-def _persona_folders(settings: Settings) -> list[Path]:
-    folders = [REPO_PERSONAS]
-    if settings.persona.dir:
-        folders.append(Path(settings.persona.dir).expanduser())
-    return folders
-
-
 def _session(settings: Settings, personas: dict[str, Persona]) -> PersonaSession:
     wanted = settings.persona.default
     if not personas:
         raise UserError(
             "no persona files could be loaded from "
-            + ", ".join(str(f) for f in _persona_folders(settings))
+            + ", ".join(str(f) for f in persona_folders(settings))
             + "; fix the errors above or restore personas/assistant.toml"
         )
     if wanted not in personas:
@@ -289,7 +306,7 @@ def _session(settings: Settings, personas: dict[str, Persona]) -> PersonaSession
 
 
 def _library(settings: Settings) -> PersonaLibrary:
-    library = PersonaLibrary(*_persona_folders(settings))
+    library = PersonaLibrary(*persona_folders(settings))
     for problem in library.problems:
         print(f"companion: skipped a persona file: {problem}", file=sys.stderr)
     return library
@@ -311,6 +328,12 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         session.replace_cast(library.personas)
 
     timings, waterfall = _timings(args)
+    if args.message is not None:  # one turn, as a script or a shell alias would want it
+        if not args.message.strip():
+            raise UserError("the message is empty; give the words to say, e.g. "
+                            'companion chat "hello"')
+        return run_chat(settings, session, stdin=io.StringIO(args.message + "\n"),
+                        banner=False, timings=timings, waterfall=waterfall, record=args.record)
     return run_chat(settings, session, reload_cast=reload_cast,
                     voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in,
                     timings=timings, waterfall=waterfall, record=args.record)
@@ -472,11 +495,11 @@ def _personas_list(args: argparse.Namespace) -> int:
 
 
 def _personas_check(args: argparse.Namespace) -> int:
-    paths = args.paths or [REPO_PERSONAS]
+    paths = args.paths or [BUNDLED_PERSONAS]
     for path in paths:
         if not path.exists():
             raise UserError(f"{path}: no such file or folder")
-    problems = check_personas(*paths, base=(REPO_PERSONAS,))
+    problems = check_personas(*paths, base=(BUNDLED_PERSONAS,))
     for problem in problems:
         print(problem)
     errors = sum(p.severity == "error" for p in problems)
@@ -487,7 +510,7 @@ def _personas_check(args: argparse.Namespace) -> int:
 
 
 def _personas_new(args: argparse.Namespace) -> int:
-    folder = args.dir or REPO_PERSONAS
+    folder = args.dir or writable_personas()
     persona_id = slug(args.name)
     path = folder / f"{persona_id}.toml"
     if path.exists():
@@ -516,13 +539,13 @@ def _personas_import(args: argparse.Namespace) -> int:
         persona_id, text = card_to_persona_text(read_card(args.card))
     except CardError as exc:
         raise UserError(str(exc)) from None
-    folder = args.dir or REPO_PERSONAS
+    folder = args.dir or writable_personas()
     path = folder / f"{persona_id}.toml"
     if path.exists() and not args.force:
         raise UserError(f"{path} already exists; use --force to overwrite it")
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    problems = check_personas(path, base=(REPO_PERSONAS,))
+    problems = check_personas(path, base=(BUNDLED_PERSONAS,))
     for problem in problems:
         print(problem)
     print(f"wrote {path}")

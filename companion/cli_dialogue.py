@@ -6,20 +6,27 @@ import argparse
 import sys
 from pathlib import Path
 
+from .resources import BUNDLED_DIALOGUES
 from .schema import DataFileError
 
-DEFAULT_DIR = Path("tests/dialogues")
+PROJECT_DIR = Path("tests/dialogues")  # a checkout's (or the user's project's) dialogues
+
+
+def default_paths() -> list[Path]:
+    """With no paths: the shipped personas' own dialogues, plus tests/dialogues here if any."""
+    return [BUNDLED_DIALOGUES] + ([PROJECT_DIR] if PROJECT_DIR.is_dir() else [])
 
 
 def add_test_parser(sub: argparse._SubParsersAction) -> None:
     test = sub.add_parser(
-        "test", help="run scripted dialogue tests (tests/dialogues/*.toml)",
+        "test", help="run scripted dialogue tests (*.toml)",
         description="Plays each dialogue file through the real pipeline (text, or audio "
         "through the recogniser) against a scripted language model, and checks every "
         "expectation. Exit status 1 when any fails. See docs/DIALOGUE_TESTS.md.",
     )
     test.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                      help="dialogue files or folders (default: tests/dialogues)")
+                      help="dialogue files or folders (default: the shipped personas' "
+                      "dialogues and ./tests/dialogues if it exists)")
     test.add_argument("--llm", choices=("scripted", "real"),
                       help="override the files' [setup] llm: 'real' uses your configured "
                       "model and checks only what does not depend on its words")
@@ -43,7 +50,7 @@ def add_test_parser(sub: argparse._SubParsersAction) -> None:
 
 def _files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
-    for path in paths or [DEFAULT_DIR]:
+    for path in paths or default_paths():
         if path.is_dir():
             files += sorted(path.rglob("*.toml"))
         elif path.is_file():
@@ -51,7 +58,7 @@ def _files(paths: list[Path]) -> list[Path]:
         else:
             raise DataFileError(path, "no such dialogue file or folder")
     if not files:
-        raise DataFileError(paths[0] if paths else DEFAULT_DIR, "no dialogue files (*.toml)")
+        raise DataFileError(paths[0] if paths else PROJECT_DIR, "no dialogue files (*.toml)")
     return files
 
 

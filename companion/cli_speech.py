@@ -51,7 +51,7 @@ def add_speech_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_subcommands(sub: Any, settings_flags: Any) -> None:
     devices = sub.add_parser("devices", help="list microphones and speakers")
-    settings_flags(devices)
+    settings_flags(devices, "devices")
 
     transcribe = sub.add_parser(
         "transcribe", help="print what the recogniser hears in audio files",
@@ -64,7 +64,7 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
     transcribe.add_argument("--grammar", metavar="PHRASES",
                             help='only these phrases, separated by "|" (e.g. "yes|no|cancel")')
     add_speech_flags(transcribe)
-    settings_flags(transcribe)
+    settings_flags(transcribe, "config")
 
     models = sub.add_parser("models", help="list, install and locate Vosk speech models")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -73,8 +73,10 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
     listing.add_argument("--language", metavar="LANG", help="only this language, e.g. en-us")
     install = actions.add_parser("install", help="download and unpack a model by name")
     install.add_argument("name")
-    actions.add_parser("path", help="which model the assistant would use, and where")
-    settings_flags(models)
+    path = actions.add_parser("path", help="which model the assistant would use, and where")
+    add_speech_flags(path)
+    for action in (listing, install, path):
+        settings_flags(action, "config")
 
 
 def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:

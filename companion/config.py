@@ -24,12 +24,12 @@ from .llm.providers import PRESETS, PROVIDER_NAMES
 from .navigation.geo import UNITS
 from .personas.session import HISTORY_POLICIES
 from .redaction import Secret, redact
+from .resources import BUNDLED_PERSONAS, user_personas
 from .schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
 from .stt.base import ENGINES, LISTEN_MODES, PUSH_STYLES
 
 log = logging.getLogger(__name__)
 
-REPO_PERSONAS = Path(__file__).resolve().parent.parent / "personas"
 
 CHOICES = {
     "speech.listen_mode": LISTEN_MODES,
@@ -142,6 +142,17 @@ class Settings:
             for f in dataclasses.fields(getattr(self, section)):
                 out.append((section, f.name, getattr(getattr(self, section), f.name)))
         return out
+
+
+def persona_folders(settings: Settings) -> list[Path]:
+    """Where personas are read from, later folders overriding earlier ones by id: the shipped
+    cast, the user's own folder (if it exists), then `persona.dir`."""
+    folders = [BUNDLED_PERSONAS]
+    if user_personas().is_dir():
+        folders.append(user_personas())
+    if settings.persona.dir:
+        folders.append(Path(settings.persona.dir).expanduser())
+    return folders
 
 
 def default_config_path() -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from companion.config import REPO_PERSONAS
+from companion.config import BUNDLED_PERSONAS
 from companion.events import ActionTaken, Event, IntentRecognized, ReplyDone, TurnStarted
 from companion.llm.client import ChatClient, LLMEndpoint
 from companion.navigation import Gazetteer, LatLon, Navigator
@@ -119,7 +119,7 @@ class Drive:
         gazetteer = Gazetteer(start, places_file(tmp_path))
         self.navigator = Navigator(gazetteer, geocoder=geocoder, router=router)
         self.searcher = Searcher(KnowledgeBase(knowledge), web)
-        cast, errors = load_personas(REPO_PERSONAS)
+        cast, errors = load_personas(BUNDLED_PERSONAS)
         assert not errors
         self.session = PersonaSession(cast, "assistant", **session_kw)
         self.pipeline = TurnPipeline(self.session, client or unreachable_llm(), None,

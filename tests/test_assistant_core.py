@@ -15,7 +15,7 @@ import time
 import pytest
 
 from companion.assistant import SPECULATION_TIMEOUT_S, Assistant, Parts
-from companion.config import REPO_PERSONAS, Settings
+from companion.config import BUNDLED_PERSONAS, Settings
 from companion.events import (
     BargeIn,
     EndOfSpeechLikely,
@@ -120,7 +120,7 @@ class Core:
         settings.speech.barge_in = barge_in
         settings.speech.earcons = False
         settings.llm.tools = False
-        cast, problems = load_personas(REPO_PERSONAS)
+        cast, problems = load_personas(BUNDLED_PERSONAS)
         assert not problems
         self.session = PersonaSession(cast, "assistant")
         self.events: list = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.config import REPO_PERSONAS, format_settings, load_settings, resolve_endpoint
+from companion.config import BUNDLED_PERSONAS, format_settings, load_settings, resolve_endpoint
 from companion.memory import ConversationMemory, estimate_tokens
 from companion.personas import load_persona, load_personas
 from companion.redaction import Secret, redact
@@ -105,7 +105,7 @@ def test_bad_environment_value_is_explained():
 
 
 def test_the_shipped_assistant_persona_is_valid_and_driving_safe():
-    persona = load_persona(REPO_PERSONAS / "assistant.toml")
+    persona = load_persona(BUNDLED_PERSONAS / "assistant.toml")
     assert persona.id == "assistant" and persona.kids_safe and persona.rating == "everyone"
     assert persona.greeting and persona.examples
     assert persona.max_sentences <= 3
@@ -146,7 +146,7 @@ greeting = "Hi."
 def test_persona_errors_name_the_file_line_and_fix(tmp_path, extra, needle, line):
     path = write(tmp_path / "tester.toml", GOOD + extra)
     if "asistant" in extra:
-        write(tmp_path / "assistant.toml", (REPO_PERSONAS / "assistant.toml").read_text())
+        write(tmp_path / "assistant.toml", (BUNDLED_PERSONAS / "assistant.toml").read_text())
     with pytest.raises(DataFileError) as caught:
         load_persona(path)
     assert needle in str(caught.value)
@@ -155,7 +155,7 @@ def test_persona_errors_name_the_file_line_and_fix(tmp_path, extra, needle, line
 
 
 def test_extends_inherits_and_merges_tables(tmp_path):
-    write(tmp_path / "assistant.toml", (REPO_PERSONAS / "assistant.toml").read_text())
+    write(tmp_path / "assistant.toml", (BUNDLED_PERSONAS / "assistant.toml").read_text())
     child = write(tmp_path / "night_owl.toml", 'extends = "assistant"\nname = "Night Owl"\n'
                   'description = "Quieter, for late drives."\n[voice]\nrate = 150\n')
     persona = load_persona(child)
@@ -194,7 +194,7 @@ def test_one_broken_persona_file_does_not_lose_the_others(tmp_path):
     folder = tmp_path / "cast"
     write(folder / "tester.toml", GOOD)
     write(folder / "broken.toml", "id = ")
-    personas, problems = load_personas(REPO_PERSONAS, folder)
+    personas, problems = load_personas(BUNDLED_PERSONAS, folder)
     assert set(personas) >= {"assistant", "tester"}
     assert len(problems) == 1 and "broken.toml:1" in str(problems[0])
 
@@ -203,7 +203,7 @@ def test_one_broken_persona_file_does_not_lose_the_others(tmp_path):
 
 
 def test_memory_trims_oldest_turns_to_the_budget_and_keeps_the_new_utterance():
-    persona = load_persona(REPO_PERSONAS / "assistant.toml")
+    persona = load_persona(BUNDLED_PERSONAS / "assistant.toml")
     memory = ConversationMemory(max_tokens=600, max_turns=100)
     for n in range(200):
         memory.add(f"question {n} " + "x" * 200, f"answer {n} " + "y" * 200)
@@ -217,7 +217,7 @@ def test_memory_trims_oldest_turns_to_the_budget_and_keeps_the_new_utterance():
 
 
 def test_memory_keeps_at_most_max_turns():
-    persona = load_persona(REPO_PERSONAS / "assistant.toml")
+    persona = load_persona(BUNDLED_PERSONAS / "assistant.toml")
     memory = ConversationMemory(max_tokens=100_000, max_turns=3)
     for n in range(10):
         memory.add(f"q{n}", f"a{n}")

@@ -1,6 +1,6 @@
-"""Every dialogue in tests/dialogues runs as a test, and the runner itself is tested: broken
-personas and gates fail with messages a designer understands, bad files are explained, the
-CLI's exit status, JUnit output, --update and --llm real behave."""
+"""Every dialogue in tests/dialogues and personas/dialogues runs as a test, and the runner
+itself is tested: broken personas and gates fail with messages a designer understands, bad
+files are explained, the CLI's exit status, JUnit output, --update and --llm real behave."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from companion.config import REPO_PERSONAS
+from companion.config import BUNDLED_PERSONAS
 from companion.dialogue import load_dialogue, run_dialogue
 from companion.dialogue.report import format_result
+from companion.resources import BUNDLED_DIALOGUES
 from companion.schema import DataFileError
 
 from .helpers import companion_cmd, reply
 
 DIALOGUES = Path(__file__).resolve().parent / "dialogues"
-FILES = sorted(DIALOGUES.glob("*.toml"))
+FILES = sorted(DIALOGUES.glob("*.toml")) + sorted(BUNDLED_DIALOGUES.glob("*.toml"))
 
 
 def test_there_are_enough_dialogues():
@@ -35,7 +36,7 @@ def test_dialogue(path):
 def _personas_with(tmp_path: Path, persona: str, old: str, new: str) -> Path:
     folder = tmp_path / "personas"
     folder.mkdir()
-    source = (REPO_PERSONAS / f"{persona}.toml").read_text()
+    source = (BUNDLED_PERSONAS / f"{persona}.toml").read_text()
     assert old in source
     (folder / f"{persona}.toml").write_text(source.replace(old, new))
     return folder
@@ -175,8 +176,8 @@ def test_with_a_real_model_only_model_independent_expectations_count(tmp_path, s
 
 
 def test_every_persona_has_a_greeting_and_style_dialogue():
-    names = {f.stem for f in FILES}
-    personas = {p.stem for p in REPO_PERSONAS.glob("*.toml")}
+    names = {f.stem for f in BUNDLED_DIALOGUES.glob("*.toml")}
+    personas = {p.stem for p in BUNDLED_PERSONAS.glob("*.toml")}
     assert {f"persona_{p}" for p in personas} <= names
 
 

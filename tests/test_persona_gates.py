@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from companion.config import REPO_PERSONAS
+from companion.config import BUNDLED_PERSONAS
 from companion.events import Event, IntentRecognized, PersonaSwitched, RequestRefused
 from companion.llm.client import ChatClient, LLMEndpoint
 from companion.personas import load_personas
@@ -17,7 +17,7 @@ from companion.personas.switching import detect_switch, normalize
 from companion.pipeline import TurnPipeline
 from companion.redaction import Secret
 
-CAST, PROBLEMS = load_personas(REPO_PERSONAS)
+CAST, PROBLEMS = load_personas(BUNDLED_PERSONAS)
 
 # Phrasings a driver (or a child in the back) might use, recognition errors included.
 ATTACKS = [

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from companion.config import REPO_PERSONAS
+from companion.config import BUNDLED_PERSONAS
 from companion.events import (
     Event,
     ReplyDelta,
@@ -25,7 +25,7 @@ from companion.redaction import Secret
 
 from .helpers import reply
 
-PERSONA = load_persona(REPO_PERSONAS / "assistant.toml")
+PERSONA = load_persona(BUNDLED_PERSONAS / "assistant.toml")
 
 
 def make_pipeline(base_url: str, events: list[Event], **kw) -> TurnPipeline:
@@ -185,7 +185,7 @@ async def test_a_wrong_guess_is_dropped_without_a_trace(scripted):
 
 
 async def test_a_speculative_persona_switch_waits_for_the_final_words(scripted):
-    storyteller = load_persona(REPO_PERSONAS / "storyteller.toml")
+    storyteller = load_persona(BUNDLED_PERSONAS / "storyteller.toml")
     events: list[Event] = []
     pipeline = make_pipeline(scripted.base_url, events)
     pipeline.session.replace_cast({"assistant": PERSONA, "storyteller": storyteller})

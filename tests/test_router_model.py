@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.config import REPO_PERSONAS
+from companion.config import BUNDLED_PERSONAS
 from companion.personas import load_personas
 from companion.router import route
 from companion.router.model import features, shipped_model
@@ -29,7 +29,7 @@ needs_data = pytest.mark.skipif(not HAVE_DATA, reason=f"{SHARED} (shared data) i
 
 @pytest.fixture(scope="module")
 def cast():
-    return list(load_personas(REPO_PERSONAS)[0].values())
+    return list(load_personas(BUNDLED_PERSONAS)[0].values())
 
 
 NOT_NAVIGATION = [

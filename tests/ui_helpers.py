@@ -12,7 +12,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from companion.config import REPO_PERSONAS, load_settings
+from companion.config import BUNDLED_PERSONAS, load_settings
 from companion.personas.loader import load_personas
 from companion.personas.session import PersonaSession
 from companion.ui.app import CompanionApp
@@ -52,7 +52,7 @@ def make_app(
                        "llm.model": "scripted-model"})
     values.update({k.replace("__", "."): v for k, v in flags.items()})
     settings = load_settings(config_path=None, flags=values)
-    session = PersonaSession(load_personas(REPO_PERSONAS)[0], persona, kids_mode=kids_mode,
+    session = PersonaSession(load_personas(BUNDLED_PERSONAS)[0], persona, kids_mode=kids_mode,
                              mature_content=mature_content)
     return CompanionApp(settings, session, voice=voice, audio_in=audio_in,
                         clock=lambda: FIXED_NOW, tick_s=tick_s, record=record, replay=replay)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..assistant import Assistant, Parts
-from ..config import REPO_PERSONAS, Settings, SpeechSettings, load_settings, resolve_endpoint
+from ..config import BUNDLED_PERSONAS, Settings, SpeechSettings, load_settings, resolve_endpoint
 from ..events import (
     ActionTaken,
     AnyEvent,
@@ -47,7 +47,7 @@ from ..personas.session import PersonaSession
 from ..redaction import Secret
 from ..schema import DataFileError
 from ..search import KnowledgeBase, Searcher, SearxngClient
-from ..search.kb import REPO_KNOWLEDGE
+from ..search.kb import BUNDLED_KNOWLEDGE
 from ..text import words as _words
 from .scripted_web import ScriptedSearchServer
 from .spec import MODEL_INDEPENDENT, Dialogue, Turn
@@ -135,7 +135,7 @@ class _Session:
     def __init__(self, dialogue: Dialogue, llm: str, personas: Path | None) -> None:
         self.dialogue = dialogue
         self.events: list[AnyEvent] = []
-        folders = [REPO_PERSONAS] + [p for p in (dialogue.personas, personas) if p]
+        folders = [BUNDLED_PERSONAS] + [p for p in (dialogue.personas, personas) if p]
         cast, problems = load_personas(*folders)
         if problems:
             raise problems[0]  # a PersonaError: file:line: key: message
@@ -160,7 +160,7 @@ class _Session:
         start = parse_start(dialogue.start)
         gazetteer = Gazetteer(start, dialogue.places or SAMPLE_PLACES)
         self.navigator = Navigator(gazetteer, units=dialogue.units)
-        folders = [REPO_KNOWLEDGE] + ([dialogue.knowledge] if dialogue.knowledge else [])
+        folders = [BUNDLED_KNOWLEDGE] + ([dialogue.knowledge] if dialogue.knowledge else [])
         self.searcher = Searcher(KnowledgeBase(folders),
                                  SearxngClient(self.web.url) if self.web else None)
         self._interrupt_after: int | None = None  # the driver barges in after N sentences

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..resources import ASSETS
 from ..schema import DataFileError, check_keys, expect_type, load_toml, suggest
 from ..text import fold
 from .cities import CityIndex
 from .geo import LatLon, distance_m, offset, parse_latlon
 
-REPO_ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
-SAMPLE_PLACES = REPO_ASSETS / "geodata" / "sample_places.toml"
+SAMPLE_PLACES = ASSETS / "geodata" / "sample_places.toml"
 
 _HOME_WORDS = ("home", "my house", "my home", "my place")
 SOURCES = ("sample", "city", "airport", "online", "home", "coordinates")

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import REPO_PERSONAS
+from ..config import BUNDLED_PERSONAS
 from ..personas import load_personas
 from .model import MODEL_FILE, IntentModel, features, persona_names
 from .slots import category_of, is_proper_place, named_place, place_kind
@@ -219,7 +219,7 @@ def entity_requests(entities: dict[str, Any], rng: random.Random) -> list[tuple[
 def training_names() -> frozenset[str]:
     """The persona names training marks as <persona>: the shipped cast's names and aliases, and
     the invented characters of the templates."""
-    cast = load_personas(REPO_PERSONAS)[0].values()
+    cast = load_personas(BUNDLED_PERSONAS)[0].values()
     return persona_names([*PERSONA_NAMES, *(n for p in cast for n in p.spoken_names)])
 
 

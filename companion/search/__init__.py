@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .kb import REPO_KNOWLEDGE, KnowledgeBase, SearchResult
+from .kb import BUNDLED_KNOWLEDGE, KnowledgeBase, SearchResult
 from .searcher import Searcher, SearchOutcome, summary_request
 from .web import SearxngClient
 
@@ -19,7 +19,7 @@ __all__ = ["KnowledgeBase", "SearchOutcome", "SearchResult", "Searcher", "Searxn
 
 
 def build_searcher(settings: Settings) -> Searcher:
-    folders = [REPO_KNOWLEDGE]
+    folders = [BUNDLED_KNOWLEDGE]
     if settings.search.knowledge_dir:
         extra = Path(settings.search.knowledge_dir).expanduser()
         if not extra.is_dir():

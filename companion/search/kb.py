@@ -13,7 +13,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent.parent / "assets" / "knowledge"
+from ..resources import ASSETS
+
+BUNDLED_KNOWLEDGE = ASSETS / "knowledge"
 
 _STOPWORDS = frozenset(
     "a an and are as at be by can could did do does for from had has have how i if in into is "
@@ -45,7 +47,7 @@ def _terms(query: str) -> list[str]:
 
 class KnowledgeBase:
     def __init__(self, folders: list[Path] | None = None) -> None:
-        self.folders = [f for f in (folders if folders is not None else [REPO_KNOWLEDGE])]
+        self.folders = [f for f in (folders if folders is not None else [BUNDLED_KNOWLEDGE])]
         self._lock = threading.Lock()  # one connection, used from worker threads
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(

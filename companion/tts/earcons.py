@@ -10,11 +10,12 @@ import logging
 import wave
 from pathlib import Path
 
+from ..resources import ASSETS
 from .synth import Audio, SynthesisError, read_wav
 
 log = logging.getLogger(__name__)
 
-SOUNDS = Path(__file__).resolve().parent.parent.parent / "assets" / "sounds"
+SOUNDS = ASSETS / "sounds"
 NAMES = ("listening", "got_it", "error")
 
 

@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from companion.config import REPO_PERSONAS
+from companion.config import BUNDLED_PERSONAS
 from companion.personas.loader import check_personas, load_personas
 from companion.personas.session import PersonaSession
 from tests.helpers import companion_cmd
@@ -31,7 +31,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def kids_can_use(folder, persona_id: str) -> bool:
-    cast, _ = load_personas(REPO_PERSONAS, folder)
+    cast, _ = load_personas(BUNDLED_PERSONAS, folder)
     session = PersonaSession(cast, "kids_storyteller", kids_mode=True)
     return session.allowed(cast[persona_id]) is None
 
@@ -64,7 +64,7 @@ def test_extending_unhinged_and_claiming_everyone_inherits_its_rating(tmp_path):
     (folder / "sunshine.toml").write_text(
         'name = "Sunshine"\ndescription = "A friendly helper."\nextends = "unhinged"\n'
         'rating = "everyone"\nkids_safe = true\n', encoding="utf-8")
-    cast, _ = load_personas(REPO_PERSONAS, folder)
+    cast, _ = load_personas(BUNDLED_PERSONAS, folder)
     assert cast["sunshine"].rating == "mature" and not cast["sunshine"].kids_safe
     assert not kids_can_use(folder, "sunshine")
     result = run("personas", "check", str(folder / "sunshine.toml"))
@@ -119,10 +119,10 @@ def test_a_damaged_png_card_is_a_clear_error(tmp_path):
 
 
 def test_the_shipped_cast_keeps_its_ratings():
-    cast, problems = load_personas(REPO_PERSONAS)
+    cast, problems = load_personas(BUNDLED_PERSONAS)
     assert not problems
     for persona in cast.values():
         assert persona.rating == persona.claimed_rating, persona.id
         assert persona.kids_safe == persona.claimed_kids_safe, persona.id
-    assert not [p for p in check_personas(REPO_PERSONAS) if p.severity == "error"]
+    assert not [p for p in check_personas(BUNDLED_PERSONAS) if p.severity == "error"]
     assert sys.executable  # the CLI above ran through this interpreter

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from companion.config import REPO_PERSONAS
+from companion.config import BUNDLED_PERSONAS
 from companion.events import Notice, ReplyDelta, ReplyDone, SentenceReady, TurnError
 from companion.limits import EMPTY_REPLY, KIDS_CHANGE_OF_SUBJECT, STILL_THINKING, TurnLimits
 from companion.personas.loader import load_personas
@@ -16,7 +16,7 @@ from companion.personas.session import PersonaSession
 from companion.pipeline import TurnPipeline
 from tests.helpers import reply
 
-CAST, _ = load_personas(REPO_PERSONAS)
+CAST, _ = load_personas(BUNDLED_PERSONAS)
 
 
 def pipeline(client, events, persona="assistant", **session_kw) -> TurnPipeline:
