@@ -255,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp = actions.add_parser("export", help="persona to a character card (.json or .png)")
     exp.add_argument("persona_id", metavar="ID")
     exp.add_argument("output", type=Path)
+    schema = actions.add_parser(
+        "schema", help="print the JSON Schema of persona (or dialogue) files, for editors",
+        description="Editors that validate TOML (Taplo, VS Code's Even Better TOML) check a "
+        "file as you type when its first line is `#:schema PATH`; --path prints that PATH.")
+    schema.add_argument("kind", nargs="?", choices=("persona", "dialogue"), default="persona")
+    schema.add_argument("--path", action="store_true",
+                        help="print where the shipped schema file is instead")
     _add_settings_flags(exp, "safety")
     add_subcommands(sub, _add_settings_flags)
     return parser
@@ -476,8 +483,17 @@ def _cmd_config(args: argparse.Namespace) -> int:
 def _cmd_personas(args: argparse.Namespace) -> int:
     action = args.personas_command or "list"
     handlers = {"list": _personas_list, "check": _personas_check, "new": _personas_new,
-                "try": _personas_try, "import": _personas_import, "export": _personas_export}
+                "try": _personas_try, "import": _personas_import, "export": _personas_export,
+                "schema": _personas_schema}
     return handlers[action](args)
+
+
+def _personas_schema(args: argparse.Namespace) -> int:
+    from .schemas import schema_path, schema_text
+
+    print(schema_path(args.kind) if args.path else schema_text(args.kind), end="\n"
+          if args.path else "")
+    return 0
 
 
 def _personas_list(args: argparse.Namespace) -> int:

@@ -40,6 +40,17 @@ EXAMPLE_KEYS = ("user", "assistant")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 LONG_PROMPT_WORDS = 600
 TEXT_LIMITS = {"system_prompt": 32 * 1024, "description": 4 * 1024, "greeting": 4 * 1024}
+RANGES: dict[tuple[str, str], tuple[float, float, str]] = {  # (table, key): (low, high, unit)
+    ("voice", "rate"): (80, 450, "words per minute"),
+    ("voice", "pitch"): (0, 100, ""),
+    ("voice", "volume"): (0.0, 1.0, ""),
+    ("style", "max_sentences"): (1, 20, ""),
+    ("style", "max_words"): (5, 500, ""),
+    ("generation", "temperature"): (0.0, 2.0, ""),
+    ("generation", "max_tokens"): (16, 8192, ""),
+    ("generation", "top_p"): (0.0, 1.0, ""),
+    ("driving", "max_speed_kmh"): (0.0, 300.0, ""),
+}
 
 
 def slug(name: str) -> str:
@@ -214,18 +225,7 @@ def _parse(path: Path) -> _Raw:
 
 
 def _check_ranges(data: dict[str, Any], fail: Any) -> None:
-    limits = {
-        ("voice", "rate"): (80, 450, "words per minute"),
-        ("voice", "pitch"): (0, 100, ""),
-        ("voice", "volume"): (0.0, 1.0, ""),
-        ("style", "max_sentences"): (1, 20, ""),
-        ("style", "max_words"): (5, 500, ""),
-        ("generation", "temperature"): (0.0, 2.0, ""),
-        ("generation", "max_tokens"): (16, 8192, ""),
-        ("generation", "top_p"): (0.0, 1.0, ""),
-        ("driving", "max_speed_kmh"): (0.0, 300.0, ""),
-    }
-    for (table, key), (low, high, unit) in limits.items():
+    for (table, key), (low, high, unit) in RANGES.items():
         value = data.get(table, {}).get(key)
         if value is not None and not low <= value <= high:
             unit = f" {unit}" if unit else ""
