@@ -11,30 +11,8 @@ from typing import Any
 
 from .config import Settings
 
-
-def _load() -> None:
-    """The audio and recogniser modules (numpy, engines): imported when a speech command
-    runs, not when `companion` starts (the car screen's first frame waits for imports)."""
-    global FileSource, AudioDeviceError, list_devices, AudioFileError, probe  # noqa: PLW0603
-    global FinalTranscript, InputProblem, ListenerEvent, PartialTranscript, SttError
-    global listener_settings, Listener, fetch_catalog, find_vosk_model, install_model
-    global installed_models, load_engine, models_dir, progress_printer
-    from .audio.capture import FileSource
-    from .audio.devices import AudioDeviceError, list_devices
-    from .audio.files import AudioFileError, probe
-    from .events import FinalTranscript, InputProblem, ListenerEvent, PartialTranscript
-    from .stt.base import SttError
-    from .stt.factory import listener_settings
-    from .stt.listener import Listener
-    from .stt.models import (
-        fetch_catalog,
-        find_vosk_model,
-        install_model,
-        installed_models,
-        load_engine,
-        models_dir,
-        progress_printer,
-    )
+# The audio and recogniser modules (numpy, engines) are imported inside each command, not when
+# `companion` starts: the car screen's first frame waits for imports.
 
 
 class SpeechCommandError(Exception):
@@ -91,7 +69,8 @@ def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
-    _load()
+    from .audio.devices import AudioDeviceError, list_devices
+
     try:
         devices = list_devices()
     except AudioDeviceError as exc:
@@ -108,7 +87,10 @@ def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
-    _load()
+    from .audio.files import AudioFileError
+    from .stt.base import SttError
+    from .stt.models import load_engine
+
     try:
         engine, notice = load_engine(settings.speech.engine, settings.speech.language,
                                      settings.speech.vosk_model)
@@ -137,6 +119,13 @@ def transcribe_file(engine: Any, path: Path, settings: Settings,
                     grammar: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run a file through the live listening path (hands-free segmentation, as fast as it
     decodes) and collect what it reports."""
+    from .audio.capture import FileSource
+    from .audio.files import probe
+    from .events import FinalTranscript, InputProblem, ListenerEvent, PartialTranscript
+    from .stt.base import SttError
+    from .stt.factory import listener_settings
+    from .stt.listener import Listener
+
     info = probe(path)
     events: list[ListenerEvent] = []
     listener = Listener(
@@ -177,7 +166,9 @@ def transcribe_file(engine: Any, path: Path, settings: Settings,
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    _load()
+    from .stt.base import SttError
+    from .stt.models import install_model, models_dir, progress_printer
+
     url = settings.speech.model_list_url
     try:
         if args.models_command == "install":
@@ -195,6 +186,8 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _models_path(settings: Settings) -> int:
+    from .stt.models import find_vosk_model, models_dir
+
     speech = settings.speech
     choice = find_vosk_model(speech.vosk_model, speech.language)
     print(f"models folder: {models_dir()}")
@@ -207,11 +200,14 @@ def _models_path(settings: Settings) -> int:
 
 
 def _models_list(args: argparse.Namespace, url: str) -> int:
+    from .stt.base import SttError
+    from .stt.models import fetch_catalog, folder_size, installed_models
+
     installed = {p.name: p for p in installed_models()}
     if installed:
         print("Installed:")
         for name, path in installed.items():
-            print(f"  {name}  {path}")
+            print(f"  {name:<42} {folder_size(path) / 2**20:7.1f} MiB  {path}")
         print()
     try:
         catalog = fetch_catalog(url)

@@ -1,5 +1,6 @@
-"""`companion models`: Vosk's catalogue format served by a local HTTP server, a real model
-archive (the Korean model from PyPI, zipped), and every way an install can go wrong."""
+"""`companion models`: Vosk's catalogue format served by a local HTTP server (which can cut a
+download short and honours Range requests), a real model archive (the Korean model from PyPI,
+zipped), Vosk's own model folders, and every way an install can go wrong."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import threading
 import zipfile
@@ -19,16 +21,6 @@ from .helpers import companion_cmd
 from .speech_helpers import AUDIO
 
 NAME = "vosk-model-small-ko-0.22"
-
-
-class Catalogue:
-    def __init__(self, root: Path, port: int) -> None:
-        self.root = root
-        self.url = f"http://127.0.0.1:{port}/model-list.json"
-        self.base = f"http://127.0.0.1:{port}"
-
-    def publish(self, entries: list[dict]) -> None:
-        (self.root / "model-list.json").write_text(json.dumps(entries))
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +37,20 @@ def model_zip(tmp_path_factory) -> Path:
     return archive
 
 
+class Catalogue:
+    """The catalogue server's state, with the download controls."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.url = f"http://127.0.0.1:{port}/model-list.json"
+        self.base = f"http://127.0.0.1:{port}"
+        self.cut_after: int | None = None  # send only this many bytes of an archive, then drop
+        self.ranges: list[str] = []  # the Range header of each archive request ("" if none)
+
+    def publish(self, entries: list[dict]) -> None:
+        (self.root / "model-list.json").write_text(json.dumps(entries))
+
+
 @pytest.fixture
 def catalogue(model_zip: Path, tmp_path: Path) -> Iterator[Catalogue]:
     root = model_zip.parent
@@ -55,6 +61,27 @@ def catalogue(model_zip: Path, tmp_path: Path) -> Iterator[Catalogue]:
 
         def log_message(self, *args):
             pass
+
+        def do_GET(self):  # noqa: N802 - stdlib naming
+            path = root / self.path.lstrip("/")
+            if not self.path.endswith(".zip") or not path.exists():
+                return super().do_GET()
+            cat.ranges.append(self.headers.get("Range", ""))
+            data = path.read_bytes()
+            start = 0
+            if self.headers.get("Range", "").startswith("bytes="):
+                start = int(self.headers["Range"][6:].split("-")[0])
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(data) - start))
+            self.end_headers()
+            body = data[start:]
+            if cat.cut_after is not None:
+                body = body[:cat.cut_after]  # the connection drops mid-download
+                cat.cut_after = None
+            self.wfile.write(body)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -78,8 +105,10 @@ def catalogue(model_zip: Path, tmp_path: Path) -> Iterator[Catalogue]:
 
 def run(cat: Catalogue | None, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     extra = {"COMPANION_SPEECH_MODEL_LIST_URL": cat.url} if cat else {}
+    # HOME is the test's own (isolated_user): Vosk's folders are ~/.cache/vosk and friends.
+    home = {"HOME": os.environ["XDG_CONFIG_HOME"].rsplit("/.config", 1)[0]}
     return subprocess.run(companion_cmd(*args), capture_output=True, text=True, timeout=180,
-                          env={**os.environ, **extra, **(env or {})})
+                          env={**os.environ, **home, **extra, **(env or {})})
 
 
 def test_list_install_path_and_use(catalogue, isolated_user):
@@ -91,11 +120,11 @@ def test_list_install_path_and_use(catalogue, isolated_user):
 
     installed = run(catalogue, "models", "install", NAME)
     assert installed.returncode == 0, installed.stderr
-    target = isolated_user / ".cache" / "companion" / "vosk-models" / NAME
+    target = isolated_user / ".cache" / "vosk" / NAME  # where Vosk itself keeps models
     assert installed.stdout.strip() == str(target)
     assert (target / "am" / "final.mdl").exists()
     assert "MiB" in installed.stderr and "[####" in installed.stderr  # the progress bar
-    assert not [p for p in target.parent.iterdir() if p.name.startswith(".download")]
+    assert [p.name for p in target.parent.iterdir()] == [NAME]  # no partial file left
 
     path = run(catalogue, "models", "path", env={"COMPANION_SPEECH_LANGUAGE": "ko"})
     assert f"{target}  (from installed)" in path.stdout
@@ -124,7 +153,7 @@ def test_a_damaged_or_failed_download_installs_nothing(catalogue, model_zip, iso
     catalogue.publish(entries)
     result = run(catalogue, "models", "install", NAME)
     assert result.returncode == 2 and "is damaged" in result.stderr
-    models = isolated_user / ".cache" / "companion" / "vosk-models"
+    models = isolated_user / ".cache" / "vosk"
     assert not (models / NAME).exists() and not list(models.iterdir())
     # A 404 for the archive.
     result = run(catalogue, "models", "install", "vosk-model-small-en-us-0.15")
@@ -138,3 +167,42 @@ def test_no_network_is_a_clear_message(isolated_user):
     assert result.returncode == 2
     assert "Could not fetch the Vosk model list" in result.stderr
     assert "--vosk-model PATH" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_interrupted_download_resumes_where_it_stopped(catalogue, model_zip, isolated_user):
+    catalogue.cut_after = 3 * 2**20
+    first = run(catalogue, "models", "install", NAME)
+    assert first.returncode == 2
+    assert "stopped at 3.0 MiB" in first.stderr and "again to resume" in first.stderr
+    models = isolated_user / ".cache" / "vosk"
+    assert not (models / NAME).exists()
+    assert (models / f".{NAME}.zip.part").stat().st_size == 3 * 2**20
+    second = run(catalogue, "models", "install", NAME)
+    assert second.returncode == 0, second.stderr
+    assert catalogue.ranges == ["", f"bytes={3 * 2**20}-"]  # only the rest was fetched
+    assert (models / NAME / "am" / "final.mdl").exists()  # and it passed the MD5 check
+    assert [p.name for p in models.iterdir()] == [NAME]
+
+
+def test_a_model_vosk_already_has_is_used_and_listed_offline(model_zip, isolated_user):
+    """A model another Vosk program put in ~/.cache/vosk (or VOSK_MODEL_PATH): used with no
+    download, and `models list` without a network shows it with its size."""
+    for folder, env, source in (
+            (isolated_user / ".cache" / "vosk", {}, "installed"),
+            (isolated_user / "my-models", {"VOSK_MODEL_PATH": "MODELS"}, "VOSK_MODEL_PATH")):
+        with zipfile.ZipFile(model_zip) as zf:
+            zf.extractall(folder)
+        env = {k: str(folder) for k in env}
+        offline = {"COMPANION_SPEECH_MODEL_LIST_URL": "http://127.0.0.1:9/model-list.json"}
+        path = run(None, "models", "path", env={"COMPANION_SPEECH_LANGUAGE": "ko", **env})
+        assert f"{folder / NAME}  (from {source})" in path.stdout
+        listed = run(None, "models", "list", env={**offline, **env})
+        assert listed.returncode == 0, listed.stderr
+        size = sum(f.stat().st_size for f in (folder / NAME).rglob("*") if f.is_file())
+        assert f"{NAME}" in listed.stdout and f"{size / 2**20:.1f} MiB" in listed.stdout
+        assert "Could not fetch the Vosk model list" in listed.stderr
+        heard = run(None, "transcribe", "--language", "ko", "--grammar",
+                    "안녕하세요|내비게이션 시작", str(AUDIO / "ko_hello.wav"),
+                    env={**offline, **env})
+        assert heard.stdout.strip() == "안녕하세요", heard.stderr
+        shutil.rmtree(folder / NAME)

@@ -1,14 +1,17 @@
 """Which recogniser runs, and the Vosk models on this computer.
 
 Choice of model, first match wins: an explicit path (`--vosk-model`, `speech.vosk_model` in
-the config, or the `VOSK_MODEL_PATH` environment variable), then a model for the language
-installed by `companion models install` (in the user's cache) or in Vosk's own folders. With
-`speech.engine = "auto"` and no Vosk model, PocketSphinx runs instead (its wheel ships US
-English) and the app says so once.
+the config, or the `VOSK_MODEL_PATH` environment variable), then a model for the language in
+the folders Vosk itself uses (`VOSK_MODEL_PATH` as a folder of models, /usr/share/vosk,
+~/AppData/Local/vosk, ~/.cache/vosk), so a model another Vosk program downloaded is used as
+it is. With `speech.engine = "auto"` and no Vosk model, PocketSphinx runs instead (its wheel
+ships US English) and the app says so once.
 
 Models are listed and downloaded from Vosk's own catalogue (model-list.json at
-alphacephei.com), over httpx, with a progress line, into a temporary folder that is only
-renamed into place when the download is complete and verified.
+alphacephei.com) into ~/.cache/vosk (or `VOSK_MODEL_PATH` when that is a folder of models),
+as Vosk's own `Model(model_name=...)` would: over httpx with a progress line; an interrupted
+download is kept (`.NAME.zip.part`) and resumed with an HTTP Range request next time; the
+archive is checked against the catalogue's MD5 and only unpacked into place when complete.
 """
 
 from __future__ import annotations
@@ -37,15 +40,37 @@ log = logging.getLogger(__name__)
 MODEL_LIST_URL = "https://alphacephei.com/vosk/models/model-list.json"  # as in vosk.MODEL_LIST_URL
 
 
-def models_dir() -> Path:
-    """Where `companion models install` puts Vosk models."""
-    return platformdirs.user_cache_path("companion") / "vosk-models"
+def _vosk_cache() -> Path:
+    return Path.home() / ".cache" / "vosk"  # vosk.MODEL_DIRS' download folder
 
 
-def _search_dirs() -> list[Path]:
-    # Ours first, then the folders Vosk itself looks in.
-    dirs = [models_dir(), Path.home() / ".cache" / "vosk", Path("/usr/share/vosk")]
-    return [d for d in dirs if d.is_dir()]
+def _legacy_dir() -> Path:
+    return platformdirs.user_cache_path("companion") / "vosk-models"  # before 0.1: still read
+
+
+def _env_folder(environ: Mapping[str, str] | None = None) -> Path | None:
+    """VOSK_MODEL_PATH when it names a folder of models (Vosk's meaning), not one model."""
+    environ = os.environ if environ is None else environ
+    value = environ.get("VOSK_MODEL_PATH", "")
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_dir() and not _is_model(path) else None
+
+
+def models_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where `companion models install` puts Vosk models: where Vosk itself would."""
+    return _env_folder(environ) or _vosk_cache()
+
+
+def _search_dirs(environ: Mapping[str, str] | None = None) -> list[Path]:
+    dirs = [_env_folder(environ), Path("/usr/share/vosk"),
+            Path.home() / "AppData" / "Local" / "vosk", _vosk_cache(), _legacy_dir()]
+    unique: list[Path] = []
+    for d in dirs:
+        if d is not None and d.is_dir() and d not in unique:
+            unique.append(d)
+    return unique
 
 
 def _is_model(path: Path) -> bool:
@@ -65,13 +90,17 @@ def _matches_language(name: str, language: str) -> bool:
     return name in stems or name.startswith(tuple(f"{stem}-" for stem in stems))
 
 
-def installed_models() -> list[Path]:
+def installed_models(environ: Mapping[str, str] | None = None) -> list[Path]:
     found = []
-    for folder in _search_dirs():
+    for folder in _search_dirs(environ):
         for child in sorted(folder.iterdir()):
-            if child.is_dir() and _is_model(child):
+            if child.is_dir() and not child.name.startswith(".") and _is_model(child):
                 found.append(child)
     return found
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 @dataclass(frozen=True)
@@ -98,7 +127,7 @@ def find_vosk_model(
                     return ModelChoice(child, "VOSK_MODEL_PATH")
         else:
             return ModelChoice(path, "VOSK_MODEL_PATH")
-    for path in installed_models():
+    for path in installed_models(environ):
         if _matches_language(path.name, language):
             return ModelChoice(path, "installed")
     return None
@@ -275,56 +304,78 @@ def install_model(
     if target.exists() and _is_model(target):
         return target
     dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".download-", dir=dest) as tmp:
-        archive = Path(tmp) / f"{entry.name}.zip"
-        digest = _download(entry.url, archive, entry.size, progress)
-        if entry.md5 and digest != entry.md5:
+    part = dest / f".{entry.name}.zip.part"  # kept when interrupted: the next run resumes it
+    _download(entry.url, part, entry.size, progress)
+    if entry.md5:
+        with part.open("rb") as f:
+            digest = hashlib.file_digest(f, lambda: hashlib.md5(usedforsecurity=False))
+        if digest.hexdigest() != entry.md5:
+            part.unlink()
             raise SttError(
-                f"The download of {entry.name} is damaged (checksum {digest}, expected "
-                f"{entry.md5}); nothing was installed. Run the install again."
+                f"The download of {entry.name} is damaged (checksum {digest.hexdigest()}, "
+                f"expected {entry.md5}); nothing was installed. Run the install again."
             )
+    with tempfile.TemporaryDirectory(prefix=".unpack-", dir=dest) as tmp:
         unpacked = Path(tmp) / "unpacked"
         try:
-            with zipfile.ZipFile(archive) as zf:
+            with zipfile.ZipFile(part) as zf:
                 _safe_extract(zf, unpacked)
         except zipfile.BadZipFile:
+            part.unlink()
             raise SttError(
                 f"The download of {entry.name} is not a valid zip archive; nothing was "
                 "installed. Run the install again."
             ) from None
         model_root = _find_model_root(unpacked)
         if model_root is None:
+            part.unlink()
             raise SttError(f"The archive for {entry.name} holds no Vosk model; nothing was "
                            "installed.")
         if target.exists():
             shutil.rmtree(target)
         model_root.rename(target)
+    part.unlink()
     return target
 
 
-def _download(url: str, archive: Path, size: int, progress: Progress | None) -> str:
-    """Stream `url` into `archive`; returns the MD5 hex digest of what arrived."""
-    md5 = hashlib.md5(usedforsecurity=False)
+def _download(url: str, part: Path, size: int, progress: Progress | None) -> None:
+    """Fetch `url` into `part`, continuing from what an earlier, interrupted run left there
+    (HTTP Range); a server that ignores the range sends it all again and we start over."""
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={have}-"} if have else {}
     try:
-        with _client() as client, client.stream("GET", url) as response:
+        with _client() as client, client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 416 and have:  # nothing after what we have
+                if have == size:
+                    return  # it was complete
+                part.unlink()  # longer than the archive: not ours to continue
+                return _download(url, part, size, progress)
             response.raise_for_status()
-            total = int(response.headers.get("content-length") or size or 0)
-            done = 0
-            with archive.open("wb") as out:
+            resumed = response.status_code == 206
+            done = have if resumed else 0
+            total = done + int(response.headers.get("content-length") or 0) or size
+            if resumed:
+                log.info("resuming %s at %d bytes", url, have)
+            with part.open("ab" if resumed else "wb") as out:
                 for chunk in response.iter_bytes(1 << 16):
                     out.write(chunk)
-                    md5.update(chunk)
                     done += len(chunk)
                     if progress:
                         progress(done, total)
             if progress and done != total:
                 progress(done, done)
     except httpx.HTTPError as exc:
+        kept = part.stat().st_size if part.exists() else 0
+        if kept:
+            raise SttError(
+                f"Downloading {url} stopped at {kept / 2**20:.1f} MiB ({type(exc).__name__}: "
+                f"{exc}); nothing was installed yet. Run the same command again to resume."
+            ) from None
+        part.unlink(missing_ok=True)
         raise SttError(
             f"Downloading {url} failed ({type(exc).__name__}: {exc}); nothing was installed. "
             "Check the network and run the install again."
         ) from None
-    return md5.hexdigest()
 
 
 def _safe_extract(zf: zipfile.ZipFile, where: Path) -> None:
