@@ -35,7 +35,6 @@ from .events import (
     BargeIn,
     DriveUpdate,
     EndOfSpeechLikely,
-    Event,
     FinalTranscript,
     InputProblem,
     ListenerEvent,
@@ -74,7 +73,7 @@ class _Guess:
     text: str
     confirmed: asyncio.Event
     started: float
-    task: asyncio.Task | None = None
+    task: asyncio.Task[None] | None = None
     dropped: bool = False
 
 
@@ -151,12 +150,12 @@ class Assistant:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.fixed_speed: float | None = None  # set_speed(): the car's speed is not simulated
         self._speed_fixed = False
-        self._turn: asyncio.Task | None = None
+        self._turn: asyncio.Task[None] | None = None
         self._guess: _Guess | None = None
         self._closed = False
         self._greeted = False
         self._paused_listener: Any = None  # paused while we speak (no barge-in by voice)
-        self._drive: asyncio.Task | None = None
+        self._drive: asyncio.Task[None] | None = None
         self._skills_ready: asyncio.Event | None = None
         self._core_loaded = threading.Event()  # the echo gate exists (the listener needs it)
 
@@ -239,7 +238,8 @@ class Assistant:
                 self.post(Status("navigation", "ready", "offline maps" if not
                                  self.settings.navigation.online else "online maps"))
             self.post(self._drive_update())
-            self._skills_ready.set()
+            if self._skills_ready is not None:
+                self._skills_ready.set()
 
         try:
             if self.parts.skills is not None:
@@ -460,7 +460,7 @@ class Assistant:
             self._paused_listener = None
             listener.resume()
 
-    def _on_event(self, event: Event) -> None:
+    def _on_event(self, event: AnyEvent) -> None:
         """The pipeline's events (on the loop)."""
         self.post(event)
         if isinstance(event, TurnError):

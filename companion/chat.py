@@ -144,7 +144,8 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
     event_log = EventLog(timings)
     printer = _Printer(stdout, session, settings.speech, interactive,
                        listener=lambda: assistant.listener)
-    sinks = [event_log.write, printer.show, *([WaterfallPrinter(printer.write)] * waterfall)]
+    sinks: list[Callable[[AnyEvent], None]] = [
+        event_log.write, printer.show, *([WaterfallPrinter(printer.write)] * waterfall)]
 
     def post(event: AnyEvent) -> None:
         for sink in sinks:
@@ -214,7 +215,7 @@ def _talk(assistant: Assistant, loop: asyncio.AbstractEventLoop, printer: _Print
     mode = assistant.settings.speech.listen_mode
     lines: queue.Queue[str | None] = queue.Queue()
 
-    def read_keyboard() -> None:
+    def read_keyboard(stdin: TextIO) -> None:
         while True:
             line = _read_line(stdin, interactive)
             if line is not None and not line.strip() and mode == "push_to_talk":
@@ -225,8 +226,9 @@ def _talk(assistant: Assistant, loop: asyncio.AbstractEventLoop, printer: _Print
                 return
 
     keyboard_open = stdin is not None
-    if keyboard_open:
-        threading.Thread(target=read_keyboard, name="keyboard", daemon=True).start()
+    if stdin is not None:
+        threading.Thread(target=read_keyboard, args=(stdin,), name="keyboard",
+                         daemon=True).start()
     while True:
         try:
             line = lines.get(timeout=0.1)

@@ -29,7 +29,6 @@ from .cli_speech import (
     speech_flag_values,
 )
 from .config import (
-    BUNDLED_PERSONAS,
     Settings,
     format_settings,
     load_settings,
@@ -37,7 +36,7 @@ from .config import (
     resolve_endpoint,
 )
 from .llm.providers import PROVIDER_NAMES
-from .logs import setup_logging
+from .logs import log_path, setup_logging
 from .personas import Persona
 from .personas.authoring import (
     CardError,
@@ -51,7 +50,7 @@ from .personas.authoring import (
 from .personas.loader import check_personas, slug
 from .personas.session import PersonaSession
 from .redaction import redact
-from .resources import writable_personas
+from .resources import BUNDLED_PERSONAS, writable_personas
 from .schema import DataFileError, suggest
 
 log = logging.getLogger("companion")
@@ -354,7 +353,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
     library = _library(settings)
     session = _session(settings, library.personas)
-    problems: list[str] = []
+    problems: list[object] = []  # load errors, printed after the screen closes
 
     def reload_cast() -> None:
         found = library.reload_if_changed()
@@ -443,7 +442,7 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
     cast = list(_library(settings).personas.values())
 
-    def record(text: str) -> dict:
+    def record(text: str) -> dict[str, Any]:
         intent = route(text, cast)
         slots = intent.slots
         # The slots people look for most, at the top level too (absent when not said).
@@ -476,7 +475,7 @@ def _cmd_config(args: argparse.Namespace) -> int:
         print(settings.config_file)
         return 0
     settings = _settings_from(args)
-    print(format_settings(settings, resolve_endpoint(settings)))
+    print(format_settings(settings, resolve_endpoint(settings), log_path()))
     return 0
 
 

@@ -17,7 +17,7 @@ def default_paths() -> list[Path]:
     return [BUNDLED_DIALOGUES] + ([PROJECT_DIR] if PROJECT_DIR.is_dir() else [])
 
 
-def add_test_parser(sub: argparse._SubParsersAction) -> None:
+def add_test_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test = sub.add_parser(
         "test", help="run scripted dialogue tests (*.toml)",
         description="Plays each dialogue file through the real pipeline (text, or audio "

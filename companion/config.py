@@ -21,6 +21,7 @@ import platformdirs
 
 from .llm.endpoint import LLMEndpoint
 from .llm.providers import PRESETS, PROVIDER_NAMES
+from .logs import LOG_BACKUPS, LOG_MAX_BYTES
 from .navigation.geo import UNITS
 from .personas.session import HISTORY_POLICIES
 from .redaction import Secret, redact
@@ -292,19 +293,24 @@ def resolve_endpoint(settings: Settings, environ: Mapping[str, str] | None = Non
     environ = os.environ if environ is None else environ
     llm = settings.llm
     provider = llm.provider
+    sources = settings.sources
+    chosen_by = f"llm.provider = \"{provider}\" ({sources.get('llm.provider', 'default')})"
     if provider == "auto":
         if llm.base_url:
             provider = "custom"
+            chosen_by = f"llm.base_url is set ({sources.get('llm.base_url', 'default')})"
         elif environ.get("XAI_API_KEY"):
-            provider = "xai"
+            provider, chosen_by = "xai", "XAI_API_KEY is set in the environment"
         elif environ.get("OPENAI_API_KEY"):
-            provider = "openai"
+            provider, chosen_by = "openai", "OPENAI_API_KEY is set in the environment"
         else:
-            provider = "ollama"
+            provider, chosen_by = "ollama", "no URL or API key is configured"
     preset = PRESETS[provider]
     key = llm.api_key
+    key_source = f"llm.api_key ({sources.get('llm.api_key', 'default')})" if key else ""
     if not key and preset.key_env and environ.get(preset.key_env):
         key = Secret(environ[preset.key_env])
+        key_source = f"env {preset.key_env}"
     return LLMEndpoint(
         provider=provider,
         label=preset.label,
@@ -316,18 +322,29 @@ def resolve_endpoint(settings: Settings, environ: Mapping[str, str] | None = Non
         connect_timeout=llm.connect_timeout,
         read_timeout=llm.read_timeout,
         max_retry_wait=llm.max_retry_wait,
+        chosen_by=chosen_by,
+        key_source=key_source,
     )
 
 
-def format_settings(settings: Settings, endpoint: LLMEndpoint) -> str:
+def format_settings(settings: Settings, endpoint: LLMEndpoint,
+                    log_file: Path | None = None) -> str:
     """The effective settings as TOML with each value's source; secrets masked."""
     found = "" if settings.config_file_found else " (not found; defaults used)"
+    key = (f"{endpoint.api_key.masked()} from {endpoint.key_source}" if endpoint.key_source
+           else endpoint.api_key.masked())
     lines = [
         "# Effective settings: defaults < config file < environment < flags",
         f"# config file: {settings.config_file}{found}",
         f"# language model: {endpoint.label} at {endpoint.base_url or '(no URL)'}, "
-        f"model {endpoint.model}, API key {endpoint.api_key.masked()}",
+        f"model {endpoint.model}",
+        f"#   chosen because {endpoint.chosen_by}" if endpoint.chosen_by else "",
+        f"#   API key: {key}",
     ]
+    if log_file is not None:
+        lines.append(f"# log file: {log_file} (a new one every {LOG_MAX_BYTES // 2**20} MiB, "
+                     f"{LOG_BACKUPS} old ones kept)")
+    lines = [line for line in lines if line]
     current = None
     for section, key, value in settings.items():
         if section != current:

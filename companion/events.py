@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def _now() -> float:
@@ -37,7 +38,7 @@ class IntentRecognized(Event):
     """What the router decided the driver wants (`conversation` for the persona)."""
 
     intent: str
-    slots: dict
+    slots: dict[str, Any]
     confidence: float
 
 
@@ -70,7 +71,7 @@ class ActionTaken(Event):
     skill: str
     action: str
     summary: str
-    data: dict
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ class TimingMark(Event):
     stage: str
 
 
-EventSink = Callable[[Event], None]
+EventSink = Callable[["AnyEvent"], None]
 
 
 # --- Listening: what the microphone side reports before (and between) turns ---------------
@@ -187,7 +188,7 @@ class FinalTranscript(ListenerEvent):
 
     text: str
     engine: str
-    words: tuple = ()
+    words: tuple[Any, ...] = ()
     speech_end: float = 0.0
     audio_end: float = 0.0
     closed_at: float = 0.0
@@ -240,7 +241,7 @@ class DriveUpdate(CoreEvent):
     range_km: float
     outside_c: float
     climate_c: float
-    trip: dict | None  # Navigator.snapshot(), None without navigation
+    trip: dict[str, Any] | None  # Navigator.snapshot(), None without navigation
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +270,7 @@ class BargeIn(CoreEvent):
 AnyEvent = Event | ListenerEvent | CoreEvent
 
 
-def event_record(event: AnyEvent) -> dict:
+def event_record(event: AnyEvent) -> dict[str, Any]:
     """An event as a JSON-ready dict: {"event": "FinalTranscript", "t": ..., fields...}."""
     from dataclasses import asdict
 

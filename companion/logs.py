@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import os
 import threading
 from pathlib import Path
 
-import platformdirs
-
 from .events import AnyEvent, DriveUpdate, InputLevel, event_record
 from .redaction import RedactingFilter, redact
+from .resources import user_log_dir
+
+# The log file is capped: at LOG_MAX_BYTES it becomes companion.log.1 (then .2, .3) and a new
+# one starts, so a long-running car never fills its disk with logs (at most ~4 MiB in all).
+LOG_MAX_BYTES = 1024 * 1024
+LOG_BACKUPS = 3
 
 
 class _NoTracebackFormatter(logging.Formatter):
@@ -31,7 +36,22 @@ def log_path() -> Path:
     override = os.environ.get("COMPANION_LOG_FILE")
     if override:
         return Path(override)
-    return platformdirs.user_log_path("companion") / "companion.log"
+    return user_log_dir() / "companion.log"
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A size-capped log whose every file - the current one and each it rotates to - is
+    readable by the user alone (0600), whatever the umask; an older, wider file is narrowed."""
+
+    def __init__(self, path: Path, max_bytes: int = LOG_MAX_BYTES,
+                 backups: int = LOG_BACKUPS) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+
+    def _open(self):  # type: ignore[no-untyped-def]  # typeshed's signature varies by version
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
 def setup_logging(verbose: bool = False) -> Path | None:
@@ -50,11 +70,7 @@ def setup_logging(verbose: bool = False) -> Path | None:
 
     path: Path | None = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # The user's alone (0600), created so and narrowed if an older one was wider.
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        os.chmod(path, 0o600)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = PrivateRotatingFileHandler(log_path())
     except OSError:
         path = None
     else:

@@ -22,10 +22,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .events import (
-    Event,
+    AnyEvent,
     EventSink,
     IntentRecognized,
     Notice,
@@ -97,8 +97,8 @@ class TurnPipeline:
         self.speed_kmh: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._holding = False  # a speculative turn not yet confirmed
-        self._held: list = []  # its events and sentences, in order
-        self._release: asyncio.Future | None = None
+        self._held: list[Any] = []  # its events and sentences, in order
+        self._release: asyncio.Future[None] | None = None
         self._heard: list[str] = []  # what the driver actually heard of this turn's reply
         self._said: set[str] = set()  # what this turn gave the speaker
         self._progress_seen: set[str] = set()
@@ -122,11 +122,11 @@ class TurnPipeline:
     def persona(self) -> Persona:
         return self.session.active
 
-    def emit(self, event: Event) -> None:
+    def emit(self, event: AnyEvent) -> None:
         """For skills: report an event of this turn (held back while speculating)."""
         self._emit(event)
 
-    def _emit(self, event: Event) -> None:
+    def _emit(self, event: AnyEvent) -> None:
         if self._holding:
             self._held.append(event)
             return
@@ -303,7 +303,7 @@ class TurnPipeline:
         messages: list[Message] | None = None,
         max_sentences: int | None = None,
         without_llm: str | None = None,
-        tools: list[dict] | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> ReplyDone | TurnError:
         """Hand the utterance to the active persona's language model, streaming.
 

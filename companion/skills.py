@@ -63,7 +63,16 @@ class TurnIO(Protocol):
 
     def emit(self, event: Any) -> None: ...
     async def say(self, turn_id: int, text: str, voice_of: Persona) -> ReplyDone: ...
-    async def converse(self, turn_id: int, text: str, **options: Any) -> Answer: ...
+    async def converse(
+        self,
+        turn_id: int,
+        text: str,
+        *,
+        messages: list[Message] | None = None,
+        max_sentences: int | None = None,
+        without_llm: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> Answer: ...
 
 
 class Turn:
@@ -86,7 +95,7 @@ class Turn:
         return self._io.speed_kmh
 
     @property
-    def slots(self) -> dict:
+    def slots(self) -> dict[str, Any]:
         return self.intent.slots
 
     def emit(self, event: Any) -> None:
@@ -240,7 +249,7 @@ class ConversationSkill:
     handles = frozenset({"conversation"})
     changes_state = False
 
-    def __init__(self, tools: list[dict] | None = None) -> None:
+    def __init__(self, tools: list[dict[str, Any]] | None = None) -> None:
         self.tools = tools
 
     async def answer(self, turn: Turn) -> Answer:

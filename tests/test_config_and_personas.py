@@ -59,6 +59,28 @@ def test_provider_presets(env, provider, url, key):
     assert endpoint.model
 
 
+@pytest.mark.parametrize(
+    "env, flags, chosen, key_source",
+    [
+        ({}, {}, "no URL or API key", ""),
+        ({"XAI_API_KEY": SECRET}, {}, "XAI_API_KEY", "env XAI_API_KEY"),
+        ({"OPENAI_API_KEY": SECRET}, {"llm.provider": "openai"}, 'provider = "openai" (flag)',
+         "env OPENAI_API_KEY"),
+        ({"COMPANION_LLM_API_KEY": SECRET}, {"llm.base_url": "http://box:1/v1"},
+         "llm.base_url is set (flag)", "llm.api_key (env COMPANION_LLM_API_KEY)"),
+    ],
+)
+def test_config_show_says_why_this_backend_and_where_the_key_came_from(env, flags, chosen,
+                                                                       key_source):
+    settings = load_settings(environ=env, flags=flags)
+    endpoint = resolve_endpoint(settings, env)
+    assert chosen in endpoint.chosen_by and endpoint.key_source == key_source
+    shown = format_settings(settings, endpoint, Path("/logs/companion.log"))
+    assert f"chosen because {endpoint.chosen_by}" in shown
+    assert (f"from {key_source}" in shown) if key_source else "API key: (not set)" in shown
+    assert SECRET not in shown and "# log file: /logs/companion.log" in shown
+
+
 def test_config_show_masks_every_secret(tmp_path):
     config = write(tmp_path / "c.toml", f'[llm]\napi_key = "{SECRET}"\nprovider = "xai"\n')
     config.chmod(0o600)

@@ -1,4 +1,5 @@
-"""The repository keeps its promises: CI runs the README's test command; the code is ruff-clean."""
+"""The repository keeps its promises: CI runs the README's test command; the code is ruff-clean
+(lint and format), mypy-clean (strict on the turn's core) and pre-commit checks the same."""
 
 from __future__ import annotations
 
@@ -26,6 +27,24 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
 def test_code_is_ruff_clean():
     ruff = shutil.which("ruff", path=str(ROOT / ".venv" / "bin")) or shutil.which("ruff")
     command = [ruff] if ruff else [sys.executable, "-m", "ruff"]
-    result = subprocess.run([*command, "check", "companion", "tests"], cwd=ROOT,
-                            capture_output=True, text=True)
+    for check in (["check"], ["format", "--check"]):
+        result = subprocess.run([*command, *check, "companion", "tests", "benchmarks"], cwd=ROOT,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_mypy_clean():
+    """`mypy` with the settings in pyproject.toml: all of companion/, strict on the core."""
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout
+
+
+def test_pre_commit_runs_the_same_checks_as_the_suite():
+    """The hooks are local and use the project's own ruff and mypy, so a commit is checked
+    exactly as CI checks it (and works offline)."""
+    config = (ROOT / ".pre-commit-config.yaml").read_text()
+    hooks = re.findall(r"^\s*- id: (\S+)", config, re.M)
+    assert {"ruff-check", "ruff-format", "mypy"} <= set(hooks), hooks
+    assert re.findall(r"entry: (.+)", config) == ["ruff check --fix", "ruff format", "mypy"]

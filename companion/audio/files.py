@@ -82,7 +82,8 @@ class Resampler:
         if self._stream is None:
             return mono
         out = self._stream.resample_chunk(mono.astype(np.float32) / 32768.0, last=last)
-        return np.clip(out * 32768.0, -32768, 32767).astype(np.int16)
+        resampled: np.ndarray = np.clip(out * 32768.0, -32768, 32767).astype(np.int16)
+        return resampled
 
 
 def iter_blocks(path: Path | str, rate: int, block_seconds: float = 0.1) -> Iterator[np.ndarray]:

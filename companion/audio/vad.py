@@ -14,6 +14,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ class Segmenter:
 
     def push(
         self, frame: np.ndarray, is_echo: Callable[[float], bool] | None = None
-    ) -> list[tuple]:
+    ) -> list[tuple[Any, ...]]:
         """`is_echo(level)`: True when the frame is the assistant's own voice (not speech)."""
         self.last_level = level_db(frame)
         voiced = self.detector.is_speech(frame, self.last_level)
@@ -144,7 +145,7 @@ class Segmenter:
                 return [("start", pre)]
             return []
         self._length += 1
-        events: list[tuple] = [("speech", frame)]
+        events: list[tuple[Any, ...]] = [("speech", frame)]
         if voiced:
             self.heard_speech = True
             self._silent_run = 0

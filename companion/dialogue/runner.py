@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..assistant import Assistant, Parts
-from ..config import BUNDLED_PERSONAS, Settings, SpeechSettings, load_settings, resolve_endpoint
+from ..config import Settings, SpeechSettings, load_settings, resolve_endpoint
 from ..events import (
     ActionTaken,
     AnyEvent,
@@ -45,6 +45,7 @@ from ..navigation.places import SAMPLE_PLACES
 from ..personas.loader import load_personas
 from ..personas.session import PersonaSession
 from ..redaction import Secret
+from ..resources import BUNDLED_PERSONAS
 from ..schema import DataFileError
 from ..search import KnowledgeBase, Searcher, SearxngClient
 from ..search.kb import BUNDLED_KNOWLEDGE
@@ -68,7 +69,7 @@ class TurnRecord:
     turn: Turn
     heard: str = ""
     intent: str = ""
-    slots: dict = field(default_factory=dict)
+    slots: dict[str, Any] = field(default_factory=dict)
     reply: str = ""
     sentences: list[str] = field(default_factory=list)
     persona: str = ""
@@ -319,10 +320,10 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
             if got is None or want.lower() not in got.lower():
                 fail(key, want, got)
         elif key == "stops":
-            got = [s.label for s in trip.stops]
-            if len(got) != len(want) or any(w.lower() not in g.lower()
-                                             for w, g in zip(want, got, strict=False)):
-                fail(key, want, got)
+            labels = [s.label for s in trip.stops]
+            if len(labels) != len(want) or any(w.lower() not in g.lower()
+                                                for w, g in zip(want, labels, strict=False)):
+                fail(key, want, labels)
         elif key == "no_route" and want == trip.active:
             fail(key, "no route" if want else "a route",
                  trip.destination.label if trip.destination else "no route", True)
@@ -338,9 +339,9 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
             fail(key, want, "interrupted" in actions)
         elif key == "latency_ms":
             for stage, budget in want.items():
-                got = record.latency_ms.get(stage)
-                if got is None or got > budget:
-                    shown = "never reached" if got is None else f"{got:.0f} ms"
+                took = record.latency_ms.get(stage)
+                if took is None or took > budget:
+                    shown = "never reached" if took is None else f"{took:.0f} ms"
                     if enforce_latency:
                         fail(key, f"{stage} within {budget} ms", shown, True)
                     else:

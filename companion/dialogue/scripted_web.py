@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -42,10 +41,10 @@ class ScriptedJSONServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         daemon=True)
 
-    def answer(self, path: str, query: dict) -> tuple[int, Any]:
+    def answer(self, path: str, query: dict[str, Any]) -> tuple[int, Any]:
         for prefix, answer in self.answers.items():
             if path.startswith(prefix):
-                if isinstance(answer, Callable):
+                if callable(answer):
                     answer = answer(path, query)
                 return answer if isinstance(answer, tuple) else (200, answer)
         return 404, {"error": "not scripted"}
@@ -53,9 +52,9 @@ class ScriptedJSONServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
-    def start(self) -> ScriptedJSONServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 

@@ -68,7 +68,7 @@ class Turn:
     audio: Path | None = None
     model: str | None = None
     model_fault: str | None = None
-    model_tool: dict | None = None  # {"name": ..., "arguments": {...}}: the model calls a tool
+    model_tool: dict[str, Any] | None = None  # {"name", "arguments"}: the model calls a tool
     interrupt_after: int | None = None
     advance_minutes: float = 0.0
     speed_kmh: float | None = None
@@ -105,7 +105,7 @@ def _key_line(lines: list[str], key: str, first: int, last: int) -> int:
     return first
 
 
-def _check(path: Path, text: str, table: dict, allowed: dict, where: str,
+def _check(path: Path, text: str, table: dict[str, Any], allowed: dict[str, Any], where: str,
            line_of: Any) -> dict[str, Any]:
     values = {}
     for key, value in table.items():

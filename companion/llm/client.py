@@ -13,9 +13,9 @@ import email.utils
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -97,7 +97,7 @@ class ChatClient:
         max_tokens: int | None = None,
         top_p: float | None = None,
         tools: list[dict[str, Any]] | None = None,
-    ) -> AsyncIterator[str | ToolCall]:
+    ) -> AsyncGenerator[str | ToolCall, None]:
         """Yield the reply's text as it streams in, then any `ToolCall`s the model made (only
         when `tools` are offered). A server that rejects tools (HTTP 400/422) is asked again
         without them, and not offered tools again. Raises an `LLMError` on any failure."""
@@ -147,7 +147,7 @@ class ChatClient:
 
     async def _one_request(
         self, body: dict[str, Any], headers: dict[str, str]
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str | ToolCall, None]:
         ep = self.endpoint
         started = False
         try:
@@ -170,7 +170,8 @@ class ChatClient:
                 # Both generators are closed here, not when the garbage collector finds them:
                 # a reply stopped mid-stream must not leave an aclose task behind for a loop
                 # that may already be shutting down ("Task was destroyed but it is pending").
-                lines = response.aiter_lines()
+                # httpx's aiter_lines is an async generator, typed as a plain iterator.
+                lines = cast(AsyncGenerator[str, None], response.aiter_lines())
                 events = iter_sse_data(lines)
                 async with contextlib.aclosing(lines), contextlib.aclosing(events):
                     async for data in events:

@@ -24,6 +24,8 @@ class LLMEndpoint:
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     max_retry_wait: float = 5.0
+    chosen_by: str = ""  # why this backend: the setting or variable that picked it
+    key_source: str = ""  # where the API key came from ("" when there is none)
 
     @property
     def configured(self) -> bool:

@@ -119,7 +119,7 @@ class ScriptedLLMServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def add(self, *replies: ScriptedReply) -> None:
         """Queue more replies (or standing `match` rules)."""
@@ -197,7 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def scripted(self) -> ScriptedLLMServer:
-        return self.server.scripted  # type: ignore[attr-defined]
+        scripted: ScriptedLLMServer = self.server.scripted  # type: ignore[attr-defined]
+        return scripted
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # keep test output clean

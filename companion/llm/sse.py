@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 
 
 class SSEDecoder:
@@ -37,7 +37,7 @@ class SSEDecoder:
         return self.feed("")
 
 
-async def iter_sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
+async def iter_sse_data(lines: AsyncIterable[str]) -> AsyncGenerator[str, None]:
     """Yield the data of each event in an async stream of lines."""
     decoder = SSEDecoder()
     async for line in lines:

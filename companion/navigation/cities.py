@@ -115,7 +115,7 @@ class CityIndex:
         try:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
-                return db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+                return bool(db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION)
             finally:
                 db.close()
         except sqlite3.Error:

@@ -198,13 +198,13 @@ class Navigator:
             return Answer("I can't do that with navigation yet.", "unsupported")
         if action not in ("choose", "confirm"):
             self.pending = None
-        answer = await handler(slots, text)
+        answer: Answer = await handler(slots, text)
         answer.data.setdefault("trip", self.snapshot())
         if self._fallback:
             answer.data["fallback"] = self._fallback
         return answer
 
-    async def _do_start(self, slots: dict, text: str) -> Answer:
+    async def _do_start(self, slots: dict[str, Any], text: str) -> Answer:
         place = str(slots.get("place") or "").strip()
         if place == "friend":
             return Answer("I don't have your friends' addresses. Tell me the place or the "
@@ -230,7 +230,7 @@ class Navigator:
             found = sorted(found, key=lambda p: distance_m(self.trip.position, p.pos))
         return await self._go(found[0], preferences=_preferences(slots))
 
-    async def _do_find_nearby(self, slots: dict, text: str) -> Answer:
+    async def _do_find_nearby(self, slots: dict[str, Any], text: str) -> Answer:
         category = slots.get("category") or ""
         if category in ("home", "friend"):
             return await self._do_start({**slots, "place": category}, text)
@@ -259,7 +259,7 @@ class Navigator:
                                   preferences=_preferences(slots))
         return self._ask(found, "go", label=many, preferences=_preferences(slots))
 
-    async def _do_add_stop(self, slots: dict, text: str) -> Answer:
+    async def _do_add_stop(self, slots: dict[str, Any], text: str) -> Answer:
         found: list[Place] = []
         said = str(slots.get("place") or "")
         if said:
@@ -269,7 +269,7 @@ class Navigator:
         if not found and category:
             found = await self._nearby(category)
             if self.trip.active and found:  # the one that costs the smallest detour
-                here, goal = self.trip.position, self.trip.destination.pos
+                here, goal = self.trip.position, self.trip.goal.pos
                 found.sort(key=lambda p: distance_m(here, p.pos) + distance_m(p.pos, goal))
         if not found:
             if said:
@@ -281,34 +281,34 @@ class Navigator:
             return await self._go(found[0], lead="There's no route yet, so navigating to ")
         return await self._add_stop(found[0])
 
-    async def _do_cancel(self, slots: dict, text: str) -> Answer:
+    async def _do_cancel(self, slots: dict[str, Any], text: str) -> Answer:
         was = self.trip.cancel()
         if was is None:
             return Answer("There's no route to cancel.", "nothing_to_cancel")
         return Answer(f"Navigation to {was.label} cancelled.", "cancelled",
                       {"destination": was.label})
 
-    async def _do_eta(self, slots: dict, text: str) -> Answer:
+    async def _do_eta(self, slots: dict[str, Any], text: str) -> Answer:
         trip = self.trip
         if not trip.active:
             return Answer("We're not navigating anywhere right now.", "no_trip")
         about = "About " if trip.estimated else ""
-        text = (f"{about}{say_duration(trip.remaining_s)} to {trip.destination.label}, "
+        text = (f"{about}{say_duration(trip.remaining_s)} to {trip.goal.label}, "
                 f"{say_distance(trip.remaining_m, self.units)} to go"
                 f"{self._estimate_note()}.")
         if trip.stops:
             text += f" First we stop at {trip.stops[0].label}."
         return Answer(text, "eta")
 
-    async def _do_distance(self, slots: dict, text: str) -> Answer:
+    async def _do_distance(self, slots: dict[str, Any], text: str) -> Answer:
         trip = self.trip
         if not trip.active:
             return Answer("We're not navigating anywhere right now.", "no_trip")
         about = "About " if trip.estimated else ""
         return Answer(f"{about}{say_distance(trip.remaining_m, self.units)} to "
-                      f"{trip.destination.label}{self._estimate_note()}.", "distance")
+                      f"{trip.goal.label}{self._estimate_note()}.", "distance")
 
-    async def _do_where_am_i(self, slots: dict, text: str) -> Answer:
+    async def _do_where_am_i(self, slots: dict[str, Any], text: str) -> Answer:
         here = self.trip.position
         found = await asyncio.to_thread(self.gazetteer.locality, here)
         if found is None:
@@ -323,10 +323,10 @@ class Navigator:
             text = f"We're about {say_distance(metres, self.units)} {side} of {name}."
         if self.trip.active:
             text += (f" {say_distance(self.trip.remaining_m, self.units).capitalize()} to "
-                     f"{self.trip.destination.label}.")
+                     f"{self.trip.goal.label}.")
         return Answer(text, "where_am_i", {"position": str(here), "locality": name})
 
-    async def _do_choose(self, slots: dict, text: str) -> Answer:
+    async def _do_choose(self, slots: dict[str, Any], text: str) -> Answer:
         pending, self.pending = self.pending, None
         index = slots.get("index")
         if not isinstance(pending, _Choice) or index is None:
@@ -336,7 +336,7 @@ class Navigator:
             return await self._add_stop(place)
         return await self._go(place, preferences=pending.preferences)
 
-    async def _do_confirm(self, slots: dict, text: str) -> Answer:
+    async def _do_confirm(self, slots: dict[str, Any], text: str) -> Answer:
         pending, self.pending = self.pending, None
         if not isinstance(pending, _Confirm):
             return Answer("Okay.", "confirm_dropped")
@@ -346,7 +346,7 @@ class Navigator:
                                   preferences=pending.preferences)
         if answer == "add_stop":
             return await self._add_stop(pending.place)
-        return Answer(f"Okay, keeping the route to {self.trip.destination.label}.", "kept")
+        return Answer(f"Okay, keeping the route to {self.trip.goal.label}.", "kept")
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -378,7 +378,7 @@ class Navigator:
         trip = self.trip
         if trip.active and not confirmed:
             self.pending = _Confirm(place, preferences)
-            return Answer(f"We're on the way to {trip.destination.label}. Go to {place.label} "
+            return Answer(f"We're on the way to {trip.goal.label}. Go to {place.label} "
                           "instead, or add it as a stop?", "confirm_replace",
                           {"proposed": place.label})
         route = await self._route([trip.position, place.pos])
@@ -400,10 +400,10 @@ class Navigator:
         trip = self.trip
         stops = [*trip.stops, place]
         route = await self._route([trip.position, *(s.pos for s in stops),
-                                   trip.destination.pos])
-        trip.set_route(trip.destination, stops, route)
+                                   trip.goal.pos])
+        trip.set_route(trip.goal, stops, route)
         about = "about " if route.estimated else ""
-        return Answer(f"Adding a stop at {place.label}. We'll reach {trip.destination.label} "
+        return Answer(f"Adding a stop at {place.label}. We'll reach {trip.goal.label} "
                       f"in {about}{say_duration(route.duration_s)}.", "stop_added",
                       {"stop": place.label, "source": place.source})
 
@@ -415,7 +415,7 @@ class Navigator:
         trip = self.trip
         return {
             "active": trip.active,
-            "destination": trip.destination.label if trip.destination else None,
+            "destination": trip.goal.label if trip.destination else None,
             "stops": [s.label for s in trip.stops],
             "remaining_m": round(trip.remaining_m),
             "remaining_s": round(trip.remaining_s),
@@ -425,10 +425,10 @@ class Navigator:
             "speed_kmh": round(trip.speed_kmh),
             "next": trip.next_instruction(),
             # For a progress drawing: how far along, and where each stop is, as fractions.
-            "progress": (trip.travelled_m / trip.route.distance_m
-                         if trip.active and trip.route.distance_m > 0 else 0.0),
-            "stop_marks": ([end / trip.route.distance_m for end in trip.route.leg_ends_m[:-1]]
-                           if trip.active and trip.route.distance_m > 0 else []),
+            "progress": (trip.travelled_m / trip.path.distance_m
+                         if trip.active and trip.path.distance_m > 0 else 0.0),
+            "stop_marks": ([end / trip.path.distance_m for end in trip.path.leg_ends_m[:-1]]
+                           if trip.active and trip.path.distance_m > 0 else []),
             # For the map: the route's shape (at most MAP_POINTS), the car, stops, goal.
             "map": _map_data(trip) if trip.active else None,
         }
@@ -440,7 +440,7 @@ class Navigator:
             return "Which one? " + "  ".join(f"{i}. {c}" for i, c in
                                               enumerate(answer.data["choices"], 1))
         if answer.action == "confirm_replace":
-            return (f"Replace the route to {trip.destination.label} with "
+            return (f"Replace the route to {trip.goal.label} with "
                     f"{answer.data['proposed']}, or add it as a stop?")
         if trip.active and answer.action not in ("no_match", "kept"):
             unit = 1000.0 if self.units == "km" else METRES_PER_MILE
@@ -448,7 +448,7 @@ class Navigator:
             eta = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
             via = f" · via {', '.join(s.label for s in trip.stops)}" if trip.stops else ""
             est = " (est.)" if trip.estimated else ""
-            return (f"Navigating to {trip.destination.label} · "
+            return (f"Navigating to {trip.goal.label} · "
                     f"{trip.remaining_m / unit:.1f} {self.units} · {eta}{est}{via}")
         return answer.text
 
@@ -509,6 +509,6 @@ def _map_data(trip: Trip) -> dict[str, Any]:
         "route": [[p.lat, p.lon] for p in shape],
         "here": [here.lat, here.lon],
         "stops": [[s.pos.lat, s.pos.lon] for s in trip.stops],
-        "destination": ([trip.destination.pos.lat, trip.destination.pos.lon]
+        "destination": ([trip.goal.pos.lat, trip.goal.pos.lon]
                         if trip.destination else None),
     }

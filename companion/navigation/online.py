@@ -71,7 +71,7 @@ _MODIFIERS = {"uturn": "Make a U-turn", "sharp left": "Turn sharp left",
               "straight": "Continue straight"}
 
 
-def instruction(maneuver: dict, road: str) -> str:
+def instruction(maneuver: dict[str, Any], road: str) -> str:
     kind = str(maneuver.get("type") or "")
     modifier = str(maneuver.get("modifier") or "")
     onto = f" onto {road}" if road else ""
@@ -114,7 +114,9 @@ class OSRMRouter(JSONService):
             duration = number(best["duration"])
             points = [LatLon(number(lat), number(lon))
                       for lon, lat in best["geometry"]["coordinates"]]
-            leg_ends, steps, along = [], [], 0.0
+            leg_ends: list[float] = []
+            steps: list[Step] = []
+            along = 0.0
             for leg in best.get("legs") or []:
                 for step in leg.get("steps") or []:
                     maneuver = step.get("maneuver") or {}

@@ -18,7 +18,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ..resources import ASSETS
 from ..schema import DataFileError, check_keys, expect_type, load_toml, suggest
@@ -45,7 +45,7 @@ class Place:
     region: str = ""  # "California, US" for cities and airports
     source: str = "sample"
     score: float = 1.0  # how well it fits the request (ranking only)
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def label(self) -> str:
@@ -118,8 +118,8 @@ class _Airports:
     def __init__(self) -> None:
         import airportsdata
 
-        self.by_code: dict[str, tuple] = {}
-        self.all: list[tuple] = []
+        self.by_code: dict[str, tuple[Any, ...]] = {}
+        self.all: list[tuple[Any, ...]] = []
         for code, a in airportsdata.load("IATA").items():
             entry = (a["name"], a["lat"], a["lon"], code, a.get("city", ""),
                      ", ".join(p for p in (a.get("subd", ""), a.get("country", "")) if p))
@@ -127,16 +127,17 @@ class _Airports:
             self.all.append(entry)
 
 
-_TABLES: dict[tuple, object] = {}
+_Table = TypeVar("_Table")
+_TABLES: dict[tuple[Any, ...], object] = {}
 _TABLES_LOCK = threading.Lock()
 
 
-def _shared(kind: type, *args: Any) -> Any:
+def _shared(kind: type[_Table], *args: Any) -> _Table:
     """One copy of each read-only table per process (and folder), loaded on first use."""
     with _TABLES_LOCK:
         if (kind, *args) not in _TABLES:
             _TABLES[(kind, *args)] = kind(*args)
-        return _TABLES[(kind, *args)]
+        return cast(_Table, _TABLES[(kind, *args)])
 
 
 class Gazetteer:
@@ -232,7 +233,7 @@ class Gazetteer:
         return [self._airport_place(a, 1.0) for a in ranked[:limit]]
 
     @staticmethod
-    def _airport_place(a: tuple, score: float) -> Place:
+    def _airport_place(a: tuple[Any, ...], score: float) -> Place:
         return Place(a[0], LatLon(a[1], a[2]), "airport", region=a[5], source="airport",
                      score=score, extra={"iata": a[3]})
 

@@ -40,6 +40,20 @@ class Trip:
         return self.destination is not None and self.route is not None
 
     @property
+    def goal(self) -> Place:
+        """The destination of the active trip (ask only while `active`)."""
+        if self.destination is None:
+            raise RuntimeError("no trip is active")
+        return self.destination
+
+    @property
+    def path(self) -> Route:
+        """The route of the active trip (ask only while `active`)."""
+        if self.route is None:
+            raise RuntimeError("no trip is active")
+        return self.route
+
+    @property
     def estimated(self) -> bool:
         return self.route is None or self.route.estimated
 
@@ -47,23 +61,23 @@ class Trip:
     def remaining_m(self) -> float:
         if not self.active:
             return 0.0
-        return max(0.0, self.route.distance_m - self.travelled_m)
+        return max(0.0, self.path.distance_m - self.travelled_m)
 
     @property
     def remaining_s(self) -> float:
-        if not self.active or self.route.speed_mps <= 0:
+        if not self.active or self.path.speed_mps <= 0:
             return 0.0
-        return self.remaining_m / self.route.speed_mps
+        return self.remaining_m / self.path.speed_mps
 
     @property
     def speed_kmh(self) -> float:
         """The simulated car's speed: the route's average while a trip is on, else parked."""
-        return self.route.speed_mps * 3.6 if self.active else 0.0
+        return self.path.speed_mps * 3.6 if self.active else 0.0
 
     def next_instruction(self) -> str | None:
         if not self.active:
             return None
-        step = self.route.next_step(self.travelled_m)
+        step = self.path.next_step(self.travelled_m)
         return step.instruction if step else None
 
     def set_route(self, destination: Place, stops: list[Place], route: Route) -> None:
@@ -80,7 +94,7 @@ class Trip:
         """Drive on for `seconds` of simulated time; report stops reached and arrival."""
         if not self.active or seconds <= 0:
             return []
-        route = self.route
+        route = self.path
         before = self.travelled_m
         self.travelled_m = min(route.distance_m, before + route.speed_mps * seconds)
         self.position = route.position_at(self.travelled_m)
@@ -91,6 +105,6 @@ class Trip:
             if self.stops:
                 events.append(TripEvent("reached_stop", self.stops.pop(0)))
         if self.travelled_m >= route.distance_m:
-            events.append(TripEvent("arrived", self.destination))
+            events.append(TripEvent("arrived", self.goal))
             self.destination, self.stops, self.route, self.travelled_m = None, [], None, 0.0
         return events

@@ -14,7 +14,7 @@ import re
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..text import clean_data
 from .loader import RATINGS, Persona, PersonaError, load_personas, slug
@@ -165,8 +165,8 @@ def read_card(path: Path) -> dict[str, Any]:
                         "card; export it again from the tool that made it") from None
     if not isinstance(card, dict):
         raise CardError(f"{path}: a character card must be a JSON object")
-    card = clean_data(card)  # lone surrogates would break writing the persona file
-    data = card.get("data") if isinstance(card.get("data"), dict) else card
+    card = cast(dict[str, Any], clean_data(card))  # lone surrogates would break writing it
+    data: dict[str, Any] = card["data"] if isinstance(card.get("data"), dict) else card
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         raise CardError(f"{path}: the card has no name")
     return data
@@ -220,7 +220,7 @@ def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
     # kids-safe (the designer decides that in our TOML after reading it). The loader then
     # raises the rating further if the words call for it.
     by_tags = "mature" if {"nsfw", "mature", "adult"} & set(tags) else "everyone"
-    claimed = ours.get("rating") if ours.get("rating") in RATINGS else "teen"
+    claimed = str(ours["rating"]) if ours.get("rating") in RATINGS else "teen"
     rating = max(claimed, by_tags, key=RATINGS.index)
     notes = _macros(data.get("creator_notes", ""), name).split("\n")[0]
     description = ours.get("description") or notes[:120] or f"{name}, imported from a card."

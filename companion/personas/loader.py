@@ -432,8 +432,8 @@ def check_personas(*folders_or_files: Path, base: tuple[Path, ...] = ()) -> list
             warn("system_prompt", f"{words} words long; over {LONG_PROMPT_WORDS} words costs "
                                   "latency on every turn. Keep it short and concrete.")
         if persona.voice.id and voices is not None:
-            base = persona.voice.id.lower().split("+")[0]
-            if base not in voices:
+            voice_base = persona.voice.id.lower().split("+")[0]
+            if voice_base not in voices:
                 warn("voice.id", f'"{persona.voice.id}" is not installed on this machine; '
                                  "`espeak-ng --voices` lists those that are", "voice")
         def error(key: str, message: str, raw: _Raw = raw) -> None:

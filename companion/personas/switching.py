@@ -52,7 +52,7 @@ class SwitchRequest:
     explicit: bool = True  # False when the whole utterance was just a name or alias
 
 
-def _names(cast: Iterable[Persona]) -> list[tuple[str, str, difflib.SequenceMatcher]]:
+def _names(cast: Iterable[Persona]) -> list[tuple[str, str, difflib.SequenceMatcher[str]]]:
     """(spoken name, persona id, a matcher primed with the name), cached per cast: this runs
     on every utterance, and the cast rarely changes."""
     return _names_cached(tuple((persona.id, tuple(persona.spoken_names)) for persona in cast))
@@ -61,7 +61,7 @@ def _names(cast: Iterable[Persona]) -> list[tuple[str, str, difflib.SequenceMatc
 @functools.lru_cache(maxsize=8)
 def _names_cached(
     cast: tuple[tuple[str, tuple[str, ...]], ...],
-) -> list[tuple[str, str, difflib.SequenceMatcher]]:
+) -> list[tuple[str, str, difflib.SequenceMatcher[str]]]:
     out = []
     for persona_id, spoken_names in cast:
         for name in spoken_names:
@@ -77,7 +77,7 @@ def _names_cached(
 
 
 def _best(
-    phrase: str, names: list[tuple[str, str, difflib.SequenceMatcher]]
+    phrase: str, names: list[tuple[str, str, difflib.SequenceMatcher[str]]]
 ) -> tuple[str | None, float, str]:
     """The persona whose name best matches the start of `phrase` (1 to 4 words). Only
     matches at or above the cutoff matter to callers, so cheap upper bounds skip the rest."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import TypeVar
 
 from .slots import CATEGORIES, CUISINES
 
@@ -165,7 +166,10 @@ WEATHER_WORDS = ["rain", "snow", "be sunny", "be windy", "be foggy", "be hot", "
                  "storm", "hail", "be cloudy", "drizzle", "freeze", "be humid"]
 
 
-def _pick(rng: random.Random, items: list[str]) -> str:
+_T = TypeVar("_T")
+
+
+def _pick(rng: random.Random, items: list[_T]) -> _T:
     return items[rng.randrange(len(items))]
 
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ..config import BUNDLED_PERSONAS
 from ..personas import load_personas
+from ..resources import BUNDLED_PERSONAS
 from .model import MODEL_FILE, IntentModel, features, persona_names
 from .slots import category_of, is_proper_place, named_place, place_kind
 from .templates import PERSONA_NAMES, generate
@@ -375,7 +375,7 @@ def folds(examples: Sequence[Example], k: int, seed: int = SEED) -> list[list[Ex
     return out
 
 
-def cross_validate(corpus: Sequence[Example], templates: Sequence[Example], cast: list,
+def cross_validate(corpus: Sequence[Example], templates: Sequence[Example], cast: list[Any],
                    *, k: int = 5, c: float = 20.0, template_weight: float = TEMPLATE_WEIGHT
                    ) -> tuple[Scores, list[tuple[Example, Any]]]:
     """Train on the templates and k-1 folds of the corpora, route the held-out fold through

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 from ..personas.content import find_adult_content
@@ -89,7 +90,7 @@ class SearchOutcome:
             return f"Search: {self.query} · nothing found"
         return f"Search: {self.query} · " + " · ".join(r.title for r in self.results)
 
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "results": [{"title": r.title, "source": r.source, "snippet": r.snippet}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..audio.capture import AudioSource, FileSource, MicrophoneSource
 from ..audio.vad import EndpointSettings
@@ -22,7 +22,7 @@ def listener_settings(speech: SpeechSettings, **overrides: object) -> ListenerSe
         max_utterance_s=speech.max_utterance_s,
         aggressiveness=speech.vad_aggressiveness,
     )
-    values: dict = dict(
+    values: dict[str, Any] = dict(
         mode=speech.listen_mode, push_to_talk=speech.push_to_talk,
         wake_phrase=speech.wake_phrase, endpoint=endpoint,
         speculate_after_ms=speech.speculate_after_ms,

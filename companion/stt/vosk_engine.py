@@ -72,7 +72,7 @@ class VoskEngine:
         return VoskStream(self, phrases)
 
     def knows(self, word: str) -> bool:
-        return self.model.vosk_model_find_word(word) >= 0
+        return bool(self.model.vosk_model_find_word(word) >= 0)
 
 
 def _language_from_name(name: str) -> str:
@@ -97,7 +97,7 @@ class VoskStream:
         else:
             self._rec = vosk.KaldiRecognizer(engine.model, SAMPLE_RATE)
         self._rec.SetWords(True)
-        self._segments: list[dict] = []  # results Vosk closed itself at a pause inside our turn
+        self._segments: list[dict[str, Any]] = []  # results Vosk closed at a pause in our turn
 
     def accept(self, pcm: bytes) -> None:
         if self._rec.AcceptWaveform(pcm):

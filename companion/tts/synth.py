@@ -99,7 +99,7 @@ def _worker_main() -> None:
             answer("error", f"{type(exc).__name__}: {exc}")
 
 
-def _espeak_renderer() -> Callable[[dict], bool]:
+def _espeak_renderer() -> Callable[[dict[str, Any]], bool]:
     """pyttsx3's espeak-ng binding in synchronous mode (Linux).
 
     pyttsx3 2.99's espeak *engine* runs espeak asynchronously and races with it: measured on
@@ -128,7 +128,7 @@ def _espeak_renderer() -> Callable[[dict], bool]:
     if current and current.contents.identifier:
         default_voice = current.contents.identifier.decode("utf-8")
 
-    def render(request: dict) -> bool:
+    def render(request: dict[str, Any]) -> bool:
         voice = request["voice"] or default_voice
         if voice and _espeak.SetVoiceByName(voice.encode("utf-8")) != _espeak.EE_OK:
             raise ValueError(f"espeak-ng has no voice {voice!r} (see `espeak-ng --voices`)")
@@ -145,7 +145,7 @@ def _espeak_renderer() -> Callable[[dict], bool]:
     return render
 
 
-def _engine_renderer() -> Callable[[dict], bool]:
+def _engine_renderer() -> Callable[[dict[str, Any]], bool]:
     """pyttsx3's own engine (other platforms' drivers): render with save_to_file."""
     import pyttsx3
 
@@ -153,7 +153,7 @@ def _engine_renderer() -> Callable[[dict], bool]:
     finished = threading.Event()
     engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
 
-    def render(request: dict) -> bool:
+    def render(request: dict[str, Any]) -> bool:
         if request["voice"]:
             engine.setProperty("voice", request["voice"])
         engine.setProperty("rate", request["rate"])

@@ -428,7 +428,7 @@ class CompanionApp(App[int]):
                          applied)
 
     def action_command_palette(self) -> None:
-        if not CarPalette.is_open(self):
+        if not CarPalette.is_open(self):  # type: ignore[arg-type]  # Textual types it App[object]
             self.push_screen(CarPalette(id="--command-palette"))
 
     async def action_quit(self) -> None:

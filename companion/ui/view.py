@@ -87,7 +87,8 @@ class ScreenView:
 
     @property
     def panel(self) -> AssistantPanel:
-        return self.app.query_one(AssistantPanel)
+        panel: AssistantPanel = self.app.query_one(AssistantPanel)
+        return panel
 
     def _one(self, kind: type) -> Any:
         return self.app.query_one(kind)

@@ -6,6 +6,7 @@ quit; the config file (`companion config path`) keeps them for good."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,7 +41,7 @@ class SettingsScreen(ModalScreen[Choices | None]):
         self.config_file = config_file
         self.kids_mode, self.mature_content = kids_mode, mature_content
 
-    def _radios(self, set_id: str, options: tuple, value: object) -> RadioSet:
+    def _radios(self, set_id: str, options: tuple[Any, ...], value: object) -> RadioSet:
         return RadioSet(*(RadioButton(label, value=key == value, id=f"{set_id}-{i}")
                           for i, (key, label) in enumerate(options)), id=set_id)
 
@@ -71,7 +72,7 @@ class SettingsScreen(ModalScreen[Choices | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply", id="apply", variant="primary")
 
-    def _picked(self, set_id: str, options: tuple) -> object:
+    def _picked(self, set_id: str, options: tuple[Any, ...]) -> object:
         index = self.query_one(f"#{set_id}", RadioSet).pressed_index
         return options[index][0] if index >= 0 else None
 

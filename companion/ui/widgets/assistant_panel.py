@@ -4,6 +4,8 @@ driver speaks, the reply streaming in, action summaries and search result cards.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -87,7 +89,7 @@ class AssistantPanel(Vertical):
     def action(self, summary: str) -> None:
         self.transcript.add(Static(f"→ {escape(summary)}", classes="action"))
 
-    def results(self, results: list[dict]) -> None:
+    def results(self, results: list[dict[str, Any]]) -> None:
         cards = [Static(f"[b]{escape(r['title'])}[/b]  [dim]{escape(r['source'])}[/dim]\n"
                         f"{escape(r['snippet'])}", classes="result-card")
                  for r in results[:3]]

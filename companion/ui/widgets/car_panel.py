@@ -7,7 +7,7 @@ from datetime import datetime
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ...assistant import DriveUpdate
+from ...events import DriveUpdate
 from .. import format as fmt
 
 

@@ -4,6 +4,7 @@ the numbered choices when the navigator asks "Which one?", and the route map bel
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -26,7 +27,7 @@ class NavCard(Vertical):
     def __init__(self, units: str = "mi", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.units = units
-        self.trip: dict | None = None
+        self.trip: dict[str, Any] | None = None
         self.now: datetime | None = None
         self.choices: list[str] = []
         self.enabled = True
@@ -39,7 +40,7 @@ class NavCard(Vertical):
     def on_resize(self) -> None:
         self.refresh_body()
 
-    def show(self, trip: dict | None, now: datetime | None) -> None:
+    def show(self, trip: dict[str, Any] | None, now: datetime | None) -> None:
         self.trip, self.now = trip, now
         self.refresh_body()
         data = trip.get("map") if trip and trip.get("active") else None
