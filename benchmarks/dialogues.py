@@ -31,7 +31,8 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="update this PERFORMANCE.md")
     args = parser.parse_args()
     files = sorted((ROOT / "tests" / "dialogues").glob("*.toml")) + sorted(
-        (ROOT / "personas" / "dialogues").glob("*.toml"))
+        (ROOT / "personas" / "dialogues").glob("*.toml")
+    )
     dialogues = [load_dialogue(f) for f in files]
     times: dict[str, list[float]] = {d.name: [] for d in dialogues}
     for run in range(args.runs + 1):
@@ -44,10 +45,14 @@ def main() -> None:
     audio = {d.name for d in dialogues if any(t.audio for t in d.turns)}
     text = sorted(statistics.median(v) * 1000 for k, v in times.items() if k not in audio)
     spoken = sorted(statistics.median(v) * 1000 for k, v in times.items() if k in audio)
-    print(f"text-only dialogues ({len(text)}): median {statistics.median(text):.0f} ms, "
-          f"slowest {text[-1]:.0f} ms")
-    print(f"audio dialogues ({len(spoken)}): median {statistics.median(spoken):.0f} ms, "
-          f"slowest {spoken[-1]:.0f} ms")
+    print(
+        f"text-only dialogues ({len(text)}): median {statistics.median(text):.0f} ms, "
+        f"slowest {text[-1]:.0f} ms"
+    )
+    print(
+        f"audio dialogues ({len(spoken)}): median {statistics.median(spoken):.0f} ms, "
+        f"slowest {spoken[-1]:.0f} ms"
+    )
     if args.write:
         lines = [
             "## Dialogue tests",

@@ -33,10 +33,14 @@ REQUESTS = {
     "dragon": "Tell me a short story about a dragon.",
     "kids_busy": "How do I keep my kids busy on a long drive?",
     "tired": "I'm feeling a bit tired, what can I do to stay alert while I'm driving?",
-    "bicycle": ("Can you tell me something interesting about the history of the bicycle and "
-                "how it changed our cities?"),
-    "gift": ("My friend's birthday is next week and I need a gift idea for someone who loves "
-             "hiking and coffee."),
+    "bicycle": (
+        "Can you tell me something interesting about the history of the bicycle and "
+        "how it changed our cities?"
+    ),
+    "gift": (
+        "My friend's birthday is next week and I need a gift idea for someone who loves "
+        "hiking and coffee."
+    ),
 }
 
 
@@ -52,8 +56,12 @@ def main() -> None:
         clip = np.concatenate([room_tone(LEAD, rng), piper(text, voice), room_tone(0.3, rng)])
         start, end = speech_bounds(clip)
         write_wav(OUT / f"{name}.wav", clip, RATE)
-        manifest[name] = {"text": text, "speech_start": round(start, 3),
-                          "speech_end": round(end, 3), "seconds": round(len(clip) / RATE, 3)}
+        manifest[name] = {
+            "text": text,
+            "speech_start": round(start, 3),
+            "speech_end": round(end, 3),
+            "seconds": round(len(clip) / RATE, 3),
+        }
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {len(manifest)} requests to {OUT}")
 

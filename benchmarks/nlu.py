@@ -75,14 +75,17 @@ def main() -> None:
     median, p99 = statistics.median(times), times[int(0.99 * (len(times) - 1))]
     load = []
     from companion.router.model import IntentModel
+
     for _ in range(args.runs):
         started = time.perf_counter()
         IntentModel.load()
         load.append((time.perf_counter() - started) * 1000)
     size_kib = (Path(training.MODEL_PATH).stat().st_size) / 1024
-    print(f"route() per utterance: median {median:.3f} ms, p99 {p99:.3f} ms "
-          f"({args.runs} runs x {len(texts)}); model load median {statistics.median(load):.0f} ms,"
-          f" {size_kib:.0f} KiB")
+    print(
+        f"route() per utterance: median {median:.3f} ms, p99 {p99:.3f} ms "
+        f"({args.runs} runs x {len(texts)}); model load median {statistics.median(load):.0f} ms,"
+        f" {size_kib:.0f} KiB"
+    )
 
     if args.write:
         s = held_out or shipped
@@ -121,8 +124,8 @@ def main() -> None:
             "same rows: training-set numbers, which say nothing about new requests (the held-out "
             "column does). SLURP's `recommendation_locations` and `transport_query` requests "
             "ask for places, so they are not counted as ordinary requests. The held-out misses "
-            "are mostly borderline: \"Find pizza.\", \"what is my location\", \"closest "
-            "chipotle\" (a SLURP takeaway request).",
+            'are mostly borderline: "Find pizza.", "what is my location", "closest '
+            'chipotle" (a SLURP takeaway request).',
             "",
         ]
         replace_section(args.write, "## Intent recognition (router)", "\n".join(lines))

@@ -39,12 +39,20 @@ from companion.router import route  # noqa: E402
 from companion.search import build_searcher  # noqa: E402
 
 NAV_REQUESTS = [
-    "navigate to Luigi's Trattoria", "take me to the nearest charger", "find me a coffee shop",
-    "drive to San Francisco", "take me to SFO", "how long until we get there", "where am I",
+    "navigate to Luigi's Trattoria",
+    "take me to the nearest charger",
+    "find me a coffee shop",
+    "drive to San Francisco",
+    "take me to SFO",
+    "how long until we get there",
+    "where am I",
     "navigate to Zorblax Quuxville",
 ]
-SEARCH_REQUESTS = ["what does the turtle symbol mean", "how long does charging take",
-                   "what is the capital of France"]
+SEARCH_REQUESTS = [
+    "what does the turtle symbol mean",
+    "how long does charging take",
+    "what is the capital of France",
+]
 
 LOAD_TABLES = """
 import gc, json, sys, time
@@ -86,8 +94,10 @@ async def skill_times(runs: int) -> tuple[dict[str, float], dict[str, float]]:
             if run:
                 found[text].append(time.perf_counter() - started)
     await navigator.aclose()
-    return ({k: statistics.median(v) * 1000 for k, v in nav.items()},
-            {k: statistics.median(v) * 1000 for k, v in found.items()})
+    return (
+        {k: statistics.median(v) * 1000 for k, v in nav.items()},
+        {k: statistics.median(v) * 1000 for k, v in found.items()},
+    )
 
 
 def table_cost(runs: int) -> dict[str, tuple[float, float]]:
@@ -101,11 +111,19 @@ def table_cost(runs: int) -> dict[str, tuple[float, float]]:
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as folder:
                 if kind == "warm":
-                    subprocess.run([sys.executable, "-c", LOAD_TABLES, folder], check=True,
-                                   capture_output=True, cwd=ROOT)
-                out = subprocess.run([sys.executable, "-c", LOAD_TABLES, folder],
-                                     capture_output=True, text=True, check=True,
-                                     cwd=ROOT).stdout
+                    subprocess.run(
+                        [sys.executable, "-c", LOAD_TABLES, folder],
+                        check=True,
+                        capture_output=True,
+                        cwd=ROOT,
+                    )
+                out = subprocess.run(
+                    [sys.executable, "-c", LOAD_TABLES, folder],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
+                ).stdout
             data = json.loads(out)
             seconds.append(data["s"])
             mb.append(data["mb"])
@@ -167,8 +185,8 @@ def main() -> None:
         "",
         "| request | median |",
         "|---|---|",
-        *(f"| navigation: \"{text}\" | {ms:.2f} ms |" for text, ms in nav.items()),
-        *(f"| search: \"{text}\" | {ms:.2f} ms |" for text, ms in found.items()),
+        *(f'| navigation: "{text}" | {ms:.2f} ms |' for text, ms in nav.items()),
+        *(f'| search: "{text}" | {ms:.2f} ms |' for text, ms in found.items()),
         "",
         "Loading the places tables in a fresh process (median of "
         f"{args.runs}): the first time on a machine the GeoNames city index is built into an "
@@ -187,9 +205,9 @@ def main() -> None:
         lines += [
             f"KVRET dev, first driver utterances recognised as navigation ({total}): what the "
             f"navigator did — {listed}. KVRET's places are per-dialogue inventions (\"Stanford "
-            "Express Care\", \"Mandarin Roots\") that no offline data has; category requests "
-            "(\"nearest gas station\") are answered from the sample places, named ones end in "
-            "\"I couldn't find a place called ...\", as they should.",
+            'Express Care", "Mandarin Roots") that no offline data has; category requests '
+            '("nearest gas station") are answered from the sample places, named ones end in '
+            '"I couldn\'t find a place called ...", as they should.',
             "",
         ]
     replace_section(args.write, "## Navigation and search (offline)", "\n".join(lines))

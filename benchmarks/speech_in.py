@@ -70,8 +70,9 @@ def latencies(engine, names, grammar, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
         for name in names:
-            events = listen(engine, name, ListenerSettings(mode="hands_free", grammar=grammar),
-                            realtime=True)
+            events = listen(
+                engine, name, ListenerSettings(mode="hands_free", grammar=grammar), realtime=True
+            )
             out += [f.t - f.speech_end for f in finals(events)]
     return out
 
@@ -90,8 +91,9 @@ print([l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")]
 
 def peak_memory_mib(engine: str, lang: str, model: str, name: str) -> float:
     code = MEMORY_CHILD.format(root=str(ROOT), engine=engine, lang=lang, model=model, name=name)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     return int(out.split()[-1]) / 1024
 
 
@@ -110,14 +112,22 @@ def main() -> None:
         r = rtf(engine, names, grammar, args.runs)
         lat = latencies(engine, names, grammar, max(1, args.runs // 2))
         results[label] = {
-            "fixtures": len(names), "rtf_runs": r, "rtf_median": statistics.median(r),
+            "fixtures": len(names),
+            "rtf_runs": r,
+            "rtf_median": statistics.median(r),
             "latency_ms": [round(x * 1000) for x in lat],
             "latency_median_ms": round(statistics.median(lat) * 1000),
             "latency_p90_ms": round(pct(lat, 0.9) * 1000),
-            "latency_min_ms": round(min(lat) * 1000), "latency_max_ms": round(max(lat) * 1000),
+            "latency_min_ms": round(min(lat) * 1000),
+            "latency_max_ms": round(max(lat) * 1000),
         }
-        print(label, json.dumps({k: v for k, v in results[label].items()
-                                 if k not in ("latency_ms", "rtf_runs")}), flush=True)
+        print(
+            label,
+            json.dumps(
+                {k: v for k, v in results[label].items() if k not in ("latency_ms", "rtf_runs")}
+            ),
+            flush=True,
+        )
     memory = {
         "pocketsphinx": peak_memory_mib("pocketsphinx", "en-us", "", "navigate_charger"),
         "vosk small ko": peak_memory_mib("vosk", "ko", korean_model(), "ko_hello"),
@@ -146,13 +156,16 @@ def write_section(path: Path, results: dict, memory: dict, runs: int) -> None:
     lines += [
         "",
         "Peak memory (peak RSS of a process that loads the engine and transcribes one clip): "
-        + ", ".join(f"{k} {v:.0f} MiB" for k, v in memory.items()) + ".",
+        + ", ".join(f"{k} {v:.0f} MiB" for k, v in memory.items())
+        + ".",
         "",
         "End-of-speech latency includes the 350 ms of trailing silence that decides the driver "
         "has finished (`speech.end_silence_ms`); the rest is VAD framing and the recogniser's "
         "final decode. RTF runs: "
-        + "; ".join(f"{k}: " + ", ".join(f"{x:.3f}" for x in r["rtf_runs"])
-                    for k, r in results.items()) + ".",
+        + "; ".join(
+            f"{k}: " + ", ".join(f"{x:.3f}" for x in r["rtf_runs"]) for k, r in results.items()
+        )
+        + ".",
         "",
         "Against the targets (RTF well under 0.3 on one core; end-of-speech → final ≤ 500 ms "
         "median): PocketSphinx, the English engine that runs here, meets both. Vosk with a "

@@ -42,25 +42,28 @@ def main() -> None:
     print(f"examples: {len(corpus)} from the corpora, {len(templates)} templated")
     if args.folds:
         started = time.perf_counter()
-        scores, results = training.cross_validate(corpus, templates, cast, k=args.folds,
-                                                  c=args.c)
+        scores, results = training.cross_validate(corpus, templates, cast, k=args.folds, c=args.c)
         print(f"{args.folds}-fold cross-validation ({time.perf_counter() - started:.0f} s):")
         for line in scores.lines():
             print("  " + line)
         if args.errors:
             for e, intent in results:
-                wrong_nav = (intent.name.startswith("navigation.")
-                             != e.label.startswith("navigation."))
+                wrong_nav = intent.name.startswith("navigation.") != e.label.startswith(
+                    "navigation."
+                )
                 if wrong_nav or intent.name == "persona.switch" != (e.label == intent.name):
                     print(f"  {e.source:6} {e.label:24} -> {intent.name:24} {e.text}")
     if args.no_write:
         return
     model = training.train([*templates, *corpus], c=args.c)
-    training.save(model, args.out,
-                  data_fingerprint=training.fingerprint([*templates, *corpus], c=args.c))
+    training.save(
+        model, args.out, data_fingerprint=training.fingerprint([*templates, *corpus], c=args.c)
+    )
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()[:16]
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB, "
-          f"{len(model.index)} features, {len(model.labels)} labels, sha256 {digest}…)")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB, "
+        f"{len(model.index)} features, {len(model.labels)} labels, sha256 {digest}…)"
+    )
 
 
 if __name__ == "__main__":

@@ -51,8 +51,7 @@ Empty().run()
 """
 
 
-def _run_in_pty(argv: list[str], ready: Path, env: dict[str, str], timeout: float = 30.0
-                ) -> float:
+def _run_in_pty(argv: list[str], ready: Path, env: dict[str, str], timeout: float = 30.0) -> float:
     """Seconds from spawn until `ready` is written; then the app is told to quit."""
     ready.unlink(missing_ok=True)
     start = time.time()
@@ -95,10 +94,16 @@ def startup(runs: int) -> dict:
     results: dict[str, list[float]] = {"companion": [], "empty": []}
     with ScriptedLLMServer() as server, tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready"
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24",
-               "COMPANION_UI_READY_FILE": str(ready),
-               "COMPANION_LLM_PROVIDER": "custom", "COMPANION_LLM_BASE_URL": server.base_url,
-               "COMPANION_LLM_MODEL": "scripted-model"}
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": "80",
+            "LINES": "24",
+            "COMPANION_UI_READY_FILE": str(ready),
+            "COMPANION_LLM_PROVIDER": "custom",
+            "COMPANION_LLM_BASE_URL": server.base_url,
+            "COMPANION_LLM_MODEL": "scripted-model",
+        }
         app = [sys.executable, "-m", "companion", "ui", "--mute"]
         empty = [sys.executable, "-c", EMPTY_APP]
         _run_in_pty(app, ready, env)  # warm the file cache and the city index once
@@ -116,12 +121,15 @@ async def _streaming(tokens_per_second: float, stream: bool) -> dict:
     story = " ".join(f"This is sentence {i} of a long story about the road." for i in range(60))
     lags: list[float] = []
     shown: list[float] = []
-    with ScriptedLLMServer([ScriptedReply(story)], tokens_per_second=tokens_per_second
-                           ) as server, tempfile.TemporaryDirectory() as tmp:
+    with (
+        ScriptedLLMServer([ScriptedReply(story)], tokens_per_second=tokens_per_second) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         app = make_app(Path(tmp), server.base_url)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: "No route" in str(
-                app.query_one("#nav-body").render()), what="maps")
+            await wait_until(
+                pilot, lambda: "No route" in str(app.query_one("#nav-body").render()), what="maps"
+            )
             expected = [time.monotonic() + 0.02]
 
             def beat() -> None:
@@ -145,15 +153,20 @@ async def _streaming(tokens_per_second: float, stream: bool) -> dict:
             app.assistant.post = post
             if stream:
                 await type_text(pilot, "tell me a long story")
-                await wait_until(pilot, lambda: "sentence 59" in transcript_text(app),
-                                 timeout=120, what="the whole reply")
+                await wait_until(
+                    pilot,
+                    lambda: "sentence 59" in transcript_text(app),
+                    timeout=120,
+                    what="the whole reply",
+                )
             else:
                 await pilot.pause(8.0)
             timer.stop()
     ms = [x * 1000 for x in lags]
     shown_ms = [x * 1000 for x in shown]
     return {
-        "lag_median_ms": statistics.median(ms), "lag_p95_ms": _p95(ms),
+        "lag_median_ms": statistics.median(ms),
+        "lag_p95_ms": _p95(ms),
         "lag_max_ms": max(ms),
         "deltas": len(shown_ms),
         "shown_median_ms": statistics.median(shown_ms) if shown_ms else float("nan"),
@@ -171,8 +184,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--write", type=Path, help="update this PERFORMANCE.md")
     args = parser.parse_args()
-    os.environ.setdefault("COMPANION_NAVIGATION_PLACES_CACHE",
-                          str(Path(tempfile.gettempdir()) / "companion-bench-cities"))
+    os.environ.setdefault(
+        "COMPANION_NAVIGATION_PLACES_CACHE",
+        str(Path(tempfile.gettempdir()) / "companion-bench-cities"),
+    )
     start = startup(args.runs)
     idle = asyncio.run(_streaming(50, stream=False))
     streaming = asyncio.run(_streaming(50, stream=True))
@@ -191,10 +206,12 @@ def main() -> None:
         "|---|---|---|---|",
         f"| `companion ui` (models load afterwards, in workers) | {med['companion']:.2f} s | "
         f"{p90(sorted(start['companion'])):.2f} s | "
-        + ", ".join(f"{x:.2f}" for x in start["companion"]) + " |",
+        + ", ".join(f"{x:.2f}" for x in start["companion"])
+        + " |",
         f"| an empty Textual app, for scale | {med['empty']:.2f} s | "
         f"{p90(sorted(start['empty'])):.2f} s | "
-        + ", ".join(f"{x:.2f}" for x in start["empty"]) + " |",
+        + ", ".join(f"{x:.2f}" for x in start["empty"])
+        + " |",
         "",
         "Ratio per interleaved pair (companion / empty app): median "
         f"{statistics.median(a / b for a, b in pairs):.2f}. "

@@ -58,9 +58,11 @@ RATE = 16000
 AUDIO = ROOT / "benchmarks" / "audio"
 FIXTURES = ROOT / "tests" / "fixtures" / "audio"  # for the barge-in trials
 UTTERANCES = list(json.loads((AUDIO / "manifest.json").read_text()))  # short to long
-REPLY = ("Sure, the nearest fast charger is about two miles ahead on the right. "
-         "It has four stalls and two are free right now. "
-         "I have added it as your next stop.")
+REPLY = (
+    "Sure, the nearest fast charger is about two miles ahead on the right. "
+    "It has four stalls and two are free right now. "
+    "I have added it as your next stop."
+)
 TTFT, TOKENS_PER_SECOND = 0.2, 30.0
 LOUD = 600  # sample magnitude that counts as sound
 
@@ -71,9 +73,19 @@ class Tap:
 
     def __init__(self, env: dict, device: str) -> None:
         self.process = subprocess.Popen(
-            ["pacat", "--record", "--raw", f"--device={device}", "--format=s16le",
-             f"--rate={RATE}", "--channels=1", "--latency-msec=10"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            [
+                "pacat",
+                "--record",
+                "--raw",
+                f"--device={device}",
+                "--format=s16le",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--latency-msec=10",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         self.data = bytearray()
         self.origin = float("inf")
@@ -120,13 +132,27 @@ def first_loud(samples: np.ndarray, start: int) -> int | None:
 def running_listen(card, base_url: str, timings: Path, *extra: str):
     """`companion listen` on the virtual sound card, with the microphone and speaker tapped;
     yields the taps once it is listening and has said its greeting."""
-    command = [sys.executable, "-m", "companion", "listen", "--no-earcons",
-               "--llm-base-url", base_url, "--timings", str(timings), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "companion",
+        "listen",
+        "--no-earcons",
+        "--llm-base-url",
+        base_url,
+        "--timings",
+        str(timings),
+        *extra,
+    ]
     # Navigation and search are off so that every request takes the path measured here: the
     # persona's (scripted) language model answers it.
     persona_only = {"COMPANION_NAVIGATION_ENABLED": "false", "COMPANION_SEARCH_ENABLED": "false"}
-    listen = subprocess.Popen(command, env={**os.environ, **card.client_env, **persona_only},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    listen = subprocess.Popen(
+        command,
+        env={**os.environ, **card.client_env, **persona_only},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     mic, speaker = Tap(card.env, "car_mic.monitor"), Tap(card.env, "car_speaker.monitor")
     try:
         if wait_for_event(timings, lambda e: e.get("state") == "waiting", 60) is None:
@@ -151,8 +177,12 @@ def run_block(card, server, naive: bool, names: list[str], workdir: Path) -> lis
     with running_listen(card, server.base_url, timings, *extra) as (mic, speaker):
         for turn, name in enumerate(names, start=1):
             before = mic.samples().size
-            subprocess.run(["paplay", "--device=car_mic", str(AUDIO / f"{name}.wav")],
-                           env=card.env, check=True, timeout=30)
+            subprocess.run(
+                ["paplay", "--device=car_mic", str(AUDIO / f"{name}.wav")],
+                env=card.env,
+                check=True,
+                timeout=30,
+            )
             done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone", 30, nth=turn)
             time.sleep(0.3)
             if done is None:
@@ -174,25 +204,43 @@ def run_block(card, server, naive: bool, names: list[str], workdir: Path) -> lis
 def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
     """Interrupt a long reply by speaking; measure how fast the speaker goes quiet."""
     long_reply = " ".join(f"Here is sentence number {n} about the road ahead." for n in range(30))
-    replies = [ScriptedReply("About ten minutes.", match="how long"),
-               ScriptedReply(long_reply, match=".")]
+    replies = [
+        ScriptedReply("About ten minutes.", match="how long"),
+        ScriptedReply(long_reply, match="."),
+    ]
     timings = workdir / f"timings-barge-{time.monotonic_ns()}.jsonl"
     results = []
     server = ScriptedLLMServer(replies, ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND)
     with server, running_listen(card, server.base_url, timings) as (mic, speaker):
         for trial in range(1, trials + 1):
-            subprocess.run(["paplay", "--device=car_mic", str(FIXTURES / "navigate_charger.wav")],
-                           env=card.env, check=True, timeout=30)
+            subprocess.run(
+                ["paplay", "--device=car_mic", str(FIXTURES / "navigate_charger.wav")],
+                env=card.env,
+                check=True,
+                timeout=30,
+            )
             # Each trial has two replies: the long one (interrupted) and the short answer.
-            if wait_for_event(timings, lambda e: e.get("stage") == "playback_started", 20,
-                              nth=2 * trial - 1) is None:
+            if (
+                wait_for_event(
+                    timings, lambda e: e.get("stage") == "playback_started", 20, nth=2 * trial - 1
+                )
+                is None
+            ):
                 continue
             time.sleep(1.0 + 0.37 * trial % 1.5)  # somewhere in the reply
             before = mic.samples().size
-            subprocess.run(["paplay", "--device=car_mic", str(FIXTURES / "how_long.wav")],
-                           env=card.env, check=True, timeout=30)
-            done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone"
-                                  and e["text"] == "About ten minutes.", 20, nth=trial)
+            subprocess.run(
+                ["paplay", "--device=car_mic", str(FIXTURES / "how_long.wav")],
+                env=card.env,
+                check=True,
+                timeout=30,
+            )
+            done = wait_for_event(
+                timings,
+                lambda e: e["event"] == "ReplyDone" and e["text"] == "About ten minutes.",
+                20,
+                nth=trial,
+            )
             time.sleep(0.3)
             events = read_events(timings)
             barges = [e for e in events if e["event"] == "BargeIn"]
@@ -204,7 +252,7 @@ def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
             out = speaker.samples()
             # The last sound before the speaker goes quiet for at least 300 ms.
             start = speaker.index_at(trigger - 0.5)
-            loud = np.abs(out[start: speaker.index_at(trigger + 1.0)].astype(np.int32)) > LOUD
+            loud = np.abs(out[start : speaker.index_at(trigger + 1.0)].astype(np.int32)) > LOUD
             idx = np.flatnonzero(loud)
             stop_at = None
             for a, b in zip(idx, [*idx[1:], len(loud) + RATE], strict=True):
@@ -214,9 +262,13 @@ def run_barge_in(card, trials: int, workdir: Path) -> list[dict]:
             if onset_index is None or stop_at is None:
                 continue
             onset = mic.time_of(onset_index)
-            results.append({"trigger_to_silence": round((stop_at - trigger) * 1000),
-                            "speech_to_silence": round((stop_at - onset) * 1000),
-                            "speech_to_trigger": round((trigger - onset) * 1000)})
+            results.append(
+                {
+                    "trigger_to_silence": round((stop_at - trigger) * 1000),
+                    "speech_to_silence": round((stop_at - onset) * 1000),
+                    "speech_to_trigger": round((trigger - onset) * 1000),
+                }
+            )
             print(f"barge-in  trial {trial}: " + json.dumps(results[-1]))
     return results
 
@@ -227,10 +279,12 @@ def breakdown(events: list[dict], turn: int, speech_end: float, onset: float, na
     final = [e for e in events if e["event"] == "FinalTranscript"][turn - 1]
     started = [e for e in events if e["event"] == "TurnStarted"][turn - 1]
     turn_id = started["turn_id"]
-    marks = {e["stage"]: e["t"] for e in events
-             if e["event"] == "TimingMark" and e["turn_id"] == turn_id}
-    routed = next(e["t"] for e in events
-                  if e["event"] == "IntentRecognized" and e["turn_id"] == turn_id)
+    marks = {
+        e["stage"]: e["t"] for e in events if e["event"] == "TimingMark" and e["turn_id"] == turn_id
+    }
+    routed = next(
+        e["t"] for e in events if e["event"] == "IntentRecognized" and e["turn_id"] == turn_id
+    )
     ms = lambda t: round((t - speech_end) * 1000)  # noqa: E731
     result = {
         "utterance": name,
@@ -257,18 +311,22 @@ def summarize(rows: list[dict]) -> dict:
         if key in ("utterance", "speculative"):
             continue
         values = sorted(r[key] for r in rows)
-        out[key] = {"median": statistics.median(values),
-                    "p90": values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))]}
+        out[key] = {
+            "median": statistics.median(values),
+            "p90": values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))],
+        }
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--per-round", type=int, default=len(UTTERANCES),
-                        help="utterances per block")
-    parser.add_argument("--barge-in", type=int, default=6, metavar="N",
-                        help="barge-in trials (0: skip)")
+    parser.add_argument(
+        "--per-round", type=int, default=len(UTTERANCES), help="utterances per block"
+    )
+    parser.add_argument(
+        "--barge-in", type=int, default=6, metavar="N", help="barge-in trials (0: skip)"
+    )
     parser.add_argument("--write", type=Path, help="update this PERFORMANCE.md")
     args = parser.parse_args()
 
@@ -279,23 +337,29 @@ def main() -> None:
         reply = ScriptedReply(REPLY, match=".")
         with ScriptedLLMServer([reply], ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND) as server:
             for round_ in range(args.rounds):
-                names = [UTTERANCES[(round_ * args.per_round + i) % len(UTTERANCES)]
-                         for i in range(args.per_round)]
+                names = [
+                    UTTERANCES[(round_ * args.per_round + i) % len(UTTERANCES)]
+                    for i in range(args.per_round)
+                ]
                 order = ("streaming", "naive") if round_ % 2 == 0 else ("naive", "streaming")
                 for mode in order:
                     block = run_block(card, server, mode == "naive", names, workdir)
                     rows[mode] += block
                     for r in block:
-                        print(f"{mode:9} {r['utterance']:17} voice-to-voice "
-                              f"{r['voice_to_voice']:5} ms  overhead {r['overhead']:5} ms")
+                        print(
+                            f"{mode:9} {r['utterance']:17} voice-to-voice "
+                            f"{r['voice_to_voice']:5} ms  overhead {r['overhead']:5} ms"
+                        )
         barge = run_barge_in(card, args.barge_in, workdir) if args.barge_in else []
     finally:
         stop_sound_card(card)
     if not rows["streaming"] or not rows["naive"]:
         sys.exit("no measurements: see the messages above")
     summary = {mode: summarize(r) for mode, r in rows.items()}
-    ratio = summary["naive"]["voice_to_voice"]["median"] / summary["streaming"][
-        "voice_to_voice"]["median"]
+    ratio = (
+        summary["naive"]["voice_to_voice"]["median"]
+        / summary["streaming"]["voice_to_voice"]["median"]
+    )
     for label, keep in (("confirmed", True), ("not confirmed", False)):
         subset = [r for r in rows["streaming"] if r["speculative"] is keep]
         if subset:
@@ -311,17 +375,17 @@ def main() -> None:
 
 # What the numbers mean (written under the table; update it with the code).
 NOTE = (
-    'When the partial guess at the pause is right, the request leaves at the pause (150 ms '
+    "When the partial guess at the pause is right, the request leaves at the pause (150 ms "
     "after the VAD's last voiced frame, which trails the last loud sample by ~80 ms) and "
     "the overhead is that plus synthesis and output (~250-300 ms). When PocketSphinx's "
-    'final pass changes the words, the second guess waits for that pass (run 40 ms after '
-    'the first guess; 30-300 ms, holding the GIL): ~400-600 ms for the longer requests. The'
-    ' early final pass took this from 422 ms median / 707 ms p90 (the same ten requests '
-    'through the same core, measured the same day before it) to the figures above. Still '
+    "final pass changes the words, the second guess waits for that pass (run 40 ms after "
+    "the first guess; 30-300 ms, holding the GIL): ~400-600 ms for the longer requests. The"
+    " early final pass took this from 422 ms median / 707 ms p90 (the same ten requests "
+    "through the same core, measured the same day before it) to the figures above. Still "
     "missing: the pause and the VAD's tail alone are ~230 ms before the request can leave; "
-    'a recogniser whose partial results are its final ones (Vosk; no English model can be '
-    'downloaded on this machine) and one that decodes outside the Python process (so its '
-    'final pass does not stall the loop) are the next steps.'
+    "a recogniser whose partial results are its final ones (Vosk; no English model can be "
+    "downloaded on this machine) and one that decodes outside the Python process (so its "
+    "final pass does not stall the loop) are the next steps."
 )
 
 STAGES = [
@@ -337,8 +401,9 @@ STAGES = [
 ]
 
 
-def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
-                  barge: dict | None, trials: int) -> None:
+def write_section(
+    path: Path, summary: dict, rows: dict, ratio: float, args, barge: dict | None, trials: int
+) -> None:
     s, n = summary["streaming"], summary["naive"]
     lines = [
         "## Voice to voice (speech in → speech out)",
@@ -365,8 +430,10 @@ def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
         f"| {n['overhead']['median']:.0f} ms | {n['overhead']['p90']:.0f} ms |",
     ]
     for key, label in STAGES:
-        lines.append(f"| {key}: {label} | {s[key]['median']:.0f} ms | {s[key]['p90']:.0f} ms "
-                     f"| {n[key]['median']:.0f} ms | {n[key]['p90']:.0f} ms |")
+        lines.append(
+            f"| {key}: {label} | {s[key]['median']:.0f} ms | {s[key]['p90']:.0f} ms "
+            f"| {n[key]['median']:.0f} ms | {n[key]['p90']:.0f} ms |"
+        )
     lines += [
         "",
         "Split by whether the recogniser's guess at the 150 ms pause matched the final "
@@ -381,7 +448,8 @@ def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
             sub = summarize(subset)
             lines.append(
                 f"| {label} | {len(subset)} | {sub['voice_to_voice']['median']:.0f} ms "
-                f"| {sub['overhead']['median']:.0f} ms | {sub['overhead']['p90']:.0f} ms |")
+                f"| {sub['overhead']['median']:.0f} ms | {sub['overhead']['p90']:.0f} ms |"
+            )
     lines += [
         "",
         f"Naive / streaming voice-to-voice, medians measured side by side: **{ratio:.2f}×**. "
@@ -395,14 +463,13 @@ def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
     met = overhead <= 200 and p90 <= 300
     lines += [
         f"Against the target (pipeline overhead ≤ 200 ms median, ≤ 300 ms p90): "
-        f"{'met' if met else 'missed'} at {overhead:.0f} ms median, {p90:.0f} ms p90. "
-        + NOTE,
+        f"{'met' if met else 'missed'} at {overhead:.0f} ms median, {p90:.0f} ms p90. " + NOTE,
         "",
     ]
     if barge:
         lines += [
-            f"**Barge-in** ({trials} trials: a long reply interrupted by \"how long until we "
-            "get there\" spoken into the microphone, at a different point each time):",
+            f'**Barge-in** ({trials} trials: a long reply interrupted by "how long until we '
+            'get there" spoken into the microphone, at a different point each time):',
             "",
             "| | median | p90 |",
             "|---|---|---|",
@@ -415,9 +482,9 @@ def write_section(path: Path, summary: dict, rows: dict, ratio: float, args,
             f"| {barge['speech_to_silence']['median']:.0f} ms "
             f"| {barge['speech_to_silence']['p90']:.0f} ms |",
             "",
-            "\"Speaker silent\" is the last loud sample before the speaker stays quiet for 300 ms; "
+            '"Speaker silent" is the last loud sample before the speaker stays quiet for 300 ms; '
             "the two recordings are aligned to about ±10 ms (pacat's 10 ms latency), so a few ms "
-            "means \"within one output callback\", and a negative value means the reply was in a "
+            'means "within one output callback", and a negative value means the reply was in a '
             "pause when the driver spoke. The stop itself is immediate (the player drops its "
             "buffer and the next device callback plays silence); the ~90 ms before it is the VAD "
             "needing 100 ms of voice within 200 ms to call it speech.",

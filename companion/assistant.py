@@ -54,9 +54,11 @@ from .text import same_words
 log = logging.getLogger(__name__)
 
 SPECULATION_TIMEOUT_S = 5.0  # a guess whose final transcript never came is dropped
-NO_LLM = ("No language model is set up, so open conversation is off (navigation, search and "
-          "personas still work). Set XAI_API_KEY or OPENAI_API_KEY, or start Ollama, then "
-          "restart.")
+NO_LLM = (
+    "No language model is set up, so open conversation is off (navigation, search and "
+    "personas still work). Set XAI_API_KEY or OPENAI_API_KEY, or start Ollama, then "
+    "restart."
+)
 
 Post = Callable[[AnyEvent], None]
 Spawn = Callable[[Coroutine[Any, Any, Any]], None]
@@ -191,8 +193,14 @@ class Assistant:
         except Exception as exc:  # a broken install: say so, keep the front end up
             log.exception("the assistant could not start")
             self._core_loaded.set()
-            self.post(Status("llm", "problem", f"The assistant could not start ({exc}); "
-                             "reinstall with `bash .ci/setup`. Details are in the log."))
+            self.post(
+                Status(
+                    "llm",
+                    "problem",
+                    f"The assistant could not start ({exc}); "
+                    "reinstall with `bash .ci/setup`. Details are in the log.",
+                )
+            )
 
     def _load_core(self) -> None:
         from .audio.echo import EchoGate
@@ -205,9 +213,14 @@ class Assistant:
         endpoint = client.endpoint if client is not None else resolve_endpoint(self.settings)
         if client is None:
             client = ChatClient(endpoint)
-        pipeline = TurnPipeline(self.session, client, None, self._on_event,
-                                offer_tools=self.settings.llm.tools,
-                                streaming_speech=self.streaming_speech)
+        pipeline = TurnPipeline(
+            self.session,
+            client,
+            None,
+            self._on_event,
+            offer_tools=self.settings.llm.tools,
+            streaming_speech=self.streaming_speech,
+        )
 
         def attach() -> None:
             self.client, self.pipeline = client, pipeline
@@ -235,8 +248,13 @@ class Assistant:
             self.navigator, self.searcher = navigator, searcher
             self.pipeline.set_skills(navigator, searcher)
             if navigator is not None:
-                self.post(Status("navigation", "ready", "offline maps" if not
-                                 self.settings.navigation.online else "online maps"))
+                self.post(
+                    Status(
+                        "navigation",
+                        "ready",
+                        "offline maps" if not self.settings.navigation.online else "online maps",
+                    )
+                )
             self.post(self._drive_update())
             if self._skills_ready is not None:
                 self._skills_ready.set()
@@ -265,8 +283,14 @@ class Assistant:
             speaker = make(self.echo_gate, self._speech_problem)
         except Exception as exc:  # the engine or device: keep going as text
             log.warning("speech output unavailable", exc_info=True)
-            self.post(Status("speech_out", "problem", f"Speech is unavailable: {exc}. Replies "
-                             "are shown as text; check `companion devices`."))
+            self.post(
+                Status(
+                    "speech_out",
+                    "problem",
+                    f"Speech is unavailable: {exc}. Replies "
+                    "are shown as text; check `companion devices`.",
+                )
+            )
             return
         speaker.volume = self.volume
 
@@ -303,8 +327,13 @@ class Assistant:
             listener, notice = make(self._on_listener_event)
         except Exception as exc:  # engine, model, device or file problem
             log.info("voice input unavailable", exc_info=True)
-            self.post(Status("speech_in", "problem",
-                             f"Voice input is off: {redact(str(exc))} Typing still works."))
+            self.post(
+                Status(
+                    "speech_in",
+                    "problem",
+                    f"Voice input is off: {redact(str(exc))} Typing still works.",
+                )
+            )
             return
         if self._barge_in_by_voice:
             listener.echo_gate = self.echo_gate
@@ -315,11 +344,13 @@ class Assistant:
         self.listener = listener
         listener.start()
         description = getattr(getattr(listener, "engine", None), "description", "listening")
-        self.post(Status("speech_in", "ready",
-                         f"{description} · {speech.listen_mode.replace('_', ' ')}"))
+        self.post(
+            Status("speech_in", "ready", f"{description} · {speech.listen_mode.replace('_', ' ')}")
+        )
 
-    def _default_listener(self, on_event: Callable[[ListenerEvent], None]
-                          ) -> tuple[Any, str | None]:
+    def _default_listener(
+        self, on_event: Callable[[ListenerEvent], None]
+    ) -> tuple[Any, str | None]:
         from .stt.factory import create_listener
 
         return create_listener(self.settings.speech, on_event, self.audio_in)
@@ -443,8 +474,12 @@ class Assistant:
         microphone must not hear the assistant's own voice as the driver."""
         speech = self.settings.speech
         listener = self.listener
-        if (listener is None or speech.barge_in or speech.listen_mode == "push_to_talk"
-                or self._paused_listener is listener):
+        if (
+            listener is None
+            or speech.barge_in
+            or speech.listen_mode == "push_to_talk"
+            or self._paused_listener is listener
+        ):
             return
         listener.pause()
         self._paused_listener = listener
@@ -582,8 +617,15 @@ class Assistant:
     def _drive_update(self) -> DriveUpdate:
         car = self.car
         trip = self.navigator.snapshot() if self.navigator is not None else None
-        return DriveUpdate(car.speed_kmh, car.gear, car.battery_percent, car.range_km,
-                           car.outside_c, car.climate_c, trip)
+        return DriveUpdate(
+            car.speed_kmh,
+            car.gear,
+            car.battery_percent,
+            car.range_km,
+            car.outside_c,
+            car.climate_c,
+            trip,
+        )
 
     def set_climate(self, celsius: float) -> float:
         value = self.car.set_climate(celsius)
@@ -625,11 +667,12 @@ class Assistant:
         took_over = session.set_safety(**change)
         self.post(SafetyChanged(session.kids_mode, session.mature_content))
         if took_over is not None:
-            what = ("Kids mode is on" if session.kids_mode else "Mature content is off")
+            what = "Kids mode is on" if session.kids_mode else "Mature content is off"
             text = f"{what}, so {took_over.name} takes over. {took_over.greeting}"
             self.barge_in("safety")
-            self._start(self._run(lambda: self.pipeline.announce(text, switched_to=took_over),
-                                  None))
+            self._start(
+                self._run(lambda: self.pipeline.announce(text, switched_to=took_over), None)
+            )
 
     def set_listen_mode(self, mode: str) -> None:
         """Blocking (restarts the listener): call from a worker thread."""
@@ -665,8 +708,7 @@ class Assistant:
                 await skill.aclose()
 
 
-def build_skills(settings: Settings, problem: Callable[[str, str], None]
-                 ) -> tuple[Any, Any]:
+def build_skills(settings: Settings, problem: Callable[[str, str], None]) -> tuple[Any, Any]:
     """Navigation and search from the settings. A bad setting or data file is reported as
     `problem(part, message)` and that skill is left out (its requests go to the persona)."""
     from .navigation import build_navigator
@@ -677,8 +719,9 @@ def build_skills(settings: Settings, problem: Callable[[str, str], None]
     try:
         if settings.navigation.enabled:
             navigator = build_navigator(settings)
-            threading.Thread(target=navigator.gazetteer.preload, name="gazetteer",
-                             daemon=True).start()
+            threading.Thread(
+                target=navigator.gazetteer.preload, name="gazetteer", daemon=True
+            ).start()
     except (ValueError, DataFileError) as exc:
         problem("navigation", f"Navigation is off: {exc}")
     try:

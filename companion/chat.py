@@ -39,15 +39,24 @@ from .loopthread import LoopThread
 from .personas.session import PersonaSession
 from .timeline import WaterfallPrinter
 
-HOW_TO_TALK = {"push_to_talk": "press Enter on an empty line to talk, Enter again to stop",
-               "hands_free": "just speak", "wake_phrase": 'say "{phrase}" and then your request'}
+HOW_TO_TALK = {
+    "push_to_talk": "press Enter on an empty line to talk, Enter again to stop",
+    "hands_free": "just speak",
+    "wake_phrase": 'say "{phrase}" and then your request',
+}
 
 
 class _Printer:
     """The core's events as a transcript; a lock keeps other threads' lines out of a reply."""
 
-    def __init__(self, out: TextIO, session: PersonaSession, speech: Any, interactive: bool,
-                 listener: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        session: PersonaSession,
+        speech: Any,
+        interactive: bool,
+        listener: Callable[[], Any],
+    ) -> None:
         self.out, self.session, self.speech, self.interactive = out, session, speech, interactive
         self.listener = listener  # the core's current listener (it changes with the mode)
         self.lock = threading.Lock()
@@ -64,8 +73,10 @@ class _Printer:
                 self._delta(name, event.text)
             case TurnError():
                 self.failed = True  # piped input: the exit status says so
-                self._end_line(("\n" if self.mid_reply else "")
-                               + f"{name}: {event.spoken}\n  ({event.detail})\n")
+                self._end_line(
+                    ("\n" if self.mid_reply else "")
+                    + f"{name}: {event.spoken}\n  ({event.detail})\n"
+                )
             case ReplyDone(interrupted=True):
                 self._end_line(" [stopped]\n" if self.mid_reply else "[stopped]\n")
             case ReplyDone():
@@ -128,11 +139,22 @@ class _Printer:
             self.showing_partial = False
 
 
-def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = None,
-             banner: bool = True, stdin: TextIO | None = None, stdout: TextIO | None = None,
-             voice: bool = False, audio_in: Path | None = None, keyboard: bool = True,
-             timings: Path | None = None, streaming_speech: bool = True,
-             waterfall: bool = False, record: Path | None = None) -> int:
+def run_chat(
+    settings: Settings,
+    session: PersonaSession,
+    *,
+    reload_cast: Any = None,
+    banner: bool = True,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    voice: bool = False,
+    audio_in: Path | None = None,
+    keyboard: bool = True,
+    timings: Path | None = None,
+    streaming_speech: bool = True,
+    waterfall: bool = False,
+    record: Path | None = None,
+) -> int:
     """The REPL (or, with `keyboard=False`, `companion listen`); returns the exit status."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     interactive = keyboard and stdin.isatty()
@@ -142,17 +164,29 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
     core = LoopThread()
     loop = core.loop
     event_log = EventLog(timings)
-    printer = _Printer(stdout, session, settings.speech, interactive,
-                       listener=lambda: assistant.listener)
+    printer = _Printer(
+        stdout, session, settings.speech, interactive, listener=lambda: assistant.listener
+    )
     sinks: list[Callable[[AnyEvent], None]] = [
-        event_log.write, printer.show, *([WaterfallPrinter(printer.write)] * waterfall)]
+        event_log.write,
+        printer.show,
+        *([WaterfallPrinter(printer.write)] * waterfall),
+    ]
 
     def post(event: AnyEvent) -> None:
         for sink in sinks:
             sink(event)
 
-    assistant = Assistant(settings, session, post, audio_in=audio_in, reload_cast=reload_cast,
-                          greet=banner, streaming_speech=streaming_speech, record=record)
+    assistant = Assistant(
+        settings,
+        session,
+        post,
+        audio_in=audio_in,
+        reload_cast=reload_cast,
+        greet=banner,
+        streaming_speech=streaming_speech,
+        record=record,
+    )
     loop.call_soon_threadsafe(assistant.start)
     if banner:
         _banner(printer, settings, session, keyboard)
@@ -169,17 +203,24 @@ def run_chat(settings: Settings, session: PersonaSession, *, reload_cast: Any = 
     return 1 if printer.failed and not interactive else 0
 
 
-def _banner(printer: _Printer, settings: Settings, session: PersonaSession, keyboard: bool
-            ) -> None:
+def _banner(printer: _Printer, settings: Settings, session: PersonaSession, keyboard: bool) -> None:
     llm = resolve_endpoint(settings)
-    parts = [f"companion {'chat' if keyboard else 'listen'}", session.active.name,
-             f"{llm.label} ({llm.model})" if llm.configured else "no language model",
-             "speech off (--mute)" if settings.speech.mute else "speech on"]
-    parts += ["kids mode"] if session.kids_mode else (
-        ["mature content on"] if session.mature_content else [])
-    how = ("Type a message and press Enter. Ctrl+C stops a reply, Ctrl+D quits." if keyboard
-           else "Speak to it; speak again to interrupt a reply. Ctrl+C stops a reply, "
-           "then quits.")
+    parts = [
+        f"companion {'chat' if keyboard else 'listen'}",
+        session.active.name,
+        f"{llm.label} ({llm.model})" if llm.configured else "no language model",
+        "speech off (--mute)" if settings.speech.mute else "speech on",
+    ]
+    parts += (
+        ["kids mode"]
+        if session.kids_mode
+        else (["mature content on"] if session.mature_content else [])
+    )
+    how = (
+        "Type a message and press Enter. Ctrl+C stops a reply, Ctrl+D quits."
+        if keyboard
+        else "Speak to it; speak again to interrupt a reply. Ctrl+C stops a reply, then quits."
+    )
     printer.write(" · ".join(parts) + f"\n{how}\n")
     if session.start_notice:
         printer.notice(session.start_notice)
@@ -207,8 +248,13 @@ def _take_turn(assistant: Assistant, loop: asyncio.AbstractEventLoop, text: str)
             future.result(timeout=5)
 
 
-def _talk(assistant: Assistant, loop: asyncio.AbstractEventLoop, printer: _Printer,
-          stdin: TextIO | None, interactive: bool) -> None:
+def _talk(
+    assistant: Assistant,
+    loop: asyncio.AbstractEventLoop,
+    printer: _Printer,
+    stdin: TextIO | None,
+    interactive: bool,
+) -> None:
     """Typed lines (read on a thread, taken as turns in order here) beside the listener, if
     any (the core takes spoken turns itself). Ends at Ctrl+D (or Ctrl+C without a keyboard),
     or once the input has ended and everything heard has been answered."""
@@ -227,8 +273,7 @@ def _talk(assistant: Assistant, loop: asyncio.AbstractEventLoop, printer: _Print
 
     keyboard_open = stdin is not None
     if stdin is not None:
-        threading.Thread(target=read_keyboard, args=(stdin,), name="keyboard",
-                         daemon=True).start()
+        threading.Thread(target=read_keyboard, args=(stdin,), name="keyboard", daemon=True).start()
     while True:
         try:
             line = lines.get(timeout=0.1)

@@ -71,8 +71,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser, *only: str) -> None:
     group.add_argument("--config", type=Path, metavar="FILE", help="config file to read")
     if "llm" in kinds:
         group.add_argument("--provider", choices=PROVIDER_NAMES, help="LLM backend preset")
-        group.add_argument("--llm-base-url", metavar="URL",
-                           help="OpenAI-compatible /v1 base URL")
+        group.add_argument("--llm-base-url", metavar="URL", help="OpenAI-compatible /v1 base URL")
         group.add_argument("--model", help="model name on that backend")
     if "persona" in kinds:
         group.add_argument("--persona", metavar="ID", help="persona to start with")
@@ -80,36 +79,61 @@ def _add_settings_flags(parser: argparse.ArgumentParser, *only: str) -> None:
         group.add_argument("--output-device", metavar="DEV", help="audio output: index or name")
         group.add_argument("--input-device", metavar="DEV", help="microphone: index or name")
     if "safety" in kinds:
-        group.add_argument("--kids-mode", action="store_true", default=None,
-                           help="only kids-safe personas, kid-appropriate replies")
-        group.add_argument("--mature-content", action="store_true", default=None,
-                           help="allow mature personas (ignored in kids mode)")
+        group.add_argument(
+            "--kids-mode",
+            action="store_true",
+            default=None,
+            help="only kids-safe personas, kid-appropriate replies",
+        )
+        group.add_argument(
+            "--mature-content",
+            action="store_true",
+            default=None,
+            help="allow mature personas (ignored in kids mode)",
+        )
 
 
-def _add_talk_flags(parser: argparse.ArgumentParser, audio_in_help: str,
-                    listen_mode_help: str) -> None:
+def _add_talk_flags(
+    parser: argparse.ArgumentParser, audio_in_help: str, listen_mode_help: str
+) -> None:
     """The speech flags `ui` and `chat` share, then the speech and settings groups."""
     parser.add_argument("--mute", action="store_true", help="do not speak replies")
     parser.add_argument("--audio-in", type=Path, metavar="FILE", help=audio_in_help)
-    parser.add_argument("--no-earcons", action="store_true",
-                        help='no "listening" / "got it" / "error" sounds')
-    parser.add_argument("--no-barge-in", action="store_true",
-                        help="hands-free: do not listen while speaking (no interrupting by voice)")
-    parser.add_argument("--listen-mode", choices=("push_to_talk", "hands_free", "wake_phrase"),
-                        help=listen_mode_help)
-    parser.add_argument("--record", type=Path, metavar="FILE",
-                        help="record the session (what was said and shown, with times; never "
-                        "a secret) for `companion replay FILE` or `companion test "
-                        "--from-session FILE`")
+    parser.add_argument(
+        "--no-earcons", action="store_true", help='no "listening" / "got it" / "error" sounds'
+    )
+    parser.add_argument(
+        "--no-barge-in",
+        action="store_true",
+        help="hands-free: do not listen while speaking (no interrupting by voice)",
+    )
+    parser.add_argument(
+        "--listen-mode",
+        choices=("push_to_talk", "hands_free", "wake_phrase"),
+        help=listen_mode_help,
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="record the session (what was said and shown, with times; never "
+        "a secret) for `companion replay FILE` or `companion test "
+        "--from-session FILE`",
+    )
     add_speech_flags(parser)
     _add_settings_flags(parser)
 
 
 def _add_timings_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timings", nargs="?", const="-", metavar="FILE",
-                        help="after each turn print where its time went (end of speech, "
-                        "transcript, routing, first token, first audio, done); with FILE "
-                        "write every event with its time there as JSON lines instead")
+    parser.add_argument(
+        "--timings",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="after each turn print where its time went (end of speech, "
+        "transcript, routing, first token, first audio, done); with FILE "
+        "write every event with its time there as JSON lines instead",
+    )
 
 
 def _timings(args: argparse.Namespace) -> tuple[Path | None, bool]:
@@ -142,13 +166,22 @@ def build_parser() -> argparse.ArgumentParser:
             "  Ctrl+P commands  Ctrl+Q quit"
         ),
     )
-    ui.add_argument("--no-voice", action="store_true",
-                    help="no microphone: type only (machines without one)")
-    ui.add_argument("--serve", nargs="?", const="localhost:8000", metavar="HOST:PORT",
-                    help="show the screen in a web browser instead (textual-serve; default "
-                    "localhost:8000); each browser tab gets its own session")
-    _add_talk_flags(ui, "a recording stands in for the microphone",
-                    "how a request starts (default: speech.listen_mode)")
+    ui.add_argument(
+        "--no-voice", action="store_true", help="no microphone: type only (machines without one)"
+    )
+    ui.add_argument(
+        "--serve",
+        nargs="?",
+        const="localhost:8000",
+        metavar="HOST:PORT",
+        help="show the screen in a web browser instead (textual-serve; default "
+        "localhost:8000); each browser tab gets its own session",
+    )
+    _add_talk_flags(
+        ui,
+        "a recording stands in for the microphone",
+        "how a request starts (default: speech.listen_mode)",
+    )
 
     chat = sub.add_parser(
         "chat",
@@ -166,12 +199,20 @@ def build_parser() -> argparse.ArgumentParser:
             "COMPANION_<SECTION>_<KEY> variable: see `companion config show`."
         ),
     )
-    chat.add_argument("message", nargs="?", metavar="MESSAGE",
-                      help="one message: print (and speak) the reply, then exit")
-    chat.add_argument("--voice", action="store_true",
-                      help="listen on the microphone too (typing still works)")
-    _add_talk_flags(chat, "a recording stands in for the microphone (implies --voice)",
-                    "push_to_talk: Enter on an empty line starts/stops listening")
+    chat.add_argument(
+        "message",
+        nargs="?",
+        metavar="MESSAGE",
+        help="one message: print (and speak) the reply, then exit",
+    )
+    chat.add_argument(
+        "--voice", action="store_true", help="listen on the microphone too (typing still works)"
+    )
+    _add_talk_flags(
+        chat,
+        "a recording stands in for the microphone (implies --voice)",
+        "push_to_talk: Enter on an empty line starts/stops listening",
+    )
     _add_timings_flag(chat)
 
     listen = sub.add_parser(
@@ -185,41 +226,58 @@ def build_parser() -> argparse.ArgumentParser:
             "Ctrl+C (or SIGTERM) quits."
         ),
     )
-    listen.add_argument("--listen-mode", choices=("hands_free", "wake_phrase"),
-                        help="how a request starts (default: speech.listen_mode, "
-                        "hands_free if that is push_to_talk)")
-    listen.add_argument("--audio-in", type=Path, metavar="FILE",
-                        help="a recording stands in for the microphone")
+    listen.add_argument(
+        "--listen-mode",
+        choices=("hands_free", "wake_phrase"),
+        help="how a request starts (default: speech.listen_mode, "
+        "hands_free if that is push_to_talk)",
+    )
+    listen.add_argument(
+        "--audio-in", type=Path, metavar="FILE", help="a recording stands in for the microphone"
+    )
     listen.add_argument("--mute", action="store_true", help="print replies, do not speak them")
-    listen.add_argument("--no-earcons", action="store_true",
-                        help='no "listening" / "got it" / "error" sounds')
-    listen.add_argument("--no-barge-in", action="store_true",
-                        help="do not listen while speaking (no interrupting by voice)")
+    listen.add_argument(
+        "--no-earcons", action="store_true", help='no "listening" / "got it" / "error" sounds'
+    )
+    listen.add_argument(
+        "--no-barge-in",
+        action="store_true",
+        help="do not listen while speaking (no interrupting by voice)",
+    )
     _add_timings_flag(listen)
-    listen.add_argument("--naive-speech", action="store_true",
-                        help="baseline for benchmarks: start after the final transcript, wait "
-                        "for the whole reply, synthesise it in one piece, then play it")
+    listen.add_argument(
+        "--naive-speech",
+        action="store_true",
+        help="baseline for benchmarks: start after the final transcript, wait "
+        "for the whole reply, synthesise it in one piece, then play it",
+    )
     add_speech_flags(listen)
     _add_settings_flags(listen)
 
     nlu = sub.add_parser(
-        "nlu", help="print the intent and slots the router finds in an utterance",
+        "nlu",
+        help="print the intent and slots the router finds in an utterance",
         description="Runs the router (offline, no LLM) on one utterance, or with --jsonl on "
         "one utterance per line of standard input, writing one JSON object per line: "
         '{"text", "intent", "slots", "confidence"}.',
     )
     nlu.add_argument("text", nargs="*", help="the utterance (quote it, or give the words)")
-    nlu.add_argument("--jsonl", action="store_true",
-                     help="read utterances from stdin, one per line; write JSON lines")
+    nlu.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="read utterances from stdin, one per line; write JSON lines",
+    )
     _add_settings_flags(nlu, "persona")
 
     add_test_parser(sub)
 
     replay = sub.add_parser(
-        "replay", help="play a recorded session (--record FILE) back on the car screen",
+        "replay",
+        help="play a recorded session (--record FILE) back on the car screen",
         description="Shows a recording made with `companion ui --record FILE` or `companion "
         "chat --record FILE` on the screen, at the pace it happened. Nothing is sent to a "
-        "model; Ctrl+Q quits.")
+        "model; Ctrl+Q quits.",
+    )
     replay.add_argument("file", type=Path, metavar="FILE", help="the recording")
 
     config = sub.add_parser("config", help="show the effective settings")
@@ -238,8 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     new = actions.add_parser("new", help="write a commented persona file to fill in")
     new.add_argument("name", help='the persona\'s name, e.g. "Road Trip DJ"')
-    new.add_argument("--dir", type=Path, default=None,
-                     help=f"folder (default: {writable_personas()})")
+    new.add_argument(
+        "--dir", type=Path, default=None, help=f"folder (default: {writable_personas()})"
+    )
     try_ = actions.add_parser("try", help="one reply from a persona, streamed and spoken")
     try_.add_argument("persona_id", metavar="ID")
     try_.add_argument("text")
@@ -248,19 +307,23 @@ def build_parser() -> argparse.ArgumentParser:
     try_.add_argument("--output-device", metavar="DEV", help="audio output: index or name")
     imp = actions.add_parser("import", help="character card (JSON or PNG) to a persona file")
     imp.add_argument("card", type=Path)
-    imp.add_argument("--dir", type=Path, default=None,
-                     help=f"folder (default: {writable_personas()})")
+    imp.add_argument(
+        "--dir", type=Path, default=None, help=f"folder (default: {writable_personas()})"
+    )
     imp.add_argument("--force", action="store_true", help="overwrite an existing file")
     exp = actions.add_parser("export", help="persona to a character card (.json or .png)")
     exp.add_argument("persona_id", metavar="ID")
     exp.add_argument("output", type=Path)
     schema = actions.add_parser(
-        "schema", help="print the JSON Schema of persona (or dialogue) files, for editors",
+        "schema",
+        help="print the JSON Schema of persona (or dialogue) files, for editors",
         description="Editors that validate TOML (Taplo, VS Code's Even Better TOML) check a "
-        "file as you type when its first line is `#:schema PATH`; --path prints that PATH.")
+        "file as you type when its first line is `#:schema PATH`; --path prints that PATH.",
+    )
     schema.add_argument("kind", nargs="?", choices=("persona", "dialogue"), default="persona")
-    schema.add_argument("--path", action="store_true",
-                        help="print where the shipped schema file is instead")
+    schema.add_argument(
+        "--path", action="store_true", help="print where the shipped schema file is instead"
+    )
     _add_settings_flags(exp, "safety")
     add_subcommands(sub, _add_settings_flags)
     return parser
@@ -302,7 +365,8 @@ def _session(settings: Settings, personas: dict[str, Persona]) -> PersonaSession
             f"Available: {', '.join(sorted(personas))} (see `companion personas list`)."
         )
     return PersonaSession(
-        personas, wanted,
+        personas,
+        wanted,
         kids_mode=settings.safety.kids_mode,
         mature_content=settings.safety.mature_content,
         history=settings.persona.history,
@@ -336,13 +400,28 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     timings, waterfall = _timings(args)
     if args.message is not None:  # one turn, as a script or a shell alias would want it
         if not args.message.strip():
-            raise UserError("the message is empty; give the words to say, e.g. "
-                            'companion chat "hello"')
-        return run_chat(settings, session, stdin=io.StringIO(args.message + "\n"),
-                        banner=False, timings=timings, waterfall=waterfall, record=args.record)
-    return run_chat(settings, session, reload_cast=reload_cast,
-                    voice=bool(getattr(args, "voice", False)), audio_in=args.audio_in,
-                    timings=timings, waterfall=waterfall, record=args.record)
+            raise UserError(
+                'the message is empty; give the words to say, e.g. companion chat "hello"'
+            )
+        return run_chat(
+            settings,
+            session,
+            stdin=io.StringIO(args.message + "\n"),
+            banner=False,
+            timings=timings,
+            waterfall=waterfall,
+            record=args.record,
+        )
+    return run_chat(
+        settings,
+        session,
+        reload_cast=reload_cast,
+        voice=bool(getattr(args, "voice", False)),
+        audio_in=args.audio_in,
+        timings=timings,
+        waterfall=waterfall,
+        record=args.record,
+    )
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
@@ -362,8 +441,14 @@ def _cmd_ui(args: argparse.Namespace) -> int:
         problems.extend(found)
         session.replace_cast(library.personas)
 
-    status = run_app(settings, session, voice=not args.no_voice, audio_in=args.audio_in,
-                     reload_cast=reload_cast, record=args.record)
+    status = run_app(
+        settings,
+        session,
+        voice=not args.no_voice,
+        audio_in=args.audio_in,
+        reload_cast=reload_cast,
+        record=args.record,
+    )
     for problem in problems:  # shown after the screen closes, as `chat` shows them at once
         print(f"companion: {problem} (kept the last good version)", file=sys.stderr)
     return status
@@ -390,8 +475,11 @@ def _serve_ui(where: str) -> int:
             flags.append(argv[i])
         i += 1
     command = shlex.join([sys.executable, "-m", "companion", *flags])
-    print(f"companion: the car screen is at http://{host or 'localhost'}:{port} "
-          "(Ctrl+C stops the server)", flush=True)
+    print(
+        f"companion: the car screen is at http://{host or 'localhost'}:{port} "
+        "(Ctrl+C stops the server)",
+        flush=True,
+    )
     Server(command, host=host or "localhost", port=int(port), title="companion").serve()
     return 0
 
@@ -409,8 +497,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         settings.persona.default = str(header["persona"])
     settings.safety.kids_mode = bool(header.get("kids_mode", settings.safety.kids_mode))
     settings.safety.mature_content = bool(header.get("mature_content", False))
-    return run_app(settings, _session(settings, library.personas), voice=False,
-                   replay=recording)
+    return run_app(settings, _session(settings, library.personas), voice=False, replay=recording)
 
 
 def _cmd_listen(args: argparse.Namespace) -> int:
@@ -431,9 +518,16 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     # SIGTERM (a kiosk's service manager, the benchmark) quits, even mid-reply.
     signal.signal(signal.SIGTERM, terminate)
     timings, waterfall = _timings(args)
-    return run_chat(settings, session, voice=True, audio_in=args.audio_in, keyboard=False,
-                    timings=timings, waterfall=waterfall,
-                    streaming_speech=not args.naive_speech)
+    return run_chat(
+        settings,
+        session,
+        voice=True,
+        audio_in=args.audio_in,
+        keyboard=False,
+        timings=timings,
+        waterfall=waterfall,
+        streaming_speech=not args.naive_speech,
+    )
 
 
 def _cmd_nlu(args: argparse.Namespace) -> int:
@@ -446,12 +540,20 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
         intent = route(text, cast)
         slots = intent.slots
         # The slots people look for most, at the top level too (absent when not said).
-        top = {"destination": slots.get("place"), "category": slots.get("category"),
-               "cuisine": slots.get("cuisine"), "distance": slots.get("distance"),
-               "persona": slots.get("persona") if intent.name == "persona.switch" else None}
-        return {"text": text, "intent": intent.name, "slots": slots,
-                "confidence": intent.confidence,
-                **{key: value for key, value in top.items() if value is not None}}
+        top = {
+            "destination": slots.get("place"),
+            "category": slots.get("category"),
+            "cuisine": slots.get("cuisine"),
+            "distance": slots.get("distance"),
+            "persona": slots.get("persona") if intent.name == "persona.switch" else None,
+        }
+        return {
+            "text": text,
+            "intent": intent.name,
+            "slots": slots,
+            "confidence": intent.confidence,
+            **{key: value for key, value in top.items() if value is not None},
+        }
 
     if args.jsonl:
         if args.text:
@@ -461,8 +563,10 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
                 print(json.dumps(record(line.strip()), ensure_ascii=False), flush=True)
         return 0
     if not args.text:
-        raise UserError('give an utterance, e.g. companion nlu "take me to the nearest '
-                        'charger", or use --jsonl with one utterance per line on stdin')
+        raise UserError(
+            'give an utterance, e.g. companion nlu "take me to the nearest '
+            'charger", or use --jsonl with one utterance per line on stdin'
+        )
     result = record(" ".join(args.text))
     slots = ", ".join(f"{k}={v}" for k, v in result["slots"].items())
     print(f"{result['intent']}  ({result['confidence']:.2f}){'  ' + slots if slots else ''}")
@@ -481,17 +585,25 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 def _cmd_personas(args: argparse.Namespace) -> int:
     action = args.personas_command or "list"
-    handlers = {"list": _personas_list, "check": _personas_check, "new": _personas_new,
-                "try": _personas_try, "import": _personas_import, "export": _personas_export,
-                "schema": _personas_schema}
+    handlers = {
+        "list": _personas_list,
+        "check": _personas_check,
+        "new": _personas_new,
+        "try": _personas_try,
+        "import": _personas_import,
+        "export": _personas_export,
+        "schema": _personas_schema,
+    }
     return handlers[action](args)
 
 
 def _personas_schema(args: argparse.Namespace) -> int:
     from .schemas import schema_path, schema_text
 
-    print(schema_path(args.kind) if args.path else schema_text(args.kind), end="\n"
-          if args.path else "")
+    print(
+        schema_path(args.kind) if args.path else schema_text(args.kind),
+        end="\n" if args.path else "",
+    )
     return 0
 
 
@@ -504,8 +616,10 @@ def _personas_list(args: argparse.Namespace) -> int:
         lock = session.allowed(persona) if session else None
         locked = {"kids_mode": " [locked: kids mode]", "mature": " [locked: mature off]"}
         voice = f"{persona.voice.id or 'default'} {persona.voice.rate}wpm p{persona.voice.pitch}"
-        print(f"{marker} {persona.id:<18} {persona.name:<18} {persona.rating:<8} "
-              f"{voice:<28} {persona.description}{locked.get(lock or '', '')}")
+        print(
+            f"{marker} {persona.id:<18} {persona.name:<18} {persona.rating:<8} "
+            f"{voice:<28} {persona.description}{locked.get(lock or '', '')}"
+        )
     return 1 if library.problems else 0
 
 
@@ -533,8 +647,10 @@ def _personas_new(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     name = args.name if args.name != args.name.lower() else args.name.replace("_", " ").title()
     path.write_text(new_persona_text(persona_id, name), encoding="utf-8")
-    print(f"wrote {path}\nnext: edit it, then `companion personas check {path}` and "
-          f'`companion personas try {persona_id} "hello"`')
+    print(
+        f"wrote {path}\nnext: edit it, then `companion personas check {path}` and "
+        f'`companion personas try {persona_id} "hello"`'
+    )
     return 0
 
 
@@ -572,14 +688,14 @@ def _personas_export(args: argparse.Namespace) -> int:
     personas = _library(settings).personas
     persona = personas.get(args.persona_id)
     if persona is None:
-        raise UserError(f'unknown persona "{args.persona_id}".'
-                        f"{suggest(args.persona_id, personas)}")
+        raise UserError(f'unknown persona "{args.persona_id}".{suggest(args.persona_id, personas)}')
     card = persona_to_card(persona)
     if args.output.suffix.lower() == ".png":
         args.output.write_bytes(card_png(card))
     else:
-        args.output.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+        args.output.write_text(
+            json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     print(f"wrote {args.output}")
     return 0
 
@@ -590,11 +706,19 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging(verbose=args.verbose)
     if args.command is None:
         screen = sys.stdin.isatty() and sys.stdout.isatty()
-        args = parser.parse_args([*(["--verbose"] if args.verbose else []),
-                                  "ui" if screen else "chat"])
-    handlers = {"ui": _cmd_ui, "chat": _cmd_chat, "listen": _cmd_listen, "nlu": _cmd_nlu,
-                "replay": _cmd_replay,
-                "test": cmd_test, "config": _cmd_config, "personas": _cmd_personas}
+        args = parser.parse_args(
+            [*(["--verbose"] if args.verbose else []), "ui" if screen else "chat"]
+        )
+    handlers = {
+        "ui": _cmd_ui,
+        "chat": _cmd_chat,
+        "listen": _cmd_listen,
+        "nlu": _cmd_nlu,
+        "replay": _cmd_replay,
+        "test": cmd_test,
+        "config": _cmd_config,
+        "personas": _cmd_personas,
+    }
     speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
     try:
         if args.command in speech:

@@ -19,33 +19,65 @@ def default_paths() -> list[Path]:
 
 def add_test_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test = sub.add_parser(
-        "test", help="run scripted dialogue tests (*.toml)",
+        "test",
+        help="run scripted dialogue tests (*.toml)",
         description="Plays each dialogue file through the real pipeline (text, or audio "
         "through the recogniser) against a scripted language model, and checks every "
         "expectation. Exit status 1 when any fails. See docs/DIALOGUE_TESTS.md.",
     )
-    test.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                      help="dialogue files or folders (default: the shipped personas' "
-                      "dialogues and ./tests/dialogues if it exists)")
-    test.add_argument("--llm", choices=("scripted", "real"),
-                      help="override the files' [setup] llm: 'real' uses your configured "
-                      "model and checks only what does not depend on its words")
+    test.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="dialogue files or folders (default: the shipped personas' "
+        "dialogues and ./tests/dialogues if it exists)",
+    )
+    test.add_argument(
+        "--llm",
+        choices=("scripted", "real"),
+        help="override the files' [setup] llm: 'real' uses your configured "
+        "model and checks only what does not depend on its words",
+    )
     test.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML")
-    test.add_argument("--update", action="store_true",
-                      help="offer the current replies as new `reply = ...` expectations")
+    test.add_argument(
+        "--update",
+        action="store_true",
+        help="offer the current replies as new `reply = ...` expectations",
+    )
     test.add_argument("--yes", action="store_true", help="with --update: accept every change")
-    test.add_argument("--enforce-latency", action="store_true",
-                      help="fail turns over their latency_ms budgets (always reported)")
-    test.add_argument("--personas", type=Path, metavar="DIR",
-                      help="a folder of persona files that override the shipped ones")
-    test.add_argument("-v", "--show-all", action="store_true",
-                      help="print the transcript of passing dialogues too")
-    test.add_argument("--from-session", type=Path, metavar="RECORDING",
-                      help="write a dialogue test from a recorded session (`companion ui "
-                      "--record FILE`), then run it")
-    test.add_argument("-o", "--output", type=Path, metavar="FILE",
-                      help="with --from-session: where to write it (default: the "
-                      "recording's name with .toml, in the current folder)")
+    test.add_argument(
+        "--enforce-latency",
+        action="store_true",
+        help="fail turns over their latency_ms budgets (always reported)",
+    )
+    test.add_argument(
+        "--personas",
+        type=Path,
+        metavar="DIR",
+        help="a folder of persona files that override the shipped ones",
+    )
+    test.add_argument(
+        "-v",
+        "--show-all",
+        action="store_true",
+        help="print the transcript of passing dialogues too",
+    )
+    test.add_argument(
+        "--from-session",
+        type=Path,
+        metavar="RECORDING",
+        help="write a dialogue test from a recorded session (`companion ui "
+        "--record FILE`), then run it",
+    )
+    test.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="with --from-session: where to write it (default: the "
+        "recording's name with .toml, in the current folder)",
+    )
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -71,8 +103,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         out = args.output or Path(args.from_session.stem + ".toml")
         if out.resolve() == args.from_session.resolve():
             raise DataFileError(out, "would overwrite the recording; choose another --output")
-        out.write_text(dialogue_from_session(load_session(args.from_session)),
-                       encoding="utf-8")
+        out.write_text(dialogue_from_session(load_session(args.from_session)), encoding="utf-8")
         print(f"companion: wrote {out}; running it now (edit its expectations as you like)")
         args.paths = [out]
     from .dialogue.report import format_result, latency_table, write_junit
@@ -87,8 +118,9 @@ def cmd_test(args: argparse.Namespace) -> int:
             print(f"FAIL {path}\n  {exc}")
             broken += 1
             continue
-        result = run_dialogue(dialogue, llm=args.llm, personas=args.personas,
-                              enforce_latency=args.enforce_latency)
+        result = run_dialogue(
+            dialogue, llm=args.llm, personas=args.personas, enforce_latency=args.enforce_latency
+        )
         results.append(result)
         print(format_result(result, verbose=args.show_all), flush=True)
     passed = sum(r.passed for r in results)
@@ -96,8 +128,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     table = latency_table(results)
     if table and args.show_all:
         print("\nlatency (recorded; budgets enforced with --enforce-latency):\n" + table)
-    print(f"\n{passed} of {total} dialogues passed"
-          f"{'' if passed == total else f', {total - passed} failed'}.")
+    print(
+        f"\n{passed} of {total} dialogues passed"
+        f"{'' if passed == total else f', {total - passed} failed'}."
+    )
     if args.junit:
         write_junit(results, args.junit)
     if args.update:

@@ -21,8 +21,11 @@ class SpeechCommandError(Exception):
 
 def add_speech_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("speech input")
-    group.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"),
-                       help="speech recogniser (auto: Vosk if a model is installed)")
+    group.add_argument(
+        "--engine",
+        choices=("auto", "vosk", "pocketsphinx"),
+        help="speech recogniser (auto: Vosk if a model is installed)",
+    )
     group.add_argument("--vosk-model", metavar="PATH", help="an unpacked Vosk model folder")
     group.add_argument("--language", metavar="LANG", help="recognition language, e.g. en-us")
 
@@ -32,15 +35,22 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
     settings_flags(devices, "devices")
 
     transcribe = sub.add_parser(
-        "transcribe", help="print what the recogniser hears in audio files",
+        "transcribe",
+        help="print what the recogniser hears in audio files",
         description="Transcribe WAV/FLAC/OGG files (any rate and channel count) with the same "
         "recogniser and end-of-speech detection the assistant uses live.",
     )
     transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    transcribe.add_argument("--json", action="store_true",
-                            help="one JSON object per file: utterances, partials, word timings")
-    transcribe.add_argument("--grammar", metavar="PHRASES",
-                            help='only these phrases, separated by "|" (e.g. "yes|no|cancel")')
+    transcribe.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per file: utterances, partials, word timings",
+    )
+    transcribe.add_argument(
+        "--grammar",
+        metavar="PHRASES",
+        help='only these phrases, separated by "|" (e.g. "yes|no|cancel")',
+    )
     add_speech_flags(transcribe)
     settings_flags(transcribe, "config")
 
@@ -62,7 +72,8 @@ def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "speech.engine": getattr(args, "engine", None),
         "speech.vosk_model": getattr(args, "vosk_model", None),
         "speech.language": getattr(args, "language", None)
-        if getattr(args, "command", "") != "models" else None,
+        if getattr(args, "command", "") != "models"
+        else None,
         "speech.input_device": getattr(args, "input_device", None),
         "speech.listen_mode": getattr(args, "listen_mode", None),
     }
@@ -81,8 +92,10 @@ def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
     print("idx  name  (channels in/out, default rate)")
     for device in devices:
         print(device.describe())
-    print("\nChoose with --input-device / --output-device (index or part of the name), or "
-          "speech.input_device / speech.output_device in the config file.")
+    print(
+        "\nChoose with --input-device / --output-device (index or part of the name), or "
+        "speech.input_device / speech.output_device in the config file."
+    )
     return 0
 
 
@@ -92,8 +105,9 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from .stt.models import load_engine
 
     try:
-        engine, notice = load_engine(settings.speech.engine, settings.speech.language,
-                                     settings.speech.vosk_model)
+        engine, notice = load_engine(
+            settings.speech.engine, settings.speech.language, settings.speech.vosk_model
+        )
     except SttError as exc:
         raise SpeechCommandError(str(exc)) from None
     if notice:
@@ -115,8 +129,9 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     return 2 if failed else 0
 
 
-def transcribe_file(engine: Any, path: Path, settings: Settings,
-                    grammar: tuple[str, ...] = ()) -> dict[str, Any]:
+def transcribe_file(
+    engine: Any, path: Path, settings: Settings, grammar: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Run a file through the live listening path (hands-free segmentation, as fast as it
     decodes) and collect what it reports."""
     from .audio.capture import FileSource
@@ -129,7 +144,8 @@ def transcribe_file(engine: Any, path: Path, settings: Settings,
     info = probe(path)
     events: list[ListenerEvent] = []
     listener = Listener(
-        engine, FileSource(path, realtime=False),
+        engine,
+        FileSource(path, realtime=False),
         listener_settings(settings.speech, mode="hands_free", grammar=grammar),
         events.append,
     )
@@ -146,13 +162,22 @@ def transcribe_file(engine: Any, path: Path, settings: Settings,
         if isinstance(event, PartialTranscript):
             partials.append(event.text)
         elif isinstance(event, FinalTranscript):
-            utterances.append({
-                "text": event.text,
-                "reason": event.reason,
-                "partials": partials,
-                "words": [{"word": w.text, "start": w.start, "end": w.end,
-                           "confidence": round(w.confidence, 3)} for w in event.words],
-            })
+            utterances.append(
+                {
+                    "text": event.text,
+                    "reason": event.reason,
+                    "partials": partials,
+                    "words": [
+                        {
+                            "word": w.text,
+                            "start": w.start,
+                            "end": w.end,
+                            "confidence": round(w.confidence, 3),
+                        }
+                        for w in event.words
+                    ],
+                }
+            )
             partials = []
     return {
         "file": str(path),
@@ -175,8 +200,11 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             print(f"Installing {args.name} into {models_dir()}", file=sys.stderr)
             path = install_model(args.name, url, progress=progress_printer(args.name))
             print(path)
-            print(f"Installed. The assistant uses it when speech.language matches "
-                  f"(or pass --vosk-model {path}).", file=sys.stderr)
+            print(
+                f"Installed. The assistant uses it when speech.language matches "
+                f"(or pass --vosk-model {path}).",
+                file=sys.stderr,
+            )
             return 0
         if args.models_command == "path":
             return _models_path(settings)
@@ -192,8 +220,10 @@ def _models_path(settings: Settings) -> int:
     choice = find_vosk_model(speech.vosk_model, speech.language)
     print(f"models folder: {models_dir()}")
     if choice is None:
-        print(f"no Vosk model for {speech.language}: PocketSphinx (built-in US English) "
-              "would run; see `companion models list`")
+        print(
+            f"no Vosk model for {speech.language}: PocketSphinx (built-in US English) "
+            "would run; see `companion models list`"
+        )
     else:
         print(f"{choice.path}  (from {choice.source})")
     return 0
@@ -217,7 +247,8 @@ def _models_list(args: argparse.Namespace, url: str) -> int:
             return 0
         raise
     shown = [
-        e for e in catalog
+        e
+        for e in catalog
         if (args.all or not e.obsolete) and (not args.language or e.language == args.language)
     ]
     print(f"Vosk models ({len(shown)}; install with `companion models install NAME`):")

@@ -236,8 +236,10 @@ def load_settings(
                 f"{', '.join(allowed)}.{suggest(str(value), allowed)}"
             )
     if not 0 <= settings.speech.vad_aggressiveness <= 3:
-        raise ValueError("speech.vad_aggressiveness must be 0, 1, 2 or 3 "
-                         f"(from {settings.sources['speech.vad_aggressiveness']}).")
+        raise ValueError(
+            "speech.vad_aggressiveness must be 0, 1, 2 or 3 "
+            f"(from {settings.sources['speech.vad_aggressiveness']})."
+        )
     provider = settings.llm.provider
     if provider not in PROVIDER_NAMES:
         raise ValueError(
@@ -259,7 +261,8 @@ def _apply_file(settings: Settings, path: Path) -> None:
     for section, table in data.items():
         if not isinstance(table, dict):
             raise DataFileError(
-                path, f'"{section}" must be a table: write [{section}] on its own line.',
+                path,
+                f'"{section}" must be a table: write [{section}] on its own line.',
                 line_of(text, section),
             )
         obj = getattr(settings, section)
@@ -294,7 +297,7 @@ def resolve_endpoint(settings: Settings, environ: Mapping[str, str] | None = Non
     llm = settings.llm
     provider = llm.provider
     sources = settings.sources
-    chosen_by = f"llm.provider = \"{provider}\" ({sources.get('llm.provider', 'default')})"
+    chosen_by = f'llm.provider = "{provider}" ({sources.get("llm.provider", "default")})'
     if provider == "auto":
         if llm.base_url:
             provider = "custom"
@@ -327,12 +330,14 @@ def resolve_endpoint(settings: Settings, environ: Mapping[str, str] | None = Non
     )
 
 
-def format_settings(settings: Settings, endpoint: LLMEndpoint,
-                    log_file: Path | None = None) -> str:
+def format_settings(settings: Settings, endpoint: LLMEndpoint, log_file: Path | None = None) -> str:
     """The effective settings as TOML with each value's source; secrets masked."""
     found = "" if settings.config_file_found else " (not found; defaults used)"
-    key = (f"{endpoint.api_key.masked()} from {endpoint.key_source}" if endpoint.key_source
-           else endpoint.api_key.masked())
+    key = (
+        f"{endpoint.api_key.masked()} from {endpoint.key_source}"
+        if endpoint.key_source
+        else endpoint.api_key.masked()
+    )
     lines = [
         "# Effective settings: defaults < config file < environment < flags",
         f"# config file: {settings.config_file}{found}",
@@ -342,8 +347,10 @@ def format_settings(settings: Settings, endpoint: LLMEndpoint,
         f"#   API key: {key}",
     ]
     if log_file is not None:
-        lines.append(f"# log file: {log_file} (a new one every {LOG_MAX_BYTES // 2**20} MiB, "
-                     f"{LOG_BACKUPS} old ones kept)")
+        lines.append(
+            f"# log file: {log_file} (a new one every {LOG_MAX_BYTES // 2**20} MiB, "
+            f"{LOG_BACKUPS} old ones kept)"
+        )
     lines = [line for line in lines if line]
     current = None
     for section, key, value in settings.items():

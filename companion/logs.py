@@ -43,8 +43,9 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A size-capped log whose every file - the current one and each it rotates to - is
     readable by the user alone (0600), whatever the umask; an older, wider file is narrowed."""
 
-    def __init__(self, path: Path, max_bytes: int = LOG_MAX_BYTES,
-                 backups: int = LOG_BACKUPS) -> None:
+    def __init__(
+        self, path: Path, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
 
@@ -74,9 +75,7 @@ def setup_logging(verbose: bool = False) -> Path | None:
     except OSError:
         path = None
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.addFilter(redacting)
         root.addHandler(handler)
     # httpx logs every request line at INFO; keep it out of the user's terminal.

@@ -15,13 +15,13 @@ class LoopThread:
         self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
         self._thread.start()
 
-    def close(self, last: Callable[[], Awaitable[None]] | None = None,
-              timeout: float = 15) -> None:
+    def close(self, last: Callable[[], Awaitable[None]] | None = None, timeout: float = 15) -> None:
         """Run `last` (the owner's own shutdown), then cancel and await whatever tasks are
         left, finalise async generators, stop and close the loop. A reply stopped
         mid-stream leaves HTTP generators whose aclose the collector schedules as tasks:
         left pending on a loop that just stops, they end in "Task was destroyed but it is
         pending" at exit."""
+
         async def shut_down() -> None:
             if last is not None:
                 await last()

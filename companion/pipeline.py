@@ -198,8 +198,11 @@ class TurnPipeline:
         it unconfirmed and it leaves no trace."""
         self._holding = confirmed is not None and not confirmed.is_set()
         self._held = []
-        self._release = (asyncio.ensure_future(self._release_when_confirmed(confirmed))
-                         if confirmed is not None else None)
+        self._release = (
+            asyncio.ensure_future(self._release_when_confirmed(confirmed))
+            if confirmed is not None
+            else None
+        )
         try:
             return await self._run_turn(text)
         except asyncio.CancelledError:
@@ -233,8 +236,9 @@ class TurnPipeline:
         persona = self.session.cast.get(persona_id)
         heard = persona.name if persona else persona_id
         turn = self._begin(f"(picked {heard})")
-        intent = Intent("persona.switch", {"persona": persona_id, "heard": heard,
-                                           "explicit": True}, 1.0)
+        intent = Intent(
+            "persona.switch", {"persona": persona_id, "heard": heard, "explicit": True}, 1.0
+        )
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
         return await self._answer(turn, "", intent)
 
@@ -243,8 +247,9 @@ class TurnPipeline:
         screen that made another persona take over (`switched_to`) says so in its voice."""
         turn = self._begin("")
         if switched_to is not None:
-            self._emit(PersonaSwitched(turn, switched_to.id, switched_to.name,
-                                       switched_to.greeting))
+            self._emit(
+                PersonaSwitched(turn, switched_to.id, switched_to.name, switched_to.greeting)
+            )
         return await self.say(turn, text, self.session.active)
 
     async def _run_turn(self, text: str) -> ReplyDone | TurnError:
@@ -257,8 +262,11 @@ class TurnPipeline:
             # Only a name or alias ("tell me stories"), and it is the active persona's own or
             # a locked one's: the driver wants the thing itself, so the active persona answers.
             target = session.cast.get(intent.slots["persona"] or "")
-            if (target is None or target.id == session.active.id
-                    or session.allowed(target, self.speed_kmh) is not None):
+            if (
+                target is None
+                or target.id == session.active.id
+                or session.allowed(target, self.speed_kmh) is not None
+            ):
                 intent = Intent("conversation")
         self._emit(IntentRecognized(turn, intent.name, intent.slots, intent.confidence))
         asked = navigator.pending if navigator is not None else None
@@ -362,7 +370,8 @@ class TurnPipeline:
             )
             limits, started = self.limits, time.monotonic()
             cue = asyncio.get_running_loop().call_later(
-                limits.still_thinking_after_s, self._still_thinking, turn, persona)
+                limits.still_thinking_after_s, self._still_thinking, turn, persona
+            )
             async with contextlib.aclosing(stream):
                 async for piece in stream:
                     cue.cancel()
@@ -379,8 +388,9 @@ class TurnPipeline:
                             speak(sentence)
                     if full():
                         break  # closing the stream drops the connection
-                    capped = limits.exceeded(len(parts), sum(map(len, parts)),
-                                             time.monotonic() - started)
+                    capped = limits.exceeded(
+                        len(parts), sum(map(len, parts)), time.monotonic() - started
+                    )
                     if capped:  # parked or not: no reply goes on for ever
                         log.info("turn %d: reply cut at %s", turn, capped)
                         break

@@ -26,8 +26,10 @@ from .schema import DataFileError
 VERSION = 1
 SKIPPED = (ev.InputLevel,)  # ten times a second: not worth a line each
 EVENT_TYPES: dict[str, type] = {
-    cls.__name__: cls for cls in vars(ev).values()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls)
+    cls.__name__: cls
+    for cls in vars(ev).values()
+    if isinstance(cls, type)
+    and dataclasses.is_dataclass(cls)
     and cls not in (ev.Event, ev.ListenerEvent, ev.CoreEvent)
 }
 
@@ -52,9 +54,14 @@ class SessionRecorder:
         self.file = os.fdopen(fd, "w", encoding="utf-8")
         self.lock = threading.Lock()
         self.started = time.monotonic()
-        self._line({"kind": "session", "version": VERSION,
-                    "recorded": datetime.now().isoformat(timespec="seconds"),
-                    **_clean(header)})
+        self._line(
+            {
+                "kind": "session",
+                "version": VERSION,
+                "recorded": datetime.now().isoformat(timespec="seconds"),
+                **_clean(header),
+            }
+        )
 
     def write(self, event: ev.AnyEvent) -> None:
         if isinstance(event, SKIPPED):
@@ -82,7 +89,8 @@ def session_header(settings: Any, session: Any) -> dict[str, Any]:
         "kids_mode": session.kids_mode,
         "mature_content": session.mature_content,
         "settings": {
-            "llm.provider": settings.llm.provider, "llm.model": settings.llm.model,
+            "llm.provider": settings.llm.provider,
+            "llm.model": settings.llm.model,
             "speech.listen_mode": settings.speech.listen_mode,
             "navigation.units": settings.navigation.units,
         },
@@ -110,13 +118,20 @@ def load_session(path: Path) -> Recording:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataFileError(path, f"this line is not JSON ({exc.msg}); record "
-                                "sessions with --record FILE", number) from None
+            raise DataFileError(
+                path,
+                f"this line is not JSON ({exc.msg}); record sessions with --record FILE",
+                number,
+            ) from None
         if header is None:
             if not isinstance(record, dict) or record.get("kind") != "session":
-                raise DataFileError(path, "this is not a session recording (its first line "
-                                    "should be the session header); record one with "
-                                    "`companion ui --record FILE`", number)
+                raise DataFileError(
+                    path,
+                    "this is not a session recording (its first line "
+                    "should be the session header); record one with "
+                    "`companion ui --record FILE`",
+                    number,
+                )
             header = record
             continue
         event = _event(record)
@@ -142,12 +157,19 @@ def _event(record: dict[str, Any]) -> ev.AnyEvent | None:
 # --- a recording as a dialogue test -----------------------------------------------------------
 
 # A model failure in the recording -> the scripted model's fault that fails the same way.
-FAULT_FOR_ERROR = {"authentication": "401", "model_not_found": "404", "rate_limit": "429",
-                   "server": "500", "timeout": "stall", "connection_lost": "drop",
-                   "malformed_stream": "garbage"}
+FAULT_FOR_ERROR = {
+    "authentication": "401",
+    "model_not_found": "404",
+    "rate_limit": "429",
+    "server": "500",
+    "timeout": "stall",
+    "connection_lost": "drop",
+    "malformed_stream": "garbage",
+}
 # The scripted model can't be unplugged: a model that could not be reached at all is
 # replayed as a server error (an error turn too), and the file says so.
 STAND_IN = {"unreachable": "server", "not_configured": "server"}
+
 
 def dialogue_from_session(recording: Recording) -> str:
     """A dialogue-test file (TOML) that replays the recording's turns: what was said, what
@@ -190,10 +212,16 @@ def dialogue_from_session(recording: Recording) -> str:
                 turn["interrupted"] = event.interrupted
             case ev.TurnError():
                 turn["error"] = event.kind
-    about = (f"Recorded on {header.get('recorded', '?')}: {len(order)} turns "
-             "(written by companion test --from-session).")
-    out = [f"description = {_toml(about)}", "", "[setup]",
-           f"persona = {_toml(header.get('persona', 'assistant'))}"]
+    about = (
+        f"Recorded on {header.get('recorded', '?')}: {len(order)} turns "
+        "(written by companion test --from-session)."
+    )
+    out = [
+        f"description = {_toml(about)}",
+        "",
+        "[setup]",
+        f"persona = {_toml(header.get('persona', 'assistant'))}",
+    ]
     if header.get("kids_mode"):
         out.append("kids_mode = true")
     if header.get("mature_content"):
@@ -203,8 +231,9 @@ def dialogue_from_session(recording: Recording) -> str:
         out += ["", "[[turn]]", f"say = {_toml(turn['say'])}"]
         error = turn.get("error")
         if error in STAND_IN:
-            out.append(f"# recorded: the model could not be reached ({error}); "
-                       "a server error stands in")
+            out.append(
+                f"# recorded: the model could not be reached ({error}); a server error stands in"
+            )
             turn["error"] = error = STAND_IN[error]
         if turn["model_asked"] and error in FAULT_FOR_ERROR:
             out.append(f"model_fault = {_toml(FAULT_FOR_ERROR[error])}")
@@ -215,8 +244,12 @@ def dialogue_from_session(recording: Recording) -> str:
             if key in turn:
                 out.append(f"{key} = {_toml(turn[key])}")
         out.append(f"model_asked = {'true' if turn['model_asked'] else 'false'}")
-        if turn["model_asked"] and turn.get("reply") and not turn.get("interrupted") \
-                and not turn.get("error"):
+        if (
+            turn["model_asked"]
+            and turn.get("reply")
+            and not turn.get("interrupted")
+            and not turn.get("error")
+        ):
             out.append(f"reply = {_toml(turn['reply'])}")
     return "\n".join(out) + "\n"
 

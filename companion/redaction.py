@@ -49,8 +49,8 @@ class Secret:
 _USERINFO = re.compile(r"(?<=://)[^/\s:@]+(?::[^/\s@]*)?@")
 _AUTH_VALUE = re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
 _QUERY_SECRET = re.compile(
-    r"([?&](?:api[_-]?key|key|token|access[_-]?token|secret|password)=)[^&\s#]+",
-    re.IGNORECASE)
+    r"([?&](?:api[_-]?key|key|token|access[_-]?token|secret|password)=)[^&\s#]+", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:

@@ -105,8 +105,14 @@ def expect_type(
     # bool is a subclass of int in Python, but `true` is no answer to "a whole number".
     ok = not (isinstance(value, bool) and bool not in kinds) and isinstance(value, kinds)
     if not ok:
-        names = {str: "text in quotes", bool: "true or false", int: "a whole number",
-                 float: "a number", list: "a list [...]", dict: "a table"}
+        names = {
+            str: "text in quotes",
+            bool: "true or false",
+            int: "a whole number",
+            float: "a number",
+            list: "a list [...]",
+            dict: "a table",
+        }
         wanted = " or ".join(names.get(k, k.__name__) for k in kinds)
         dotted = f"{table}.{key}" if table else key
         raise DataFileError(

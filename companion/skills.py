@@ -40,7 +40,7 @@ SAFETY_SETTING_REFUSAL = (
 # a route, never a switch, never a pretend action.
 CANT_DO = {
     "media": "I can't play music, radio or podcasts from here yet; your phone or the car's "
-             "media app can.",
+    "media app can.",
     "alarm": "I can't set alarms, timers or reminders yet.",
     "smart_home": "I can't control lights or devices at home from the car.",
     "messages": "I can't send or read messages, email or calls yet.",
@@ -48,7 +48,7 @@ CANT_DO = {
     "lists": "I can't keep lists yet.",
     "orders": "I can't order food or shopping, but I can find a place nearby if you like.",
     "transport": "I can't book rides or tickets or check live traffic, but I can navigate "
-                 "you there.",
+    "you there.",
 }
 CANT_DO_OTHER = "That's something I can't do from the car yet."
 DIDNT_CATCH = "Sorry, I didn't catch that."
@@ -131,8 +131,11 @@ class NavigationSkill:
     async def answer(self, turn: Turn) -> Answer:
         navigator = self.navigator
         result = await navigator.handle(turn.intent.name, turn.slots, turn.text)
-        turn.emit(ActionTaken(turn.id, "navigation", result.action, navigator.summary(result),
-                              result.data))
+        turn.emit(
+            ActionTaken(
+                turn.id, "navigation", result.action, navigator.summary(result), result.data
+            )
+        )
         turn.session.memory.add(turn.text, result.text)
         return await turn.say(result.text)
 
@@ -155,8 +158,7 @@ class SearchSkill:
         query = str(turn.slots.get("query") or turn.text)
         kind = turn.intent.name.partition(".")[2]
         outcome = await self.searcher.search(query, kind)
-        turn.emit(ActionTaken(turn.id, "search", outcome.origin, outcome.summary(),
-                              outcome.data()))
+        turn.emit(ActionTaken(turn.id, "search", outcome.origin, outcome.summary(), outcome.data()))
         session = turn.session
         if not outcome.results:
             session.memory.add(turn.text, outcome.spoken)
@@ -164,8 +166,9 @@ class SearchSkill:
         rules, content = summary_request(turn.text, outcome.results)
         extra = "\n\n".join(p for p in (session.extra_instructions(), rules) if p)
         messages: list[Message] = session.memory.messages(session.active, content, extra)
-        return await turn.converse(messages=messages, max_sentences=SEARCH_MAX_SENTENCES,
-                                   without_llm=outcome.spoken)
+        return await turn.converse(
+            messages=messages, max_sentences=SEARCH_MAX_SENTENCES, without_llm=outcome.spoken
+        )
 
 
 class ControlSkill:
@@ -191,8 +194,9 @@ class ControlSkill:
         if action in ("louder", "quieter"):
             louder = action == "louder"
             if speaker is None:
-                return await turn.say("Speech is off, so there's nothing to turn "
-                                      f"{'up' if louder else 'down'}.")
+                return await turn.say(
+                    f"Speech is off, so there's nothing to turn {'up' if louder else 'down'}."
+                )
             step = VOLUME_STEP if louder else -VOLUME_STEP
             volume = min(1.0, max(MIN_VOLUME, round(speaker.volume + step, 2)))
             if volume == speaker.volume:
@@ -221,8 +225,14 @@ class PersonaSkill:
             persona = outcome.persona
             turn.emit(PersonaSwitched(turn.id, persona.id, persona.name, persona.greeting))
         else:
-            turn.emit(RequestRefused(turn.id, outcome.refused or "", outcome.spoken,
-                                     slots["persona"] or slots["heard"]))
+            turn.emit(
+                RequestRefused(
+                    turn.id,
+                    outcome.refused or "",
+                    outcome.spoken,
+                    slots["persona"] or slots["heard"],
+                )
+            )
         return await turn.say(outcome.spoken, outcome.voice_of)
 
 
@@ -268,13 +278,21 @@ class SkillTable:
         self.conversation = self._by_handle.setdefault("conversation", ConversationSkill())
 
     @classmethod
-    def build(cls, navigator: Navigator | None = None, searcher: Searcher | None = None,
-              offer_tools: bool = False) -> SkillTable:
+    def build(
+        cls,
+        navigator: Navigator | None = None,
+        searcher: Searcher | None = None,
+        offer_tools: bool = False,
+    ) -> SkillTable:
         """The standard skills; navigation and search only where they are set up (without
         them their requests go to the persona)."""
         tools = TOOLS if offer_tools and (navigator or searcher) else None
-        skills: list[Skill] = [PersonaSkill(), ControlSkill(), CantDoSkill(),
-                               ConversationSkill(tools)]
+        skills: list[Skill] = [
+            PersonaSkill(),
+            ControlSkill(),
+            CantDoSkill(),
+            ConversationSkill(tools),
+        ]
         if navigator is not None:
             skills.append(NavigationSkill(navigator))
         if searcher is not None:

@@ -44,8 +44,10 @@ class TurnTiming:
 
     def offsets_ms(self) -> list[tuple[str, float | None]]:
         """Each stage with its time since the end of speech, in ms."""
-        return [(stage, None if at is None else (at - self.start) * 1000)
-                for stage, at in self.moments.items()]
+        return [
+            (stage, None if at is None else (at - self.start) * 1000)
+            for stage, at in self.moments.items()
+        ]
 
     @property
     def total_ms(self) -> float | None:
@@ -77,16 +79,14 @@ class Timeline:
                 self._final = None
             case IntentRecognized() if turn is not None and event.turn_id == turn.turn_id:
                 _first(turn, "routing", event.t)
-            case ReplyDelta() | ActionTaken() if turn is not None and \
-                    event.turn_id == turn.turn_id:
+            case ReplyDelta() | ActionTaken() if turn is not None and event.turn_id == turn.turn_id:
                 _first(turn, "first token", event.t)
             case TimingMark() if turn is not None and event.turn_id == turn.turn_id:
                 if event.stage == "llm_first_token":
                     _first(turn, "first token", event.t)
                 elif event.stage in ("playback_started", "tts_first_audio"):
                     _first(turn, "first audio", event.t)
-            case ReplyDone() | TurnError() if turn is not None and \
-                    event.turn_id == turn.turn_id:
+            case ReplyDone() | TurnError() if turn is not None and event.turn_id == turn.turn_id:
                 turn.moments["done"] = event.t
                 self.turns.append(turn)
                 self.current = None
@@ -104,8 +104,12 @@ class Timeline:
         """stage -> (median ms, p90 ms, turns measured) over the kept turns."""
         out: dict[str, tuple[float, float, int]] = {}
         for stage in STAGES[1:]:
-            values = sorted(ms for turn in self.turns for name, ms in turn.offsets_ms()
-                            if name == stage and ms is not None)
+            values = sorted(
+                ms
+                for turn in self.turns
+                for name, ms in turn.offsets_ms()
+                if name == stage and ms is not None
+            )
             if values:
                 out[stage] = (statistics.median(values), p90(values), len(values))
         return out
@@ -147,8 +151,11 @@ def summary_line(timeline: Timeline) -> str:
     stats = timeline.summary()
     if not stats:
         return "no turns timed yet"
-    parts = [f"{stage} {median:.0f}/{p90:.0f} ms" for stage, (median, p90, _) in stats.items()
-             if stage in ("first token", "first audio", "done")]
+    parts = [
+        f"{stage} {median:.0f}/{p90:.0f} ms"
+        for stage, (median, p90, _) in stats.items()
+        if stage in ("first token", "first audio", "done")
+    ]
     return f"last {len(timeline.turns)} turns · " + " · ".join(parts) + " (median/p90)"
 
 

@@ -25,13 +25,19 @@ class JSONService:
 
     name = "provider"
 
-    def __init__(self, base_url: str, *, timeout: float = 6.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 6.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         # What messages and logs show: never the user:password a private instance may need.
         url = httpx.URL(self.base_url)
-        self.shown = str(url.copy_with(username=None, password=None)) if url.userinfo \
-            else self.base_url
+        self.shown = (
+            str(url.copy_with(username=None, password=None)) if url.userinfo else self.base_url
+        )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -50,16 +56,17 @@ class JSONService:
         except httpx.TimeoutException:
             raise ServiceError(self.name, "network", f"{shown} timed out") from None
         except httpx.HTTPError as exc:
-            raise ServiceError(self.name, "network",
-                                f"cannot reach {shown} ({type(exc).__name__})") from None
+            raise ServiceError(
+                self.name, "network", f"cannot reach {shown} ({type(exc).__name__})"
+            ) from None
         if response.status_code >= 400:
-            raise ServiceError(self.name, "http",
-                                f"{shown} answered HTTP {response.status_code}")
+            raise ServiceError(self.name, "http", f"{shown} answered HTTP {response.status_code}")
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
-            raise ServiceError(self.name, "malformed",
-                                f"{shown} did not answer with JSON") from None
+            raise ServiceError(
+                self.name, "malformed", f"{shown} did not answer with JSON"
+            ) from None
 
 
 def number(value: Any) -> float:

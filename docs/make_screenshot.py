@@ -25,9 +25,13 @@ async def render(output: Path) -> None:
     from companion.llm.scripted_server import ScriptedLLMServer, ScriptedReply
     from tests.ui_helpers import make_app, nav_text, transcript_text, type_text, wait_until
 
-    replies = [ScriptedReply("Here's one: the first electric cars were on the road "
-                             "before petrol ones took over, back in the 1890s. Enjoy the "
-                             "coffee stop right away!")]
+    replies = [
+        ScriptedReply(
+            "Here's one: the first electric cars were on the road "
+            "before petrol ones took over, back in the 1890s. Enjoy the "
+            "coffee stop right away!"
+        )
+    ]
     with ScriptedLLMServer(replies) as server, tempfile.TemporaryDirectory() as tmp:
         app = make_app(Path(tmp), server.base_url)
         async with app.run_test(size=SIZE) as pilot:
@@ -37,8 +41,7 @@ async def render(output: Path) -> None:
             await type_text(pilot, "add a stop at a coffee shop")
             await wait_until(pilot, lambda: "via" in nav_text(app), what="stop")
             await type_text(pilot, "tell me a fun fact about electric cars")
-            await wait_until(pilot, lambda: "right away" in transcript_text(app),
-                             what="chat reply")
+            await wait_until(pilot, lambda: "right away" in transcript_text(app), what="chat reply")
             await wait_until(pilot, lambda: app.state == "idle", what="idle")
             app.set_focus(None)
             await pilot.pause(0.3)

@@ -33,8 +33,9 @@ def read_events(path: Path) -> list[dict]:
     return events
 
 
-def wait_for_event(path: Path, predicate: Callable[[dict], bool],
-                   timeout: float = 30, nth: int = 1) -> dict | None:
+def wait_for_event(
+    path: Path, predicate: Callable[[dict], bool], timeout: float = 30, nth: int = 1
+) -> dict | None:
     """The `nth` event in a timings file that `predicate` accepts, waiting up to `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

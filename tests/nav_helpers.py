@@ -98,23 +98,50 @@ def places_file(tmp_path: Path) -> Path:
 
 def unreachable_llm() -> ChatClient:
     """An endpoint nothing listens on: the 'no LLM' case."""
-    return ChatClient(LLMEndpoint(
-        provider="custom", label="nothing", base_url="http://127.0.0.1:9/v1", model="m",
-        api_key=Secret(""), key_env=None, setup_hint="start a server", read_timeout=2.0))
+    return ChatClient(
+        LLMEndpoint(
+            provider="custom",
+            label="nothing",
+            base_url="http://127.0.0.1:9/v1",
+            model="m",
+            api_key=Secret(""),
+            key_env=None,
+            setup_hint="start a server",
+            read_timeout=2.0,
+        )
+    )
 
 
 def llm_client(base_url: str) -> ChatClient:
-    return ChatClient(LLMEndpoint(
-        provider="custom", label="test server", base_url=base_url, model="m",
-        api_key=Secret(""), key_env=None, setup_hint="start the server", read_timeout=3.0))
+    return ChatClient(
+        LLMEndpoint(
+            provider="custom",
+            label="test server",
+            base_url=base_url,
+            model="m",
+            api_key=Secret(""),
+            key_env=None,
+            setup_hint="start the server",
+            read_timeout=3.0,
+        )
+    )
 
 
 class Drive:
     """A conversation through the real pipeline with navigation and search."""
 
-    def __init__(self, tmp_path: Path, *, client: ChatClient | None = None,
-                 start: LatLon = PALO_ALTO, geocoder=None, router=None, web=None,
-                 knowledge: list[Path] | None = None, **session_kw) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        client: ChatClient | None = None,
+        start: LatLon = PALO_ALTO,
+        geocoder=None,
+        router=None,
+        web=None,
+        knowledge: list[Path] | None = None,
+        **session_kw,
+    ) -> None:
         self.events: list[Event] = []
         gazetteer = Gazetteer(start, places_file(tmp_path))
         self.navigator = Navigator(gazetteer, geocoder=geocoder, router=router)
@@ -122,9 +149,14 @@ class Drive:
         cast, errors = load_personas(BUNDLED_PERSONAS)
         assert not errors
         self.session = PersonaSession(cast, "assistant", **session_kw)
-        self.pipeline = TurnPipeline(self.session, client or unreachable_llm(), None,
-                                     self.events.append, navigator=self.navigator,
-                                     searcher=self.searcher)
+        self.pipeline = TurnPipeline(
+            self.session,
+            client or unreachable_llm(),
+            None,
+            self.events.append,
+            navigator=self.navigator,
+            searcher=self.searcher,
+        )
 
     async def say(self, text: str) -> str:
         done = await self.pipeline.run_turn(text)
@@ -132,7 +164,7 @@ class Drive:
 
     def turn_events(self) -> list[Event]:
         starts = [i for i, e in enumerate(self.events) if isinstance(e, TurnStarted)]
-        return self.events[starts[-1]:]
+        return self.events[starts[-1] :]
 
     def intent(self) -> IntentRecognized:
         return next(e for e in self.turn_events() if isinstance(e, IntentRecognized))

@@ -35,20 +35,32 @@ class VirtualSoundCard:
     @property
     def client_env(self) -> dict[str, str]:
         """What a client process needs to find this sound server."""
-        return {key: self.env[key] for key in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH",
-                                               "PULSE_LATENCY_MSEC")}
+        return {
+            key: self.env[key]
+            for key in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_LATENCY_MSEC")
+        }
 
     def play_into_microphone(self, path: Path) -> None:
         """Play a recording into the car's microphone (blocks until it has played)."""
-        subprocess.run(["paplay", "--device=car_mic", str(path)], env=self.env, check=True,
-                       timeout=60)
+        subprocess.run(
+            ["paplay", "--device=car_mic", str(path)], env=self.env, check=True, timeout=60
+        )
 
     def record_speaker(self, path: Path, seconds: float) -> subprocess.Popen:
         """Start recording what the car's speaker plays, as 16 kHz mono WAV."""
         return subprocess.Popen(
-            ["parecord", "--device=car_speaker.monitor", "--rate=16000", "--channels=1",
-             "--format=s16le", "--file-format=wav", str(path)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "parecord",
+                "--device=car_speaker.monitor",
+                "--rate=16000",
+                "--channels=1",
+                "--format=s16le",
+                "--file-format=wav",
+                str(path),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
 
@@ -60,12 +72,19 @@ def start_sound_card(runtime: Path) -> VirtualSoundCard:
     runtime.chmod(0o700)
     card = VirtualSoundCard(runtime)
     subprocess.run(
-        ["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
-         "--load=module-native-protocol-unix",
-         "--load=module-null-sink sink_name=car_mic rate=16000 channels=1",
-         "--load=module-null-sink sink_name=car_speaker channels=1",
-         "--load=module-always-sink"],
-        env=card.env, check=True, timeout=30,
+        [
+            "pulseaudio",
+            "--daemonize=yes",
+            "--exit-idle-time=-1",
+            "-n",
+            "--load=module-native-protocol-unix",
+            "--load=module-null-sink sink_name=car_mic rate=16000 channels=1",
+            "--load=module-null-sink sink_name=car_speaker channels=1",
+            "--load=module-always-sink",
+        ],
+        env=card.env,
+        check=True,
+        timeout=30,
     )
     deadline = time.monotonic() + 10
     while subprocess.run(["pactl", "info"], env=card.env, capture_output=True).returncode:
@@ -80,5 +99,3 @@ def start_sound_card(runtime: Path) -> VirtualSoundCard:
 
 def stop_sound_card(card: VirtualSoundCard) -> None:
     subprocess.run(["pulseaudio", "--kill"], env=card.env, timeout=30)
-
-

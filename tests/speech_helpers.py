@@ -45,8 +45,9 @@ def listen(
         path = AUDIO / f"{name_or_path}.wav"
     events: list[ListenerEvent] = []
     source = FileSource(path, realtime=realtime)
-    listener = Listener(engine, source, settings or ListenerSettings(mode="hands_free"),
-                        events.append)  # type: ignore[arg-type]
+    listener = Listener(
+        engine, source, settings or ListenerSettings(mode="hands_free"), events.append
+    )  # type: ignore[arg-type]
     listener.start()
     if during is not None:
         threading.Thread(target=during, args=(listener, source), daemon=True).start()

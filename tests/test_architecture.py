@@ -30,8 +30,11 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
             base = package
             for _ in range(node.level - 1):
                 base = base.rpartition(".")[0]
-            stem = (f"{base}.{node.module}" if node.module else base) if node.level \
+            stem = (
+                (f"{base}.{node.module}" if node.module else base)
+                if node.level
                 else (node.module or "")
+            )
             names = [stem] + [f"{stem}.{alias.name}" for alias in node.names]
         else:
             continue
@@ -52,7 +55,7 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, stack)
         stack.pop()
@@ -68,8 +71,10 @@ def test_the_package_has_no_import_cycles():
     files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     modules = set(files)
     # A package's __init__ importing its own submodules is how packages are built, not a cycle.
-    graph = {m: {i for i in imports_of(p, modules) if not i.startswith(m + ".")}
-             for m, p in files.items()}
+    graph = {
+        m: {i for i in imports_of(p, modules) if not i.startswith(m + ".")}
+        for m, p in files.items()
+    }
     cycles = find_cycles(graph)
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
@@ -83,8 +88,10 @@ def test_front_ends_are_thin_and_skills_are_not_picked_by_prefix():
     for adapter in ("chat.py", "ui/view.py"):
         lines = len((PACKAGE / adapter).read_text(encoding="utf-8").splitlines())
         assert lines <= 250, f"companion/{adapter} has {lines} lines (keep front ends thin)"
-    dispatch = re.compile(r"""intent(?:\.name)?\.startswith\(|name\.startswith\(["'](?:"""
-                          r"navigation|search|control|persona|out_of_scope)")
+    dispatch = re.compile(
+        r"""intent(?:\.name)?\.startswith\(|name\.startswith\(["'](?:"""
+        r"navigation|search|control|persona|out_of_scope)"
+    )
     for path in PACKAGE.rglob("*.py"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not dispatch.search(line), f"{path}:{number}: skill dispatch by prefix"
@@ -92,7 +99,8 @@ def test_front_ends_are_thin_and_skills_are_not_picked_by_prefix():
 
 def test_there_is_one_providers_module_and_one_text_normaliser():
     assert [p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("providers.py")] == [
-        "llm/providers.py"]
+        "llm/providers.py"
+    ]
     for path in PACKAGE.rglob("*.py"):
         if path.name == "text.py":
             continue

@@ -133,10 +133,19 @@ class Core:
             return self.listeners[-1], None
 
         self.assistant = Assistant(
-            settings, self.session, self.events.append, tick_s=0, greet=False,
-            parts=Parts(client=llm_client(scripted.base_url), skills=(None, None),
-                        make_listener=make_listener,
-                        make_speaker=lambda gate, problem: self.speaker, clock=self.clock))
+            settings,
+            self.session,
+            self.events.append,
+            tick_s=0,
+            greet=False,
+            parts=Parts(
+                client=llm_client(scripted.base_url),
+                skills=(None, None),
+                make_listener=make_listener,
+                make_speaker=lambda gate, problem: self.speaker,
+                clock=self.clock,
+            ),
+        )
 
     async def start(self) -> Core:
         self.assistant.start()
@@ -164,8 +173,10 @@ def final(text: str) -> FinalTranscript:
     return FinalTranscript(text, engine="fake")
 
 
-LONG = ("Here is the first sentence of a long answer. Here is the second one. "
-        "And a third sentence to keep talking.")
+LONG = (
+    "Here is the first sentence of a long answer. Here is the second one. "
+    "And a third sentence to keep talking."
+)
 
 
 async def test_speaking_over_a_reply_stops_it_and_the_new_request_is_heard_whole(scripted):
@@ -184,8 +195,10 @@ async def test_speaking_over_a_reply_stops_it_and_the_new_request_is_heard_whole
 
     core.listener.hear(final("what's the weather like in Berlin"))
     await settle(lambda: len(core.of(ReplyDone)) == 2)
-    assert [e.text for e in core.of(TurnStarted)] == ["tell me something long",
-                                                      "what's the weather like in Berlin"]
+    assert [e.text for e in core.of(TurnStarted)] == [
+        "tell me something long",
+        "what's the weather like in Berlin",
+    ]
     asked = scripted.requests[-1].body["messages"][-1]["content"]
     assert asked == "what's the weather like in Berlin"  # the whole request, nothing cut
     history = core.session.memory.exchanges
@@ -227,8 +240,9 @@ async def test_a_guess_confirmed_by_the_final_words_speaks_without_asking_twice(
 
 
 async def test_a_wrong_guess_leaves_no_trace(scripted):
-    scripted.add(reply("A guess reply.", match="^tell me$"),
-                 reply("The real reply.", match="about mars"))
+    scripted.add(
+        reply("A guess reply.", match="^tell me$"), reply("The real reply.", match="about mars")
+    )
     core = await Core(scripted).start()
     core.listener.hear(EndOfSpeechLikely("tell me"))
     await settle(lambda: scripted.requests)

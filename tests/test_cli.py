@@ -22,7 +22,11 @@ def run(
     *args: str, env: dict[str, str] | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        companion_cmd(*args), input=stdin, capture_output=True, text=True, timeout=60,
+        companion_cmd(*args),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, **(env or {})},
     )
 
@@ -70,8 +74,14 @@ def test_chat_streams_replies_and_survives_every_fault(scripted: ScriptedLLMServ
     )
     # Seven ordinary chat lines (to the persona's model, not a skill).
     lines = "\n".join(f"tell me a thought, number {n}" for n in range(7)) + "\n"
-    result = run("chat", "--mute", "--llm-base-url", scripted.base_url, stdin=lines,
-                 env={"COMPANION_LLM_API_KEY": KEY})
+    result = run(
+        "chat",
+        "--mute",
+        "--llm-base-url",
+        scripted.base_url,
+        stdin=lines,
+        env={"COMPANION_LLM_API_KEY": KEY},
+    )
     out = result.stdout
     # Every fault answered, and the last line answered again; piped input with failed
     # turns exits 1, as a script would want to know.
@@ -92,8 +102,14 @@ def test_chat_streams_replies_and_survives_every_fault(scripted: ScriptedLLMServ
 
 
 def test_offline_chat_explains_how_to_configure_a_model():
-    result = run("chat", "--mute", "--provider", "ollama", stdin="hello\n",
-                 env={"COMPANION_LLM_BASE_URL": "http://127.0.0.1:9/v1"})
+    result = run(
+        "chat",
+        "--mute",
+        "--provider",
+        "ollama",
+        stdin="hello\n",
+        env={"COMPANION_LLM_BASE_URL": "http://127.0.0.1:9/v1"},
+    )
     assert result.returncode == 1  # piped input whose turn failed: a failing command
     assert "Traceback" not in result.stderr
     assert "can't reach my language model" in result.stdout
@@ -103,11 +119,16 @@ def test_offline_chat_explains_how_to_configure_a_model():
 class Repl:
     """A running `companion chat` with stdout collected on a thread."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None,
-                 command: str = "chat") -> None:
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, command: str = "chat"
+    ) -> None:
         self.process = subprocess.Popen(
-            companion_cmd(command, *args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+            companion_cmd(command, *args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
         )
         self.out = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -172,9 +193,11 @@ def test_ctrl_c_mid_reply_stops_it_closes_the_stream_and_returns_to_the_prompt(s
 def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
     scripted, sound_card, tmp_path
 ):
-    text = ("Sure, here is a quick one. "
-            "A driver stopped at a red light and waited, and waited, and the light stayed red "
-            "for so long that he finally got out and walked the rest of the way home.")
+    text = (
+        "Sure, here is a quick one. "
+        "A driver stopped at a red light and waited, and waited, and the light stayed red "
+        "for so long that he finally got out and walked the rest of the way home."
+    )
     scripted.add(reply(text, tokens_per_second=6))  # about seven seconds of streaming
     recording = tmp_path / "speaker.wav"
     recorder = sound_card.record_speaker(recording, 0)

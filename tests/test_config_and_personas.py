@@ -22,8 +22,10 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_layers_defaults_file_env_flags(tmp_path):
-    config = write(tmp_path / "c.toml", '[llm]\nmodel = "from-file"\nread_timeout = 7\n'
-                   '[memory]\nmax_turns = 5\n')
+    config = write(
+        tmp_path / "c.toml",
+        '[llm]\nmodel = "from-file"\nread_timeout = 7\n[memory]\nmax_turns = 5\n',
+    )
     env = {"COMPANION_LLM_MODEL": "from-env", "COMPANION_MEMORY_MAX_TOKENS": "1234"}
     s = load_settings(config_path=config, environ=env, flags={"llm.model": "from-flag"})
     assert s.llm.model == "from-flag" and s.sources["llm.model"] == "flag"
@@ -46,16 +48,19 @@ def test_default_config_file_lives_in_the_user_config_dir(isolated_user):
     [
         ({}, "ollama", "http://localhost:11434/v1", ""),
         ({"XAI_API_KEY": SECRET}, "xai", "https://api.x.ai/v1", SECRET),
-        ({"OPENAI_API_KEY": "sk-abcdefghijklmnop"}, "openai", "https://api.openai.com/v1",
-         "sk-abcdefghijklmnop"),
+        (
+            {"OPENAI_API_KEY": "sk-abcdefghijklmnop"},
+            "openai",
+            "https://api.openai.com/v1",
+            "sk-abcdefghijklmnop",
+        ),
         ({"COMPANION_LLM_PROVIDER": "llamacpp"}, "llamacpp", "http://localhost:8080/v1", ""),
         ({"COMPANION_LLM_BASE_URL": "http://box:1234/v1"}, "custom", "http://box:1234/v1", ""),
     ],
 )
 def test_provider_presets(env, provider, url, key):
     endpoint = resolve_endpoint(load_settings(environ=env), env)
-    assert (endpoint.provider, endpoint.base_url, endpoint.api_key.reveal()) == (
-        provider, url, key)
+    assert (endpoint.provider, endpoint.base_url, endpoint.api_key.reveal()) == (provider, url, key)
     assert endpoint.model
 
 
@@ -64,14 +69,23 @@ def test_provider_presets(env, provider, url, key):
     [
         ({}, {}, "no URL or API key", ""),
         ({"XAI_API_KEY": SECRET}, {}, "XAI_API_KEY", "env XAI_API_KEY"),
-        ({"OPENAI_API_KEY": SECRET}, {"llm.provider": "openai"}, 'provider = "openai" (flag)',
-         "env OPENAI_API_KEY"),
-        ({"COMPANION_LLM_API_KEY": SECRET}, {"llm.base_url": "http://box:1/v1"},
-         "llm.base_url is set (flag)", "llm.api_key (env COMPANION_LLM_API_KEY)"),
+        (
+            {"OPENAI_API_KEY": SECRET},
+            {"llm.provider": "openai"},
+            'provider = "openai" (flag)',
+            "env OPENAI_API_KEY",
+        ),
+        (
+            {"COMPANION_LLM_API_KEY": SECRET},
+            {"llm.base_url": "http://box:1/v1"},
+            "llm.base_url is set (flag)",
+            "llm.api_key (env COMPANION_LLM_API_KEY)",
+        ),
     ],
 )
-def test_config_show_says_why_this_backend_and_where_the_key_came_from(env, flags, chosen,
-                                                                       key_source):
+def test_config_show_says_why_this_backend_and_where_the_key_came_from(
+    env, flags, chosen, key_source
+):
     settings = load_settings(environ=env, flags=flags)
     endpoint = resolve_endpoint(settings, env)
     assert chosen in endpoint.chosen_by and endpoint.key_source == key_source
@@ -95,7 +109,8 @@ def test_redact_removes_registered_secrets_and_key_shapes():
     Secret("plain-value-registered-42")
     assert redact("token plain-value-registered-42 here") == "token *** here"
     assert redact("Incorrect API key provided: sk-proj-abc123XYZ***wxyz") == (
-        "Incorrect API key provided: ***")
+        "Incorrect API key provided: ***"
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +119,7 @@ def test_redact_removes_registered_secrets_and_key_shapes():
         ('[llm]\nmodle = "x"\n', 'Did you mean "model"?', 2),
         ('[llm]\nmodel = "x\n', "TOML syntax error", 2),
         ('[memory]\nmax_turns = "ten"\n', '"memory.max_turns" must be a whole number', 2),
-        ('[speach]\nmute = true\n', 'Did you mean "speech"?', None),
+        ("[speach]\nmute = true\n", 'Did you mean "speech"?', None),
         ('[llm]\nprovider = "grok"\n', "Unknown llm.provider", None),
     ],
 )
@@ -134,12 +149,12 @@ def test_the_shipped_assistant_persona_is_valid_and_driving_safe():
     assert "at most 3 short sentences" in persona.instructions()
 
 
-GOOD = '''id = "tester"
+GOOD = """id = "tester"
 name = "Tester"
 description = "d"
 system_prompt = "You test."
 greeting = "Hi."
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -148,15 +163,15 @@ greeting = "Hi."
         ('greting = "x"\n', 'greting: unknown key. Did you mean "greeting"?', 6),
         ('rating = "adult"\n', "rating: must be one of everyone, teen, mature", 6),
         ('rating = "matrue"\n', 'Did you mean "mature"?', 6),
-        ("kids_safe = \"yes\"\n", '"kids_safe" must be true or false', 6),
+        ('kids_safe = "yes"\n', '"kids_safe" must be true or false', 6),
         ('aliases = "story"\n', '"aliases" must be a list', 6),
         ('aliases = ["ok", ""]\n', "aliases: must be a list of phrases", 6),
         ('[voice]\nrate = "fast"\n', 'voice.rate: "voice.rate" must be a whole number', 7),
-        ('[voice]\nvolume = 2.0\n', "voice.volume: must be between 0.0 and 1.0", 7),
-        ('[voice]\nrate = 20\n', "must be between 80 and 450 words per minute", 7),
-        ('[voice]\nspeed = 20\n', 'voice.speed: unknown key. Known keys: id, rate', 7),
-        ('[style]\nmax_sentence = 2\n', 'Did you mean "max_sentences"?', 7),
-        ('[generation]\ntemperature = 5\n', "between 0.0 and 2.0", 7),
+        ("[voice]\nvolume = 2.0\n", "voice.volume: must be between 0.0 and 1.0", 7),
+        ("[voice]\nrate = 20\n", "must be between 80 and 450 words per minute", 7),
+        ("[voice]\nspeed = 20\n", "voice.speed: unknown key. Known keys: id, rate", 7),
+        ("[style]\nmax_sentence = 2\n", 'Did you mean "max_sentences"?', 7),
+        ("[generation]\ntemperature = 5\n", "between 0.0 and 2.0", 7),
         ('voice = "deep"\n', "voice: must be a [voice] table", 6),
         ('[[examples]]\nuser = "hi"\n', "examples: entry 1 needs both user", None),
         ('[[examples]]\nuser = "hi"\nasistant = "yo"\n', 'Did you mean "assistant"?', None),
@@ -178,8 +193,11 @@ def test_persona_errors_name_the_file_line_and_fix(tmp_path, extra, needle, line
 
 def test_extends_inherits_and_merges_tables(tmp_path):
     write(tmp_path / "assistant.toml", (BUNDLED_PERSONAS / "assistant.toml").read_text())
-    child = write(tmp_path / "night_owl.toml", 'extends = "assistant"\nname = "Night Owl"\n'
-                  'description = "Quieter, for late drives."\n[voice]\nrate = 150\n')
+    child = write(
+        tmp_path / "night_owl.toml",
+        'extends = "assistant"\nname = "Night Owl"\n'
+        'description = "Quieter, for late drives."\n[voice]\nrate = 150\n',
+    )
     persona = load_persona(child)
     parent = load_persona(tmp_path / "assistant.toml")
     assert persona.id == "night_owl" and persona.name == "Night Owl"
@@ -191,11 +209,18 @@ def test_extends_inherits_and_merges_tables(tmp_path):
 def test_check_warns_about_voices_long_prompts_shared_aliases_and_missing_greeting(tmp_path):
     from companion.personas.loader import check_personas
 
-    write(tmp_path / "one.toml", GOOD.replace("tester", "one").replace('greeting = "Hi."\n', "")
-          + 'aliases = ["shared name"]\n[voice]\nid = "klingon-xx"\n')
-    write(tmp_path / "two.toml", GOOD.replace("tester", "two").replace(
-        'system_prompt = "You test."', 'system_prompt = "' + "word " * 700 + '"')
-          + 'aliases = ["Shared  Name"]\n')
+    write(
+        tmp_path / "one.toml",
+        GOOD.replace("tester", "one").replace('greeting = "Hi."\n', "")
+        + 'aliases = ["shared name"]\n[voice]\nid = "klingon-xx"\n',
+    )
+    write(
+        tmp_path / "two.toml",
+        GOOD.replace("tester", "two").replace(
+            'system_prompt = "You test."', 'system_prompt = "' + "word " * 700 + '"'
+        )
+        + 'aliases = ["Shared  Name"]\n',
+    )
     problems = [str(p) for p in check_personas(tmp_path)]
     assert any("one.toml" in p and "warning: greeting: no greeting" in p for p in problems)
     assert any("voice.id" in p and "klingon-xx" in p and "not installed" in p for p in problems)

@@ -27,11 +27,11 @@ def first_driver_utterances() -> list[tuple[str, str, str | None]]:
         driver = [t for t in turns if t["turn"] == "driver"]
         if not driver:
             continue
-        slots = next((t["data"].get("slots") for t in turns if t["turn"] == "assistant"),
-                     None) or {}
+        slots = (
+            next((t["data"].get("slots") for t in turns if t["turn"] == "assistant"), None) or {}
+        )
         gold = slots.get("poi_type") or slots.get("poi")
-        out.append((dialogue["scenario"]["task"]["intent"], driver[0]["data"]["utterance"],
-                    gold))
+        out.append((dialogue["scenario"]["task"]["intent"], driver[0]["data"]["utterance"], gold))
     return out
 
 
@@ -40,14 +40,16 @@ def test_kvret_navigation_recall_false_positives_and_category_meet_the_targets()
     rows = first_driver_utterances()
     assert len(rows) >= 290  # the whole dev split, not a sample
     stdin = "\n".join(" ".join(text.split()) for _, text, _ in rows) + "\n"
-    done = subprocess.run(companion_cmd("nlu", "--jsonl"), input=stdin, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        companion_cmd("nlu", "--jsonl"), input=stdin, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(results) == len(rows)
 
-    nav = [(r, gold) for (task, _, gold), r in zip(rows, results, strict=True)
-           if task == "navigate"]
+    nav = [
+        (r, gold) for (task, _, gold), r in zip(rows, results, strict=True) if task == "navigate"
+    ]
     other = [r for (task, _, _), r in zip(rows, results, strict=True) if task != "navigate"]
     recall = sum(r["intent"].startswith("navigation.") for r, _ in nav) / len(nav)
     false_positives = sum(r["intent"].startswith("navigation.") for r in other) / len(other)
@@ -116,14 +118,19 @@ def test_navigation_requests(text, intent, category):
 
 def test_modifiers_become_slots():
     found = route("Car, quickest route to the nearest gas station, and avoid heavy traffic", [])
-    assert found.slots == {"category": "gas_station", "nearest": True, "fastest": True,
-                           "avoid_traffic": True}
+    assert found.slots == {
+        "category": "gas_station",
+        "nearest": True,
+        "fastest": True,
+        "avoid_traffic": True,
+    }
     found = route("is there a chinese restaurant within 5 miles of here", [])
     assert found.name == "navigation.find_nearby"
     assert found.slots["category"] == "restaurant" and found.slots["cuisine"] == "chinese"
     assert round(found.slots["within_m"]) == 8047 and found.slots["distance"] == "5 miles"
     assert route("drive me to 1600 Amphitheatre Parkway", []).slots["place"] == (
-        "1600 amphitheatre parkway")
+        "1600 amphitheatre parkway"
+    )
 
 
 @pytest.mark.parametrize(("text", "intent"), NOT_NAVIGATION + OTHERS)
@@ -132,8 +139,12 @@ def test_other_requests(text, intent):
 
 
 def test_nlu_command_prints_intent_and_slots():
-    done = subprocess.run(companion_cmd("nlu", "find", "me", "a", "hotel", "nearby"),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        companion_cmd("nlu", "find", "me", "a", "hotel", "nearby"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0
     assert done.stdout.startswith("navigation.find_nearby") and "category=hotel" in done.stdout
     done = subprocess.run(companion_cmd("nlu"), capture_output=True, text=True, timeout=60)

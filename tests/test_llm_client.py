@@ -22,9 +22,16 @@ HELLO = [{"role": "user", "content": "hello"}]
 
 def endpoint(base_url: str, **overrides: object) -> LLMEndpoint:
     options: dict = dict(
-        provider="xai", label="xAI Grok", base_url=base_url, model="grok-test",
-        api_key=Secret(KEY), key_env="XAI_API_KEY", setup_hint="export XAI_API_KEY=...",
-        connect_timeout=2.0, read_timeout=1.0, max_retry_wait=2.0,
+        provider="xai",
+        label="xAI Grok",
+        base_url=base_url,
+        model="grok-test",
+        api_key=Secret(KEY),
+        key_env="XAI_API_KEY",
+        setup_hint="export XAI_API_KEY=...",
+        connect_timeout=2.0,
+        read_timeout=1.0,
+        max_retry_wait=2.0,
     )
     options.update(overrides)
     return LLMEndpoint(**options)
@@ -115,12 +122,15 @@ async def test_rate_limit_with_a_long_wait_is_reported_with_the_wait(scripted):
     assert len(scripted.requests) == 1  # no retry storm
 
 
-@pytest.mark.parametrize(("provider", "names", "never"), [
-    ("ollama", ["Ollama"], []),
-    ("xai", ["xAI"], ["Ollama"]),
-    # Someone who set --llm-base-url hears about their server, not about xAI or Ollama.
-    ("custom", ["server you set up"], ["xAI", "Ollama"]),
-])
+@pytest.mark.parametrize(
+    ("provider", "names", "never"),
+    [
+        ("ollama", ["Ollama"], []),
+        ("xai", ["xAI"], ["Ollama"]),
+        # Someone who set --llm-base-url hears about their server, not about xAI or Ollama.
+        ("custom", ["server you set up"], ["xAI", "Ollama"]),
+    ],
+)
 async def test_unreachable_server_names_what_was_set_up(provider, names, never):
     hint = PRESETS[provider].setup_hint
     client = ChatClient(endpoint("http://127.0.0.1:9/v1", provider=provider, setup_hint=hint))

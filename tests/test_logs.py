@@ -48,16 +48,24 @@ def test_an_older_wider_log_is_narrowed(tmp_path):
 
 def test_without_an_override_the_log_goes_to_the_platform_log_dir(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "COMPANION_LOG_FILE"}
-    env.update(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"))
-    shown = subprocess.run(companion_cmd("config", "show"), capture_output=True, text=True,
-                           timeout=60, env=env)
+    env.update(
+        HOME=str(tmp_path),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    shown = subprocess.run(
+        companion_cmd("config", "show"), capture_output=True, text=True, timeout=60, env=env
+    )
     expected = tmp_path / "state" / "companion" / "log" / "companion.log"
     assert shown.returncode == 0, shown.stderr
     assert f"# log file: {expected}" in shown.stdout
-    chat = subprocess.run(companion_cmd("-v", "chat", "--mute", "--llm-base-url",
-                                        "http://127.0.0.1:9/v1", "hello"),
-                          capture_output=True, text=True, timeout=60, env=env)
+    chat = subprocess.run(
+        companion_cmd("-v", "chat", "--mute", "--llm-base-url", "http://127.0.0.1:9/v1", "hello"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert chat.returncode == 1 and "unreachable" in chat.stderr  # a one-shot turn that failed
     assert expected.exists() and mode(expected) == 0o600
     assert "Could not connect" in expected.read_text(encoding="utf-8")  # the details are kept

@@ -43,20 +43,28 @@ async def test_two_places_with_one_name_are_offered_and_the_second_one_picked(dr
     assert said.startswith("Two Beanstalk Coffee nearby: Main Street, 0.5 miles, or Oak Avenue")
     assert said.endswith("Which one?")
     assert not drive.trip.active
-    assert drive.action().data["choices"] == ["Beanstalk Coffee on Main Street",
-                                              "Beanstalk Coffee on Oak Avenue"]
+    assert drive.action().data["choices"] == [
+        "Beanstalk Coffee on Main Street",
+        "Beanstalk Coffee on Oak Avenue",
+    ]
     said = await drive.say("the second one")
     assert drive.intent().intent == "navigation.choose"
     assert said.startswith("Navigating to Beanstalk Coffee on Oak Avenue")
     assert drive.trip.destination.address == "900 Oak Avenue"
 
 
-@pytest.mark.parametrize("answer, street", [
-    ("the first one", "Main Street"), ("number two", "Oak Avenue"),
-    ("the one on Oak Avenue", "Oak Avenue"), ("the closest one", "Main Street"),
-    ("the last one", "Oak Avenue"), ("let's do two", "Oak Avenue"),
-    ("I'll take the first one, please", "Main Street"),
-])
+@pytest.mark.parametrize(
+    "answer, street",
+    [
+        ("the first one", "Main Street"),
+        ("number two", "Oak Avenue"),
+        ("the one on Oak Avenue", "Oak Avenue"),
+        ("the closest one", "Main Street"),
+        ("the last one", "Oak Avenue"),
+        ("let's do two", "Oak Avenue"),
+        ("I'll take the first one, please", "Main Street"),
+    ],
+)
 async def test_a_choice_can_be_answered_many_ways(tmp_path, answer, street):
     drive = Drive(tmp_path)
     await drive.say("navigate to beanstalk coffee")
@@ -78,11 +86,14 @@ async def test_neither_drops_the_question_and_other_talk_moves_on(drive):
     assert drive.intent().intent != "navigation.choose"
 
 
-@pytest.mark.parametrize("utterance, category, name", [
-    ("take me to the nearest charger", "charger", "Voltpoint Charging Hub"),
-    ("I need a gas station", "gas_station", "QuickFuel"),
-    ("closest grocery store avoiding heavy traffic", "grocery", "FreshMart Grocery"),
-])
+@pytest.mark.parametrize(
+    "utterance, category, name",
+    [
+        ("take me to the nearest charger", "charger", "Voltpoint Charging Hub"),
+        ("I need a gas station", "gas_station", "QuickFuel"),
+        ("closest grocery store avoiding heavy traffic", "grocery", "FreshMart Grocery"),
+    ],
+)
 async def test_nearest_of_a_category(tmp_path, utterance, category, name):
     drive = Drive(tmp_path)
     said = await drive.say(utterance)
@@ -93,9 +104,13 @@ async def test_nearest_of_a_category(tmp_path, utterance, category, name):
     await drive.close()
 
 
-@pytest.mark.parametrize("utterance, many", [
-    ("somewhere to eat", None), ("give me directions to a place to sleep", "hotels"),
-])
+@pytest.mark.parametrize(
+    "utterance, many",
+    [
+        ("somewhere to eat", None),
+        ("give me directions to a place to sleep", "hotels"),
+    ],
+)
 async def test_implicit_requests_find_places(tmp_path, utterance, many):
     drive = Drive(tmp_path)
     said = await drive.say(utterance)
@@ -109,8 +124,10 @@ async def test_implicit_requests_find_places(tmp_path, utterance, many):
 async def test_a_new_destination_asks_before_replacing_the_route(drive):
     await drive.say("take me to QuickFuel")
     said = await drive.say("navigate to Riverside Inn")
-    assert said == ("We're on the way to QuickFuel on Highway 9. Go to Riverside Inn on "
-                    "River Road instead, or add it as a stop?")
+    assert said == (
+        "We're on the way to QuickFuel on Highway 9. Go to Riverside Inn on "
+        "River Road instead, or add it as a stop?"
+    )
     assert drive.trip.destination.name == "QuickFuel"  # nothing changed yet
     assert await drive.say("no, keep it") == "Okay, keeping the route to QuickFuel on Highway 9."
     assert drive.trip.destination.name == "QuickFuel"
@@ -151,28 +168,32 @@ async def test_add_a_stop_without_a_route_goes_there(drive):
 async def test_cancel(drive):
     assert await drive.say("cancel the route") == "There's no route to cancel."
     await drive.say("take me to QuickFuel")
-    assert await drive.say("cancel navigation") == \
-        "Navigation to QuickFuel on Highway 9 cancelled."
+    assert await drive.say("cancel navigation") == "Navigation to QuickFuel on Highway 9 cancelled."
     assert not drive.trip.active
     assert drive.action().data["trip"]["destination"] is None
 
 
 async def test_eta_and_distance_follow_the_simulated_drive(drive):
-    assert await drive.say("how long until we get there") == \
-        "We're not navigating anywhere right now."
+    assert (
+        await drive.say("how long until we get there") == "We're not navigating anywhere right now."
+    )
     await drive.say("navigate to Grand Plaza Hotel")
     total_m, total_s = drive.trip.remaining_m, drive.trip.remaining_s
     first = await drive.say("how long till we get there")
-    assert first == (f"About {say_duration(total_s)} to Grand Plaza Hotel on Plaza Way, "
-                     f"{say_distance(total_m)} to go (estimated).")
+    assert first == (
+        f"About {say_duration(total_s)} to Grand Plaza Hotel on Plaza Way, "
+        f"{say_distance(total_m)} to go (estimated)."
+    )
     start = drive.trip.position
     drive.navigator.advance(total_s / 2)
     assert drive.trip.remaining_m == pytest.approx(total_m / 2, rel=0.01)
     assert 1500 < distance_m(start, drive.trip.position) < 2500  # moved along the 4 km road
     assert drive.trip.speed_kmh > 20
     halfway = await drive.say("how far is it")
-    assert halfway == f"About {say_distance(total_m / 2)} to Grand Plaza Hotel on Plaza Way " \
-                      "(estimated)."
+    assert (
+        halfway == f"About {say_distance(total_m / 2)} to Grand Plaza Hotel on Plaza Way "
+        "(estimated)."
+    )
     events = drive.navigator.advance(total_s)
     assert [e.kind for e in events] == ["arrived"] and not drive.trip.active
     assert drive.trip.speed_kmh == 0
@@ -195,13 +216,16 @@ async def test_where_am_i(drive):
     assert said.startswith("We're") and "to San Jose, California." in said
 
 
-@pytest.mark.parametrize("utterance, reply", [
-    ("drive to San Francisco", "Navigating to San Francisco, California"),
-    ("take me to SFO", "Navigating to San Francisco International Airport"),
-    ("navigate to 900 Oak Avenue", "Navigating to Beanstalk Coffee on Oak Avenue"),
-    ("navigate to Portland", "Navigating to Portland, Oregon"),  # far bigger than Maine's
-    ("navigate to Paris", "Navigating to Paris, France"),  # ~9000 km away, still the one
-])
+@pytest.mark.parametrize(
+    "utterance, reply",
+    [
+        ("drive to San Francisco", "Navigating to San Francisco, California"),
+        ("take me to SFO", "Navigating to San Francisco International Airport"),
+        ("navigate to 900 Oak Avenue", "Navigating to Beanstalk Coffee on Oak Avenue"),
+        ("navigate to Portland", "Navigating to Portland, Oregon"),  # far bigger than Maine's
+        ("navigate to Paris", "Navigating to Paris, France"),  # ~9000 km away, still the one
+    ],
+)
 async def test_cities_airports_and_addresses(drive, utterance, reply):
     said = await drive.say(utterance)
     assert said.startswith(reply), said
@@ -222,8 +246,10 @@ async def test_an_unknown_place_is_said_back(drive):
 
 async def test_home_needs_a_setting(tmp_path):
     drive = Drive(tmp_path)
-    assert await drive.say("take me home") == \
-        "I don't know where home is yet. Set navigation.home in settings."
+    assert (
+        await drive.say("take me home")
+        == "I don't know where home is yet. Set navigation.home in settings."
+    )
     drive.navigator.gazetteer.home = "37.40,-122.10"
     said = await drive.say("take me home")
     assert said.startswith("Navigating to home")
@@ -258,8 +284,9 @@ async def test_a_navigation_guess_waits_for_the_final_words(drive):
     await task
     assert drive.trip.destination.name == "QuickFuel"
     assert any(isinstance(e, ReplyDelta) for e in drive.events)
-    assert [e.intent for e in drive.events if isinstance(e, IntentRecognized)] == \
-        ["navigation.start"]
+    assert [e.intent for e in drive.events if isinstance(e, IntentRecognized)] == [
+        "navigation.start"
+    ]
 
 
 async def test_navigation_exchanges_are_remembered_for_the_persona(drive):
@@ -270,8 +297,16 @@ async def test_navigation_exchanges_are_remembered_for_the_persona(drive):
 
 def test_the_shipped_sample_places_cover_every_category_and_are_labelled():
     places = load_sample_places(SAMPLE_PLACES, PALO_ALTO)
-    needed = {"charger", "coffee", "restaurant", "grocery", "parking", "hotel", "hospital",
-              "gas_station"}
+    needed = {
+        "charger",
+        "coffee",
+        "restaurant",
+        "grocery",
+        "parking",
+        "hotel",
+        "hospital",
+        "gas_station",
+    }
     assert needed <= {p.category for p in places}
     assert all(p.source == "sample" for p in places)
     assert all(distance_m(PALO_ALTO, p.pos) < 15_000 for p in places)
@@ -280,8 +315,10 @@ def test_the_shipped_sample_places_cover_every_category_and_are_labelled():
 
 def test_a_broken_places_file_names_the_file_and_line(tmp_path):
     bad = tmp_path / "places.toml"
-    bad.write_text('[[place]]\nname = "A"\ncategory = "coffee"\neast_m = 1\nnorth_m = 2\n\n'
-                   '[[place]]\nname = "B"\ncategory = "coffee"\neast_m = "far"\nnorth_m = 2\n')
+    bad.write_text(
+        '[[place]]\nname = "A"\ncategory = "coffee"\neast_m = 1\nnorth_m = 2\n\n'
+        '[[place]]\nname = "B"\ncategory = "coffee"\neast_m = "far"\nnorth_m = 2\n'
+    )
     with pytest.raises(DataFileError) as info:
         load_sample_places(bad, PALO_ALTO)
     message = str(info.value)
@@ -301,8 +338,13 @@ def test_offline_estimates_are_plausible():
     assert route.distance_m == pytest.approx(straight * 1.25)
     assert 25 * 60 < route.duration_s < 75 * 60 and route.estimated
     assert distance_m(route.position_at(route.distance_m), sf) < 1
-    assert distance_m(route.position_at(route.distance_m / 2),
-                      LatLon((PALO_ALTO.lat + sf.lat) / 2, (PALO_ALTO.lon + sf.lon) / 2)) < 500
+    assert (
+        distance_m(
+            route.position_at(route.distance_m / 2),
+            LatLon((PALO_ALTO.lat + sf.lat) / 2, (PALO_ALTO.lon + sf.lon) / 2),
+        )
+        < 500
+    )
 
 
 def test_city_lookups_rank_big_and_near_first():

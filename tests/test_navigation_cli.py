@@ -14,13 +14,17 @@ def test_a_drive_in_the_terminal_chat(tmp_path, scripted):
     places.write_text(TEST_PLACES)
     reply_text = "Sure, here's a joke about traffic cones."
     scripted.add(reply(reply_text))
-    env = {"COMPANION_NAVIGATION_PLACES_FILE": str(places),
-           "COMPANION_NAVIGATION_SIM_SPEEDUP": "120"}
+    env = {
+        "COMPANION_NAVIGATION_PLACES_FILE": str(places),
+        "COMPANION_NAVIGATION_SIM_SPEEDUP": "120",
+    }
     repl = Repl("--mute", "--llm-base-url", scripted.base_url, env=env)
     repl.send("navigate to Beanstalk Coffee")
     repl.wait_for("Which one?")
-    assert "[Which one? 1. Beanstalk Coffee on Main Street  2. Beanstalk Coffee on Oak Avenue]" \
+    assert (
+        "[Which one? 1. Beanstalk Coffee on Main Street  2. Beanstalk Coffee on Oak Avenue]"
         in repl.out
+    )
     repl.send("the second one")
     repl.wait_for("[Navigating to Beanstalk Coffee on Oak Avenue · 2.")
     repl.send("tell me a joke")  # conversation still goes to the persona
@@ -36,11 +40,14 @@ def test_a_drive_in_the_terminal_chat(tmp_path, scripted):
 
 def test_a_broken_places_file_leaves_the_rest_working(tmp_path, scripted):
     places = tmp_path / "places.toml"
-    places.write_text('[[place]]\nname = "A"\ncategory = "coffee"\neast_m = "east"\n'
-                      'north_m = 1\n')
+    places.write_text('[[place]]\nname = "A"\ncategory = "coffee"\neast_m = "east"\nnorth_m = 1\n')
     scripted.add(reply("Happy to chat."))
-    repl = Repl("--mute", "--llm-base-url", scripted.base_url,
-                env={"COMPANION_NAVIGATION_PLACES_FILE": str(places)})
+    repl = Repl(
+        "--mute",
+        "--llm-base-url",
+        scripted.base_url,
+        env={"COMPANION_NAVIGATION_PLACES_FILE": str(places)},
+    )
     repl.wait_for(f"Navigation is off: {places}:4:")
     repl.send("what does the turtle symbol mean")
     repl.wait_for("Happy to chat.")  # search still works (summarised by the model)

@@ -33,8 +33,9 @@ async def make_drive(tmp_path, maps) -> Drive:
 
 
 async def test_a_named_place_and_route_come_from_the_online_providers(tmp_path, maps):
-    maps.answers["/search"] = [nominatim_place("Stanford Shopping Center", MALL.lat, MALL.lon,
-                                               "mall")]
+    maps.answers["/search"] = [
+        nominatim_place("Stanford Shopping Center", MALL.lat, MALL.lon, "mall")
+    ]
     maps.answers["/route/v1/driving/"] = routed
     drive = await make_drive(tmp_path, maps)
     said = await drive.say("navigate to Stanford Shopping Center")
@@ -50,17 +51,19 @@ async def test_a_named_place_and_route_come_from_the_online_providers(tmp_path, 
     assert geocode[1]["format"] == ["jsonv2"]
     assert geocode[2]["User-Agent"].startswith("companion/")  # Nominatim's usage policy
     route = next(r for r in maps.requests if r[0].startswith("/route/"))
-    assert route[0].endswith(f"{PALO_ALTO.lon:.6f},{PALO_ALTO.lat:.6f};"
-                             f"{MALL.lon:.6f},{MALL.lat:.6f}")  # OSRM wants lon,lat
+    assert route[0].endswith(
+        f"{PALO_ALTO.lon:.6f},{PALO_ALTO.lat:.6f};{MALL.lon:.6f},{MALL.lat:.6f}"
+    )  # OSRM wants lon,lat
     assert route[1]["geometries"] == ["geojson"] and route[1]["steps"] == ["true"]
     await drive.close()
 
 
 async def test_the_nearest_category_is_searched_around_the_car(tmp_path, maps):
     far, near = offset(PALO_ALTO, 5000, 0), offset(PALO_ALTO, 300, 300)
-    maps.answers["/search"] = [nominatim_place("Far Charger", far.lat, far.lon, "charging_station"),
-                               nominatim_place("Near Charger", near.lat, near.lon,
-                                               "charging_station")]
+    maps.answers["/search"] = [
+        nominatim_place("Far Charger", far.lat, far.lon, "charging_station"),
+        nominatim_place("Near Charger", near.lat, near.lon, "charging_station"),
+    ]
     maps.answers["/route/v1/driving/"] = routed
     drive = await make_drive(tmp_path, maps)
     said = await drive.say("take me to the nearest charger")
@@ -97,14 +100,18 @@ async def test_a_failing_geocoder_falls_back_to_offline_places(tmp_path, maps, a
 
 
 GARBAGE_ROUTER = [
-    pytest.param({"code": "NoRoute", "message": "Impossible route between points"},
-                 id="no-route"),
+    pytest.param({"code": "NoRoute", "message": "Impossible route between points"}, id="no-route"),
     pytest.param({"code": "Ok", "routes": []}, id="no-routes"),
-    pytest.param({"code": "Ok", "routes": [{"distance": 10, "duration": 5,
-                                            "geometry": {"coordinates": [[1]]}}]},
-                 id="bad-geometry"),
-    pytest.param({"code": "Ok", "routes": [{"distance": "far", "duration": 5}]},
-                 id="distance-not-a-number"),
+    pytest.param(
+        {
+            "code": "Ok",
+            "routes": [{"distance": 10, "duration": 5, "geometry": {"coordinates": [[1]]}}],
+        },
+        id="bad-geometry",
+    ),
+    pytest.param(
+        {"code": "Ok", "routes": [{"distance": "far", "duration": 5}]}, id="distance-not-a-number"
+    ),
     pytest.param({"code": "InvalidUrl"}, id="error-code"),
     pytest.param((503, b"busy"), id="http-503"),
     pytest.param((200, b"\x00\xff garbage"), id="garbage-bytes"),
@@ -125,8 +132,11 @@ async def test_a_failing_router_falls_back_to_an_estimate(tmp_path, maps, answer
 
 
 async def test_unreachable_providers_fall_back_and_say_nothing_of_it(tmp_path):
-    drive = Drive(tmp_path, geocoder=NominatimGeocoder("http://127.0.0.1:9"),
-                  router=OSRMRouter("http://127.0.0.1:9"))
+    drive = Drive(
+        tmp_path,
+        geocoder=NominatimGeocoder("http://127.0.0.1:9"),
+        router=OSRMRouter("http://127.0.0.1:9"),
+    )
     said = await drive.say("take me to the nearest charger")
     assert said.startswith("The nearest charger is Voltpoint Charging Hub")
     assert "network" in drive.action().data["fallback"]
@@ -151,6 +161,8 @@ async def test_provider_errors_never_show_credentials_in_the_url(tmp_path, maps)
 async def test_home_set_to_the_word_home_is_no_loop(tmp_path):
     drive = Drive(tmp_path)
     drive.navigator.gazetteer.home = "home"
-    assert await drive.say("take me home") == \
-        "I don't know where home is yet. Set navigation.home in settings."
+    assert (
+        await drive.say("take me home")
+        == "I don't know where home is yet. Set navigation.home in settings."
+    )
     await drive.close()

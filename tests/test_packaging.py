@@ -57,8 +57,20 @@ def _venv(where: Path, wheel: Path, resolution: str) -> Path:
     _run([UV, "venv", "-q", "--python", sys.executable, str(where)])
     if resolution == "lowest-direct":
         # The project's own dependency list, each at the oldest release it admits.
-        _run([UV, "pip", "install", "-q", "--python", str(python), "--resolution",
-              "lowest-direct", "-r", str(ROOT / "pyproject.toml")])
+        _run(
+            [
+                UV,
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                str(python),
+                "--resolution",
+                "lowest-direct",
+                "-r",
+                str(ROOT / "pyproject.toml"),
+            ]
+        )
         _run([UV, "pip", "install", "-q", "--python", str(python), "--no-deps", str(wheel)])
     else:
         _run([UV, "pip", "install", "-q", "--python", str(python), str(wheel)])
@@ -74,8 +86,13 @@ def installed(request, dist, tmp_path_factory):
     home, work = base / "home", base / "empty"
     home.mkdir()
     work.mkdir()
-    env = {"PATH": f"{exe.parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-           "TERM": "xterm-256color", "PULSE_SERVER": "unix:/nonexistent"}
+    env = {
+        "PATH": f"{exe.parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "TERM": "xterm-256color",
+        "PULSE_SERVER": "unix:/nonexistent",
+    }
     version = _run([str(exe), "--version"], env=env, cwd=work).stdout
     assert version.strip() == f"companion {PYPROJECT['project']['version']}"
     return exe, env, work, request.param
@@ -86,15 +103,17 @@ def test_the_wheel_carries_the_cast_assets_and_screen_style(dist):
     for persona in CAST:
         assert f"companion/bundled/personas/{persona}.toml" in names
         assert f"companion/bundled/personas/dialogues/persona_{persona}.toml" in names
-    for asset in ("geodata/sample_places.toml", "sounds/listening.wav",
-                  "knowledge/charging.md"):
+    for asset in ("geodata/sample_places.toml", "sounds/listening.wav", "knowledge/charging.md"):
         assert f"companion/bundled/assets/{asset}" in names
     assert "companion/ui/companion.tcss" in names
     assert "companion/router/intent_model.npz" in names
     assert any(n.startswith("companion/schemas/") and n.endswith(".json") for n in names)
     assert any(n.endswith("licenses/LICENSE") for n in names)
-    metadata = zipfile.ZipFile(next(dist.glob("*.whl"))).read(
-        f"companion-{PYPROJECT['project']['version']}.dist-info/METADATA").decode()
+    metadata = (
+        zipfile.ZipFile(next(dist.glob("*.whl")))
+        .read(f"companion-{PYPROJECT['project']['version']}.dist-info/METADATA")
+        .decode()
+    )
     assert "License-Expression: MIT" in metadata
 
 
@@ -108,10 +127,15 @@ def test_the_sdist_carries_the_sources_of_everything_bundled(dist):
 def test_the_package_list_names_every_package_in_the_tree():
     """pyproject.toml lists packages by hand (to map personas/ and assets/ into the wheel);
     a new subpackage that is not listed would be missing from what users install."""
-    declared = {p for p in PYPROJECT["tool"]["setuptools"]["packages"]
-                if not p.startswith("companion.bundled")}
-    found = {".".join(init.parent.relative_to(ROOT).parts)
-             for init in (ROOT / "companion").rglob("__init__.py")}
+    declared = {
+        p
+        for p in PYPROJECT["tool"]["setuptools"]["packages"]
+        if not p.startswith("companion.bundled")
+    }
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "companion").rglob("__init__.py")
+    }
     assert declared == found
 
 
@@ -127,10 +151,16 @@ def test_chat_answers_through_a_local_openai_compatible_endpoint(installed):
     exe, env, work, _ = installed
     with ScriptedLLMServer() as server:
         server.add(reply("Hello from the installed package."))
-        done = _run([str(exe), "chat", "--mute", "hello"], cwd=work,
-                    env={**env, "COMPANION_LLM_PROVIDER": "custom",
-                         "COMPANION_LLM_BASE_URL": server.base_url,
-                         "COMPANION_LLM_MODEL": "scripted"})
+        done = _run(
+            [str(exe), "chat", "--mute", "hello"],
+            cwd=work,
+            env={
+                **env,
+                "COMPANION_LLM_PROVIDER": "custom",
+                "COMPANION_LLM_BASE_URL": server.base_url,
+                "COMPANION_LLM_MODEL": "scripted",
+            },
+        )
         assert "Hello from the installed package." in done.stdout
         assert server.wait_for_requests(1)[0].last_user_message == "hello"
 

@@ -36,15 +36,18 @@ def test_check_passes_on_the_shipped_cast_and_fails_with_file_line_key():
 
 
 def test_check_reports_every_broken_file_and_exit_1(tmp_path):
-    (tmp_path / "good.toml").write_text('name = "G"\ndescription = "d"\nsystem_prompt = "p"\n'
-                                        'greeting = "hi"\n')
-    (tmp_path / "bad.toml").write_text('name = "B"\ndescription = "d"\nsystem_prompt = "p"\n'
-                                       'greeting = "hi"\nrateing = "teen"\n')
+    (tmp_path / "good.toml").write_text(
+        'name = "G"\ndescription = "d"\nsystem_prompt = "p"\ngreeting = "hi"\n'
+    )
+    (tmp_path / "bad.toml").write_text(
+        'name = "B"\ndescription = "d"\nsystem_prompt = "p"\ngreeting = "hi"\nrateing = "teen"\n'
+    )
     (tmp_path / "worse.toml").write_text('name = "W"\n[voice]\nrate = "fast"\n')
     result = run("personas", "check", str(tmp_path))
     assert result.returncode == 1
-    assert f"{tmp_path / 'bad.toml'}:5: rateing: unknown key. Did you mean \"rating\"?" in (
-        result.stdout)
+    assert f'{tmp_path / "bad.toml"}:5: rateing: unknown key. Did you mean "rating"?' in (
+        result.stdout
+    )
     assert f"{tmp_path / 'worse.toml'}:3: voice.rate:" in result.stdout
     assert "3 persona files checked: 2 errors" in result.stdout
 
@@ -56,16 +59,25 @@ def test_new_then_check_then_try_a_persona(tmp_path, scripted):
     path = folder / "road_trip_dj.toml"
     assert path.exists() and "# " in path.read_text()  # commented for designers
     assert run("personas", "check", str(path)).returncode == 0
-    text = path.read_text().replace("One line about Road Trip DJ: what drivers get from it.",
-                                    "Spins stories about songs.")
+    text = path.read_text().replace(
+        "One line about Road Trip DJ: what drivers get from it.", "Spins stories about songs."
+    )
     path.write_text(text)
 
     scripted.add(reply("Spinning up a classic for the open road."))
     config = tmp_path / "config.toml"
     config.write_text(f'[persona]\ndir = "{folder}"\n')
-    result = run("personas", "try", "road_trip_dj", "tell me about a classic road song",
-                 "--mute",
-                 "--config", str(config), "--llm-base-url", scripted.base_url)
+    result = run(
+        "personas",
+        "try",
+        "road_trip_dj",
+        "tell me about a classic road song",
+        "--mute",
+        "--config",
+        str(config),
+        "--llm-base-url",
+        scripted.base_url,
+    )
     assert result.returncode == 0, result.stderr
     assert "Road Trip DJ: Spinning up a classic for the open road." in result.stdout
     assert "You are Road Trip DJ" in scripted.requests[0].body["messages"][0]["content"]
@@ -82,7 +94,7 @@ def sillytavern_card() -> dict:
             "scenario": "{{char}} rides along with {{user}}.",
             "first_mes": "Captain Nova on the bridge. Where are we warping to, {{user}}?",
             "mes_example": "<START>\n{{user}}: How far is it?\n{{char}}: Three light-minutes, "
-                           "give or take a traffic jam.\n",
+            "give or take a traffic jam.\n",
             "creator_notes": "A space captain co-pilot.",
             "system_prompt": "",
             "post_history_instructions": "",
@@ -111,11 +123,13 @@ def test_import_a_sillytavern_card_from_json_and_png(tmp_path):
         persona = load_persona(folder / "captain_nova.toml")
         assert persona.name == "Captain Nova"
         assert persona.greeting == (
-            "Captain Nova on the bridge. Where are we warping to, the driver?")
+            "Captain Nova on the bridge. Where are we warping to, the driver?"
+        )
         assert "retired starship captain" in persona.system_prompt
         assert "Personality: gruff" in persona.system_prompt
-        assert persona.examples == (("How far is it?",
-                                     "Three light-minutes, give or take a traffic jam."),)
+        assert persona.examples == (
+            ("How far is it?", "Three light-minutes, give or take a traffic jam."),
+        )
         assert persona.rating == "teen" and not persona.kids_safe  # unknown content: not kids
 
 
@@ -129,8 +143,18 @@ def test_export_then_import_round_trips(tmp_path):
         assert run("personas", "import", str(out), "--dir", str(folder)).returncode == 0
         again = load_persona(folder / "storyteller.toml")
         original = load_persona(ROOT / "personas" / "storyteller.toml")
-        for field in ("name", "description", "greeting", "rating", "kids_safe", "aliases",
-                      "examples", "voice", "max_sentences", "temperature"):
+        for field in (
+            "name",
+            "description",
+            "greeting",
+            "rating",
+            "kids_safe",
+            "aliases",
+            "examples",
+            "voice",
+            "max_sentences",
+            "temperature",
+        ):
             assert getattr(again, field) == getattr(original, field), field
         assert again.system_prompt.strip() == original.system_prompt.strip()
 
@@ -141,8 +165,11 @@ def test_import_errors_are_clear(tmp_path):
     result = run("personas", "import", str(bad), "--dir", str(tmp_path))
     assert result.returncode == 2 and f"{bad}:1: not valid JSON" in result.stderr
     plain = tmp_path / "plain.png"
-    plain.write_bytes(base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="))
+    plain.write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        )
+    )
     result = run("personas", "import", str(plain), "--dir", str(tmp_path))
     assert "no character card in it" in result.stderr
 
@@ -170,15 +197,22 @@ def test_chat_switches_by_voice_refuses_in_kids_mode_and_reloads_edits(tmp_path,
     config = tmp_path / "config.toml"
     config.write_text(f'[persona]\ndir = "{folder}"\n')
     scripted.add(reply("Once upon a time."), reply("Another tale."))
-    repl = Repl("--mute", "--kids-mode", "--config", str(config), "--persona", "kids_storyteller",
-                "--llm-base-url", scripted.base_url)
+    repl = Repl(
+        "--mute",
+        "--kids-mode",
+        "--config",
+        str(config),
+        "--persona",
+        "kids_storyteller",
+        "--llm-base-url",
+        scripted.base_url,
+    )
     repl.send("switch to unhinged mode")
     repl.wait_for("Kids mode is on, so I can't be Unhinged")
     repl.send("tell me a story")
     repl.wait_for("Once upon a time.")
     story = folder / "kids_storyteller.toml"
-    story.write_text(story.read_text().replace('name = "Kids Storyteller"',
-                                               'name = "Story Buddy"'))
+    story.write_text(story.read_text().replace('name = "Kids Storyteller"', 'name = "Story Buddy"'))
     repl.send("another one")
     repl.wait_for("Story Buddy: Another tale.")
     repl.send("switch to kids trivia")
@@ -190,8 +224,20 @@ def test_chat_switches_by_voice_refuses_in_kids_mode_and_reloads_edits(tmp_path,
 
 def test_voice_cannot_change_safety_settings(scripted):
     result = subprocess.run(
-        [sys.executable, "-m", "companion", "chat", "--mute", "--kids-mode", "--llm-base-url",
-         scripted.base_url], input="turn off kids mode\n", capture_output=True, text=True,
-        timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "companion",
+            "chat",
+            "--mute",
+            "--kids-mode",
+            "--llm-base-url",
+            scripted.base_url,
+        ],
+        input="turn off kids mode\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "can only be changed in settings" in result.stdout
     assert not scripted.requests

@@ -30,8 +30,13 @@ PERSONA = load_persona(BUNDLED_PERSONAS / "assistant.toml")
 
 def make_pipeline(base_url: str, events: list[Event], **kw) -> TurnPipeline:
     endpoint = LLMEndpoint(
-        provider="custom", label="test server", base_url=base_url, model="m",
-        api_key=Secret(""), key_env=None, setup_hint="start the server",
+        provider="custom",
+        label="test server",
+        base_url=base_url,
+        model="m",
+        api_key=Secret(""),
+        key_env=None,
+        setup_hint="start the server",
         read_timeout=kw.pop("read_timeout", 2.0),
     )
     session = PersonaSession({"assistant": PERSONA}, "assistant")
@@ -111,8 +116,9 @@ async def test_cancel_mid_reply_closes_the_stream_and_records_an_interrupted_rep
 async def test_a_failing_llm_ends_the_turn_with_a_spoken_error_and_the_next_turn_works(
     scripted, fault
 ):
-    scripted.add(reply("Partial reply that will fail. More text here.", fault=fault),
-                 reply("All good now."))
+    scripted.add(
+        reply("Partial reply that will fail. More text here.", fault=fault), reply("All good now.")
+    )
     events: list[Event] = []
     pipeline = make_pipeline(scripted.base_url, events, read_timeout=0.5)
     result = await pipeline.run_turn("hello")
@@ -154,15 +160,19 @@ async def test_a_speculative_turn_shows_nothing_until_confirmed(scripted):
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "TurnStarted" and kinds[-1] == "ReplyDone"
     assert [e.text for e in events if isinstance(e, SentenceReady)] == [
-        "Heading to the charger.", "It is two miles away."]
+        "Heading to the charger.",
+        "It is two miles away.",
+    ]
     # Events keep the times they happened at, before the confirmation.
     assert events[0].t < request[0].first_token_at + 1
     assert len(pipeline.session.memory.exchanges) == 1
 
 
 async def test_a_wrong_guess_is_dropped_without_a_trace(scripted):
-    scripted.add(reply("Here is a long answer to the wrong question. " * 5,
-                       tokens_per_second=50), reply("At a stop: the coffee shop it is."))
+    scripted.add(
+        reply("Here is a long answer to the wrong question. " * 5, tokens_per_second=50),
+        reply("At a stop: the coffee shop it is."),
+    )
     events: list[Event] = []
     pipeline = make_pipeline(scripted.base_url, events)
     confirmed = asyncio.Event()

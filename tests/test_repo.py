@@ -28,15 +28,20 @@ def test_code_is_ruff_clean():
     ruff = shutil.which("ruff", path=str(ROOT / ".venv" / "bin")) or shutil.which("ruff")
     command = [ruff] if ruff else [sys.executable, "-m", "ruff"]
     for check in (["check"], ["format", "--check"]):
-        result = subprocess.run([*command, *check, "companion", "tests", "benchmarks"], cwd=ROOT,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [*command, *check, "."],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_code_is_mypy_clean():
     """`mypy` with the settings in pyproject.toml: all of companion/, strict on the core."""
-    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
 

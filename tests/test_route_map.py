@@ -10,8 +10,7 @@ from tests.ui_helpers import make_app, nav_text, type_text, wait_until
 
 
 def map_text(widget: RouteMap) -> list[str]:
-    return ["".join(seg.text for seg in widget.render_line(y))
-            for y in range(widget.size.height)]
+    return ["".join(seg.text for seg in widget.render_line(y)) for y in range(widget.size.height)]
 
 
 def car_column(lines: list[str]) -> int:

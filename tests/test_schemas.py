@@ -23,7 +23,8 @@ from .helpers import companion_cmd
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = sorted((ROOT / "personas").glob("*.toml"))
 DIALOGUES = sorted((ROOT / "tests" / "dialogues").glob("*.toml")) + sorted(
-    (ROOT / "personas" / "dialogues").glob("*.toml"))
+    (ROOT / "personas" / "dialogues").glob("*.toml")
+)
 
 
 def _validator(kind: str) -> jsonschema.Draft202012Validator:
@@ -35,7 +36,8 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
 @pytest.mark.parametrize("kind", sorted(SCHEMAS))
 def test_shipped_schema_is_what_the_loader_tables_generate(kind):
     assert schema_path(kind).read_text() == schema_text(kind), (
-        "regenerate with: python -m companion.schemas")
+        "regenerate with: python -m companion.schemas"
+    )
 
 
 def test_every_shipped_persona_and_dialogue_validates():
@@ -52,19 +54,25 @@ def test_every_shipped_persona_and_dialogue_validates():
 PERSONA = (ROOT / "personas" / "assistant.toml").read_text()
 
 
-@pytest.mark.parametrize("change", [
-    ("[voice]", "colour = \"red\"\n[voice]"),  # unknown top-level key
-    ("[voice]", "[voice]\nspeed = 3"),  # unknown table key
-    ("[voice]", "[voice]\nrate = 900"),  # out of range
-    ("[voice]", "[voice]\nrate = \"fast\""),  # wrong type
-    ("[voice]", "rating = \"adults\"\n[voice]"),  # not a rating
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("[voice]", 'colour = "red"\n[voice]'),  # unknown top-level key
+        ("[voice]", "[voice]\nspeed = 3"),  # unknown table key
+        ("[voice]", "[voice]\nrate = 900"),  # out of range
+        ("[voice]", '[voice]\nrate = "fast"'),  # wrong type
+        ("[voice]", 'rating = "adults"\n[voice]'),  # not a rating
+    ],
+)
 def test_the_schema_rejects_what_the_persona_loader_rejects(tmp_path, change):
     anchor, replacement = change
     key = replacement.splitlines()[-1].split(" =")[0] if "=" in replacement else None
     # Drop the line the change sets again (TOML forbids a key twice), then apply it.
-    text = "".join(line for line in PERSONA.splitlines(keepends=True)
-                   if not (key and line.startswith(f"{key} =")))
+    text = "".join(
+        line
+        for line in PERSONA.splitlines(keepends=True)
+        if not (key and line.startswith(f"{key} ="))
+    )
     text = text.replace(anchor, replacement, 1)
     path = tmp_path / "assistant.toml"
     path.write_text(text)
@@ -73,12 +81,15 @@ def test_the_schema_rejects_what_the_persona_loader_rejects(tmp_path, change):
     assert list(_validator("persona").iter_errors(tomllib.loads(text)))
 
 
-@pytest.mark.parametrize("text", [
-    'description = "x"\n[[turn]]\nsay = "hi"\nmodel_fault = "explode"\n',
-    'description = "x"\n[[turn]]\nsay = "hi"\n[turn.expect]\nreplyy = "hello"\n',
-    'description = "x"\n[setup]\nllm = "gpt"\n[[turn]]\nsay = "hi"\n',
-    'description = "x"\n[[turn]]\nsay = "hi"\n[turn.expect]\nmax_sentences = "three"\n',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'description = "x"\n[[turn]]\nsay = "hi"\nmodel_fault = "explode"\n',
+        'description = "x"\n[[turn]]\nsay = "hi"\n[turn.expect]\nreplyy = "hello"\n',
+        'description = "x"\n[setup]\nllm = "gpt"\n[[turn]]\nsay = "hi"\n',
+        'description = "x"\n[[turn]]\nsay = "hi"\n[turn.expect]\nmax_sentences = "three"\n',
+    ],
+)
 def test_the_schema_rejects_what_the_dialogue_loader_rejects(tmp_path, text):
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -88,9 +99,14 @@ def test_the_schema_rejects_what_the_dialogue_loader_rejects(tmp_path, text):
 
 
 def test_personas_schema_prints_the_shipped_file():
-    done = subprocess.run(companion_cmd("personas", "schema"), capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        companion_cmd("personas", "schema"), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and done.stdout == schema_path("persona").read_text()
-    where = subprocess.run(companion_cmd("personas", "schema", "dialogue", "--path"),
-                           capture_output=True, text=True, timeout=60)
+    where = subprocess.run(
+        companion_cmd("personas", "schema", "dialogue", "--path"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert Path(where.stdout.strip()) == schema_path("dialogue")

@@ -26,8 +26,13 @@ def served(tmp_path):
     port = free_port()
     server = subprocess.Popen(
         companion_cmd("ui", "--serve", f"127.0.0.1:{port}", "--no-voice", "--mute"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env=os.environ.copy(), start_new_session=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:

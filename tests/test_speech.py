@@ -73,9 +73,12 @@ def test_a_hung_engine_is_restarted_and_the_speaker_reports_it_once():
     synthesizer = Pyttsx3Synthesizer(timeout=1.0)
     problems: list[str] = []
     spoken: list[tuple[str, bool]] = []
-    speaker = Speaker(synthesizer, AudioPlayer("no such device anywhere"),
-                      on_problem=problems.append,
-                      on_spoken=lambda text, stopped, played: spoken.append((text, stopped)))
+    speaker = Speaker(
+        synthesizer,
+        AudioPlayer("no such device anywhere"),
+        on_problem=problems.append,
+        on_spoken=lambda text, stopped, played: spoken.append((text, stopped)),
+    )
     try:
         synthesizer.warm_up()
         hung = synthesizer._process.pid
@@ -156,8 +159,10 @@ def test_speaker_plays_sentences_on_the_sound_card_and_stop_cuts_them_off(
         recording = tmp_path / "stopped.wav"
         recorder = sound_card.record_speaker(recording, 0)
         time.sleep(0.5)
-        speaker.say("This is a much longer sentence that will be cut off long before it ends, "
-                    "because the driver pressed the button to talk.")
+        speaker.say(
+            "This is a much longer sentence that will be cut off long before it ends, "
+            "because the driver pressed the button to talk."
+        )
         time.sleep(1.0)
         speaker.stop()
         assert speaker.wait_until_done(timeout=5)

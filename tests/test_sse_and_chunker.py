@@ -16,8 +16,19 @@ def decode(lines: list[str]) -> list[str]:
 
 
 def test_sse_events_comments_multiline_and_missing_final_blank_line():
-    lines = [": keep-alive", "", "event: message", "data: {\"a\": 1}", "", "data:x", "data: y",
-             "", "id: 7", "retry: 10", "data: [DONE]"]
+    lines = [
+        ": keep-alive",
+        "",
+        "event: message",
+        'data: {"a": 1}',
+        "",
+        "data:x",
+        "data: y",
+        "",
+        "id: 7",
+        "retry: 10",
+        "data: [DONE]",
+    ]
     assert decode(lines) == ['{"a": 1}', "x\ny", "[DONE]"]
 
 
@@ -39,8 +50,12 @@ def chunk_stream(text: str, step: int = 3) -> tuple[list[str], list[int]]:
 def test_sentences_come_out_as_soon_as_they_are_complete():
     text = "Turn left in 200 meters. Then keep right! Are we there yet? Almost."
     sentences, at = chunk_stream(text)
-    assert sentences == ["Turn left in 200 meters.", "Then keep right!", "Are we there yet?",
-                         "Almost."]
+    assert sentences == [
+        "Turn left in 200 meters.",
+        "Then keep right!",
+        "Are we there yet?",
+        "Almost.",
+    ]
     # The first sentence is out right after the space that follows its full stop.
     assert at[0] <= text.index("Then") + 3
 
@@ -48,8 +63,10 @@ def test_sentences_come_out_as_soon_as_they_are_complete():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Dr. Smith lives on Main St. near the U.S. border. Nice.",
-         ["Dr. Smith lives on Main St. near the U.S. border.", "Nice."]),
+        (
+            "Dr. Smith lives on Main St. near the U.S. border. Nice.",
+            ["Dr. Smith lives on Main St. near the U.S. border.", "Nice."],
+        ),
         ("Pi is about 3.14 and e is 2.72. Fun.", ["Pi is about 3.14 and e is 2.72.", "Fun."]),
         ("Bring snacks, e.g. apples. Done.", ["Bring snacks, e.g. apples.", "Done."]),
         ('He said "stop!" Then left.', ['He said "stop!"', "Then left."]),
@@ -61,8 +78,10 @@ def test_no_split_at_abbreviations_decimals_or_initials(text, expected):
 
 
 def test_long_first_clause_is_spoken_early_at_a_comma():
-    text = ("If you want the scenic route through the hills and along the coast, "
-            "we can take Highway 1 instead of the interstate today. ")
+    text = (
+        "If you want the scenic route through the hills and along the coast, "
+        "we can take Highway 1 instead of the interstate today. "
+    )
     sentences, _ = chunk_stream(text)
     assert sentences[0].endswith("coast,")
     assert len(sentences) == 2

@@ -21,8 +21,7 @@ from tests.helpers import companion_cmd
 from tests.ui_helpers import make_app, wait_until
 
 
-def spoken_turn(timeline: Timeline, turn: int, start: float, first_audio: float,
-                done: float):
+def spoken_turn(timeline: Timeline, turn: int, start: float, first_audio: float, done: float):
     text = f"tell me fact {turn}"
     events = [
         FinalTranscript(text, "pocketsphinx", speech_end=start, t=start + 0.30),
@@ -69,8 +68,12 @@ def test_chat_timings_prints_the_waterfall_after_each_turn(scripted):
     scripted.add(ScriptedReply("Octopuses have three hearts."))
     result = subprocess.run(
         companion_cmd("chat", "--mute", "--timings", "--llm-base-url", scripted.base_url),
-        input="tell me a fun fact\ntake me to the nearest charger\n", capture_output=True,
-        text=True, timeout=60, env=os.environ.copy())
+        input="tell me a fun fact\ntake me to the nearest charger\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for stage in STAGES:

@@ -22,19 +22,26 @@ def tool_drive(tmp_path, scripted) -> Drive:
 
 
 async def test_a_streamed_tool_call_is_parsed(scripted):
-    scripted.add(reply(tool_call={"name": "navigate_to",
-                                  "arguments": {"place": "Stanford Shopping Center"}}))
+    scripted.add(
+        reply(tool_call={"name": "navigate_to", "arguments": {"place": "Stanford Shopping Center"}})
+    )
     client = llm_client(scripted.base_url)
-    pieces = [p async for p in client.stream_chat([{"role": "user", "content": "hi"}],
-                                                  tools=TOOLS)]
+    pieces = [p async for p in client.stream_chat([{"role": "user", "content": "hi"}], tools=TOOLS)]
     await client.aclose()
-    assert pieces == [ToolCall("navigate_to", {"place": "Stanford Shopping Center"},
-                               "call_scripted_1")]
+    assert pieces == [
+        ToolCall("navigate_to", {"place": "Stanford Shopping Center"}, "call_scripted_1")
+    ]
     body = scripted.requests[0].body
     assert body["tool_choice"] == "auto"
     assert [t["function"]["name"] for t in body["tools"]] == [
-        "navigate_to", "find_nearby", "add_stop", "cancel_route", "trip_status", "where_am_i",
-        "search"]
+        "navigate_to",
+        "find_nearby",
+        "add_stop",
+        "cancel_route",
+        "trip_status",
+        "where_am_i",
+        "search",
+    ]
 
 
 async def test_the_long_tail_is_navigated_through_a_tool(tmp_path, scripted):
@@ -47,15 +54,19 @@ async def test_the_long_tail_is_navigated_through_a_tool(tmp_path, scripted):
     assert intents == ["conversation", "navigation.find_nearby"]
     assert said.startswith("Three coffee places nearby: Beanstalk Coffee on Main Street")
     assert drive.action().action == "choices"
-    assert await drive.say("the second one") == \
-        "Navigating to Bluebird Coffee on Elm Street, 1.2 miles, about 3 minutes."
+    assert (
+        await drive.say("the second one")
+        == "Navigating to Bluebird Coffee on Elm Street, 1.2 miles, about 3 minutes."
+    )
     assert len(scripted.requests) == 1  # the answer to the question needed no model
     await drive.close()
 
 
 async def test_a_search_tool_call_is_summarised_as_quoted_data(tmp_path, scripted):
-    scripted.add(reply(tool_call={"name": "search", "arguments": {"query": "turtle symbol"}}),
-                 reply("The turtle means limited power."))
+    scripted.add(
+        reply(tool_call={"name": "search", "arguments": {"query": "turtle symbol"}}),
+        reply("The turtle means limited power."),
+    )
     drive = tool_drive(tmp_path, scripted)
     said = await drive.say("my dashboard shows a little tortoise, is that bad")
     assert said == "The turtle means limited power."
@@ -66,8 +77,12 @@ async def test_a_search_tool_call_is_summarised_as_quoted_data(tmp_path, scripte
 
 
 async def test_unknown_or_malformed_tool_calls_are_ignored(tmp_path, scripted):
-    scripted.add(reply("Sure, I can chat about that.",
-                       tool_call={"name": "switch_persona", "arguments": {"id": "unhinged"}}))
+    scripted.add(
+        reply(
+            "Sure, I can chat about that.",
+            tool_call={"name": "switch_persona", "arguments": {"id": "unhinged"}},
+        )
+    )
     drive = tool_drive(tmp_path, scripted)
     said = await drive.say("be someone wilder")
     assert said == "Sure, I can chat about that."
@@ -80,10 +95,13 @@ async def test_unknown_or_malformed_tool_calls_are_ignored(tmp_path, scripted):
 def test_a_find_nearby_tool_call_keeps_a_known_cuisine_only():
     found = intent_for("find_nearby", {"category": "restaurant", "cuisine": "thai"})
     assert found is not None and found.slots["cuisine"] == "thai"
-    assert "cuisine" not in intent_for("find_nearby", {"category": "restaurant",
-                                                       "cuisine": "martian"}).slots
-    assert "cuisine" not in intent_for("find_nearby", {"category": "charger",
-                                                       "cuisine": "thai"}).slots
+    assert (
+        "cuisine"
+        not in intent_for("find_nearby", {"category": "restaurant", "cuisine": "martian"}).slots
+    )
+    assert (
+        "cuisine" not in intent_for("find_nearby", {"category": "charger", "cuisine": "thai"}).slots
+    )
 
 
 async def test_a_server_without_tool_support_is_asked_again_without_tools(tmp_path, scripted):
@@ -97,8 +115,9 @@ async def test_a_server_without_tool_support_is_asked_again_without_tools(tmp_pa
 
 
 async def test_a_tool_call_in_a_speculative_turn_waits_for_the_final_words(tmp_path, scripted):
-    scripted.add(reply(tool_call={"name": "navigate_to", "arguments": {"place": "QuickFuel"}},
-                       match="fuel"))
+    scripted.add(
+        reply(tool_call={"name": "navigate_to", "arguments": {"place": "QuickFuel"}}, match="fuel")
+    )
     drive = tool_drive(tmp_path, scripted)
     confirmed = asyncio.Event()
     task = asyncio.create_task(drive.pipeline.run_turn("I fancy some quickfuel", confirmed))

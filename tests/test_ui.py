@@ -32,8 +32,11 @@ async def test_typed_request_streams_the_reply_into_the_transcript(tmp_path, scr
     app = make_app(tmp_path, scripted.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         await type_text(pilot, "tell me a joke")
-        await wait_until(pilot, lambda: "To get to the charger." in transcript_text(app),
-                         what="the streamed reply")
+        await wait_until(
+            pilot,
+            lambda: "To get to the charger." in transcript_text(app),
+            what="the streamed reply",
+        )
         text = transcript_text(app)
         assert "You: tell me a joke" in text
         assert "Assistant: Why did the car cross the road?" in text
@@ -52,16 +55,23 @@ async def test_navigation_card_follows_the_route_and_the_simulated_drive(tmp_pat
         first = app.assistant.navigator.snapshot()["remaining_m"]
         assert "Navigating to Voltpoint Charging Hub" in transcript_text(app)
         assert "(estimated)" in nav_text(app) and "Arrive 14:" in nav_text(app)
-        await wait_until(pilot, lambda: app.query_one(CarPanel).update_data.gear == "D",
-                         what="the car moving")
+        await wait_until(
+            pilot, lambda: app.query_one(CarPanel).update_data.gear == "D", what="the car moving"
+        )
         assert app.query_one(CarPanel).update_data.speed_kmh > 0
         await wait_until(
-            pilot, lambda: app.assistant.navigator.snapshot()["remaining_m"] < first * 0.8,
-            what="the car to move along the route")
+            pilot,
+            lambda: app.assistant.navigator.snapshot()["remaining_m"] < first * 0.8,
+            what="the car to move along the route",
+        )
         body = nav_text(app)
         assert "▶" in body.splitlines()[-1] and "━" in body.splitlines()[-1]  # driven part
-        await wait_until(pilot, lambda: "Arrived at Voltpoint" in transcript_text(app),
-                         timeout=20, what="arrival")
+        await wait_until(
+            pilot,
+            lambda: "Arrived at Voltpoint" in transcript_text(app),
+            timeout=20,
+            what="arrival",
+        )
         await wait_until(pilot, lambda: "No route" in nav_text(app), what="card cleared")
         assert app.query_one(CarPanel).update_data.gear == "P"
         assert app.query_one(CarPanel).update_data.battery_percent <= 78
@@ -76,8 +86,9 @@ async def test_choices_are_numbered_and_a_click_picks_one(tmp_path):
         assert labels[0].startswith("1. Beanstalk Coffee") and labels[1].startswith("2. ")
         second = labels[1].split(". ", 1)[1]
         await pilot.click("#choice-2")
-        await wait_until(pilot, lambda: "You: number two" in transcript_text(app),
-                         what="the click as a turn")
+        await wait_until(
+            pilot, lambda: "You: number two" in transcript_text(app), what="the click as a turn"
+        )
         await wait_until(pilot, lambda: second in nav_text(app), what="the route")
         assert not app.query(".choice")  # the question is answered
 
@@ -112,16 +123,16 @@ async def test_persona_picker_switches_and_shows_the_greeting(tmp_path):
         ids = [o.id for o in listing.options]
         listing.highlighted = ids.index("storyteller")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.session.active.id == "storyteller",
-                         what="the switch")
+        await wait_until(pilot, lambda: app.session.active.id == "storyteller", what="the switch")
         greeting = app.session.active.greeting
         await wait_until(pilot, lambda: greeting in transcript_text(app), what="greeting")
         assert "Storyteller" in str(app.query_one("#persona-chip", Button).label)
 
 
 async def test_kids_mode_locks_the_picker_voice_and_the_toggle(tmp_path):
-    app = make_app(tmp_path, None, persona="kids_storyteller", kids_mode=True,
-                   safety__pin=Secret("2468"))
+    app = make_app(
+        tmp_path, None, persona="kids_storyteller", kids_mode=True, safety__pin=Secret("2468")
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         assert str(app.query_one("#kids", Button).label) == "Kids ON"
         await pilot.press("f2")
@@ -140,8 +151,9 @@ async def test_kids_mode_locks_the_picker_voice_and_the_toggle(tmp_path):
         assert app.session.active.id == "kids_storyteller"
         await pilot.press("escape")
         await type_text(pilot, "switch to unhinged")
-        await wait_until(pilot, lambda: "Kids mode is on" in transcript_text(app),
-                         what="the refusal")
+        await wait_until(
+            pilot, lambda: "Kids mode is on" in transcript_text(app), what="the refusal"
+        )
         assert app.session.active.id == "kids_storyteller"
         # The palette's switch goes through the same gate.
         app.pick("unhinged")
@@ -169,8 +181,11 @@ async def test_turning_kids_mode_on_hands_over_to_a_kids_persona(tmp_path):
         await wait_until(pilot, lambda: app.session.kids_mode, what="kids mode")
         persona = app.session.active
         assert persona.kids_safe and persona.rating == "everyone"
-        await wait_until(pilot, lambda: persona.name in str(
-            app.query_one("#persona-chip", Button).label), what="the chip")
+        await wait_until(
+            pilot,
+            lambda: persona.name in str(app.query_one("#persona-chip", Button).label),
+            what="the chip",
+        )
         await wait_until(pilot, lambda: "takes over" in transcript_text(app), what="the notice")
 
 
@@ -194,12 +209,14 @@ async def test_escape_stops_a_streaming_reply(tmp_path):
         app = make_app(tmp_path, server.base_url)
         async with app.run_test(size=(100, 30)) as pilot:
             await type_text(pilot, "tell me a long story")
-            await wait_until(pilot, lambda: "sentence number 1 " in transcript_text(app),
-                             what="the reply streaming")
+            await wait_until(
+                pilot,
+                lambda: "sentence number 1 " in transcript_text(app),
+                what="the reply streaming",
+            )
             assert app.state == "speaking"
             await pilot.press("escape")
-            await wait_until(pilot, lambda: "[stopped]" in transcript_text(app),
-                             what="the stop")
+            await wait_until(pilot, lambda: "[stopped]" in transcript_text(app), what="the stop")
             assert "number 39" not in transcript_text(app)
             await wait_until(pilot, lambda: app.state == "idle", what="idle")
 
@@ -241,14 +258,20 @@ async def test_the_api_key_never_reaches_the_screen(tmp_path):
 async def test_missing_microphone_keeps_typing_alive(tmp_path):
     app = make_app(tmp_path, None, voice=True, speech__input_device="no such microphone")
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "Microphone" in banner_text(app), timeout=20,
-                         what="the microphone banner")
+        await wait_until(
+            pilot,
+            lambda: "Microphone" in banner_text(app),
+            timeout=20,
+            what="the microphone banner",
+        )
         await pilot.press("space")  # push-to-talk without a microphone: says what to do
-        await wait_until(pilot, lambda: "type your request" in transcript_text(app),
-                         what="the hint")
+        await wait_until(
+            pilot, lambda: "type your request" in transcript_text(app), what="the hint"
+        )
         await type_text(pilot, "where am i")
-        await wait_until(pilot, lambda: "You: where am i" in transcript_text(app),
-                         what="the typed turn")
+        await wait_until(
+            pilot, lambda: "You: where am i" in transcript_text(app), what="the typed turn"
+        )
 
 
 async def test_command_palette_runs_actions(tmp_path):
@@ -306,13 +329,25 @@ async def test_push_to_talk_with_a_recording_as_the_microphone(tmp_path):
 
 @pytest.mark.slow
 async def test_switching_persona_by_voice(tmp_path):
-    app = make_app(tmp_path, None, voice=True, audio_in=AUDIO / "switch_storyteller.wav",
-                   speech__listen_mode="hands_free")
+    app = make_app(
+        tmp_path,
+        None,
+        voice=True,
+        audio_in=AUDIO / "switch_storyteller.wav",
+        speech__listen_mode="hands_free",
+    )
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.session.active.id == "storyteller", timeout=30,
-                         what="the switch by voice")
-        await wait_until(pilot, lambda: "Storyteller" in str(
-            app.query_one("#persona-chip", Button).label), what="the chip")
+        await wait_until(
+            pilot,
+            lambda: app.session.active.id == "storyteller",
+            timeout=30,
+            what="the switch by voice",
+        )
+        await wait_until(
+            pilot,
+            lambda: "Storyteller" in str(app.query_one("#persona-chip", Button).label),
+            what="the chip",
+        )
         assert "You (voice):" in transcript_text(app)
 
 
@@ -324,18 +359,28 @@ async def test_driver_speaking_interrupts_a_reply(tmp_path):
     recording = tmp_path / "pause_then_request.wav"
     sf.write(recording, np.concatenate([np.zeros(int(rate * 5.0), np.int16), speech]), rate)
     with ScriptedLLMServer([ScriptedReply(LONG_STORY)], tokens_per_second=8) as server:
-        app = make_app(tmp_path, server.base_url, voice=True, audio_in=recording,
-                       speech__listen_mode="hands_free")
+        app = make_app(
+            tmp_path,
+            server.base_url,
+            voice=True,
+            audio_in=recording,
+            speech__listen_mode="hands_free",
+        )
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_until(pilot, lambda: app.mic_ready, timeout=30, what="the recogniser")
             await type_text(pilot, "tell me a long story")
-            await wait_until(pilot, lambda: "sentence number 0" in transcript_text(app),
-                             what="the reply streaming")
-            await wait_until(pilot, lambda: "[stopped]" in transcript_text(app), timeout=20,
-                             what="the barge-in")
+            await wait_until(
+                pilot,
+                lambda: "sentence number 0" in transcript_text(app),
+                what="the reply streaming",
+            )
+            await wait_until(
+                pilot, lambda: "[stopped]" in transcript_text(app), timeout=20, what="the barge-in"
+            )
             assert "number 39" not in transcript_text(app)
-            await wait_until(pilot, lambda: "Voltpoint" in nav_text(app), timeout=20,
-                             what="the new request")
+            await wait_until(
+                pilot, lambda: "Voltpoint" in nav_text(app), timeout=20, what="the new request"
+            )
 
 
 @pytest.mark.slow
@@ -348,23 +393,35 @@ async def test_push_to_talk_key_interrupts_a_reply(tmp_path):
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_until(pilot, lambda: app.mic_ready, timeout=30, what="the recogniser")
             await type_text(pilot, "tell me a long story")
-            await wait_until(pilot, lambda: "sentence number 1 " in transcript_text(app),
-                             what="the reply streaming")
+            await wait_until(
+                pilot,
+                lambda: "sentence number 1 " in transcript_text(app),
+                what="the reply streaming",
+            )
             await pilot.press("escape")  # leave the prompt line: Space is push-to-talk
             await wait_until(pilot, lambda: "[stopped]" in transcript_text(app), what="stop")
             app.query_one("#transcript").remove_children()
             await type_text(pilot, "tell me a long story")
-            await wait_until(pilot, lambda: "sentence number 1 " in transcript_text(app),
-                             what="the second reply streaming")
+            await wait_until(
+                pilot,
+                lambda: "sentence number 1 " in transcript_text(app),
+                what="the second reply streaming",
+            )
             await pilot.press("escape")  # leaves the prompt line (and stops the reply)
             app.query_one("#transcript").remove_children()
             await type_text(pilot, "tell me a long story")
-            await wait_until(pilot, lambda: "sentence number 1 " in transcript_text(app),
-                             what="the third reply streaming")
+            await wait_until(
+                pilot,
+                lambda: "sentence number 1 " in transcript_text(app),
+                what="the third reply streaming",
+            )
             app.set_focus(None)  # not typing: Space is push-to-talk
             await pilot.press("space")
-            await wait_until(pilot, lambda: "[stopped]" in transcript_text(app),
-                             what="push-to-talk stopping the reply")
+            await wait_until(
+                pilot,
+                lambda: "[stopped]" in transcript_text(app),
+                what="push-to-talk stopping the reply",
+            )
             await wait_until(pilot, lambda: app.state == "listening", what="listening")
 
 
@@ -372,7 +429,8 @@ async def test_readme_screenshot_script_renders_the_real_app(tmp_path):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "make_screenshot", Path(__file__).parent.parent / "docs" / "make_screenshot.py")
+        "make_screenshot", Path(__file__).parent.parent / "docs" / "make_screenshot.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = tmp_path / "shot.svg"

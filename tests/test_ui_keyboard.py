@@ -40,8 +40,9 @@ async def test_typing_at_start_up_keeps_its_spaces_and_never_opens_the_microphon
         assert prompt(app).value == "tell me a fun fact"
         assert NO_MIC not in transcript_text(app)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "You: tell me a fun fact" in transcript_text(app),
-                         what="the typed turn")
+        await wait_until(
+            pilot, lambda: "You: tell me a fun fact" in transcript_text(app), what="the typed turn"
+        )
         # After Esc (which leaves the prompt line) typing goes back to it, spaces included.
         await pilot.press("escape")
         assert app.focused is not prompt(app)
@@ -66,8 +67,7 @@ async def test_space_on_an_empty_prompt_still_talks_and_says_so_once(tmp_path):
         assert prompt(app).value == ""
 
 
-async def test_an_unreachable_model_is_a_banner_and_its_sentence_names_what_was_set_up(
-        tmp_path):
+async def test_an_unreachable_model_is_a_banner_and_its_sentence_names_what_was_set_up(tmp_path):
     app = make_app(tmp_path)  # --llm-base-url pointing at a closed port
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"hello", "enter")
@@ -97,8 +97,9 @@ async def test_the_confirm_dialog_has_a_focused_button(tmp_path):
 
 
 async def test_the_kids_mode_pin_box_has_focus(tmp_path):
-    app = make_app(tmp_path, None, kids_mode=True, persona="kids_storyteller",
-                   safety__pin=Secret("4321"))
+    app = make_app(
+        tmp_path, None, kids_mode=True, persona="kids_storyteller", safety__pin=Secret("4321")
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f3")
         await wait_until(pilot, lambda: isinstance(app.screen, Confirm), what="the dialog")
@@ -142,10 +143,13 @@ async def test_palette_enter_typed_fast_runs_what_was_typed_not_an_earlier_searc
 async def test_the_speaker_banner_is_whole_at_80_columns_and_names_our_command(tmp_path):
     app = make_app(tmp_path, None)
     async with app.run_test(size=(80, 24)) as pilot:
-        message = str(AudioOutputError(
-            "No usable audio output (Error querying device -1). Speech is shown as text "
-            "only; pick a device with --output-device (`companion devices` lists them) or "
-            "use --mute."))
+        message = str(
+            AudioOutputError(
+                "No usable audio output (Error querying device -1). Speech is shown as text "
+                "only; pick a device with --output-device (`companion devices` lists them) or "
+                "use --mute."
+            )
+        )
         app.view.show(Status("speech_out", "problem", message))
         await pilot.pause(0.2)
         banner = app.query_one(Banner)
@@ -156,6 +160,7 @@ async def test_the_speaker_banner_is_whole_at_80_columns_and_names_our_command(t
     from pathlib import Path
 
     import companion.audio.playback as playback
+
     assert "python -m sounddevice" not in Path(playback.__file__).read_text(encoding="utf-8")
 
 
@@ -163,15 +168,13 @@ async def test_settings_has_the_mature_switch_the_refusal_points_to(tmp_path):
     app = make_app(tmp_path, None)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f9")
-        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen),
-                         what="settings")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen), what="settings")
         await pilot.click("#mature-toggle")
         await wait_until(pilot, lambda: isinstance(app.screen, Confirm), what="the confirm")
         await pilot.click("#yes")
         await wait_until(pilot, lambda: app.session.mature_content, what="mature on")
         await pilot.press("f9")
-        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen),
-                         what="settings")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen), what="settings")
         await pilot.click("#kids-toggle")
         await wait_until(pilot, lambda: app.session.kids_mode, what="kids mode on")
 
@@ -203,8 +206,9 @@ async def test_choices_line_up_one_per_row(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: "No route" in nav_text(app), what="maps loaded")
         await pilot.press(*"find a coffee shop", "enter")
-        await wait_until(pilot, lambda: len(app.query("#nav-choices Button")) >= 2,
-                         what="the choices")
+        await wait_until(
+            pilot, lambda: len(app.query("#nav-choices Button")) >= 2, what="the choices"
+        )
         buttons = list(app.query("#nav-choices Button").results(Button))
         assert {b.region.height for b in buttons} == {1}
         assert len({b.region.x for b in buttons}) == 1

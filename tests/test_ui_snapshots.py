@@ -92,8 +92,9 @@ def test_kids_mode(snap_compare, tmp_path, size):
     async def run_before(pilot: Pilot) -> None:
         await _maps_loaded(pilot)
         await type_text(pilot, "switch to unhinged")
-        await wait_until(pilot, lambda: "Kids mode is on" in transcript_text(pilot.app),
-                         what="the refusal")
+        await wait_until(
+            pilot, lambda: "Kids mode is on" in transcript_text(pilot.app), what="the refusal"
+        )
         await wait_until(pilot, lambda: pilot.app.state == "idle", what="idle")
         await _settle(pilot)
 
@@ -125,12 +126,14 @@ def _timed_turn(app) -> None:
 
     timeline, text, t = Timeline(), "tell me a fun fact", 1000.0
     turn = None
-    for event in (FinalTranscript(text, "pocketsphinx", speech_end=t, t=t + 0.28),
-                  TurnStarted(1, text, "assistant", t=t + 0.29),
-                  IntentRecognized(1, "conversation", {}, 0.9, t=t + 0.30),
-                  TimingMark(1, "llm_first_token", t=t + 0.62),
-                  TimingMark(1, "playback_started", t=t + 0.81),
-                  ReplyDone(1, "Octopuses have three hearts.", t=t + 2.40)):
+    for event in (
+        FinalTranscript(text, "pocketsphinx", speech_end=t, t=t + 0.28),
+        TurnStarted(1, text, "assistant", t=t + 0.29),
+        IntentRecognized(1, "conversation", {}, 0.9, t=t + 0.30),
+        TimingMark(1, "llm_first_token", t=t + 0.62),
+        TimingMark(1, "playback_started", t=t + 0.81),
+        ReplyDone(1, "Octopuses have three hearts.", t=t + 2.40),
+    ):
         turn = timeline.feed(event) or turn
     app.query_one(TimingsPanel).show_turn(turn, timeline)
 

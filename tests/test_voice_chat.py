@@ -23,8 +23,15 @@ def user_texts(scripted) -> list[str]:
 def test_a_recording_stands_in_for_the_microphone(scripted):
     """Two spoken requests, recognised from a recording and answered by the navigator (no
     language model needed for either)."""
-    repl = Repl("--audio-in", str(AUDIO / "two_requests.wav"), "--listen-mode", "hands_free",
-                "--mute", "--llm-base-url", scripted.base_url)
+    repl = Repl(
+        "--audio-in",
+        str(AUDIO / "two_requests.wav"),
+        "--listen-mode",
+        "hands_free",
+        "--mute",
+        "--llm-base-url",
+        scripted.base_url,
+    )
     repl.wait_for("We're not navigating anywhere right now.", timeout=60)
     code, out, err = repl.finish()
     assert code == 0, err
@@ -40,8 +47,14 @@ def test_a_recording_stands_in_for_the_microphone(scripted):
 
 def test_no_microphone_means_typing_still_works(scripted):
     scripted.add(reply("Typed and heard."))
-    repl = Repl("--voice", "--input-device", "no-such-microphone", "--mute",
-                "--llm-base-url", scripted.base_url)
+    repl = Repl(
+        "--voice",
+        "--input-device",
+        "no-such-microphone",
+        "--mute",
+        "--llm-base-url",
+        scripted.base_url,
+    )
     repl.wait_for("No usable input device 'no-such-microphone'", timeout=30)
     repl.send("hello")
     repl.wait_for("Typed and heard.")
@@ -65,9 +78,15 @@ def test_a_broken_recording_is_reported_and_typing_goes_on(scripted, tmp_path):
 @pytest.mark.slow
 def test_hands_free_through_the_real_microphone(scripted, sound_card):
     # No speculative start here (tests/test_voice_loop.py covers it).
-    repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
-                "--llm-base-url", scripted.base_url,
-                env={**sound_card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"})
+    repl = Repl(
+        "--voice",
+        "--listen-mode",
+        "hands_free",
+        "--mute",
+        "--llm-base-url",
+        scripted.base_url,
+        env={**sound_card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"},
+    )
     repl.wait_for("just speak", timeout=30)
     time.sleep(0.5)
     sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
@@ -83,8 +102,15 @@ def test_hands_free_through_the_real_microphone(scripted, sound_card):
 
 @pytest.mark.slow
 def test_push_to_talk_through_the_real_microphone(scripted, sound_card):
-    repl = Repl("--voice", "--listen-mode", "push_to_talk", "--mute",
-                "--llm-base-url", scripted.base_url, env=sound_card.client_env)
+    repl = Repl(
+        "--voice",
+        "--listen-mode",
+        "push_to_talk",
+        "--mute",
+        "--llm-base-url",
+        scripted.base_url,
+        env=sound_card.client_env,
+    )
     repl.wait_for("press Enter on an empty line to talk", timeout=30)
     sound_card.play_into_microphone(AUDIO / "how_long.wav")  # not pressed: ignored
     time.sleep(1.0)
@@ -106,14 +132,23 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
     a turn, the driver is told what happened, and typing carries on."""
     card = start_sound_card(tmp_path / "pulse")
     try:
-        scripted.add(reply("Looking for Italian places.", match="would like"),
-                     reply("Typed reply.", match="still there"))
-        repl = Repl("--voice", "--listen-mode", "hands_free", "--mute",
-                    "--llm-base-url", scripted.base_url,
-                    env={**card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"})
+        scripted.add(
+            reply("Looking for Italian places.", match="would like"),
+            reply("Typed reply.", match="still there"),
+        )
+        repl = Repl(
+            "--voice",
+            "--listen-mode",
+            "hands_free",
+            "--mute",
+            "--llm-base-url",
+            scripted.base_url,
+            env={**card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"},
+        )
         repl.wait_for("just speak", timeout=30)
-        player = subprocess.Popen(["paplay", "--device=car_mic",
-                                   str(AUDIO / "long_sentence.wav")], env=card.env)
+        player = subprocess.Popen(
+            ["paplay", "--device=car_mic", str(AUDIO / "long_sentence.wav")], env=card.env
+        )
         time.sleep(3.5)
     finally:
         stop_sound_card(card)

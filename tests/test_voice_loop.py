@@ -31,7 +31,8 @@ LONG_REPLY = " ".join(f"Here is sentence number {n} about the road ahead." for n
 def wait_for_event(path: Path, predicate, timeout: float = 30) -> dict:
     event = find_event(path, predicate, timeout)
     assert event is not None, "no such event in the timings:\n" + "\n".join(
-        json.dumps(e)[:160] for e in read_events(path))
+        json.dumps(e)[:160] for e in read_events(path)
+    )
     return event
 
 
@@ -64,15 +65,22 @@ def longest_gap(path: Path, start: float, end: float, threshold: int = 600) -> f
     blocks = samples[: len(samples) // 160 * 160].reshape(-1, 160)
     quiet = np.abs(blocks.astype(np.int32)).max(axis=1) <= threshold
     longest = run = 0
-    for is_quiet in quiet[int(start * 100): int(end * 100)]:
+    for is_quiet in quiet[int(start * 100) : int(end * 100)]:
         run = run + 1 if is_quiet else 0
         longest = max(longest, run)
     return longest / 100
 
 
 def listen(card, scripted, timings: Path, *extra: str) -> Repl:
-    session = Repl("--llm-base-url", scripted.base_url, "--timings", str(timings), *extra,
-                   env={**card.client_env, **PERSONA_ONLY}, command="listen")
+    session = Repl(
+        "--llm-base-url",
+        scripted.base_url,
+        "--timings",
+        str(timings),
+        *extra,
+        env={**card.client_env, **PERSONA_ONLY},
+        command="listen",
+    )
     session.wait_for("just speak", timeout=30)
     return session
 
@@ -89,10 +97,12 @@ def stop(session: Repl) -> str:
 
 @pytest.mark.slow
 def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scripted, tmp_path):
-    sentences = ["The nearest charger is two miles ahead on the right.",
-                 "It has four fast chargers and two of them are free.",
-                 "I will guide you there now.",
-                 "The drive takes about six minutes."]
+    sentences = [
+        "The nearest charger is two miles ahead on the right.",
+        "It has four fast chargers and two of them are free.",
+        "I will guide you there now.",
+        "The drive takes about six minutes.",
+    ]
     # Standing rules, not queued replies: a wrong speculative guess must not use them up.
     scripted.add(reply(" ".join(sentences), ttft=0.2, tokens_per_second=40, match="."))
     timings, recording = tmp_path / "timings.jsonl", tmp_path / "speaker.wav"
@@ -111,10 +121,20 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
     segments = loud_segments(recording, split_s=1.0)
     assert segments, "nothing reached the car's speaker"
     start, end = segments[-1]  # the reply: more than a second after the driver stopped
-    what = [(e["event"], e.get("text") or e.get("why") or e.get("state"))
-            for e in read_events(timings) if e["event"] in (
-                "FinalTranscript", "TurnStarted", "BargeIn", "ReplyDone", "SpeechStarted",
-                "EndOfSpeechLikely", "NothingHeard")]
+    what = [
+        (e["event"], e.get("text") or e.get("why") or e.get("state"))
+        for e in read_events(timings)
+        if e["event"]
+        in (
+            "FinalTranscript",
+            "TurnStarted",
+            "BargeIn",
+            "ReplyDone",
+            "SpeechStarted",
+            "EndOfSpeechLikely",
+            "NothingHeard",
+        )
+    ]
     assert end - start > 6.0, f"reply audio only {end - start:.1f} s long: {segments} {what}"
     gap = longest_gap(recording, start, end)
     assert gap < 0.15, f"a {gap * 1000:.0f} ms silence inside the reply"
@@ -138,8 +158,10 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
 def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     sound_card, scripted, tmp_path
 ):
-    scripted.add(reply("About ten minutes.", ttft=0.2, match="get there|long"),
-                 reply(LONG_REPLY, ttft=0.2, tokens_per_second=25, match="."))
+    scripted.add(
+        reply("About ten minutes.", ttft=0.2, match="get there|long"),
+        reply(LONG_REPLY, ttft=0.2, tokens_per_second=25, match="."),
+    )
     timings, recording = tmp_path / "timings.jsonl", tmp_path / "speaker.wav"
     session = listen(sound_card, scripted, timings, "--no-earcons")
     time.sleep(3)
@@ -151,13 +173,22 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     # Barge in once the first sentence has been heard whole (the second is playing): waiting
     # for that event, not a fixed time, so a slow machine can't make the driver interrupt
     # before anything was said.
-    assert wait_for_event(timings, lambda e: e["event"] == "SentenceSpoken"
-                          and "sentence number 1 " in e["text"] and not e["stopped"])
+    assert wait_for_event(
+        timings,
+        lambda e: (
+            e["event"] == "SentenceSpoken"
+            and "sentence number 1 " in e["text"]
+            and not e["stopped"]
+        ),
+    )
     time.sleep(0.3)
     spoke_at = time.monotonic() - recording_started  # in the recording's time, roughly
     sound_card.play_into_microphone(AUDIO / "how_long.wav")
-    done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone"
-                          and e["text"] == "About ten minutes.", timeout=30)
+    done = wait_for_event(
+        timings,
+        lambda e: e["event"] == "ReplyDone" and e["text"] == "About ten minutes.",
+        timeout=30,
+    )
     time.sleep(0.3)
     recorder.terminate()
     recorder.wait()
@@ -167,8 +198,9 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     # (A slow start can have the first request interrupt the greeting: that is a barge-in too.)
     barge = [e for e in events if e["event"] == "BargeIn" and e["t"] > started["t"]]
     assert [e["why"] for e in barge] == ["voice"]
-    cut = [e for e in events if e["event"] == "SentenceSpoken" and e["stopped"]
-           and e["t"] < done["t"]]
+    cut = [
+        e for e in events if e["event"] == "SentenceSpoken" and e["stopped"] and e["t"] < done["t"]
+    ]
     assert cut and all(e["t"] - barge[0]["t"] < 0.1 for e in cut)  # stopped at once
     first_done = next(e for e in events if e["event"] == "ReplyDone")
     assert first_done["interrupted"] and "[stopped]" in out
@@ -198,8 +230,14 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
 @pytest.mark.slow
 def test_pressing_to_talk_during_a_reply_stops_it(sound_card, scripted):
     scripted.add(reply(LONG_REPLY, ttft=0.2, tokens_per_second=25), reply("Adding it."))
-    repl = Repl("--voice", "--listen-mode", "push_to_talk", "--llm-base-url", scripted.base_url,
-                env={**sound_card.client_env, **PERSONA_ONLY})
+    repl = Repl(
+        "--voice",
+        "--listen-mode",
+        "push_to_talk",
+        "--llm-base-url",
+        scripted.base_url,
+        env={**sound_card.client_env, **PERSONA_ONLY},
+    )
     repl.wait_for("press Enter on an empty line to talk", timeout=30)
     repl.send("tell me about the road")
     repl.wait_for("sentence number 3 ")
@@ -220,14 +258,27 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
     """A loopback from the car's speaker into its microphone stands in for the cabin's echo."""
     card = start_sound_card(tmp_path / "pulse")
     try:
-        subprocess.run(["pactl", "load-module", "module-loopback", "source=car_speaker.monitor",
-                        "sink=car_mic", "latency_msec=30"], env=card.env, check=True,
-                       stdout=subprocess.DEVNULL)
-        sentences = " ".join(f"Here is sentence number {n} about the road ahead."
-                             for n in range(1, 6))
-        scripted.add(reply("About ten minutes.", ttft=0.2, match="get there|long"),
-                     reply(sentences, ttft=0.2, tokens_per_second=30, match="charger|nearest"),
-                     reply(LONG_REPLY, ttft=0.2, tokens_per_second=25, match="."))
+        subprocess.run(
+            [
+                "pactl",
+                "load-module",
+                "module-loopback",
+                "source=car_speaker.monitor",
+                "sink=car_mic",
+                "latency_msec=30",
+            ],
+            env=card.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        sentences = " ".join(
+            f"Here is sentence number {n} about the road ahead." for n in range(1, 6)
+        )
+        scripted.add(
+            reply("About ten minutes.", ttft=0.2, match="get there|long"),
+            reply(sentences, ttft=0.2, tokens_per_second=30, match="charger|nearest"),
+            reply(LONG_REPLY, ttft=0.2, tokens_per_second=25, match="."),
+        )
         timings = tmp_path / "timings.jsonl"
         session = listen(card, scripted, timings)
         time.sleep(3)
@@ -236,37 +287,59 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
         first = wait_for_event(timings, lambda e: e["event"] == "TurnStarted")
         # Echo as loud as the playback itself: heard, but not taken for the driver.
         assert not done["interrupted"]
-        assert not [e for e in read_events(timings)
-                    if e["event"] == "BargeIn" and e["t"] > first["t"]]
+        assert not [
+            e for e in read_events(timings) if e["event"] == "BargeIn" and e["t"] > first["t"]
+        ]
         assert len([e for e in read_events(timings) if e["event"] == "TurnStarted"]) == 1
 
         # A quieter echo (a cabin, not a loopback cable): the driver talks over it.
-        inputs = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=card.env,
-                                capture_output=True, text=True, check=True).stdout
+        inputs = subprocess.run(
+            ["pactl", "list", "short", "sink-inputs"],
+            env=card.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         loopback = next(line.split()[0] for line in inputs.splitlines() if "loopback" in line)
-        subprocess.run(["pactl", "set-sink-input-volume", loopback, "30%"], env=card.env,
-                       check=True)
+        subprocess.run(
+            ["pactl", "set-sink-input-volume", loopback, "30%"], env=card.env, check=True
+        )
         card.play_into_microphone(AUDIO / "add_stop.wav")
-        wait_for_event(timings, lambda e: e.get("stage") == "playback_started"
-                       and e["turn_id"] == 2)
+        wait_for_event(
+            timings, lambda e: e.get("stage") == "playback_started" and e["turn_id"] == 2
+        )
         time.sleep(3.0)
         card.play_into_microphone(AUDIO / "how_long.wav")
-        wait_for_event(timings, lambda e: e["event"] == "ReplyDone"
-                       and e["text"] == "About ten minutes.", timeout=30)
+        wait_for_event(
+            timings,
+            lambda e: e["event"] == "ReplyDone" and e["text"] == "About ten minutes.",
+            timeout=30,
+        )
         stop(session)
     finally:
         stop_sound_card(card)
-    assert [e["why"] for e in read_events(timings)
-            if e["event"] == "BargeIn" and e["t"] > first["t"]] == ["voice"]
+    assert [
+        e["why"] for e in read_events(timings) if e["event"] == "BargeIn" and e["t"] > first["t"]
+    ] == ["voice"]
     # Without an echo canceller the echo still in the air garbles the first word or two (see
     # docs/ARCHITECTURE.md); the request itself gets through.
     assert words(answered(scripted, read_events(timings), 3).last_user_message)[-3:] == [
-        "we", "get", "there"]
+        "we",
+        "get",
+        "there",
+    ]
 
 
 def test_without_an_output_device_replies_are_text_and_every_turn_is_answered(scripted):
-    session = Repl("--audio-in", str(AUDIO / "two_requests.wav"), "--output-device",
-                   "no-such-speaker", "--llm-base-url", scripted.base_url, command="listen")
+    session = Repl(
+        "--audio-in",
+        str(AUDIO / "two_requests.wav"),
+        "--output-device",
+        "no-such-speaker",
+        "--llm-base-url",
+        scripted.base_url,
+        command="listen",
+    )
     session.wait_for("We're not navigating anywhere right now.", timeout=60)
     code = session.process.wait(timeout=30)  # the recording ended: listen ends
     out = session.out
@@ -287,8 +360,15 @@ def test_a_failing_speech_engine_leaves_the_text_and_the_next_turn_works(scripte
     )
     config = tmp_path / "config.toml"
     config.write_text(f'[persona]\ndefault = "robot"\ndir = "{folder}"\n')
-    session = Repl("--config", str(config), "--audio-in", str(AUDIO / "two_requests.wav"),
-                   "--llm-base-url", scripted.base_url, command="listen")
+    session = Repl(
+        "--config",
+        str(config),
+        "--audio-in",
+        str(AUDIO / "two_requests.wav"),
+        "--llm-base-url",
+        scripted.base_url,
+        command="listen",
+    )
     session.wait_for("We're not navigating anywhere right now.", timeout=60)
     assert session.process.wait(timeout=30) == 0
     out = session.out

@@ -48,18 +48,32 @@ def make_app(
         "safety.mature_content": mature_content,
     }
     if llm_url is not None:
-        values.update({"llm.provider": "custom", "llm.base_url": llm_url,
-                       "llm.model": "scripted-model"})
+        values.update(
+            {"llm.provider": "custom", "llm.base_url": llm_url, "llm.model": "scripted-model"}
+        )
     values.update({k.replace("__", "."): v for k, v in flags.items()})
     settings = load_settings(config_path=None, flags=values)
-    session = PersonaSession(load_personas(BUNDLED_PERSONAS)[0], persona, kids_mode=kids_mode,
-                             mature_content=mature_content)
-    return CompanionApp(settings, session, voice=voice, audio_in=audio_in,
-                        clock=lambda: FIXED_NOW, tick_s=tick_s, record=record, replay=replay)
+    session = PersonaSession(
+        load_personas(BUNDLED_PERSONAS)[0],
+        persona,
+        kids_mode=kids_mode,
+        mature_content=mature_content,
+    )
+    return CompanionApp(
+        settings,
+        session,
+        voice=voice,
+        audio_in=audio_in,
+        clock=lambda: FIXED_NOW,
+        tick_s=tick_s,
+        record=record,
+        replay=replay,
+    )
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0,
-                     what: str = "condition") -> None:
+async def wait_until(
+    pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

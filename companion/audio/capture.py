@@ -109,8 +109,13 @@ class MicrophoneSource:
             rate = int(info["default_samplerate"])
             self._resample = Resampler(rate, RATE)
         stream = sd.RawInputStream(
-            samplerate=rate, channels=1, dtype="int16", device=self.device,
-            blocksize=int(rate * BLOCK_SECONDS), latency="low", callback=self._callback,
+            samplerate=rate,
+            channels=1,
+            dtype="int16",
+            device=self.device,
+            blocksize=int(rate * BLOCK_SECONDS),
+            latency="low",
+            callback=self._callback,
         )
         stream.start()
         return stream

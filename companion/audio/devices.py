@@ -45,12 +45,16 @@ def _quiet_alsa() -> None:
         return
     try:
         alsa = ctypes.CDLL(name)
-        handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                                        ctypes.c_int, ctypes.c_char_p)
+        handler_type = ctypes.CFUNCTYPE(
+            None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+        )
 
         def to_log(file: bytes, line: int, function: bytes, err: int, fmt: bytes) -> None:
-            log.debug("ALSA %s: %s", (function or b"").decode(errors="replace"),
-                      (fmt or b"").decode(errors="replace"))
+            log.debug(
+                "ALSA %s: %s",
+                (function or b"").decode(errors="replace"),
+                (fmt or b"").decode(errors="replace"),
+            )
 
         _alsa_handler = handler_type(to_log)  # kept alive: ALSA holds the pointer
         alsa.snd_lib_error_set_handler(_alsa_handler)

@@ -53,8 +53,14 @@ def probe(path: Path | str) -> AudioFileInfo:
         raise AudioFileError(f"{path}: not a readable audio file ({reason}). {_FIX}") from None
     if info.frames <= 0:
         raise AudioFileError(f"{path}: the file holds no audio samples. {_FIX}")
-    return AudioFileInfo(path, int(info.samplerate), int(info.channels), int(info.frames),
-                         str(info.format), str(info.subtype))
+    return AudioFileInfo(
+        path,
+        int(info.samplerate),
+        int(info.channels),
+        int(info.frames),
+        str(info.format),
+        str(info.subtype),
+    )
 
 
 def to_mono_int16(block: np.ndarray) -> np.ndarray:

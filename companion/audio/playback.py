@@ -90,8 +90,12 @@ class AudioPlayer:
 
     def _start_stream(self, sd: Any, rate: int) -> Any:
         stream = sd.OutputStream(
-            samplerate=rate, channels=1, dtype="int16", device=self.device,
-            latency="low", callback=self._callback,
+            samplerate=rate,
+            channels=1,
+            dtype="int16",
+            device=self.device,
+            latency="low",
+            callback=self._callback,
         )
         stream.start()
         return stream

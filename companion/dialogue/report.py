@@ -35,15 +35,19 @@ def failures(result: DialogueResult) -> list[str]:
     where = _rel(result.dialogue.path)
     if result.problem:
         return [f"  {result.problem}"]
-    return [f"  {where}:{f.line}: {f.what}\n      expected: {f.expected}\n      got:      "
-            f"{f.got}" for f in result.failures]
+    return [
+        f"  {where}:{f.line}: {f.what}\n      expected: {f.expected}\n      got:      {f.got}"
+        for f in result.failures
+    ]
 
 
 def summary_line(result: DialogueResult) -> str:
     status = "PASS" if result.passed else "FAIL"
     llm = "" if result.llm == "scripted" else f" · {result.llm} model"
-    return (f"{status} {_rel(result.dialogue.path)} ({result.seconds:.2f} s{llm}) — "
-            f"{result.dialogue.description}")
+    return (
+        f"{status} {_rel(result.dialogue.path)} ({result.seconds:.2f} s{llm}) — "
+        f"{result.dialogue.description}"
+    )
 
 
 def format_result(result: DialogueResult, verbose: bool = False) -> str:
@@ -67,13 +71,22 @@ def latency_table(results: list[DialogueResult]) -> str:
 
 
 def write_junit(results: list[DialogueResult], path: Path) -> None:
-    suite = ET.Element("testsuite", name="dialogues", tests=str(len(results)),
-                       failures=str(sum(not r.passed for r in results)),
-                       time=f"{sum(r.seconds for r in results):.3f}")
+    suite = ET.Element(
+        "testsuite",
+        name="dialogues",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed for r in results)),
+        time=f"{sum(r.seconds for r in results):.3f}",
+    )
     for result in results:
-        case = ET.SubElement(suite, "testcase", classname="dialogues",
-                             name=result.dialogue.name, file=_rel(result.dialogue.path),
-                             time=f"{result.seconds:.3f}")
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname="dialogues",
+            name=result.dialogue.name,
+            file=_rel(result.dialogue.path),
+            time=f"{result.seconds:.3f}",
+        )
         if not result.passed:
             message = result.problem or (f"{len(result.failures)} expectation(s) failed")
             failure = ET.SubElement(case, "failure", message=message)

@@ -121,8 +121,7 @@ def transcribe(audio: Path) -> tuple[list[str], str]:
         elif isinstance(event, InputProblem):
             problems.append(event.message)
 
-    settings = listener_settings(SpeechSettings(listen_mode="hands_free",
-                                                speculate_after_ms=0))
+    settings = listener_settings(SpeechSettings(listen_mode="hands_free", speculate_after_ms=0))
     listener = Listener(engine, FileSource(audio, realtime=False), settings, on_event)
     listener.start()
     listener.finished.wait(120)
@@ -140,19 +139,30 @@ class _Session:
         cast, problems = load_personas(*folders)
         if problems:
             raise problems[0]  # a PersonaError: file:line: key: message
-        self.session = PersonaSession(cast, dialogue.persona, kids_mode=dialogue.kids_mode,
-                                      mature_content=dialogue.mature_content)
+        self.session = PersonaSession(
+            cast,
+            dialogue.persona,
+            kids_mode=dialogue.kids_mode,
+            mature_content=dialogue.mature_content,
+        )
         if self.session.active.id != dialogue.persona:
-            raise ValueError(f"[setup] persona {dialogue.persona}: "
-                             f"{self.session.start_notice or 'not available'}")
+            raise ValueError(
+                f"[setup] persona {dialogue.persona}: "
+                f"{self.session.start_notice or 'not available'}"
+            )
         self.scripted: ScriptedLLMServer | None = None
         if llm == "scripted":
             self.scripted = ScriptedLLMServer(ttft=0.0, tokens_per_second=5000).start()
-            endpoint = LLMEndpoint(provider="custom", label="scripted model",
-                                   base_url=self.scripted.base_url, model="scripted",
-                                   api_key=Secret(""), key_env=None,
-                                   setup_hint="give the turn a model = \"...\" reply",
-                                   read_timeout=5.0)
+            endpoint = LLMEndpoint(
+                provider="custom",
+                label="scripted model",
+                base_url=self.scripted.base_url,
+                model="scripted",
+                api_key=Secret(""),
+                key_env=None,
+                setup_hint='give the turn a model = "..." reply',
+                read_timeout=5.0,
+            )
         else:
             endpoint = resolve_endpoint(load_settings())
         self.web: ScriptedSearchServer | None = None
@@ -162,16 +172,22 @@ class _Session:
         gazetteer = Gazetteer(start, dialogue.places or SAMPLE_PLACES)
         self.navigator = Navigator(gazetteer, units=dialogue.units)
         folders = [BUNDLED_KNOWLEDGE] + ([dialogue.knowledge] if dialogue.knowledge else [])
-        self.searcher = Searcher(KnowledgeBase(folders),
-                                 SearxngClient(self.web.url) if self.web else None)
+        self.searcher = Searcher(
+            KnowledgeBase(folders), SearxngClient(self.web.url) if self.web else None
+        )
         self._interrupt_after: int | None = None  # the driver barges in after N sentences
         settings = Settings()
         settings.llm.tools = True
         settings.speech.mute = True
         settings.speech.barge_in = False
         self.assistant = Assistant(
-            settings, self.session, self._on_event, tick_s=0, greet=False,
-            parts=Parts(client=ChatClient(endpoint), skills=(self.navigator, self.searcher)))
+            settings,
+            self.session,
+            self._on_event,
+            tick_s=0,
+            greet=False,
+            parts=Parts(client=ChatClient(endpoint), skills=(self.navigator, self.searcher)),
+        )
 
     async def start(self) -> None:
         self.assistant.start()
@@ -200,10 +216,14 @@ class _Session:
             self.scripted.clear()
             if turn.model is not None or turn.model_fault or turn.model_tool:
                 slow = 200.0 if turn.interrupt_after else None  # time to interrupt it
-                self.scripted.add(ScriptedReply(text=turn.model or "",
-                                                fault=turn.model_fault,
-                                                tokens_per_second=slow,
-                                                tool_call=turn.model_tool))
+                self.scripted.add(
+                    ScriptedReply(
+                        text=turn.model or "",
+                        fault=turn.model_fault,
+                        tokens_per_second=slow,
+                        tool_call=turn.model_tool,
+                    )
+                )
         texts = [turn.say]
         if turn.audio is not None:
             texts, record.audio_problem = await asyncio.to_thread(transcribe, turn.audio)
@@ -262,8 +282,9 @@ def _fmt(value: Any) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-def check(record: TurnRecord, navigator: Navigator, llm: str,
-          enforce_latency: bool) -> list[Failure]:
+def check(
+    record: TurnRecord, navigator: Navigator, llm: str, enforce_latency: bool
+) -> list[Failure]:
     """Compare one turn's record with its expectations."""
     turn, failures = record.turn, []
     expect, lines = turn.expect.values, turn.expect.lines
@@ -271,15 +292,24 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
 
     def fail(key: str, expected: Any, got: Any, described: bool = False) -> None:
         """`described`: `expected` is a description ("a reply containing ..."), not a value."""
-        failures.append(Failure(lines.get(key, turn.line), f"turn {turn.number} expect.{key}",
-                                expected if described else _fmt(expected),
-                                got if described else _fmt(got)))
+        failures.append(
+            Failure(
+                lines.get(key, turn.line),
+                f"turn {turn.number} expect.{key}",
+                expected if described else _fmt(expected),
+                got if described else _fmt(got),
+            )
+        )
 
     actions = record.actions
     trip = navigator.trip
     for key, want in expect.items():
-        if llm == "real" and key not in MODEL_INDEPENDENT and not local and key not in (
-                "model_asked", "error", "interrupted"):
+        if (
+            llm == "real"
+            and key not in MODEL_INDEPENDENT
+            and not local
+            and key not in ("model_asked", "error", "interrupted")
+        ):
             continue
         reply = record.reply
         if key == "intent" and record.intent != want:
@@ -287,9 +317,12 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
         elif key == "slots":
             for slot, value in want.items():
                 if record.slots.get(slot) != value:
-                    fail(key, f"{slot} = {_fmt(value)}",
-                         f"{slot} = {_fmt(record.slots.get(slot))} (all slots: "
-                         f"{record.slots})", True)
+                    fail(
+                        key,
+                        f"{slot} = {_fmt(value)}",
+                        f"{slot} = {_fmt(record.slots.get(slot))} (all slots: {record.slots})",
+                        True,
+                    )
         elif key == "persona" and record.persona != want:
             fail(key, want, record.persona)
         elif key == "heard" and _words(record.heard) != _words(want):
@@ -307,8 +340,12 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
         elif key == "reply_matches" and not re.search(want, reply, re.IGNORECASE):
             fail(key, f"a reply matching /{want}/", _fmt(reply), True)
         elif key == "max_sentences" and len(record.sentences) > want:
-            fail(key, f"at most {want} sentences", f"{len(record.sentences)}: "
-                 f"{record.sentences}", True)
+            fail(
+                key,
+                f"at most {want} sentences",
+                f"{len(record.sentences)}: {record.sentences}",
+                True,
+            )
         elif key == "spoken" and record.sentences != want:
             fail(key, want, record.sentences)
         elif key == "switched_to" and f"switched:{want}" not in actions:
@@ -321,12 +358,17 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
                 fail(key, want, got)
         elif key == "stops":
             labels = [s.label for s in trip.stops]
-            if len(labels) != len(want) or any(w.lower() not in g.lower()
-                                                for w, g in zip(want, labels, strict=False)):
+            if len(labels) != len(want) or any(
+                w.lower() not in g.lower() for w, g in zip(want, labels, strict=False)
+            ):
                 fail(key, want, labels)
         elif key == "no_route" and want == trip.active:
-            fail(key, "no route" if want else "a route",
-                 trip.destination.label if trip.destination else "no route", True)
+            fail(
+                key,
+                "no route" if want else "a route",
+                trip.destination.label if trip.destination else "no route",
+                True,
+            )
         elif key == "search" and f"search:{want}" not in actions:
             fail(key, f"search answered from {want}", _what_happened(actions), True)
         elif key == "action" and not any(a.endswith(f":{want}") for a in actions):
@@ -345,23 +387,46 @@ def check(record: TurnRecord, navigator: Navigator, llm: str,
                     if enforce_latency:
                         fail(key, f"{stage} within {budget} ms", shown, True)
                     else:
-                        record.notes.append(f"{lines.get(key, turn.line)}: turn {turn.number} "
-                                            f"{stage} {shown} over its {budget} ms budget "
-                                            "(not enforced; --enforce-latency fails it)")
+                        record.notes.append(
+                            f"{lines.get(key, turn.line)}: turn {turn.number} "
+                            f"{stage} {shown} over its {budget} ms budget "
+                            "(not enforced; --enforce-latency fails it)"
+                        )
     if turn.audio is not None and (record.audio_problem or not record.heard):
-        failures.append(Failure(lines.get("audio", turn.line), f"turn {turn.number} audio",
-                                f"speech in {turn.audio}",
-                                record.audio_problem or "no words heard in it"))
+        failures.append(
+            Failure(
+                lines.get("audio", turn.line),
+                f"turn {turn.number} audio",
+                f"speech in {turn.audio}",
+                record.audio_problem or "no words heard in it",
+            )
+        )
     if record.error and "error" not in expect:
         # A turn that failed is a failure unless the file says it should (with --llm real:
         # a model that answers 401 to everything fails the run instead of passing it).
-        failures.append(Failure(turn.line, f"turn {turn.number}", "an answer",
-                                f"{record.error} error: {record.reply}"))
-    if llm == "scripted" and record.model_asked and turn.model is None \
-            and turn.model_fault is None and turn.model_tool is None:
-        failures.append(Failure(turn.line, f"turn {turn.number}",
-                                'a model = "..." reply for this turn (the language model was '
-                                "asked)", "no scripted reply"))
+        failures.append(
+            Failure(
+                turn.line,
+                f"turn {turn.number}",
+                "an answer",
+                f"{record.error} error: {record.reply}",
+            )
+        )
+    if (
+        llm == "scripted"
+        and record.model_asked
+        and turn.model is None
+        and turn.model_fault is None
+        and turn.model_tool is None
+    ):
+        failures.append(
+            Failure(
+                turn.line,
+                f"turn {turn.number}",
+                'a model = "..." reply for this turn (the language model was asked)',
+                "no scripted reply",
+            )
+        )
     return failures
 
 
@@ -370,9 +435,13 @@ def _what_happened(actions: list[str]) -> str:
     return ", ".join(shown) if shown else "nothing"
 
 
-async def run_dialogue_async(dialogue: Dialogue, *, llm: str | None = None,
-                             personas: Path | None = None,
-                             enforce_latency: bool = False) -> DialogueResult:
+async def run_dialogue_async(
+    dialogue: Dialogue,
+    *,
+    llm: str | None = None,
+    personas: Path | None = None,
+    enforce_latency: bool = False,
+) -> DialogueResult:
     mode = llm or dialogue.llm
     result = DialogueResult(dialogue, mode)
     started = time.perf_counter()

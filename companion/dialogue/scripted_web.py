@@ -38,8 +38,7 @@ class ScriptedJSONServer:
                 self.wfile.write(data)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     def answer(self, path: str, query: dict[str, Any]) -> tuple[int, Any]:
         for prefix, answer in self.answers.items():
@@ -78,4 +77,7 @@ class ScriptedSearchServer(ScriptedJSONServer):
         self.answers["/search"] = lambda path, query: {
             "query": query.get("q", [""])[0],
             "results": [{**r, "engine": "scripted", "score": 1.0} for r in self.results],
-            "answers": [], "infoboxes": [], "suggestions": []}
+            "answers": [],
+            "infoboxes": [],
+            "suggestions": [],
+        }

@@ -30,28 +30,69 @@ LLM_MODES = ("scripted", "real")
 FAULTS = ("401", "404", "429", "500", "stall", "drop", "garbage", "no_tools")
 
 SETUP_KEYS: dict[str, type | tuple[type, ...]] = {
-    "persona": str, "kids_mode": bool, "mature_content": bool, "start": str, "llm": str,
-    "places": str, "knowledge": str, "web_search": bool, "speed_kmh": (int, float),
-    "personas": str, "units": str,
+    "persona": str,
+    "kids_mode": bool,
+    "mature_content": bool,
+    "start": str,
+    "llm": str,
+    "places": str,
+    "knowledge": str,
+    "web_search": bool,
+    "speed_kmh": (int, float),
+    "personas": str,
+    "units": str,
 }
 TURN_KEYS: dict[str, type | tuple[type, ...]] = {
-    "say": str, "audio": str, "model": str, "model_fault": str, "model_tool": dict,
+    "say": str,
+    "audio": str,
+    "model": str,
+    "model_fault": str,
+    "model_tool": dict,
     "interrupt_after": int,
-    "advance_minutes": (int, float), "speed_kmh": (int, float), "web_results": list,
+    "advance_minutes": (int, float),
+    "speed_kmh": (int, float),
+    "web_results": list,
     "expect": dict,
 }
 EXPECT_KEYS: dict[str, type | tuple[type, ...]] = {
-    "intent": str, "slots": dict, "persona": str, "heard": str,
-    "reply": str, "reply_contains": (str, list), "reply_not_contains": (str, list),
-    "reply_matches": str, "max_sentences": int, "spoken": list,
-    "switched_to": str, "refused": str, "destination": str, "stops": list,
-    "no_route": bool, "search": str, "model_asked": bool, "error": str,
-    "interrupted": bool, "action": str, "latency_ms": dict,
+    "intent": str,
+    "slots": dict,
+    "persona": str,
+    "heard": str,
+    "reply": str,
+    "reply_contains": (str, list),
+    "reply_not_contains": (str, list),
+    "reply_matches": str,
+    "max_sentences": int,
+    "spoken": list,
+    "switched_to": str,
+    "refused": str,
+    "destination": str,
+    "stops": list,
+    "no_route": bool,
+    "search": str,
+    "model_asked": bool,
+    "error": str,
+    "interrupted": bool,
+    "action": str,
+    "latency_ms": dict,
 }
 LATENCY_STAGES = ("first_sentence", "reply_done", "llm_first_token")
 # Expectations that hold whatever the model says (checked with --llm real too).
-MODEL_INDEPENDENT = {"intent", "slots", "persona", "heard", "switched_to", "refused",
-                     "destination", "stops", "no_route", "search", "action", "latency_ms"}
+MODEL_INDEPENDENT = {
+    "intent",
+    "slots",
+    "persona",
+    "heard",
+    "switched_to",
+    "refused",
+    "destination",
+    "stops",
+    "no_route",
+    "search",
+    "action",
+    "latency_ms",
+}
 
 
 @dataclass
@@ -105,14 +146,18 @@ def _key_line(lines: list[str], key: str, first: int, last: int) -> int:
     return first
 
 
-def _check(path: Path, text: str, table: dict[str, Any], allowed: dict[str, Any], where: str,
-           line_of: Any) -> dict[str, Any]:
+def _check(
+    path: Path, text: str, table: dict[str, Any], allowed: dict[str, Any], where: str, line_of: Any
+) -> dict[str, Any]:
     values = {}
     for key, value in table.items():
         if key not in allowed:
             raise DataFileError(
-                path, f'{where}: unknown key "{key}".{suggest(key, allowed)} '
-                f"Known keys: {', '.join(sorted(allowed))}.", line_of(key))
+                path,
+                f'{where}: unknown key "{key}".{suggest(key, allowed)} '
+                f"Known keys: {', '.join(sorted(allowed))}.",
+                line_of(key),
+            )
         try:
             values[key] = expect_type(path, text, key, value, allowed[key])
         except DataFileError as exc:
@@ -132,14 +177,18 @@ def load_dialogue(path: Path) -> Dialogue:
 
     for key in data:
         if key not in ("description", "setup", "turn"):
-            raise DataFileError(path, f'unknown key "{key}".'
-                                f"{suggest(key, ['description', 'setup', 'turn'])} A dialogue "
-                                "has a description, a [setup] table and [[turn]] tables.",
-                                top_line(key))
+            raise DataFileError(
+                path,
+                f'unknown key "{key}".'
+                f"{suggest(key, ['description', 'setup', 'turn'])} A dialogue "
+                "has a description, a [setup] table and [[turn]] tables.",
+                top_line(key),
+            )
     description = data.get("description", "")
     if not isinstance(description, str) or not description.strip():
-        raise DataFileError(path, 'add a description = "..." line saying what this dialogue '
-                            "checks.", 1)
+        raise DataFileError(
+            path, 'add a description = "..." line saying what this dialogue checks.', 1
+        )
     dialogue = Dialogue(path, description.strip())
     headers = [n for n, line in enumerate(lines, 1) if line.strip().startswith("[")]
 
@@ -151,11 +200,13 @@ def load_dialogue(path: Path) -> Dialogue:
 
     setup = data.get("setup", {})
     if not isinstance(setup, dict):
-        raise DataFileError(path, "setup must be a table: write [setup] on its own line.",
-                            top_line("setup"))
+        raise DataFileError(
+            path, "setup must be a table: write [setup] on its own line.", top_line("setup")
+        )
     first, last = table_range("[setup]")
-    values = _check(path, text, setup, SETUP_KEYS, "[setup]",
-                    lambda k: _key_line(lines, k, first, last))
+    values = _check(
+        path, text, setup, SETUP_KEYS, "[setup]", lambda k: _key_line(lines, k, first, last)
+    )
     for key in ("persona", "kids_mode", "mature_content", "start", "web_search", "units"):
         if key in values:
             setattr(dialogue, key, values[key])
@@ -163,29 +214,37 @@ def load_dialogue(path: Path) -> Dialogue:
         dialogue.speed_kmh = float(values["speed_kmh"])
     llm = values.get("llm", "scripted")
     if llm not in LLM_MODES:
-        raise DataFileError(path, f'[setup] llm must be "scripted" or "real", not "{llm}".',
-                            _key_line(lines, "llm", first, last))
+        raise DataFileError(
+            path,
+            f'[setup] llm must be "scripted" or "real", not "{llm}".',
+            _key_line(lines, "llm", first, last),
+        )
     dialogue.llm = llm
     for key in ("places", "knowledge", "personas"):
         if key in values:
             target = (path.parent / values[key]).resolve()
             if not target.exists():
-                raise DataFileError(path, f"[setup] {key}: {target} does not exist. Paths are "
-                                    "relative to the dialogue file.",
-                                    _key_line(lines, key, first, last))
+                raise DataFileError(
+                    path,
+                    f"[setup] {key}: {target} does not exist. Paths are "
+                    "relative to the dialogue file.",
+                    _key_line(lines, key, first, last),
+                )
             setattr(dialogue, key, target)
 
     turns = data.get("turn")
     if not isinstance(turns, list) or not turns:
-        raise DataFileError(path, "a dialogue needs at least one [[turn]] with say = \"...\" "
-                            "or audio = \"file.wav\".", end - 1)
+        raise DataFileError(
+            path,
+            'a dialogue needs at least one [[turn]] with say = "..." or audio = "file.wav".',
+            end - 1,
+        )
     for index, raw in enumerate(turns):
         dialogue.turns.append(_turn(path, text, lines, raw, index, table_range))
     return dialogue
 
 
-def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int,
-          table_range: Any) -> Turn:
+def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int, table_range: Any) -> Turn:
     first, last = table_range("[[turn]]", index)
     where = f"turn {index + 1}"
     if not isinstance(raw, dict):
@@ -193,12 +252,16 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int,
     # The turn's own keys stop at its [turn.expect] table, which has its own range.
     expect_first, expect_last = first, first
     if "expect" in raw:
-        following = [n for n in range(first + 1, len(lines) + 1)
-                     if lines[n - 1].strip() == "[turn.expect]"]
+        following = [
+            n for n in range(first + 1, len(lines) + 1) if lines[n - 1].strip() == "[turn.expect]"
+        ]
         if following:
             expect_first = following[0]
-            nxt = [n for n in range(expect_first + 1, len(lines) + 1)
-                   if lines[n - 1].strip().startswith("[")]
+            nxt = [
+                n
+                for n in range(expect_first + 1, len(lines) + 1)
+                if lines[n - 1].strip().startswith("[")
+            ]
             expect_last = nxt[0] if nxt else len(lines) + 1
 
     def turn_line(key: str) -> int:
@@ -207,29 +270,41 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int,
     values = _check(path, text, raw, TURN_KEYS, where, turn_line)
     turn = Turn(index + 1, first)
     if ("say" in values) == ("audio" in values):
-        raise DataFileError(path, f'{where}: give either say = "what the driver types" or '
-                            'audio = "recording.wav", not both and not neither.', first)
+        raise DataFileError(
+            path,
+            f'{where}: give either say = "what the driver types" or '
+            'audio = "recording.wav", not both and not neither.',
+            first,
+        )
     turn.say = values.get("say", "")
     if "audio" in values:
         audio = (path.parent / values["audio"]).resolve()
         if not audio.is_file():
-            raise DataFileError(path, f"{where}: audio file {audio} not found (paths are "
-                                "relative to the dialogue file).", turn_line("audio"))
+            raise DataFileError(
+                path,
+                f"{where}: audio file {audio} not found (paths are relative to the dialogue file).",
+                turn_line("audio"),
+            )
         turn.audio = audio
     turn.model = values.get("model")
     fault = values.get("model_fault")
     if fault is not None and fault not in FAULTS:
-        raise DataFileError(path, f'{where}: model_fault "{fault}" is not one of '
-                            f"{', '.join(FAULTS)}.{suggest(fault, FAULTS)}",
-                            turn_line("model_fault"))
+        raise DataFileError(
+            path,
+            f'{where}: model_fault "{fault}" is not one of '
+            f"{', '.join(FAULTS)}.{suggest(fault, FAULTS)}",
+            turn_line("model_fault"),
+        )
     turn.model_fault = fault
     tool = values.get("model_tool")
     if tool is not None:
-        if not isinstance(tool.get("name"), str) or not isinstance(tool.get("arguments", {}),
-                                                                   dict):
-            raise DataFileError(path, f'{where}: model_tool needs a name and arguments, e.g. '
-                                '{ name = "navigate_to", arguments = { place = "SFO" } }.',
-                                turn_line("model_tool"))
+        if not isinstance(tool.get("name"), str) or not isinstance(tool.get("arguments", {}), dict):
+            raise DataFileError(
+                path,
+                f"{where}: model_tool needs a name and arguments, e.g. "
+                '{ name = "navigate_to", arguments = { place = "SFO" } }.',
+                turn_line("model_tool"),
+            )
         turn.model_tool = {"name": tool["name"], "arguments": dict(tool.get("arguments", {}))}
     turn.interrupt_after = values.get("interrupt_after")
     turn.advance_minutes = float(values.get("advance_minutes", 0))
@@ -237,29 +312,40 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int,
         turn.speed_kmh = float(values["speed_kmh"])
     for result in values.get("web_results", []):
         if not isinstance(result, dict) or not {"title", "url", "content"} <= set(result):
-            raise DataFileError(path, f"{where}: each web result needs title, url and "
-                                "content, e.g. { title = \"...\", url = \"https://...\", "
-                                "content = \"...\" }.", turn_line("web_results"))
+            raise DataFileError(
+                path,
+                f"{where}: each web result needs title, url and "
+                'content, e.g. { title = "...", url = "https://...", '
+                'content = "..." }.',
+                turn_line("web_results"),
+            )
         turn.web_results.append({k: str(v) for k, v in result.items()})
 
     def expect_line(key: str) -> int:
         return _key_line(lines, key, expect_first, expect_last)
 
-    expect = _check(path, text, values.get("expect", {}), EXPECT_KEYS, f"{where} expect",
-                    expect_line)
+    expect = _check(
+        path, text, values.get("expect", {}), EXPECT_KEYS, f"{where} expect", expect_line
+    )
     for key in ("reply_contains", "reply_not_contains"):
         if isinstance(expect.get(key), str):
             expect[key] = [expect[key]]
     for stage in expect.get("latency_ms", {}):
         if stage not in LATENCY_STAGES:
-            raise DataFileError(path, f'{where} expect: latency stage "{stage}" is not one of '
-                                f"{', '.join(LATENCY_STAGES)}.{suggest(stage, LATENCY_STAGES)}",
-                                expect_line("latency_ms"))
+            raise DataFileError(
+                path,
+                f'{where} expect: latency stage "{stage}" is not one of '
+                f"{', '.join(LATENCY_STAGES)}.{suggest(stage, LATENCY_STAGES)}",
+                expect_line("latency_ms"),
+            )
     if "reply_matches" in expect:
         try:
             re.compile(expect["reply_matches"])
         except re.error as exc:
-            raise DataFileError(path, f"{where} expect: reply_matches is not a valid pattern "
-                                f"({exc}).", expect_line("reply_matches")) from None
+            raise DataFileError(
+                path,
+                f"{where} expect: reply_matches is not a valid pattern ({exc}).",
+                expect_line("reply_matches"),
+            ) from None
     turn.expect = Expect(expect, {key: expect_line(key) for key in expect})
     return turn

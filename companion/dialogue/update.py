@@ -26,8 +26,15 @@ def proposals(result: DialogueResult) -> list[Proposal]:
     for record in result.turns:
         expect = record.turn.expect
         if "reply" in expect.values and record.reply.strip() != expect.values["reply"].strip():
-            found.append(Proposal(result.dialogue.path, expect.lines["reply"],
-                                  record.turn.number, expect.values["reply"], record.reply))
+            found.append(
+                Proposal(
+                    result.dialogue.path,
+                    expect.lines["reply"],
+                    record.turn.number,
+                    expect.values["reply"],
+                    record.reply,
+                )
+            )
     return found
 
 
@@ -39,19 +46,23 @@ def apply(proposal: Proposal) -> None:
     if match is None:
         raise ValueError(f"{proposal.path}:{proposal.line} is not a `reply = ...` line")
     ending = "\n" if old.endswith("\n") else ""
-    lines[proposal.line - 1] = match.group(1) + json.dumps(proposal.new,
-                                                           ensure_ascii=False) + ending
+    lines[proposal.line - 1] = (
+        match.group(1) + json.dumps(proposal.new, ensure_ascii=False) + ending
+    )
     proposal.path.write_text("".join(lines), encoding="utf-8")
 
 
-def review(results: list[DialogueResult], ask: Callable[[str], bool],
-           say: Callable[[str], None]) -> int:
+def review(
+    results: list[DialogueResult], ask: Callable[[str], bool], say: Callable[[str], None]
+) -> int:
     """Show each proposal and apply the approved ones; returns how many were applied."""
     applied = 0
     for result in results:
         for proposal in proposals(result):
-            say(f"{proposal.path}:{proposal.line}: turn {proposal.turn} reply\n"
-                f"  expected: {proposal.old}\n  now:      {proposal.new}")
+            say(
+                f"{proposal.path}:{proposal.line}: turn {proposal.turn} reply\n"
+                f"  expected: {proposal.old}\n  now:      {proposal.new}"
+            )
             if ask("Record the new reply as the expectation? [y/N] "):
                 apply(proposal)
                 applied += 1

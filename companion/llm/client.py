@@ -30,7 +30,6 @@ __all__ = ["ChatClient", "LLMEndpoint", "Message", "ToolCall"]
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class ToolCall:
     """The model asked to call a tool (OpenAI `tool_calls`), arguments already parsed."""
@@ -133,8 +132,7 @@ class ChatClient:
             except errors.BadRequestError:
                 if "tools" not in body:
                     raise
-                log.info("%s refused a request with tools; continuing without them",
-                         ep.label)
+                log.info("%s refused a request with tools; continuing without them", ep.label)
                 self.tools_supported = False
                 body = {k: v for k, v in body.items() if k not in ("tools", "tool_choice")}
             except errors.RateLimitError as exc:
@@ -231,15 +229,19 @@ class ChatClient:
             try:
                 arguments = clean_data(json.loads(call["arguments"] or "{}"))
             except (json.JSONDecodeError, RecursionError):
-                log.info("tool call %s had arguments that are not JSON: %.200r",
-                         call["name"], call["arguments"])
+                log.info(
+                    "tool call %s had arguments that are not JSON: %.200r",
+                    call["name"],
+                    call["arguments"],
+                )
                 continue
             if isinstance(arguments, dict) and call["name"]:
                 found.append(ToolCall(clean(call["name"]), arguments, clean(call["id"])))
         return found
 
-    def _parse_chunk(self, data: str,
-                     calls: dict[int, dict[str, str]] | None = None) -> tuple[str, bool]:
+    def _parse_chunk(
+        self, data: str, calls: dict[int, dict[str, str]] | None = None
+    ) -> tuple[str, bool]:
         try:
             chunk = json.loads(data)
         except json.JSONDecodeError:
@@ -249,8 +251,7 @@ class ChatClient:
         if "error" in chunk:
             raise errors.ServerError(
                 "My language model ran into a problem. Please try again.",
-                f"{self.endpoint.label} reported an error mid-stream: "
-                f"{_server_message(chunk)}",
+                f"{self.endpoint.label} reported an error mid-stream: {_server_message(chunk)}",
             )
         text, finished = [], False
         for choice in chunk.get("choices") or []:
@@ -261,8 +262,9 @@ class ChatClient:
             for part in delta.get("tool_calls") or []:  # streamed in pieces, by index
                 if calls is None or not isinstance(part, dict):
                     continue
-                call = calls.setdefault(int(part.get("index") or 0),
-                                        {"id": "", "name": "", "arguments": ""})
+                call = calls.setdefault(
+                    int(part.get("index") or 0), {"id": "", "name": "", "arguments": ""}
+                )
                 call["id"] = str(part.get("id") or call["id"])
                 function = part.get("function") or {}
                 call["name"] += str(function.get("name") or "")
@@ -270,7 +272,8 @@ class ChatClient:
                 if len(call["arguments"]) > TOOL_ARGUMENTS_LIMIT:
                     raise self._malformed(
                         f"a tool call's arguments grew past {TOOL_ARGUMENTS_LIMIT // 1024} KB "
-                        "(no tool of ours takes anything that long)")
+                        "(no tool of ours takes anything that long)"
+                    )
             if choice.get("finish_reason"):
                 finished = True
         return "".join(text), finished
@@ -299,17 +302,13 @@ class ChatClient:
         message = _server_message(_json_or_none(response))
         said = f" ({message})" if message else ""
         if status in (401, 403):
-            fix = (
-                f"check {ep.key_env}" if ep.key_env else "check llm.api_key in your config file"
-            )
+            fix = f"check {ep.key_env}" if ep.key_env else "check llm.api_key in your config file"
             return errors.AuthenticationError(
                 "My language model rejected the API key.", f"{where}{said}: {fix}."
             )
         if status == 429:
             retry_after = _parse_retry_after(response.headers.get("retry-after"))
-            when = (
-                f"in {max(1, round(retry_after))} seconds" if retry_after is not None else "soon"
-            )
+            when = f"in {max(1, round(retry_after))} seconds" if retry_after is not None else "soon"
             return errors.RateLimitError(
                 f"My language model is busy. Please try again {when}.",
                 f"{where}{said}: rate limited"
@@ -333,9 +332,7 @@ class ChatClient:
                 "My language model ran into a problem. Please try again.",
                 f"{where}{said}: a server-side error; try again, or another provider.",
             )
-        return errors.ServerError(
-            "My language model gave an unexpected answer.", f"{where}{said}."
-        )
+        return errors.ServerError("My language model gave an unexpected answer.", f"{where}{said}.")
 
     def _spoken_unreachable(self) -> str:
         return UNREACHABLE_SPOKEN.get(self.endpoint.provider, UNREACHABLE_SPOKEN["custom"])

@@ -258,8 +258,10 @@ class _Handler(BaseHTTPRequestHandler):
                 HTTPStatus.INTERNAL_SERVER_ERROR, {"error": {"message": "internal error"}}
             )
         elif fault == "no_tools" and "tools" in record.body:
-            self._send_json(HTTPStatus.BAD_REQUEST, {"error": {
-                "message": "registry.ollama.ai/library/tiny does not support tools"}})
+            self._send_json(
+                HTTPStatus.BAD_REQUEST,
+                {"error": {"message": "registry.ollama.ai/library/tiny does not support tools"}},
+            )
         elif fault == "garbage":
             self._start_stream()
             self._chunk(b"<html><body>502 Bad Gateway</body></html>\n\n")
@@ -307,13 +309,26 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.tool_call is not None:
             arguments = json.dumps(reply.tool_call.get("arguments", {}))
             third = max(1, len(arguments) // 3)
-            pieces = [arguments[i:i + third] for i in range(0, len(arguments), third)]
-            self._chunk(event({"tool_calls": [{
-                "index": 0, "id": "call_scripted_1", "type": "function",
-                "function": {"name": reply.tool_call.get("name", ""), "arguments": ""}}]}))
+            pieces = [arguments[i : i + third] for i in range(0, len(arguments), third)]
+            self._chunk(
+                event(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_scripted_1",
+                                "type": "function",
+                                "function": {
+                                    "name": reply.tool_call.get("name", ""),
+                                    "arguments": "",
+                                },
+                            }
+                        ]
+                    }
+                )
+            )
             for piece in pieces:  # arguments arrive in pieces, as real servers send them
-                self._chunk(event({"tool_calls": [{"index": 0,
-                                                   "function": {"arguments": piece}}]}))
+                self._chunk(event({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
             record.tokens_sent += 1
             record.first_token_at = record.first_token_at or time.monotonic()
         self._chunk(event({}, "tool_calls" if reply.tool_call is not None else "stop"))

@@ -16,9 +16,17 @@ if TYPE_CHECKING:
 
 # Imported on first use: reading the settings (which needs navigation.geo's units) must not
 # pull in the navigator, the online providers and httpx before the car screen's first frame.
-_LAZY = {"Answer": "navigator", "Navigator": "navigator", "SAMPLE_PLACES": "places",
-         "Gazetteer": "places", "Place": "places", "Trip": "trip", "TripEvent": "trip",
-         "LatLon": "geo", "parse_latlon": "geo"}
+_LAZY = {
+    "Answer": "navigator",
+    "Navigator": "navigator",
+    "SAMPLE_PLACES": "places",
+    "Gazetteer": "places",
+    "Place": "places",
+    "Trip": "trip",
+    "TripEvent": "trip",
+    "LatLon": "geo",
+    "parse_latlon": "geo",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -27,8 +35,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Answer", "Gazetteer", "LatLon", "Navigator", "Place", "Trip", "TripEvent",
-           "build_navigator"]
+__all__ = [
+    "Answer",
+    "Gazetteer",
+    "LatLon",
+    "Navigator",
+    "Place",
+    "Trip",
+    "TripEvent",
+    "build_navigator",
+]
 
 
 def start_position(text: str) -> LatLon:
@@ -42,8 +58,10 @@ def start_position(text: str) -> LatLon:
     probe = Gazetteer(LatLon(0.0, 0.0), sample_file=None)
     found = probe.find(text, LatLon(0.0, 0.0), 1)
     if not found:
-        raise ValueError(f'navigation.start "{text}" is neither "lat,lon" nor a city I know. '
-                         'Use coordinates like "37.4419,-122.1430".')
+        raise ValueError(
+            f'navigation.start "{text}" is neither "lat,lon" nor a city I know. '
+            'Use coordinates like "37.4419,-122.1430".'
+        )
     return found[0].pos
 
 

@@ -61,16 +61,25 @@ def _fill(db: sqlite3.Connection) -> None:
         cc = city["countrycode"]
         region = states.get(city["admin1code"], "") if cc == "US" else ""
         country = "US" if cc == "US" else countries.get(cc, cc)
-        rows.append((number, city["name"], city["latitude"], city["longitude"],
-                     city["population"], ", ".join(p for p in (region, country) if p)))
+        rows.append(
+            (
+                number,
+                city["name"],
+                city["latitude"],
+                city["longitude"],
+                city["population"],
+                ", ".join(p for p in (region, country) if p),
+            )
+        )
         keys = {_fold(city["name"])}
-        keys.update(_fold(a) for a in city.get("alternatenames", ())
-                    if a.isascii() and len(a) > 3)
+        keys.update(_fold(a) for a in city.get("alternatenames", ()) if a.isascii() and len(a) > 3)
         names += [(key, number) for key in keys if key]
     db.executemany("INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?)", rows)
     db.executemany("INSERT INTO names VALUES (?, ?)", names)
-    db.executescript("CREATE INDEX names_key ON names(key); CREATE INDEX cities_lat ON "
-                     f"cities(lat); PRAGMA user_version = {SCHEMA_VERSION};")
+    db.executescript(
+        "CREATE INDEX names_key ON names(key); CREATE INDEX cities_lat ON "
+        f"cities(lat); PRAGMA user_version = {SCHEMA_VERSION};"
+    )
     db.commit()
 
 
@@ -99,11 +108,9 @@ class CityIndex:
             if not self._usable(path):
                 log.info("building the offline city index at %s", path)
                 _build_file(path)
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                       check_same_thread=False)
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            log.warning("cannot keep the city index at %s (%s); building it in memory", path,
-                        exc)
+            log.warning("cannot keep the city index at %s (%s); building it in memory", path, exc)
             self.path = None
             self._db = sqlite3.connect(":memory:", check_same_thread=False)
             _fill(self._db)
@@ -126,7 +133,8 @@ class CityIndex:
         with self._lock:
             return self._db.execute(
                 "SELECT c.name, c.lat, c.lon, c.pop, c.region FROM names n "
-                "JOIN cities c ON c.id = n.city WHERE n.key = ? ORDER BY c.id", (key,)
+                "JOIN cities c ON c.id = n.city WHERE n.key = ? ORDER BY c.id",
+                (key,),
             ).fetchall()
 
     def near(self, lat: float, lon: float, dlat: float, dlon: float) -> list[City]:
@@ -134,5 +142,6 @@ class CityIndex:
         with self._lock:
             return self._db.execute(
                 "SELECT name, lat, lon, pop, region FROM cities WHERE lat BETWEEN ? AND ? "
-                "AND lon BETWEEN ? AND ?", (lat - dlat, lat + dlat, lon - dlon, lon + dlon)
+                "AND lon BETWEEN ? AND ?",
+                (lat - dlat, lat + dlat, lon - dlon, lon + dlon),
             ).fetchall()

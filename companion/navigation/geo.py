@@ -91,8 +91,9 @@ def great_circle_points(a: LatLon, b: LatLon, step_m: float = 20_000.0) -> list[
         x = s1 * math.cos(p1) * math.cos(l1) + s2 * math.cos(p2) * math.cos(l2)
         y = s1 * math.cos(p1) * math.sin(l1) + s2 * math.cos(p2) * math.sin(l2)
         z = s1 * math.sin(p1) + s2 * math.sin(p2)
-        points.append(LatLon(math.degrees(math.atan2(z, math.hypot(x, y))),
-                             math.degrees(math.atan2(y, x))))
+        points.append(
+            LatLon(math.degrees(math.atan2(z, math.hypot(x, y))), math.degrees(math.atan2(y, x)))
+        )
     points.append(b)
     return points
 

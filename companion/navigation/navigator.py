@@ -37,12 +37,18 @@ from .trip import Trip, TripEvent
 log = logging.getLogger(__name__)
 
 CATEGORY_WORDS = {  # singular, plural as said aloud
-    "charger": ("charger", "chargers"), "gas_station": ("gas station", "gas stations"),
-    "coffee": ("coffee place", "coffee places"), "restaurant": ("place to eat", "places to eat"),
-    "grocery": ("grocery store", "grocery stores"), "parking": ("parking", "parking places"),
-    "hotel": ("hotel", "hotels"), "hospital": ("hospital", "hospitals"),
-    "pharmacy": ("pharmacy", "pharmacies"), "shopping": ("shopping center", "shopping centers"),
-    "rest_stop": ("rest stop", "rest stops"), "bank": ("bank", "banks"),
+    "charger": ("charger", "chargers"),
+    "gas_station": ("gas station", "gas stations"),
+    "coffee": ("coffee place", "coffee places"),
+    "restaurant": ("place to eat", "places to eat"),
+    "grocery": ("grocery store", "grocery stores"),
+    "parking": ("parking", "parking places"),
+    "hotel": ("hotel", "hotels"),
+    "hospital": ("hospital", "hospitals"),
+    "pharmacy": ("pharmacy", "pharmacies"),
+    "shopping": ("shopping center", "shopping centers"),
+    "rest_stop": ("rest stop", "rest stops"),
+    "bank": ("bank", "banks"),
     "airport": ("airport", "airports"),
 }
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
@@ -55,27 +61,48 @@ _ORDINALS = (  # index, the words for it
 )
 # The whole answer is the choice: "the second one", "two", "number two, please".
 _ORDINAL_RES = [
-    (i, re.compile(r"^(?:(?:the|that|take|pick|choose|go to|i'll take|let's do|number|"
-                   r"option)\s+)*(?:" + "|".join(words) + r")(?:\s+(?:one|option|please))*$"))
+    (
+        i,
+        re.compile(
+            r"^(?:(?:the|that|take|pick|choose|go to|i'll take|let's do|number|"
+            r"option)\s+)*(?:" + "|".join(words) + r")(?:\s+(?:one|option|please))*$"
+        ),
+    )
     for i, words in _ORDINALS
 ]
 # Or it is said inside a longer answer: "let's go with the second one".
 _ORDINAL_IN = [
-    (i, re.compile(r"\b(?:(?:" + "|".join(w for w in words[:2]) + r") one|number "
-                   + ("one", "two", "three", "four")[i] + r")\b"))
+    (
+        i,
+        re.compile(
+            r"\b(?:(?:"
+            + "|".join(w for w in words[:2])
+            + r") one|number "
+            + ("one", "two", "three", "four")[i]
+            + r")\b"
+        ),
+    )
     for i, words in _ORDINALS
 ]
 _LAST = re.compile(r"\b(?:the )?last(?: one)?\b")
 _CLOSEST = re.compile(r"\b(?:the )?(?:closest|nearest|closer|nearer)(?: one)?\b")
-_NONE = re.compile(r"^(?:none(?: of (?:them|those))?|neither(?: one)?|never ?mind|forget it|"
-                   r"cancel(?: that)?|no thanks?|nope|no)\b")
-_YES = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay|do it|go ahead|please do|replace(?: it)?|"
-                  r"instead|go there(?: instead)?|change (?:it|the route)|new route|"
-                  r"switch(?: to it)?)\b")
-_ADD = re.compile(r"\b(?:add(?: it)?(?: as)?(?: a)? stop|as a stop|add it|both|on the way|"
-                  r"stop there first|a stop)\b")
-_KEEP = re.compile(r"^(?:no|nope|keep(?: it| the route| going| the current route)?|cancel|"
-                   r"never ?mind|forget it|don't|do not|stay)\b")
+_NONE = re.compile(
+    r"^(?:none(?: of (?:them|those))?|neither(?: one)?|never ?mind|forget it|"
+    r"cancel(?: that)?|no thanks?|nope|no)\b"
+)
+_YES = re.compile(
+    r"^(?:yes|yeah|yep|sure|ok|okay|do it|go ahead|please do|replace(?: it)?|"
+    r"instead|go there(?: instead)?|change (?:it|the route)|new route|"
+    r"switch(?: to it)?)\b"
+)
+_ADD = re.compile(
+    r"\b(?:add(?: it)?(?: as)?(?: a)? stop|as a stop|add it|both|on the way|"
+    r"stop there first|a stop)\b"
+)
+_KEEP = re.compile(
+    r"^(?:no|nope|keep(?: it| the route| going| the current route)?|cancel|"
+    r"never ?mind|forget it|don't|do not|stay)\b"
+)
 
 
 @dataclass
@@ -100,8 +127,12 @@ class _Confirm:
     preferences: tuple[str, ...] = ()
 
 
-_PREFERENCE_WORDS = {"avoid_traffic": "avoid heavy traffic", "avoid_tolls": "avoid tolls",
-                     "avoid_highways": "avoid highways", "fastest": "fastest route"}
+_PREFERENCE_WORDS = {
+    "avoid_traffic": "avoid heavy traffic",
+    "avoid_tolls": "avoid tolls",
+    "avoid_highways": "avoid highways",
+    "fastest": "fastest route",
+}
 
 
 def _preferences(slots: dict[str, Any]) -> tuple[str, ...]:
@@ -170,8 +201,17 @@ class Navigator:
             best = min(range(len(places)), key=lambda i: distance_m(here, places[i].pos))
             return "navigation.choose", {"index": best}
         # "the one on Oak Avenue", "Bluebird": words only one of the choices has.
-        words = set(fold(t).split()) - {"the", "one", "on", "at", "in", "please", "that", "go",
-                                        "to"}
+        words = set(fold(t).split()) - {
+            "the",
+            "one",
+            "on",
+            "at",
+            "in",
+            "please",
+            "that",
+            "go",
+            "to",
+        }
         shared = self._shared_words()
         scores = [len(words & (set(fold(p.label).split()) - shared)) for p in places]
         best = max(scores, default=0)
@@ -207,20 +247,25 @@ class Navigator:
     async def _do_start(self, slots: dict[str, Any], text: str) -> Answer:
         place = str(slots.get("place") or "").strip()
         if place == "friend":
-            return Answer("I don't have your friends' addresses. Tell me the place or the "
-                          "street.", "no_match", {"query": place})
+            return Answer(
+                "I don't have your friends' addresses. Tell me the place or the street.",
+                "no_match",
+                {"query": place},
+            )
         if not place:
             return await self._do_find_nearby(slots, text)
         if place == "home":
             found = await asyncio.to_thread(self.gazetteer.find, "home", self.trip.position)
             if not found:
-                return Answer("I don't know where home is yet. Set navigation.home in "
-                              "settings.", "no_match", {"query": "home"})
+                return Answer(
+                    "I don't know where home is yet. Set navigation.home in settings.",
+                    "no_match",
+                    {"query": "home"},
+                )
         else:
             found = await self._resolve(place)
         if not found:
-            return Answer(f"I couldn't find a place called {place}.", "no_match",
-                          {"query": place})
+            return Answer(f"I couldn't find a place called {place}.", "no_match", {"query": place})
         top = found[0]
         if top.source == "sample" and len(found) > 1 and not slots.get("nearest"):
             return self._ask(found, "go", label=top.name, preferences=_preferences(slots))
@@ -234,8 +279,7 @@ class Navigator:
         category = slots.get("category") or ""
         if category in ("home", "friend"):
             return await self._do_start({**slots, "place": category}, text)
-        one, many = CATEGORY_WORDS.get(category, (category.replace("_", " ") or "place",
-                                                  "places"))
+        one, many = CATEGORY_WORDS.get(category, (category.replace("_", " ") or "place", "places"))
         cuisine = slots.get("cuisine") if category == "restaurant" else None
         if cuisine:  # "a Chinese restaurant", "pizza places"
             one, many = f"{cuisine_said(cuisine)} {one}", f"{cuisine_said(cuisine)} {many}"
@@ -248,15 +292,19 @@ class Navigator:
             if not near:
                 closest = found[0]
                 away = say_distance(distance_m(here, closest.pos), self.units)
-                return Answer(f"There's no {one} within {slots.get('distance') or 'that'}; "
-                              f"the nearest is {closest.label}, {away} away.", "no_match",
-                              {**data, "nearest": closest.label})
+                return Answer(
+                    f"There's no {one} within {slots.get('distance') or 'that'}; "
+                    f"the nearest is {closest.label}, {away} away.",
+                    "no_match",
+                    {**data, "nearest": closest.label},
+                )
             found = near
         if not found:
             return Answer(f"I couldn't find a {one} nearby.", "no_match", data)
         if slots.get("nearest") or len(found) == 1:
-            return await self._go(found[0], lead=f"The nearest {one} is ",
-                                  preferences=_preferences(slots))
+            return await self._go(
+                found[0], lead=f"The nearest {one} is ", preferences=_preferences(slots)
+            )
         return self._ask(found, "go", label=many, preferences=_preferences(slots))
 
     async def _do_add_stop(self, slots: dict[str, Any], text: str) -> Answer:
@@ -273,8 +321,11 @@ class Navigator:
                 found.sort(key=lambda p: distance_m(here, p.pos) + distance_m(p.pos, goal))
         if not found:
             if said:
-                return Answer(f"I couldn't find a place called {said} to stop at.",
-                              "no_match", {"query": said})
+                return Answer(
+                    f"I couldn't find a place called {said} to stop at.",
+                    "no_match",
+                    {"query": said},
+                )
             what = CATEGORY_WORDS.get(category or "", ("place",))[0]
             return Answer(f"I couldn't find a {what} to stop at.", "no_match", {"query": what})
         if not self.trip.active:
@@ -285,17 +336,20 @@ class Navigator:
         was = self.trip.cancel()
         if was is None:
             return Answer("There's no route to cancel.", "nothing_to_cancel")
-        return Answer(f"Navigation to {was.label} cancelled.", "cancelled",
-                      {"destination": was.label})
+        return Answer(
+            f"Navigation to {was.label} cancelled.", "cancelled", {"destination": was.label}
+        )
 
     async def _do_eta(self, slots: dict[str, Any], text: str) -> Answer:
         trip = self.trip
         if not trip.active:
             return Answer("We're not navigating anywhere right now.", "no_trip")
         about = "About " if trip.estimated else ""
-        text = (f"{about}{say_duration(trip.remaining_s)} to {trip.goal.label}, "
-                f"{say_distance(trip.remaining_m, self.units)} to go"
-                f"{self._estimate_note()}.")
+        text = (
+            f"{about}{say_duration(trip.remaining_s)} to {trip.goal.label}, "
+            f"{say_distance(trip.remaining_m, self.units)} to go"
+            f"{self._estimate_note()}."
+        )
         if trip.stops:
             text += f" First we stop at {trip.stops[0].label}."
         return Answer(text, "eta")
@@ -305,15 +359,19 @@ class Navigator:
         if not trip.active:
             return Answer("We're not navigating anywhere right now.", "no_trip")
         about = "About " if trip.estimated else ""
-        return Answer(f"{about}{say_distance(trip.remaining_m, self.units)} to "
-                      f"{trip.goal.label}{self._estimate_note()}.", "distance")
+        return Answer(
+            f"{about}{say_distance(trip.remaining_m, self.units)} to "
+            f"{trip.goal.label}{self._estimate_note()}.",
+            "distance",
+        )
 
     async def _do_where_am_i(self, slots: dict[str, Any], text: str) -> Answer:
         here = self.trip.position
         found = await asyncio.to_thread(self.gazetteer.locality, here)
         if found is None:
-            return Answer(f"We're at {here.lat:.3f}, {here.lon:.3f}.", "where_am_i",
-                          {"position": str(here)})
+            return Answer(
+                f"We're at {here.lat:.3f}, {here.lon:.3f}.", "where_am_i", {"position": str(here)}
+            )
         city, metres = found
         name = f"{city.name}, {city.region.split(',')[0]}"
         if metres < 8000:
@@ -322,8 +380,10 @@ class Navigator:
             side = compass(bearing_deg(city.pos, here))
             text = f"We're about {say_distance(metres, self.units)} {side} of {name}."
         if self.trip.active:
-            text += (f" {say_distance(self.trip.remaining_m, self.units).capitalize()} to "
-                     f"{self.trip.goal.label}.")
+            text += (
+                f" {say_distance(self.trip.remaining_m, self.units).capitalize()} to "
+                f"{self.trip.goal.label}."
+            )
         return Answer(text, "where_am_i", {"position": str(here), "locality": name})
 
     async def _do_choose(self, slots: dict[str, Any], text: str) -> Answer:
@@ -342,16 +402,20 @@ class Navigator:
             return Answer("Okay.", "confirm_dropped")
         answer = slots.get("answer")
         if answer == "replace":
-            return await self._go(pending.place, confirmed=True,
-                                  preferences=pending.preferences)
+            return await self._go(pending.place, confirmed=True, preferences=pending.preferences)
         if answer == "add_stop":
             return await self._add_stop(pending.place)
         return Answer(f"Okay, keeping the route to {self.trip.goal.label}.", "kept")
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _ask(self, places: list[Place], purpose: str, label: str | None,
-             preferences: tuple[str, ...] = ()) -> Answer:
+    def _ask(
+        self,
+        places: list[Place],
+        purpose: str,
+        label: str | None,
+        preferences: tuple[str, ...] = (),
+    ) -> Answer:
         places = places[:3]
         self.pending = _Choice(places, purpose, preferences)
         here = self.trip.position
@@ -361,11 +425,13 @@ class Navigator:
             where = p.label
             if label and p.name == label and p.label != p.name:  # "Main Street" for chains
                 where = p.label.split(" on ", 1)[1]
-            parts.append(where if p.source == "city" else
-                         f"{where}, {say_distance(road, self.units)}")
+            parts.append(
+                where if p.source == "city" else f"{where}, {say_distance(road, self.units)}"
+            )
         # Items contain commas ("Main Street, 0.4 miles"), so three of them take semicolons.
-        listed = ", or ".join(parts) if len(parts) == 2 else \
-            "; ".join(parts[:-1]) + "; or " + parts[-1]
+        listed = (
+            ", or ".join(parts) if len(parts) == 2 else "; ".join(parts[:-1]) + "; or " + parts[-1]
+        )
         count = _COUNT.get(len(places), str(len(places)))
         if places[0].source == "city":
             text = f"Which one: {listed}?"
@@ -373,39 +439,56 @@ class Navigator:
             text = f"{count} {label} nearby: {listed}. Which one?"
         return Answer(text, "choices", {"choices": [p.label for p in places]})
 
-    async def _go(self, place: Place, *, lead: str = "", confirmed: bool = False,
-                  preferences: tuple[str, ...] = ()) -> Answer:
+    async def _go(
+        self,
+        place: Place,
+        *,
+        lead: str = "",
+        confirmed: bool = False,
+        preferences: tuple[str, ...] = (),
+    ) -> Answer:
         trip = self.trip
         if trip.active and not confirmed:
             self.pending = _Confirm(place, preferences)
-            return Answer(f"We're on the way to {trip.goal.label}. Go to {place.label} "
-                          "instead, or add it as a stop?", "confirm_replace",
-                          {"proposed": place.label})
+            return Answer(
+                f"We're on the way to {trip.goal.label}. Go to {place.label} "
+                "instead, or add it as a stop?",
+                "confirm_replace",
+                {"proposed": place.label},
+            )
         route = await self._route([trip.position, place.pos])
         trip.set_route(place, [], route)
         trip.preferences = preferences
         about = "about " if route.estimated else ""
         said = f"{lead}{place.label}" if lead else f"Navigating to {place.label}"
-        text = (f"{said}, {say_distance(route.distance_m, self.units)}, "
-                f"{about}{say_duration(route.duration_s)}.")
+        text = (
+            f"{said}, {say_distance(route.distance_m, self.units)}, "
+            f"{about}{say_duration(route.duration_s)}."
+        )
         if lead:
-            text = f"{said}, {say_distance(route.distance_m, self.units)}. Navigating there, " \
-                   f"{about}{say_duration(route.duration_s)}."
+            text = (
+                f"{said}, {say_distance(route.distance_m, self.units)}. Navigating there, "
+                f"{about}{say_duration(route.duration_s)}."
+            )
         text += _say_preferences(preferences)
-        return Answer(text, "route_started", {"destination": place.label,
-                                              "source": place.source,
-                                              "preferences": list(preferences)})
+        return Answer(
+            text,
+            "route_started",
+            {"destination": place.label, "source": place.source, "preferences": list(preferences)},
+        )
 
     async def _add_stop(self, place: Place) -> Answer:
         trip = self.trip
         stops = [*trip.stops, place]
-        route = await self._route([trip.position, *(s.pos for s in stops),
-                                   trip.goal.pos])
+        route = await self._route([trip.position, *(s.pos for s in stops), trip.goal.pos])
         trip.set_route(trip.goal, stops, route)
         about = "about " if route.estimated else ""
-        return Answer(f"Adding a stop at {place.label}. We'll reach {trip.goal.label} "
-                      f"in {about}{say_duration(route.duration_s)}.", "stop_added",
-                      {"stop": place.label, "source": place.source})
+        return Answer(
+            f"Adding a stop at {place.label}. We'll reach {trip.goal.label} "
+            f"in {about}{say_duration(route.duration_s)}.",
+            "stop_added",
+            {"stop": place.label, "source": place.source},
+        )
 
     def _estimate_note(self) -> str:
         return " (estimated)" if self.trip.estimated else ""
@@ -425,10 +508,16 @@ class Navigator:
             "speed_kmh": round(trip.speed_kmh),
             "next": trip.next_instruction(),
             # For a progress drawing: how far along, and where each stop is, as fractions.
-            "progress": (trip.travelled_m / trip.path.distance_m
-                         if trip.active and trip.path.distance_m > 0 else 0.0),
-            "stop_marks": ([end / trip.path.distance_m for end in trip.path.leg_ends_m[:-1]]
-                           if trip.active and trip.path.distance_m > 0 else []),
+            "progress": (
+                trip.travelled_m / trip.path.distance_m
+                if trip.active and trip.path.distance_m > 0
+                else 0.0
+            ),
+            "stop_marks": (
+                [end / trip.path.distance_m for end in trip.path.leg_ends_m[:-1]]
+                if trip.active and trip.path.distance_m > 0
+                else []
+            ),
             # For the map: the route's shape (at most MAP_POINTS), the car, stops, goal.
             "map": _map_data(trip) if trip.active else None,
         }
@@ -437,19 +526,24 @@ class Navigator:
         """One line for the screen: 'Navigating to X · 2.1 mi · 7 min (est.)'."""
         trip = self.trip
         if answer.action == "choices":
-            return "Which one? " + "  ".join(f"{i}. {c}" for i, c in
-                                              enumerate(answer.data["choices"], 1))
+            return "Which one? " + "  ".join(
+                f"{i}. {c}" for i, c in enumerate(answer.data["choices"], 1)
+            )
         if answer.action == "confirm_replace":
-            return (f"Replace the route to {trip.goal.label} with "
-                    f"{answer.data['proposed']}, or add it as a stop?")
+            return (
+                f"Replace the route to {trip.goal.label} with "
+                f"{answer.data['proposed']}, or add it as a stop?"
+            )
         if trip.active and answer.action not in ("no_match", "kept"):
             unit = 1000.0 if self.units == "km" else METRES_PER_MILE
             minutes = round(trip.remaining_s / 60)
             eta = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
             via = f" · via {', '.join(s.label for s in trip.stops)}" if trip.stops else ""
             est = " (est.)" if trip.estimated else ""
-            return (f"Navigating to {trip.goal.label} · "
-                    f"{trip.remaining_m / unit:.1f} {self.units} · {eta}{est}{via}")
+            return (
+                f"Navigating to {trip.goal.label} · "
+                f"{trip.remaining_m / unit:.1f} {self.units} · {eta}{est}{via}"
+            )
         return answer.text
 
     def advance(self, seconds: float) -> list[TripEvent]:
@@ -480,8 +574,12 @@ class Navigator:
             try:
                 found = await self.geocoder.search(query, here, radius_m=10_000)
                 found = sorted(found, key=lambda p: distance_m(here, p.pos))[:3]
-                return [Place(p.name, p.pos, category, p.address, cuisine=cuisine or "",
-                              source="online") for p in found]
+                return [
+                    Place(
+                        p.name, p.pos, category, p.address, cuisine=cuisine or "", source="online"
+                    )
+                    for p in found
+                ]
             except ServiceError as exc:
                 self._fell_back(exc)
         return await asyncio.to_thread(self.gazetteer.nearest, category, here, cuisine=cuisine)
@@ -509,6 +607,5 @@ def _map_data(trip: Trip) -> dict[str, Any]:
         "route": [[p.lat, p.lon] for p in shape],
         "here": [here.lat, here.lon],
         "stops": [[s.pos.lat, s.pos.lon] for s in trip.stops],
-        "destination": ([trip.goal.pos.lat, trip.goal.pos.lon]
-                        if trip.destination else None),
+        "destination": ([trip.goal.pos.lat, trip.goal.pos.lon] if trip.destination else None),
     }

@@ -20,23 +20,39 @@ log = logging.getLogger(__name__)
 
 # What to ask Nominatim for each place category ("charging station near ...").
 CATEGORY_QUERY = {
-    "charger": "charging station", "gas_station": "fuel", "coffee": "cafe",
-    "restaurant": "restaurant", "grocery": "supermarket", "parking": "parking",
-    "hotel": "hotel", "hospital": "hospital", "pharmacy": "pharmacy", "shopping": "mall",
-    "rest_stop": "rest area", "bank": "bank", "airport": "airport",
+    "charger": "charging station",
+    "gas_station": "fuel",
+    "coffee": "cafe",
+    "restaurant": "restaurant",
+    "grocery": "supermarket",
+    "parking": "parking",
+    "hotel": "hotel",
+    "hospital": "hospital",
+    "pharmacy": "pharmacy",
+    "shopping": "mall",
+    "rest_stop": "rest area",
+    "bank": "bank",
+    "airport": "airport",
 }
 
 
 class NominatimGeocoder(JSONService):
     name = "geocoder"
 
-    async def search(self, query: str, near: LatLon, *, radius_m: float | None = None,
-                     limit: int = 5) -> list[Place]:
-        params: dict[str, Any] = {"q": query, "format": "jsonv2", "limit": limit,
-                                  "addressdetails": 1}
+    async def search(
+        self, query: str, near: LatLon, *, radius_m: float | None = None, limit: int = 5
+    ) -> list[Place]:
+        params: dict[str, Any] = {
+            "q": query,
+            "format": "jsonv2",
+            "limit": limit,
+            "addressdetails": 1,
+        }
         span = (radius_m or 50_000) / 111_000
-        params["viewbox"] = (f"{near.lon - span:.5f},{near.lat + span:.5f},"
-                             f"{near.lon + span:.5f},{near.lat - span:.5f}")
+        params["viewbox"] = (
+            f"{near.lon - span:.5f},{near.lat + span:.5f},"
+            f"{near.lon + span:.5f},{near.lat - span:.5f}"
+        )
         if radius_m is not None:
             params["bounded"] = 1
         data = await self.get_json("/search", params)
@@ -56,19 +72,33 @@ class NominatimGeocoder(JSONService):
             details = item.get("address")
             road = details.get("road") if isinstance(details, dict) else None
             address = str(road) if isinstance(road, str) else ""
-            places.append(Place(name, pos, str(item.get("type") or ""), address,
-                                source="online",
-                                score=float(item.get("importance") or 0.5)
-                                if isinstance(item.get("importance"), int | float) else 0.5))
+            places.append(
+                Place(
+                    name,
+                    pos,
+                    str(item.get("type") or ""),
+                    address,
+                    source="online",
+                    score=float(item.get("importance") or 0.5)
+                    if isinstance(item.get("importance"), int | float)
+                    else 0.5,
+                )
+            )
         if data and not places:
             raise ServiceError(self.name, "malformed", "no usable place in the answer")
         return places
 
 
-_MODIFIERS = {"uturn": "Make a U-turn", "sharp left": "Turn sharp left",
-              "sharp right": "Turn sharp right", "slight left": "Bear left",
-              "slight right": "Bear right", "left": "Turn left", "right": "Turn right",
-              "straight": "Continue straight"}
+_MODIFIERS = {
+    "uturn": "Make a U-turn",
+    "sharp left": "Turn sharp left",
+    "sharp right": "Turn sharp right",
+    "slight left": "Bear left",
+    "slight right": "Bear right",
+    "left": "Turn left",
+    "right": "Turn right",
+    "straight": "Continue straight",
+}
 
 
 def instruction(maneuver: dict[str, Any], road: str) -> str:
@@ -98,9 +128,10 @@ class OSRMRouter(JSONService):
 
     async def route(self, waypoints: list[LatLon]) -> Route:
         coords = ";".join(f"{p.lon:.6f},{p.lat:.6f}" for p in waypoints)
-        data = await self.get_json(f"/route/v1/driving/{coords}",
-                                   {"overview": "full", "geometries": "geojson",
-                                    "steps": "true"})
+        data = await self.get_json(
+            f"/route/v1/driving/{coords}",
+            {"overview": "full", "geometries": "geojson", "steps": "true"},
+        )
         if not isinstance(data, dict):
             raise ServiceError(self.name, "malformed", "expected a JSON object")
         code = data.get("code")
@@ -112,8 +143,9 @@ class OSRMRouter(JSONService):
             best = data["routes"][0]
             distance = number(best["distance"])
             duration = number(best["duration"])
-            points = [LatLon(number(lat), number(lon))
-                      for lon, lat in best["geometry"]["coordinates"]]
+            points = [
+                LatLon(number(lat), number(lon)) for lon, lat in best["geometry"]["coordinates"]
+            ]
             leg_ends: list[float] = []
             steps: list[Step] = []
             along = 0.0
@@ -123,13 +155,23 @@ class OSRMRouter(JSONService):
                     text = instruction(maneuver, str(step.get("name") or ""))
                     steps.append(Step(along, text))
                     along += number(step.get("distance", 0))
-                leg_ends.append(sum(number(leg["distance"]) for leg in best["legs"]
-                                    [: len(leg_ends) + 1]))
+                leg_ends.append(
+                    sum(number(leg["distance"]) for leg in best["legs"][: len(leg_ends) + 1])
+                )
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise ServiceError(self.name, "malformed",
-                                f"route is missing or has a bad field ({type(exc).__name__})") \
-                from None
+            raise ServiceError(
+                self.name,
+                "malformed",
+                f"route is missing or has a bad field ({type(exc).__name__})",
+            ) from None
         if len(points) < 2 or distance < 0 or duration < 0:
             raise ServiceError(self.name, "malformed", "route has no usable geometry")
-        return Route(points, distance, duration, estimated=False, leg_ends_m=leg_ends,
-                     steps=steps, source="online")
+        return Route(
+            points,
+            distance,
+            duration,
+            estimated=False,
+            leg_ends_m=leg_ends,
+            steps=steps,
+            source="online",
+        )

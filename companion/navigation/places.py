@@ -93,15 +93,25 @@ def load_sample_places(path: Path, start: LatLon) -> list[Place]:
             raise DataFileError(path, f"{where} must be a table of keys", first)
         for key in entry:
             if key not in _PLACE_KEYS:
-                raise DataFileError(path, f'{where}: unknown key "{key}".'
-                                    f"{suggest(key, _PLACE_KEYS)} Known keys: "
-                                    f"{', '.join(_PLACE_KEYS)}.", line_of_key(key))
+                raise DataFileError(
+                    path,
+                    f'{where}: unknown key "{key}".'
+                    f"{suggest(key, _PLACE_KEYS)} Known keys: "
+                    f"{', '.join(_PLACE_KEYS)}.",
+                    line_of_key(key),
+                )
         for key in ("name", "category", "east_m", "north_m"):
             if key not in entry:
                 raise DataFileError(path, f'{where} has no "{key}"; add it.', first)
         values = {}
-        for key, kind in (("name", str), ("category", str), ("cuisine", str), ("address", str),
-                          ("east_m", float), ("north_m", float)):
+        for key, kind in (
+            ("name", str),
+            ("category", str),
+            ("cuisine", str),
+            ("address", str),
+            ("east_m", float),
+            ("north_m", float),
+        ):
             try:
                 values[key] = expect_type(path, text, key, entry.get(key, ""), kind)
             except DataFileError as exc:
@@ -109,8 +119,16 @@ def load_sample_places(path: Path, start: LatLon) -> list[Place]:
                 raise DataFileError(path, f"{where}: {reason}", line_of_key(key)) from None
         name, category, address = values["name"], values["category"], values["address"]
         east, north = values["east_m"], values["north_m"]
-        places.append(Place(name, offset(start, east, north), category, address,
-                            cuisine=values["cuisine"].strip().lower(), source="sample"))
+        places.append(
+            Place(
+                name,
+                offset(start, east, north),
+                category,
+                address,
+                cuisine=values["cuisine"].strip().lower(),
+                source="sample",
+            )
+        )
     return places
 
 
@@ -121,8 +139,14 @@ class _Airports:
         self.by_code: dict[str, tuple[Any, ...]] = {}
         self.all: list[tuple[Any, ...]] = []
         for code, a in airportsdata.load("IATA").items():
-            entry = (a["name"], a["lat"], a["lon"], code, a.get("city", ""),
-                     ", ".join(p for p in (a.get("subd", ""), a.get("country", "")) if p))
+            entry = (
+                a["name"],
+                a["lat"],
+                a["lon"],
+                code,
+                a.get("city", ""),
+                ", ".join(p for p in (a.get("subd", ""), a.get("country", "")) if p),
+            )
             self.by_code[code.lower()] = entry
             self.all.append(entry)
 
@@ -143,8 +167,13 @@ def _shared(kind: type[_Table], *args: Any) -> _Table:
 class Gazetteer:
     """Offline place lookup around a moving car."""
 
-    def __init__(self, start: LatLon, sample_file: Path | None = SAMPLE_PLACES,
-                 home: str = "", cache: Path | None = None) -> None:
+    def __init__(
+        self,
+        start: LatLon,
+        sample_file: Path | None = SAMPLE_PLACES,
+        home: str = "",
+        cache: Path | None = None,
+    ) -> None:
         self.start = start
         self.samples = load_sample_places(sample_file, start) if sample_file else []
         self.home = home
@@ -163,14 +192,24 @@ class Gazetteer:
 
     # --- lookups -----------------------------------------------------------------------------
 
-    def nearest(self, category: str, near: LatLon, limit: int = 3,
-                within_m: float = 50_000, cuisine: str | None = None) -> list[Place]:
+    def nearest(
+        self,
+        category: str,
+        near: LatLon,
+        limit: int = 3,
+        within_m: float = 50_000,
+        cuisine: str | None = None,
+    ) -> list[Place]:
         """Places of a category (and cuisine, for restaurants), nearest first."""
         if category == "airport":
             return self._nearest_airports(near, limit)
-        found = [p for p in self.samples if p.category == category
-                 and (not cuisine or p.cuisine == cuisine)
-                 and distance_m(near, p.pos) <= within_m]
+        found = [
+            p
+            for p in self.samples
+            if p.category == category
+            and (not cuisine or p.cuisine == cuisine)
+            and distance_m(near, p.pos) <= within_m
+        ]
         return sorted(found, key=lambda p: distance_m(near, p.pos))[:limit]
 
     def find(self, query: str, near: LatLon, limit: int = 5) -> list[Place]:
@@ -203,8 +242,7 @@ class Gazetteer:
         if at is not None:
             return [Place("home", at, address=self.home, source="home")]
         found = self.find(self.home, self.start, 1)
-        return [Place("home", found[0].pos, address=found[0].label, source="home")] \
-            if found else []
+        return [Place("home", found[0].pos, address=found[0].label, source="home")] if found else []
 
     def _samples(self, q: str, near: LatLon) -> list[Place]:
         words = _tokens(q)
@@ -227,15 +265,26 @@ class Gazetteer:
         return [p for s, _, p in sorted(scored, key=lambda x: (-x[0], -x[1])) if s >= best]
 
     def _nearest_airports(self, near: LatLon, limit: int) -> list[Place]:
-        ranked = sorted(self.airports().all,
-                        key=lambda a: distance_m(near, LatLon(a[1], a[2]))
-                        * (1.0 if "international" in a[0].lower() else 10.0))
+        ranked = sorted(
+            self.airports().all,
+            key=lambda a: (
+                distance_m(near, LatLon(a[1], a[2]))
+                * (1.0 if "international" in a[0].lower() else 10.0)
+            ),
+        )
         return [self._airport_place(a, 1.0) for a in ranked[:limit]]
 
     @staticmethod
     def _airport_place(a: tuple[Any, ...], score: float) -> Place:
-        return Place(a[0], LatLon(a[1], a[2]), "airport", region=a[5], source="airport",
-                     score=score, extra={"iata": a[3]})
+        return Place(
+            a[0],
+            LatLon(a[1], a[2]),
+            "airport",
+            region=a[5],
+            source="airport",
+            score=score,
+            extra={"iata": a[3]},
+        )
 
     def _airport(self, q: str, near: LatLon) -> list[Place]:
         airports = self.airports()
@@ -278,8 +327,9 @@ class Gazetteer:
             score = c[3] / (1 + km / 100) ** 2
             if fold(c[0]) != q.split(" ")[0] and not fold(c[0]).startswith(parts[0]):
                 score *= 0.1  # matched only through an alternate name
-            places.append(Place(c[0], LatLon(c[1], c[2]), "city", region=c[4], source="city",
-                                score=score))
+            places.append(
+                Place(c[0], LatLon(c[1], c[2]), "city", region=c[4], source="city", score=score)
+            )
         return sorted(places, key=lambda p: -p.score)
 
     def locality(self, pos: LatLon) -> tuple[Place, float] | None:

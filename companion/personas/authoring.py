@@ -55,7 +55,7 @@ def render_persona(
     lines = [
         f"# {intro}",
         "# Check it with `companion personas check` and hear it with "
-        f"`companion personas try {persona_id} \"hello\"`.",
+        f'`companion personas try {persona_id} "hello"`.',
         "",
         f"id = {_toml_string(persona_id)}              # must match the file name",
         f"name = {_toml_string(name)}",
@@ -72,8 +72,12 @@ def render_persona(
         "",
     ]
     for user, assistant in examples or []:
-        lines += ["[[examples]]", f"user = {_toml_string(user)}",
-                  f"assistant = {_toml_string(assistant)}", ""]
+        lines += [
+            "[[examples]]",
+            f"user = {_toml_string(user)}",
+            f"assistant = {_toml_string(assistant)}",
+            "",
+        ]
     lines += [
         "[voice]",
         f"id = {_toml_string(voice['id'])}          # `espeak-ng --voices`; empty: default",
@@ -132,8 +136,10 @@ def _png_text_chunks(data: bytes, path: Path) -> dict[str, str]:
                 value = zlib.decompress(text) if compressed else text
                 chunks[key.decode("latin-1")] = value.decode()
             except (zlib.error, UnicodeDecodeError):
-                raise CardError(f"{path}: the PNG's '{key.decode('latin-1')}' text is "
-                                "damaged; export the card again") from None
+                raise CardError(
+                    f"{path}: the PNG's '{key.decode('latin-1')}' text is "
+                    "damaged; export the card again"
+                ) from None
         elif kind == b"IEND":
             break
     return chunks
@@ -161,8 +167,10 @@ def read_card(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise CardError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     except RecursionError:
-        raise CardError(f"{path}: the card's JSON is nested too deeply to be a character "
-                        "card; export it again from the tool that made it") from None
+        raise CardError(
+            f"{path}: the card's JSON is nested too deeply to be a character "
+            "card; export it again from the tool that made it"
+        ) from None
     if not isinstance(card, dict):
         raise CardError(f"{path}: a character card must be a JSON object")
     card = cast(dict[str, Any], clean_data(card))  # lone surrogates would break writing it
@@ -213,8 +221,10 @@ def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
         parts.append(_macros(data["post_history_instructions"], name))
     system_prompt = "\n\n".join(p for p in parts if p) or f"You are {name}."
     if not ours:  # a card from elsewhere: tell the model it now lives in a car
-        system_prompt += ("\n\nYou are now talking to a driver through the car's speakers: "
-                          "keep replies short and never distract them from the road.")
+        system_prompt += (
+            "\n\nYou are now talking to a driver through the car's speakers: "
+            "keep replies short and never distract them from the road."
+        )
     tags = [str(t).lower() for t in data.get("tags") or []]
     # A card's claims are only claims: the stricter of its rating and its tags, and never
     # kids-safe (the designer decides that in our TOML after reading it). The loader then
@@ -237,9 +247,11 @@ def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
         voice=ours.get("voice"),
         max_sentences=int(ours.get("max_sentences", 3)),
         temperature=float(ours.get("temperature", 0.7)),
-        header=(f"Imported from the character card of {name}; review before use. Imported "
-                "personas are never kids-safe: set kids_safe = true yourself only after "
-                "reading every line."),
+        header=(
+            f"Imported from the character card of {name}; review before use. Imported "
+            "personas are never kids-safe: set kids_safe = true yourself only after "
+            "reading every line."
+        ),
     )
 
 
@@ -265,14 +277,23 @@ def persona_to_card(persona: Persona) -> dict[str, Any]:
             "tags": [persona.rating, *(["nsfw"] if persona.rating == "mature" else [])],
             "creator": "companion",
             "character_version": "",
-            "extensions": {"companion": {
-                "id": persona.id, "description": persona.description, "rating": persona.rating,
-                "kids_safe": persona.kids_safe, "aliases": list(persona.aliases),
-                "voice": {"id": persona.voice.id, "rate": persona.voice.rate,
-                          "pitch": persona.voice.pitch, "volume": persona.voice.volume},
-                "max_sentences": persona.max_sentences,
-                "temperature": persona.temperature if persona.temperature is not None else 0.7,
-            }},
+            "extensions": {
+                "companion": {
+                    "id": persona.id,
+                    "description": persona.description,
+                    "rating": persona.rating,
+                    "kids_safe": persona.kids_safe,
+                    "aliases": list(persona.aliases),
+                    "voice": {
+                        "id": persona.voice.id,
+                        "rate": persona.voice.rate,
+                        "pitch": persona.voice.pitch,
+                        "volume": persona.voice.volume,
+                    },
+                    "max_sentences": persona.max_sentences,
+                    "temperature": persona.temperature if persona.temperature is not None else 0.7,
+                }
+            },
         },
     }
 
@@ -287,11 +308,13 @@ def card_png(card: dict[str, Any], size: int = 64) -> bytes:
     pixel = bytes(((hue >> 16) & 255, (hue >> 8) & 255, hue & 255))
     rows = b"".join(b"\0" + pixel * size for _ in range(size))
     encoded = base64.b64encode(json.dumps(card, ensure_ascii=False).encode())
-    return (PNG_SIGNATURE
-            + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + _png_chunk(b"tEXt", b"chara\0" + encoded)
-            + _png_chunk(b"IDAT", zlib.compress(rows))
-            + _png_chunk(b"IEND", b""))
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+        + _png_chunk(b"tEXt", b"chara\0" + encoded)
+        + _png_chunk(b"IDAT", zlib.compress(rows))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 # --- live reload ---------------------------------------------------------------------------

@@ -26,32 +26,128 @@ from ..text import plain
 
 ADULT_TERMS = (
     # sexual or explicit material
-    "sex", "sexual", "sexually", "sexy", "erotic", "erotica", "porn", "porno", "pornographic",
-    "pornography", "nsfw", "explicit", "nude", "nudes", "nudity", "naked", "fetish",
-    "fetishes", "kink", "kinky", "orgasm", "genitals", "genital", "lewd", "smut", "smutty",
-    "horny", "aroused", "arousal", "seduce", "seduction", "seductive", "stripper",
-    "striptease", "hentai", "bdsm", "xxx", "lust", "lustful", "sensual", "intercourse",
-    "masturbate", "masturbation", "prostitute", "prostitution", "escort",
+    "sex",
+    "sexual",
+    "sexually",
+    "sexy",
+    "erotic",
+    "erotica",
+    "porn",
+    "porno",
+    "pornographic",
+    "pornography",
+    "nsfw",
+    "explicit",
+    "nude",
+    "nudes",
+    "nudity",
+    "naked",
+    "fetish",
+    "fetishes",
+    "kink",
+    "kinky",
+    "orgasm",
+    "genitals",
+    "genital",
+    "lewd",
+    "smut",
+    "smutty",
+    "horny",
+    "aroused",
+    "arousal",
+    "seduce",
+    "seduction",
+    "seductive",
+    "stripper",
+    "striptease",
+    "hentai",
+    "bdsm",
+    "xxx",
+    "lust",
+    "lustful",
+    "sensual",
+    "intercourse",
+    "masturbate",
+    "masturbation",
+    "prostitute",
+    "prostitution",
+    "escort",
     # graphic violence
-    "gore", "gory", "dismember", "dismembered", "dismemberment", "disembowel", "torture",
-    "tortured", "mutilate", "mutilated", "mutilation", "bloodbath", "decapitate",
+    "gore",
+    "gory",
+    "dismember",
+    "dismembered",
+    "dismemberment",
+    "disembowel",
+    "torture",
+    "tortured",
+    "mutilate",
+    "mutilated",
+    "mutilation",
+    "bloodbath",
+    "decapitate",
     "decapitated",
     # hard drugs
-    "cocaine", "heroin", "meth", "methamphetamine", "crack cocaine", "fentanyl", "lsd",
-    "ecstasy", "mdma",
+    "cocaine",
+    "heroin",
+    "meth",
+    "methamphetamine",
+    "crack cocaine",
+    "fentanyl",
+    "lsd",
+    "ecstasy",
+    "mdma",
     # strong profanity
-    "fuck", "fucking", "fucked", "fucker", "motherfucker", "shit", "shitty", "bullshit",
-    "cunt", "bitch", "bitches", "whore", "slut", "cock", "dick", "pussy", "bastard",
+    "fuck",
+    "fucking",
+    "fucked",
+    "fucker",
+    "motherfucker",
+    "shit",
+    "shitty",
+    "bullshit",
+    "cunt",
+    "bitch",
+    "bitches",
+    "whore",
+    "slut",
+    "cock",
+    "dick",
+    "pussy",
+    "bastard",
     "asshole",
     # adult-only labels
-    "18+", "adults only", "adult only", "adult content", "adult themes", "x-rated",
-    "uncensored", "unfiltered",
+    "18+",
+    "adults only",
+    "adult only",
+    "adult content",
+    "adult themes",
+    "x-rated",
+    "uncensored",
+    "unfiltered",
 )
-NEGATIONS = ("no", "not", "never", "nothing", "without", "avoid", "avoids", "don't",
-             "dont", "doesn't", "won't", "mustn't", "refuse", "refuses")
+NEGATIONS = (
+    "no",
+    "not",
+    "never",
+    "nothing",
+    "without",
+    "avoid",
+    "avoids",
+    "don't",
+    "dont",
+    "doesn't",
+    "won't",
+    "mustn't",
+    "refuse",
+    "refuses",
+)
 
-_TERMS = re.compile(r"(?<![\w+])(?:" + "|".join(
-    re.escape(term) for term in sorted(ADULT_TERMS, key=len, reverse=True)) + r")(?![\w+])")
+_TERMS = re.compile(
+    r"(?<![\w+])(?:"
+    + "|".join(re.escape(term) for term in sorted(ADULT_TERMS, key=len, reverse=True))
+    + r")(?![\w+])"
+)
 _CLAUSES = re.compile(r"[.;:!?\n]+|\bbut\b|\bhowever\b")
 _NEGATION = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in NEGATIONS) + r")(?!\w)")
 
@@ -69,7 +165,7 @@ def find_adult_content(texts: dict[str, str]) -> list[Finding]:
     for where, text in texts.items():
         for clause in _CLAUSES.split(plain(text)):
             for match in _TERMS.finditer(clause):
-                negated = bool(_NEGATION.search(clause[:match.start()]))
+                negated = bool(_NEGATION.search(clause[: match.start()]))
                 findings.append(Finding(match.group(0), negated, where))
     return findings
 

@@ -30,8 +30,16 @@ TABLES: dict[str, dict[str, type]] = {
     "driving": {"max_speed_kmh": float},
 }
 SCALARS: dict[str, type] = {
-    "id": str, "name": str, "description": str, "system_prompt": str, "greeting": str,
-    "rating": str, "kids_safe": bool, "aliases": list, "extends": str, "glyph": str,
+    "id": str,
+    "name": str,
+    "description": str,
+    "system_prompt": str,
+    "greeting": str,
+    "rating": str,
+    "kids_safe": bool,
+    "aliases": list,
+    "extends": str,
+    "glyph": str,
     "examples": list,
 }
 TOP_KEYS = (*SCALARS, *TABLES)
@@ -156,8 +164,9 @@ def _parse(path: Path) -> _Raw:
         raise PersonaError(path, "file", str(exc).split(": ", 1)[-1], exc.line) from None
 
     def fail(key: str, message: str, table: str | None = None) -> PersonaError:
-        return PersonaError(path, f"{table}.{key}" if table else key, message,
-                            line_of(text, key, table))
+        return PersonaError(
+            path, f"{table}.{key}" if table else key, message, line_of(text, key, table)
+        )
 
     def typed(key: str, value: Any, kind: type, table: str | None = None) -> Any:
         try:
@@ -167,8 +176,9 @@ def _parse(path: Path) -> _Raw:
 
     for key in data:
         if key not in TOP_KEYS:
-            raise fail(key, f"unknown key.{suggest(key, TOP_KEYS)} "
-                            f"Known keys: {', '.join(TOP_KEYS)}.")
+            raise fail(
+                key, f"unknown key.{suggest(key, TOP_KEYS)} Known keys: {', '.join(TOP_KEYS)}."
+            )
     for key, kind in SCALARS.items():
         if key in data:
             data[key] = typed(key, data[key], kind)
@@ -178,19 +188,31 @@ def _parse(path: Path) -> _Raw:
     for key, limit in TEXT_LIMITS.items():
         size = len(data.get(key, "").encode("utf-8", "replace"))
         if size > limit:
-            raise fail(key, f"is {size // 1024} KB; the limit is {limit // 1024} KB (it is sent "
-                            "with every request). Shorten it.")
+            raise fail(
+                key,
+                f"is {size // 1024} KB; the limit is {limit // 1024} KB (it is sent "
+                "with every request). Shorten it.",
+            )
 
     persona_id = data.get("id", path.stem)
     if persona_id != path.stem:
-        raise fail("id", f'"{persona_id}" differs from the file name; rename the file to '
-                         f'{persona_id}.toml or set id = "{path.stem}"')
+        raise fail(
+            "id",
+            f'"{persona_id}" differs from the file name; rename the file to '
+            f'{persona_id}.toml or set id = "{path.stem}"',
+        )
     if not ID_PATTERN.match(path.stem):
-        raise PersonaError(path, "id", "file names must be lower-case letters, digits and _ "
-                           f"(e.g. {slug(path.stem)}.toml)")
+        raise PersonaError(
+            path,
+            "id",
+            f"file names must be lower-case letters, digits and _ (e.g. {slug(path.stem)}.toml)",
+        )
     if "rating" in data and data["rating"] not in RATINGS:
-        raise fail("rating", f'must be one of {", ".join(RATINGS)}, not "{data["rating"]}"'
-                             f"{suggest(data['rating'], RATINGS)}")
+        raise fail(
+            "rating",
+            f'must be one of {", ".join(RATINGS)}, not "{data["rating"]}"'
+            f"{suggest(data['rating'], RATINGS)}",
+        )
     for alias in data.get("aliases", []):
         if not isinstance(alias, str) or not alias.strip():
             raise fail("aliases", 'must be a list of phrases, like ["story mode", "stories"]')
@@ -200,8 +222,10 @@ def _parse(path: Path) -> _Raw:
             raise fail("examples", f"entry {n + 1} must be an [[examples]] table")
         for key in example:
             if key not in EXAMPLE_KEYS:
-                raise fail("examples", f'entry {n + 1} has unknown key "{key}".'
-                                       f"{suggest(key, EXAMPLE_KEYS)}")
+                raise fail(
+                    "examples",
+                    f'entry {n + 1} has unknown key "{key}".{suggest(key, EXAMPLE_KEYS)}',
+                )
         if set(example) != set(EXAMPLE_KEYS) or not all(
             isinstance(example[k], str) and example[k].strip() for k in EXAMPLE_KEYS
         ):
@@ -217,8 +241,9 @@ def _parse(path: Path) -> _Raw:
             raise fail(table, f"must be a [{table}] table")
         for key, value in data[table].items():
             if key not in keys:
-                raise fail(key, f"unknown key.{suggest(key, keys)} Known keys: "
-                                f"{', '.join(keys)}.", table)
+                raise fail(
+                    key, f"unknown key.{suggest(key, keys)} Known keys: {', '.join(keys)}.", table
+                )
             data[table][key] = typed(key, value, keys[key], table)
     _check_ranges(data, fail)
     return _Raw(path, text, data)
@@ -249,13 +274,20 @@ def _resolve(raw: _Raw, raws: dict[str, _Raw], chain: tuple[str, ...] = ()) -> d
         return data
     if parent_id == raw.path.stem or parent_id in chain:
         loop = " -> ".join((*chain, raw.path.stem, parent_id))
-        raise PersonaError(raw.path, "extends", f"goes round in a circle ({loop}); "
-                           "one of these personas must not extend another",
-                           line_of(raw.text, "extends"))
+        raise PersonaError(
+            raw.path,
+            "extends",
+            f"goes round in a circle ({loop}); one of these personas must not extend another",
+            line_of(raw.text, "extends"),
+        )
     if parent_id not in raws:
-        raise PersonaError(raw.path, "extends", f'no persona "{parent_id}" to extend.'
-                           f"{suggest(parent_id, raws)} Available: {', '.join(sorted(raws))}.",
-                           line_of(raw.text, "extends"))
+        raise PersonaError(
+            raw.path,
+            "extends",
+            f'no persona "{parent_id}" to extend.'
+            f"{suggest(parent_id, raws)} Available: {', '.join(sorted(raws))}.",
+            line_of(raw.text, "extends"),
+        )
     parent = _resolve(raws[parent_id], raws, (*chain, raw.path.stem))
     inherited = {k: v for k, v in parent.items() if k not in ("id", "extends", "aliases")}
     return _merge(inherited, data)
@@ -269,8 +301,9 @@ def _chain(raw: _Raw, raws: dict[str, _Raw]) -> list[_Raw]:
     return chain
 
 
-def _earned(raw: _Raw, raws: dict[str, _Raw], data: dict[str, Any]
-            ) -> tuple[str, bool, tuple[str, ...]]:
+def _earned(
+    raw: _Raw, raws: dict[str, _Raw], data: dict[str, Any]
+) -> tuple[str, bool, tuple[str, ...]]:
     """(rating, kids_safe, reasons): the strictest of the persona's own claim, the claims of
     everything it extends and what its words say (personas.content); kids-safe only if it
     claims so, is rated everyone and names no adult content at all."""
@@ -292,8 +325,10 @@ def _earned(raw: _Raw, raws: dict[str, _Raw], data: dict[str, Any]
     kids_safe = bool(data.get("kids_safe", False))
     if kids_safe and findings and rating == "everyone":
         said = sorted({f'"{f.term}" ({f.where})' for f in findings})
-        reasons.append(f"kids-safe personas may not name adult content, even to rule it out: "
-                       f"{', '.join(said[:4])}")
+        reasons.append(
+            f"kids-safe personas may not name adult content, even to rule it out: "
+            f"{', '.join(said[:4])}"
+        )
     return rating, kids_safe and rating == "everyone" and not findings, tuple(reasons)
 
 
@@ -393,8 +428,9 @@ def installed_voices() -> frozenset[str] | None:
     if not shutil.which("espeak-ng"):
         return None
     try:
-        listing = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True,
-                                 timeout=10).stdout
+        listing = subprocess.run(
+            ["espeak-ng", "--voices"], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     names: set[str] = set()
@@ -425,34 +461,53 @@ def check_personas(*folders_or_files: Path, base: tuple[Path, ...] = ()) -> list
             problems.append(Problem(raw.path, line, key, message, "warning"))
 
         if "greeting" not in raw.data and not persona.extends:
-            warn("greeting", "no greeting: drivers will hear a generic one when switching; "
-                             'add greeting = "..."')
+            warn(
+                "greeting",
+                'no greeting: drivers will hear a generic one when switching; add greeting = "..."',
+            )
         words = len(persona.system_prompt.split())
         if words > LONG_PROMPT_WORDS:
-            warn("system_prompt", f"{words} words long; over {LONG_PROMPT_WORDS} words costs "
-                                  "latency on every turn. Keep it short and concrete.")
+            warn(
+                "system_prompt",
+                f"{words} words long; over {LONG_PROMPT_WORDS} words costs "
+                "latency on every turn. Keep it short and concrete.",
+            )
         if persona.voice.id and voices is not None:
             voice_base = persona.voice.id.lower().split("+")[0]
             if voice_base not in voices:
-                warn("voice.id", f'"{persona.voice.id}" is not installed on this machine; '
-                                 "`espeak-ng --voices` lists those that are", "voice")
+                warn(
+                    "voice.id",
+                    f'"{persona.voice.id}" is not installed on this machine; '
+                    "`espeak-ng --voices` lists those that are",
+                    "voice",
+                )
+
         def error(key: str, message: str, raw: _Raw = raw) -> None:
             line = line_of(raw.text, key) or line_of(raw.text, "extends")
             problems.append(Problem(raw.path, line, key, message, "error"))
 
         why = "; ".join(persona.rating_reasons)
         if persona.rating != persona.claimed_rating:
-            error("rating", f'claims "{persona.claimed_rating}", but {why}: it is treated as '
-                            f'"{persona.rating}". Rate it "{persona.rating}" (or change what '
-                            "makes it so).")
+            error(
+                "rating",
+                f'claims "{persona.claimed_rating}", but {why}: it is treated as '
+                f'"{persona.rating}". Rate it "{persona.rating}" (or change what '
+                "makes it so).",
+            )
         if persona.claimed_kids_safe and not persona.kids_safe:
-            error("kids_safe", f"claims kids_safe = true, but {why or 'it is not rated everyone'}"
-                               ": kids mode will not offer it. Set kids_safe = false, or make "
-                               "it truly fit for children.")
+            error(
+                "kids_safe",
+                f"claims kids_safe = true, but {why or 'it is not rated everyone'}"
+                ": kids mode will not offer it. Set kids_safe = false, or make "
+                "it truly fit for children.",
+            )
         for name in persona.spoken_names:
             key = " ".join(name.lower().split())
             other = by_alias.setdefault(key, persona.id)
             if other != persona.id:
-                warn("aliases", f'"{name}" is also a name of "{other}"; the driver could get '
-                                "either. Give each persona its own aliases.")
+                warn(
+                    "aliases",
+                    f'"{name}" is also a name of "{other}"; the driver could get '
+                    "either. Give each persona its own aliases.",
+                )
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))

@@ -76,15 +76,20 @@ class PersonaSession:
             return "kids_mode"
         if persona.rating == "mature" and not self.mature_content:
             return "mature"
-        if (persona.max_speed_kmh is not None and speed_kmh is not None
-                and speed_kmh > persona.max_speed_kmh):
+        if (
+            persona.max_speed_kmh is not None
+            and speed_kmh is not None
+            and speed_kmh > persona.max_speed_kmh
+        ):
             return "speed"
         return None
 
     def choices(self) -> list[Persona]:
         """Personas the driver can pick right now (locked ones left out), by name."""
-        return sorted((p for p in self.cast.values() if self.allowed(p) is None),
-                      key=lambda p: (p.id != "assistant", p.name))
+        return sorted(
+            (p for p in self.cast.values() if self.allowed(p) is None),
+            key=lambda p: (p.id != "assistant", p.name),
+        )
 
     def visible(self) -> list[tuple[Persona, str | None]]:
         """For pickers: every persona not hidden, with why it is locked (None if it is not).
@@ -100,47 +105,62 @@ class PersonaSession:
     def _fallback(self) -> Persona:
         choices = self.choices()
         if not choices:
-            raise ValueError("no persona is allowed with these settings (kids mode needs at "
-                             "least one persona with kids_safe = true)")
+            raise ValueError(
+                "no persona is allowed with these settings (kids mode needs at "
+                "least one persona with kids_safe = true)"
+            )
         return choices[0]
 
     def _reason_text(self, reason: str | None) -> str:
-        return {"kids_mode": "kids mode is on", "mature": "mature content is off",
-                "speed": "the car is moving too fast"}.get(reason or "", "")
+        return {
+            "kids_mode": "kids mode is on",
+            "mature": "mature content is off",
+            "speed": "the car is moving too fast",
+        }.get(reason or "", "")
 
     # --- switching ---------------------------------------------------------------------------
 
-    def switch(self, persona_id: str | None, heard: str = "",
-               speed_kmh: float | None = None) -> SwitchOutcome:
+    def switch(
+        self, persona_id: str | None, heard: str = "", speed_kmh: float | None = None
+    ) -> SwitchOutcome:
         current = self.active
         persona = self.cast.get(persona_id or "")
         names = ", ".join(p.name for p in self.choices() if p.id != current.id)
         if persona is None:
-            return SwitchOutcome(False, current, f"I don't have a persona called {heard}. "
-                                 f"You can pick {names}.", current, "unknown")
+            return SwitchOutcome(
+                False,
+                current,
+                f"I don't have a persona called {heard}. You can pick {names}.",
+                current,
+                "unknown",
+            )
         reason = self.allowed(persona, speed_kmh)
         if reason == "kids_mode":
             spoken = f"Kids mode is on, so I can't be {persona.name}. How about {names}?"
         elif reason == "mature":
-            spoken = (f"{persona.name} needs mature content, which is turned off. "
-                      "It can be turned on in settings.")
+            spoken = (
+                f"{persona.name} needs mature content, which is turned off. "
+                "It can be turned on in settings."
+            )
         elif reason == "speed":
-            spoken = (f"{persona.name} waits until the car is slower or parked. "
-                      "Let's keep our eyes on the road for now.")
+            spoken = (
+                f"{persona.name} waits until the car is slower or parked. "
+                "Let's keep our eyes on the road for now."
+            )
         else:
             spoken = ""
         if reason:
             return SwitchOutcome(False, current, spoken, current, reason)
         if persona.id == current.id:
-            return SwitchOutcome(False, current, f"I'm already {persona.name}.", current,
-                                 "already")
+            return SwitchOutcome(False, current, f"I'm already {persona.name}.", current, "already")
         self.active = persona
         if self.history == "reset":
             self._memories.clear()
         return SwitchOutcome(True, persona, persona.greeting, persona)
 
-    def set_safety(self, *, kids_mode: bool | None = None,
-                   mature_content: bool | None = None) -> Persona | None:
+    def set_safety(
+        self, *, kids_mode: bool | None = None, mature_content: bool | None = None
+    ) -> Persona | None:
         """Change the safety settings (from the screen's toggles, never by voice). If the
         active persona is not allowed any more, the first allowed one takes over and is
         returned; None if the active persona stays."""

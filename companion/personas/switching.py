@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from ..text import name_key as normalize
 from .loader import Persona
 
-_FILLER = (r"(?:(?:hey|ok|okay|so|um|uh|well|please|now|just|companion|car|grok|assistant"
-           r"|alright|all right|can you|could you|would you|will you|i said|lets|let us)\s+)*")
+_FILLER = (
+    r"(?:(?:hey|ok|okay|so|um|uh|well|please|now|just|companion|car|grok|assistant"
+    r"|alright|all right|can you|could you|would you|will you|i said|lets|let us)\s+)*"
+)
 # Anywhere in a sentence: nobody says these except to change persona.
 _STRONG = re.compile(
     r"\b(?:switch(?:\s+over)?|change|swap|flip|set)\s+(?:the\s+|your\s+)?"
@@ -72,8 +74,7 @@ def _names_cached(
                 if bare and bare != spoken:
                     out.append((bare, persona_id))
     # SequenceMatcher indexes its second sequence; prime one per name and reuse it.
-    return [(name, persona_id, difflib.SequenceMatcher(None, "", name))
-            for name, persona_id in out]
+    return [(name, persona_id, difflib.SequenceMatcher(None, "", name)) for name, persona_id in out]
 
 
 def _best(
@@ -99,8 +100,9 @@ def _best(
     return best
 
 
-def detect_switch(text: str, cast: Iterable[Persona], *, asked: bool = False,
-                  bare: bool = True) -> SwitchRequest | None:
+def detect_switch(
+    text: str, cast: Iterable[Persona], *, asked: bool = False, bare: bool = True
+) -> SwitchRequest | None:
     """The persona a switch request in `text` names (`persona_id` None: nobody in the cast).
     Whether the words *are* a switch request is the router's intent model's call; `asked`
     says it decided they are, so an unknown name after any switch phrase is reported; `bare`

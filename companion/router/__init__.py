@@ -52,8 +52,10 @@ MIN_NAVIGATION_PROBABILITY = 0.6
 MIN_SWITCH_PROBABILITY = 0.5
 # "I can't do that" closes the door on the persona's model: only when it is the likelier answer.
 MIN_OUT_OF_SCOPE_PROBABILITY = 0.5
-_LOOKUP_COMMAND = re.compile(r"^(?:can you |could you )?(?:search(?: the web| online)? for|"
-                             r"look up|lookup|google|find out)\s+")
+_LOOKUP_COMMAND = re.compile(
+    r"^(?:can you |could you )?(?:search(?: the web| online)? for|"
+    r"look up|lookup|google|find out)\s+"
+)
 
 
 def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = None) -> Intent:
@@ -80,8 +82,11 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
             # or an id ("trivia", "quiz") is a request for the thing, not for the persona.
             named = {normalize_name(each.name) for each in cast if each.id == by_name.persona_id}
             if by_name.heard in named or len(normalize_name(text).split()) > 1:
-                return Intent("persona.switch", {"persona": by_name.persona_id,
-                                                 "heard": by_name.heard, "explicit": False}, 1.0)
+                return Intent(
+                    "persona.switch",
+                    {"persona": by_name.persona_id, "heard": by_name.heard, "explicit": False},
+                    1.0,
+                )
             if label == "persona.switch":
                 label = "conversation"
         by_name = None  # a near miss of a lone name: the model and the phrases decide
@@ -91,8 +96,11 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
         request = by_name or detect_switch(text, cast, asked=True, bare=False)
         if request is None:
             return Intent("conversation", confidence=p)  # a switch, but to whom?
-        return Intent("persona.switch", {"persona": request.persona_id, "heard": request.heard,
-                                         "explicit": request.explicit}, p)
+        return Intent(
+            "persona.switch",
+            {"persona": request.persona_id, "heard": request.heard, "explicit": request.explicit},
+            p,
+        )
 
     if label.startswith("navigation."):
         nav_p = sum(v for k, v in found.probabilities.items() if k.startswith("navigation."))
@@ -104,7 +112,7 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
     if label == "search.lookup":
         t = normalize(text)
         command = _LOOKUP_COMMAND.match(t)
-        return Intent(label, {"query": t[command.end():] if command else t}, p)
+        return Intent(label, {"query": t[command.end() :] if command else t}, p)
     if label.startswith("out_of_scope."):
         if p < MIN_OUT_OF_SCOPE_PROBABILITY:  # unsure: the persona's model may well help
             return Intent("conversation", confidence=p)
@@ -126,8 +134,9 @@ def _navigation(label: str, text: str, p: float) -> Intent:
     category = slots.get("category")
     if label == "navigation.start":
         place = named_place(text)
-        if category in ("home", "friend") and not (place and is_proper_place(place)
-                                                   and category_of(place) is None):
+        if category in ("home", "friend") and not (
+            place and is_proper_place(place) and category_of(place) is None
+        ):
             return Intent(label, {**slots, "place": category}, p)
         if place and (is_proper_place(place) or not category):
             return Intent(label, {**slots, "place": place}, p)

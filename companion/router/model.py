@@ -50,8 +50,12 @@ def _near_name(word: str, names: frozenset[str]) -> bool:
         return False
     matcher = difflib.SequenceMatcher(None, word)
     for name in names:
-        if (" " in name or name[0] != word[0] or abs(len(name) - len(word)) > 2
-                or len(name) < FUZZY_MIN_LENGTH):
+        if (
+            " " in name
+            or name[0] != word[0]
+            or abs(len(name) - len(word)) > 2
+            or len(name) < FUZZY_MIN_LENGTH
+        ):
             continue
         matcher.set_seq2(name)
         if matcher.real_quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO:
@@ -69,7 +73,7 @@ def _mark_personas(words: list[str], names: frozenset[str]) -> list[str]:
     out, i = [], 0
     while i < len(words):
         for n in (4, 3, 2, 1):
-            if i + n <= len(words) and " ".join(words[i:i + n]) in names:
+            if i + n <= len(words) and " ".join(words[i : i + n]) in names:
                 break
         else:
             n = 0
@@ -99,10 +103,19 @@ def features(text: str, names: frozenset[str] = frozenset()) -> list[str]:
     for w in words:
         padded = f" {w} "
         for n in (2, 3, 4, 5):
-            out += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
+            out += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
     n = len(words)
-    out.append("len:0" if n == 0 else "len:1" if n == 1 else "len:2-3" if n <= 3
-               else "len:4-7" if n <= 7 else "len:8+")
+    out.append(
+        "len:0"
+        if n == 0
+        else "len:1"
+        if n == 1
+        else "len:2-3"
+        if n <= 3
+        else "len:4-7"
+        if n <= 7
+        else "len:8+"
+    )
     return out
 
 
@@ -118,8 +131,14 @@ class Prediction:
 class IntentModel:
     """Loaded weights: `predict(text)` gives the intent label and its probability."""
 
-    def __init__(self, vocabulary: list[str], weights: np.ndarray, bias: np.ndarray,
-                 labels: list[str], fingerprint: str = "") -> None:
+    def __init__(
+        self,
+        vocabulary: list[str],
+        weights: np.ndarray,
+        bias: np.ndarray,
+        labels: list[str],
+        fingerprint: str = "",
+    ) -> None:
         self.index = {feature: i for i, feature in enumerate(vocabulary)}
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
@@ -131,8 +150,13 @@ class IntentModel:
         source = path or resources.files(__package__).joinpath(MODEL_FILE)
         with source.open("rb") as f, np.load(f, allow_pickle=False) as data:
             fingerprint = str(data["fingerprint"]) if "fingerprint" in data.files else ""
-            return cls(data["vocabulary"].tolist(), data["weights"], data["bias"],
-                       data["labels"].tolist(), fingerprint)
+            return cls(
+                data["vocabulary"].tolist(),
+                data["weights"],
+                data["bias"],
+                data["labels"].tolist(),
+                fingerprint,
+            )
 
     def scores(self, text: str, names: frozenset[str] = frozenset()) -> np.ndarray:
         present = set(features(text, names))
@@ -149,9 +173,11 @@ class IntentModel:
         exp = np.exp(scores - scores.max())
         probs = exp / exp.sum()
         best = int(probs.argmax())
-        return Prediction(self.labels[best], float(probs[best]),
-                          {label: float(p) for label, p in zip(self.labels, probs,
-                                                               strict=True)})
+        return Prediction(
+            self.labels[best],
+            float(probs[best]),
+            {label: float(p) for label, p in zip(self.labels, probs, strict=True)},
+        )
 
 
 @functools.cache

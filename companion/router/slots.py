@@ -14,33 +14,138 @@ from ..text import normalize
 
 # Place categories: the words that name them (longest match wins; word boundaries apply).
 CATEGORIES: dict[str, tuple[str, ...]] = {
-    "charger": ("charger", "chargers", "charging station", "charging", "supercharger",
-                "ev station", "plug in", "recharge"),
-    "gas_station": ("gas station", "gas", "petrol", "fuel", "filling station", "chevron",
-                    "shell station", "valero", "76", "arco"),
-    "coffee": ("coffee", "coffee shop", "cafe", "café", "starbucks", "peets", "peet's",
-               "espresso", "tea", "cup of tea", "tea place", "tea house", "boba", "barista",
-               "coffee or tea place"),
-    "restaurant": ("restaurant", "restaurants", "food", "eat", "dinner", "lunch",
-                   "breakfast", "pizzeria", "takeout", "take out", "fast food", "diner",
-                   "bite", "mcdonalds", "mcdonald's", "pizza hut", "p.f. changs", "pf changs",
-                   "dominos", "domino's", "food court", "place to eat", "eatery"),
-    "grocery": ("grocery", "groceries", "grocery store", "supermarket", "safeway",
-                "whole foods", "trader joes", "trader joe's", "market"),
-    "shopping": ("mall", "shopping center", "shopping centre", "shopping", "shop",
-                 "clothes", "clothing", "outlet", "stores", "clothing store"),
-    "parking": ("parking", "park the car", "parking garage", "parking lot", "garage",
-                "place to park", "can i park", "to park", "park my car", "parking spot",
-                "parking space"),
-    "hotel": ("hotel", "motel", "inn", "place to sleep", "sleep", "place to stay",
-              "stay the night", "lodging", "hostel"),
+    "charger": (
+        "charger",
+        "chargers",
+        "charging station",
+        "charging",
+        "supercharger",
+        "ev station",
+        "plug in",
+        "recharge",
+    ),
+    "gas_station": (
+        "gas station",
+        "gas",
+        "petrol",
+        "fuel",
+        "filling station",
+        "chevron",
+        "shell station",
+        "valero",
+        "76",
+        "arco",
+    ),
+    "coffee": (
+        "coffee",
+        "coffee shop",
+        "cafe",
+        "café",
+        "starbucks",
+        "peets",
+        "peet's",
+        "espresso",
+        "tea",
+        "cup of tea",
+        "tea place",
+        "tea house",
+        "boba",
+        "barista",
+        "coffee or tea place",
+    ),
+    "restaurant": (
+        "restaurant",
+        "restaurants",
+        "food",
+        "eat",
+        "dinner",
+        "lunch",
+        "breakfast",
+        "pizzeria",
+        "takeout",
+        "take out",
+        "fast food",
+        "diner",
+        "bite",
+        "mcdonalds",
+        "mcdonald's",
+        "pizza hut",
+        "p.f. changs",
+        "pf changs",
+        "dominos",
+        "domino's",
+        "food court",
+        "place to eat",
+        "eatery",
+    ),
+    "grocery": (
+        "grocery",
+        "groceries",
+        "grocery store",
+        "supermarket",
+        "safeway",
+        "whole foods",
+        "trader joes",
+        "trader joe's",
+        "market",
+    ),
+    "shopping": (
+        "mall",
+        "shopping center",
+        "shopping centre",
+        "shopping",
+        "shop",
+        "clothes",
+        "clothing",
+        "outlet",
+        "stores",
+        "clothing store",
+    ),
+    "parking": (
+        "parking",
+        "park the car",
+        "parking garage",
+        "parking lot",
+        "garage",
+        "place to park",
+        "can i park",
+        "to park",
+        "park my car",
+        "parking spot",
+        "parking space",
+    ),
+    "hotel": (
+        "hotel",
+        "motel",
+        "inn",
+        "place to sleep",
+        "sleep",
+        "place to stay",
+        "stay the night",
+        "lodging",
+        "hostel",
+    ),
     "hospital": ("hospital", "emergency room", "er", "urgent care", "clinic", "doctor"),
     "pharmacy": ("pharmacy", "drugstore", "drug store", "cvs", "walgreens"),
     "rest_stop": ("rest stop", "rest area", "restroom", "bathroom", "toilet"),
-    "home": ("home", "my house", "my place", "my home", "my address", "where i live",
-             "where do i live"),
-    "friend": ("friend", "friends", "friend's", "friends'", "friend's house",
-               "friends house", "my friends house"),
+    "home": (
+        "home",
+        "my house",
+        "my place",
+        "my home",
+        "my address",
+        "where i live",
+        "where do i live",
+    ),
+    "friend": (
+        "friend",
+        "friends",
+        "friend's",
+        "friends'",
+        "friend's house",
+        "friends house",
+        "my friends house",
+    ),
     "airport": ("airport",),
     "bank": ("bank", "atm", "cash machine"),
 }
@@ -76,9 +181,11 @@ def _alternation(words: list[str]) -> str:
 
 _LEXICON = {word: category for category, words in CATEGORIES.items() for word in words}
 _CATEGORY_RE = re.compile(  # plurals too: "hotels", "chargers", "pharmacies" (roughly)
-    r"\b(" + _alternation(list(_LEXICON)) + r")(?:s|es)?\b")
+    r"\b(" + _alternation(list(_LEXICON)) + r")(?:s|es)?\b"
+)
 _CUISINE_OF = {word: cuisine for cuisine, words in CUISINES.items() for word in words}
 _CUISINE_RE = re.compile(r"\b(" + _alternation(list(_CUISINE_OF)) + r")\b")
+
 
 def category_of(text: str) -> str | None:
     """The place category a phrase names ("a place to sleep" -> hotel), or None. A cuisine
@@ -98,9 +205,22 @@ def cuisine_of(text: str) -> str | None:
 
 # Cuisines named after a place are capitalised when written ("a Chinese restaurant"); the rest
 # are ordinary words ("a pizza restaurant", "a seafood restaurant").
-_PROPER_CUISINES = frozenset({"chinese", "italian", "mexican", "japanese", "thai", "indian",
-                              "korean", "vietnamese", "french", "greek", "mediterranean",
-                              "american"})
+_PROPER_CUISINES = frozenset(
+    {
+        "chinese",
+        "italian",
+        "mexican",
+        "japanese",
+        "thai",
+        "indian",
+        "korean",
+        "vietnamese",
+        "french",
+        "greek",
+        "mediterranean",
+        "american",
+    }
+)
 
 
 def cuisine_said(cuisine: str) -> str:
@@ -117,21 +237,58 @@ def place_kind(text: str) -> tuple[str | None, str | None]:
 # --- distance limits ("within 5 miles", "less than two kilometers away") ----------------------
 
 _NUMBER_WORDS = {
-    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "half a": 0.5, "a half": 0.5,
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "half a": 0.5,
+    "a half": 0.5,
 }
-_UNITS_M = {"mile": 1609.344, "miles": 1609.344, "mi": 1609.344, "km": 1000.0,
-            "kms": 1000.0, "kilometer": 1000.0, "kilometers": 1000.0, "kilometre": 1000.0,
-            "kilometres": 1000.0, "block": 100.0, "blocks": 100.0, "minute": None,
-            "minutes": None}
+_UNITS_M = {
+    "mile": 1609.344,
+    "miles": 1609.344,
+    "mi": 1609.344,
+    "km": 1000.0,
+    "kms": 1000.0,
+    "kilometer": 1000.0,
+    "kilometers": 1000.0,
+    "kilometre": 1000.0,
+    "kilometres": 1000.0,
+    "block": 100.0,
+    "blocks": 100.0,
+    "minute": None,
+    "minutes": None,
+}
 _NUMBER = r"(\d+(?:\.\d+)?|" + _alternation(list(_NUMBER_WORDS)) + r")"
 _WITHIN = re.compile(
     r"\b(?:within|in|under|less than|no more than|not more than|at most|inside|up to|"
-    r"no farther than|no further than)\s+(?:a\s+)?(?:radius of\s+)?" + _NUMBER +
-    r"\s*(" + _alternation(list(_UNITS_M)) + r")\b")
-_AWAY = re.compile(r"\b" + _NUMBER + r"\s*(" + _alternation(list(_UNITS_M)) +
-                   r")\s+(?:away|from here|of here|radius|or less|or closer)\b")
+    r"no farther than|no further than)\s+(?:a\s+)?(?:radius of\s+)?"
+    + _NUMBER
+    + r"\s*("
+    + _alternation(list(_UNITS_M))
+    + r")\b"
+)
+_AWAY = re.compile(
+    r"\b"
+    + _NUMBER
+    + r"\s*("
+    + _alternation(list(_UNITS_M))
+    + r")\s+(?:away|from here|of here|radius|or less|or closer)\b"
+)
 
 
 def distance_limit(text: str) -> tuple[float, str] | None:
@@ -156,12 +313,27 @@ def distance_limit(text: str) -> tuple[float, str] | None:
 # --- route preferences and other modifiers -----------------------------------------------------
 
 _MODIFIERS = (
-    ("avoid_traffic", re.compile(r"\b(avoid\w*|least|no|without|less|around|skip\w*)\b"
-                                 r"[^.]*\btraffic\b|\btraffic[- ]free\b")),
-    ("avoid_tolls", re.compile(r"\b(avoid\w*|no|without|skip\w*)\b[^.]*\btolls?\b|"
-                               r"\btoll[- ]free\b")),
-    ("avoid_highways", re.compile(r"\b(avoid\w*|no|without|skip\w*|off the)\b[^.]*"
-                                  r"\b(highways?|freeways?|motorways?|interstates?)\b")),
+    (
+        "avoid_traffic",
+        re.compile(
+            r"\b(avoid\w*|least|no|without|less|around|skip\w*)\b"
+            r"[^.]*\btraffic\b|\btraffic[- ]free\b"
+        ),
+    ),
+    (
+        "avoid_tolls",
+        re.compile(
+            r"\b(avoid\w*|no|without|skip\w*)\b[^.]*\btolls?\b|"
+            r"\btoll[- ]free\b"
+        ),
+    ),
+    (
+        "avoid_highways",
+        re.compile(
+            r"\b(avoid\w*|no|without|skip\w*|off the)\b[^.]*"
+            r"\b(highways?|freeways?|motorways?|interstates?)\b"
+        ),
+    ),
     # Superlatives only: "the nearest charger" goes there; "chargers nearby" asks which one.
     ("nearest", re.compile(r"\b(nearest|closest|most nearby)\b")),
     ("fastest", re.compile(r"\b(quickest|fastest|quick route|shortest|quickly|fast route)\b")),
@@ -177,10 +349,12 @@ def modifiers(text: str) -> dict[str, bool]:
 
 # --- named places ------------------------------------------------------------------------------
 
-_GENERIC = re.compile(r"\b(nearest|closest|nearby|local|good|nice|cheap|quick|please|now|"
-                      r"one|place|a|an|the|some|any|my|route|and|avoid\w*|heavy|traffic|"
-                      r"all|fastest|quickest|here|there|me|around|near|by|to|of|for|"
-                      r"within|miles?|km|kilometers?|\d+)\b")
+_GENERIC = re.compile(
+    r"\b(nearest|closest|nearby|local|good|nice|cheap|quick|please|now|"
+    r"one|place|a|an|the|some|any|my|route|and|avoid\w*|heavy|traffic|"
+    r"all|fastest|quickest|here|there|me|around|near|by|to|of|for|"
+    r"within|miles?|km|kilometers?|\d+)\b"
+)
 _NAMED_PLACE = re.compile(
     r"\b(?:directions to|direction to|navigate to|navigation to|take me to|drive me to|"
     r"drive to|go to|get me to|route to|head to|heading to|bring me to|send me to|get to|"
@@ -191,10 +365,12 @@ _NAMED_PLACE = re.compile(
     r"(?:\s+(?:please|now|right now|asap|and avoid.*|avoiding.*|via .*|using the .*|"
     r"by the .*|with the .*|on the fastest .*|on the quickest .*|fast|quickly))*$"
 )
-_STOP_PLACE = re.compile(r"\b(?:stop (?:at|by|for)|add (?:a )?stop (?:at|by|for)|swing by|"
-                         r"detour (?:to|via)|stopover at|pit stop at|quick stop at)\s+"
-                         r"(?:the |a |an |some )?(.+?)"
-                         r"(?: on the way| along the way| please| first| too| as well)*$")
+_STOP_PLACE = re.compile(
+    r"\b(?:stop (?:at|by|for)|add (?:a )?stop (?:at|by|for)|swing by|"
+    r"detour (?:to|via)|stopover at|pit stop at|quick stop at)\s+"
+    r"(?:the |a |an |some )?(.+?)"
+    r"(?: on the way| along the way| please| first| too| as well)*$"
+)
 
 
 def is_proper_place(phrase: str) -> bool:

@@ -40,14 +40,30 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MODEL_PATH = Path(__file__).with_name(MODEL_FILE)
 
 LABELS = (
-    "navigation.start", "navigation.find_nearby", "navigation.add_stop", "navigation.cancel",
-    "navigation.eta", "navigation.distance", "navigation.where_am_i",
-    "search.weather", "search.lookup",
-    "control.stop", "control.repeat", "control.louder", "control.quieter", "control.cancel",
-    "persona.switch", "conversation",
-    "out_of_scope.media", "out_of_scope.alarm", "out_of_scope.smart_home",
-    "out_of_scope.messages", "out_of_scope.calendar", "out_of_scope.lists",
-    "out_of_scope.orders", "out_of_scope.transport",
+    "navigation.start",
+    "navigation.find_nearby",
+    "navigation.add_stop",
+    "navigation.cancel",
+    "navigation.eta",
+    "navigation.distance",
+    "navigation.where_am_i",
+    "search.weather",
+    "search.lookup",
+    "control.stop",
+    "control.repeat",
+    "control.louder",
+    "control.quieter",
+    "control.cancel",
+    "persona.switch",
+    "conversation",
+    "out_of_scope.media",
+    "out_of_scope.alarm",
+    "out_of_scope.smart_home",
+    "out_of_scope.messages",
+    "out_of_scope.calendar",
+    "out_of_scope.lists",
+    "out_of_scope.orders",
+    "out_of_scope.transport",
 )
 
 
@@ -64,24 +80,38 @@ class Example:
 # --- labels for the public corpora --------------------------------------------------------------
 
 _SLURP_SCENARIO = {
-    "alarm": "out_of_scope.alarm", "calendar": "out_of_scope.calendar",
-    "email": "out_of_scope.messages", "social": "out_of_scope.messages",
-    "iot": "out_of_scope.smart_home", "lists": "out_of_scope.lists",
-    "music": "out_of_scope.media", "play": "out_of_scope.media",
-    "takeaway": "out_of_scope.orders", "weather": "search.weather", "qa": "search.lookup",
-    "news": "search.lookup", "cooking": "search.lookup", "general": "conversation",
-    "datetime": "conversation", "recommendation": "conversation",
+    "alarm": "out_of_scope.alarm",
+    "calendar": "out_of_scope.calendar",
+    "email": "out_of_scope.messages",
+    "social": "out_of_scope.messages",
+    "iot": "out_of_scope.smart_home",
+    "lists": "out_of_scope.lists",
+    "music": "out_of_scope.media",
+    "play": "out_of_scope.media",
+    "takeaway": "out_of_scope.orders",
+    "weather": "search.weather",
+    "qa": "search.lookup",
+    "news": "search.lookup",
+    "cooking": "search.lookup",
+    "general": "conversation",
+    "datetime": "conversation",
+    "recommendation": "conversation",
 }
 _SLURP_INTENT = {
-    "audio_volume_up": "control.louder", "audio_volume_down": "control.quieter",
-    "audio_volume_mute": "control.stop", "audio_volume_other": "out_of_scope.media",
+    "audio_volume_up": "control.louder",
+    "audio_volume_down": "control.quieter",
+    "audio_volume_mute": "control.stop",
+    "audio_volume_other": "out_of_scope.media",
     "recommendation_locations": "navigation.find_nearby",
-    "transport_taxi": "out_of_scope.transport", "transport_ticket": "out_of_scope.transport",
+    "transport_taxi": "out_of_scope.transport",
+    "transport_ticket": "out_of_scope.transport",
     "transport_traffic": "out_of_scope.transport",
 }
 # Public transport, not driving: "when is the next train to Boston".
-_TRANSIT = re.compile(r"\b(trains?|tickets?|bus|buses|flights?|amtrak|septa|rail|subway|metro|"
-                      r"taxi|uber|lyft|schedule\w*|timetable)\b")
+_TRANSIT = re.compile(
+    r"\b(trains?|tickets?|bus|buses|flights?|amtrak|septa|rail|subway|metro|"
+    r"taxi|uber|lyft|schedule\w*|timetable)\b"
+)
 
 # SLURP intents that ask for a place (navigation is right for them); the rest of SLURP must
 # never become navigation.
@@ -115,11 +145,13 @@ def kvret_examples(path: Path) -> list[Example]:
             continue
         text = " ".join(driver[0].split())
         task = dialogue["scenario"]["task"]["intent"]
-        slots = next((t["data"].get("slots") for t in turns if t["turn"] == "assistant"),
-                     None) or {}
+        slots = (
+            next((t["data"].get("slots") for t in turns if t["turn"] == "assistant"), None) or {}
+        )
         gold = slots.get("poi_type") or slots.get("poi")
         label = {"navigate": nav_label(text), "weather": "search.weather"}.get(
-            task, "out_of_scope.calendar")
+            task, "out_of_scope.calendar"
+        )
         out.append(Example(text, label, "kvret", f"kvret-{number}", gold))
     return out
 
@@ -129,8 +161,15 @@ def slurp_examples(path: Path) -> list[Example]:
     for line in path.read_text().splitlines():
         if line.strip():
             row = json.loads(line)
-            out.append(Example(row["sentence"], slurp_label(row), "slurp",
-                               f"slurp-{row['slurp_id']}", slurp_intent=row["intent"]))
+            out.append(
+                Example(
+                    row["sentence"],
+                    slurp_label(row),
+                    "slurp",
+                    f"slurp-{row['slurp_id']}",
+                    slurp_intent=row["intent"],
+                )
+            )
     return out
 
 
@@ -139,28 +178,34 @@ def corpus_examples(data_dir: Path = DEFAULT_DATA) -> list[Example]:
     kvret, slurp = data_dir / "kvret_dev_public.json", data_dir / "slurp_devel.jsonl"
     for path in (kvret, slurp):
         if not path.exists():
-            raise FileNotFoundError(f"{path}: training data not found; pass --data DIR with "
-                                    "kvret_dev_public.json and slurp_devel.jsonl")
+            raise FileNotFoundError(
+                f"{path}: training data not found; pass --data DIR with "
+                "kvret_dev_public.json and slurp_devel.jsonl"
+            )
     return kvret_examples(kvret) + slurp_examples(slurp)
 
 
-def template_examples(seed: int = SEED, data_dir: Path | None = DEFAULT_DATA
-                      ) -> list[Example]:
+def template_examples(seed: int = SEED, data_dir: Path | None = DEFAULT_DATA) -> list[Example]:
     """Our templated requests, plus (when `data_dir` has it) requests filled from KVRET's
     entity lists: its places, place types, cities and calendar events."""
     rng = random.Random(seed)
-    out = [Example(text, label, "template", f"template-{i}")
-           for i, (text, label) in enumerate(generate(rng))]
+    out = [
+        Example(text, label, "template", f"template-{i}")
+        for i, (text, label) in enumerate(generate(rng))
+    ]
     entities = data_dir / "kvret_entities.json" if data_dir else None
     if entities is not None and entities.exists():
         made = entity_requests(json.loads(entities.read_text()), rng)
-        out += [Example(text, label, "template", f"entities-{i}")
-                for i, (text, label) in enumerate(made)]
+        out += [
+            Example(text, label, "template", f"entities-{i}")
+            for i, (text, label) in enumerate(made)
+        ]
     return out
 
 
 def entity_requests(entities: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
     """Requests built from KVRET's entity lists (kvret_entities.json), in our own phrasings."""
+
     def pick(items: Sequence[Any]) -> Any:
         return items[rng.randrange(len(items))]
 
@@ -177,44 +222,98 @@ def entity_requests(entities: dict[str, Any], rng: random.Random) -> list[tuple[
         kind = rng.random()
         if pois and kind < 0.3:
             poi = pick(pois)
-            form = pick(["navigate to {p}", "take me to {p}", "directions to {p}",
-                         "i want to go to {p}", "what's the address of {p}", "where is {p}",
-                         "get me to {p} please", "car, drive to {p}", "set navigation to {p}",
-                         "how do i get to {p} avoiding traffic", "find the route to {p}",
-                         "{p}, the one at {a}", "show me {p} on the map"])
+            form = pick(
+                [
+                    "navigate to {p}",
+                    "take me to {p}",
+                    "directions to {p}",
+                    "i want to go to {p}",
+                    "what's the address of {p}",
+                    "where is {p}",
+                    "get me to {p} please",
+                    "car, drive to {p}",
+                    "set navigation to {p}",
+                    "how do i get to {p} avoiding traffic",
+                    "find the route to {p}",
+                    "{p}, the one at {a}",
+                    "show me {p} on the map",
+                ]
+            )
             out.add((form.format(p=poi["poi"], a=poi.get("address", "")), "navigation.start"))
         elif types and kind < 0.6:
             kind_said = pick(types)
             if kind_said in ("home", "friends house"):
                 said = "home" if kind_said == "home" else "my friend's house"
-                form = pick(["take me to {t}", "directions to {t}", "where is {t}",
-                             "get me to {t}", "i need to get to {t}", "navigate to {t}"])
+                form = pick(
+                    [
+                        "take me to {t}",
+                        "directions to {t}",
+                        "where is {t}",
+                        "get me to {t}",
+                        "i need to get to {t}",
+                        "navigate to {t}",
+                    ]
+                )
                 out.add((form.format(t=said), "navigation.start"))
                 continue
             if kind_said == "certain address":
                 continue
-            form = pick(["find the nearest {t}", "where is a {t}", "is there a {t} within {d}",
-                         "i need a {t}", "which {t} is closest", "show me a {t} nearby",
-                         "car, find me a {t} with no traffic", "any {t} around here",
-                         "give me directions to the closest {t}", "a {t} please",
-                         "what {t}s are near us", "i'm looking for a {t}"])
+            form = pick(
+                [
+                    "find the nearest {t}",
+                    "where is a {t}",
+                    "is there a {t} within {d}",
+                    "i need a {t}",
+                    "which {t} is closest",
+                    "show me a {t} nearby",
+                    "car, find me a {t} with no traffic",
+                    "any {t} around here",
+                    "give me directions to the closest {t}",
+                    "a {t} please",
+                    "what {t}s are near us",
+                    "i'm looking for a {t}",
+                ]
+            )
             out.add((form.format(t=kind_said, d=pick(distances)), "navigation.find_nearby"))
         elif places and kind < 0.8:
-            form = pick(["what's the weather in {c} {w}", "will there be {a} in {c} {w}",
-                         "is it going to be {a} {w}", "forecast for {c} {w}",
-                         "check if it will be {a} in {c}", "what is the {a} in {c} {w}"])
-            out.add((form.format(c=pick(places), w=pick(when), a=pick(weather or ["rain"])),
-                     "search.weather"))
+            form = pick(
+                [
+                    "what's the weather in {c} {w}",
+                    "will there be {a} in {c} {w}",
+                    "is it going to be {a} {w}",
+                    "forecast for {c} {w}",
+                    "check if it will be {a} in {c}",
+                    "what is the {a} in {c} {w}",
+                ]
+            )
+            out.add(
+                (
+                    form.format(c=pick(places), w=pick(when), a=pick(weather or ["rain"])),
+                    "search.weather",
+                )
+            )
         elif events:
-            form = pick(["when is my {e}", "schedule a {e} with {p} {w}",
-                         "remind me about my {e}", "what time is my {e}",
-                         "set a {e} with {p}", "who is coming to the {e}"])
-            out.add((form.format(e=pick(events), p=pick(parties), w=pick(when)),
-                     "out_of_scope.calendar"))
+            form = pick(
+                [
+                    "when is my {e}",
+                    "schedule a {e} with {p} {w}",
+                    "remind me about my {e}",
+                    "what time is my {e}",
+                    "set a {e} with {p}",
+                    "who is coming to the {e}",
+                ]
+            )
+            out.add(
+                (
+                    form.format(e=pick(events), p=pick(parties), w=pick(when)),
+                    "out_of_scope.calendar",
+                )
+            )
     return sorted(out)
 
 
 # --- training -----------------------------------------------------------------------------------
+
 
 def training_names() -> frozenset[str]:
     """The persona names training marks as <persona>: the shipped cast's names and aliases, and
@@ -232,15 +331,17 @@ def _matrix(rows_of_features: Sequence[set[str]], index: dict[str, int]) -> Any:
         rows += [row] * len(known)
         cols += known
         values += [1.0 / np.sqrt(len(present))] * len(known)
-    return csr_matrix((values, (rows, cols)), shape=(len(rows_of_features), len(index)),
-                      dtype=np.float64)
+    return csr_matrix(
+        (values, (rows, cols)), shape=(len(rows_of_features), len(index)), dtype=np.float64
+    )
 
 
 TEMPLATE_WEIGHT = 0.3  # real requests count more: templates are many and alike
 
 
-def train(examples: Sequence[Example], *, c: float = 20.0,
-          template_weight: float = TEMPLATE_WEIGHT) -> IntentModel:
+def train(
+    examples: Sequence[Example], *, c: float = 20.0, template_weight: float = TEMPLATE_WEIGHT
+) -> IntentModel:
     """Fit a multinomial logistic regression (deterministic L-BFGS) on `examples`."""
     from sklearn.linear_model import LogisticRegression
 
@@ -256,13 +357,17 @@ def train(examples: Sequence[Example], *, c: float = 20.0,
     classifier.fit(x, y, sample_weight=weight)
     weights = classifier.coef_.T.astype(np.float32)  # (features, labels)
     keep = np.abs(weights).max(axis=1) >= 1e-3  # features that move no score are dropped
-    return IntentModel([f for f, k in zip(vocabulary, keep, strict=True) if k],
-                       weights[keep].astype(np.float16).astype(np.float32),
-                       classifier.intercept_.astype(np.float32), labels)
+    return IntentModel(
+        [f for f, k in zip(vocabulary, keep, strict=True) if k],
+        weights[keep].astype(np.float16).astype(np.float32),
+        classifier.intercept_.astype(np.float32),
+        labels,
+    )
 
 
-def fingerprint(examples: Sequence[Example], *, c: float = 20.0,
-                template_weight: float = TEMPLATE_WEIGHT) -> str:
+def fingerprint(
+    examples: Sequence[Example], *, c: float = 20.0, template_weight: float = TEMPLATE_WEIGHT
+) -> str:
     """A digest of everything training depends on (data, labels, features, settings): the
     shipped model records it, and a test fails when the model is older than its data."""
     digest = hashlib.sha256()
@@ -278,9 +383,14 @@ def save(model: IntentModel, path: Path = MODEL_PATH, *, data_fingerprint: str =
     """Write the model as a compressed .npz of plain arrays (no pickle), deterministically."""
     vocabulary = sorted(model.index, key=model.index.__getitem__)
     buffer = io.BytesIO()
-    np.savez(buffer, vocabulary=np.array(vocabulary), weights=model.weights.astype(np.float16),
-             bias=model.bias.astype(np.float32), labels=np.array(model.labels),
-             fingerprint=np.array(data_fingerprint))
+    np.savez(
+        buffer,
+        vocabulary=np.array(vocabulary),
+        weights=model.weights.astype(np.float16),
+        bias=model.bias.astype(np.float32),
+        labels=np.array(model.labels),
+        fingerprint=np.array(data_fingerprint),
+    )
     # np.savez_compressed stamps the time into the zip; compress the members ourselves instead
     # so the same weights give the same bytes.
     raw = zipfile.ZipFile(buffer)
@@ -294,6 +404,7 @@ def save(model: IntentModel, path: Path = MODEL_PATH, *, data_fingerprint: str =
 
 
 # --- evaluation ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Scores:
@@ -315,8 +426,7 @@ class Scores:
             f"{self.counts['incar_other']})",
             f"non-place -> navigation    {self.false_nav_slurp:.4f}  (SLURP non-place, "
             f"{self.counts['slurp_other']})",
-            f"category (cuisine kept)    {self.category:.3f}  ({self.counts['labelled']} "
-            "labelled)",
+            f"category (cuisine kept)    {self.category:.3f}  ({self.counts['labelled']} labelled)",
             f"unrequested switches       {self.switches}  (SLURP, {self.counts['slurp']})",
             f"label accuracy             {self.accuracy:.3f}",
         ]
@@ -339,9 +449,9 @@ def score(examples: Iterable[Example], routed: Callable[[Example], Any]) -> Scor
                     category, cuisine = place_kind(e.gold_place)
                     if category:
                         labelled += 1
-                        right_kind += (intent.slots.get("category") == category
-                                       and (cuisine is None
-                                            or intent.slots.get("cuisine") == cuisine))
+                        right_kind += intent.slots.get("category") == category and (
+                            cuisine is None or intent.slots.get("cuisine") == cuisine
+                        )
             else:
                 incar_other += 1
                 fp_in += is_nav
@@ -351,11 +461,21 @@ def score(examples: Iterable[Example], routed: Callable[[Example], Any]) -> Scor
             if e.slurp_intent not in PLACE_INTENTS:
                 slurp_other += 1
                 fp_slurp += is_nav
-    return Scores(hit / max(nav, 1), fp_in / max(incar_other, 1),
-                  fp_slurp / max(slurp_other, 1), right_kind / max(labelled, 1), switched,
-                  correct / max(total, 1),
-                  {"nav": nav, "incar_other": incar_other, "slurp_other": slurp_other,
-                   "slurp": slurp, "labelled": labelled})
+    return Scores(
+        hit / max(nav, 1),
+        fp_in / max(incar_other, 1),
+        fp_slurp / max(slurp_other, 1),
+        right_kind / max(labelled, 1),
+        switched,
+        correct / max(total, 1),
+        {
+            "nav": nav,
+            "incar_other": incar_other,
+            "slurp_other": slurp_other,
+            "slurp": slurp,
+            "labelled": labelled,
+        },
+    )
 
 
 def folds(examples: Sequence[Example], k: int, seed: int = SEED) -> list[list[Example]]:
@@ -375,9 +495,15 @@ def folds(examples: Sequence[Example], k: int, seed: int = SEED) -> list[list[Ex
     return out
 
 
-def cross_validate(corpus: Sequence[Example], templates: Sequence[Example], cast: list[Any],
-                   *, k: int = 5, c: float = 20.0, template_weight: float = TEMPLATE_WEIGHT
-                   ) -> tuple[Scores, list[tuple[Example, Any]]]:
+def cross_validate(
+    corpus: Sequence[Example],
+    templates: Sequence[Example],
+    cast: list[Any],
+    *,
+    k: int = 5,
+    c: float = 20.0,
+    template_weight: float = TEMPLATE_WEIGHT,
+) -> tuple[Scores, list[tuple[Example, Any]]]:
     """Train on the templates and k-1 folds of the corpora, route the held-out fold through
     the real router with that model; every corpus example is held out once."""
     from . import route

@@ -17,8 +17,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean",
-               list: "array", dict: "object"}
+_JSON_TYPES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+}
 
 
 def _typed(kind: type | tuple[type, ...]) -> dict[str, Any]:
@@ -49,8 +55,11 @@ def persona_schema() -> dict[str, Any]:
     properties["extends"]["pattern"] = ID_PATTERN.pattern
     properties["aliases"]["items"] = {"type": "string", "minLength": 1}
     properties["examples"]["items"] = {
-        "type": "object", "required": list(EXAMPLE_KEYS), "additionalProperties": False,
-        "properties": {k: {"type": "string", "minLength": 1} for k in EXAMPLE_KEYS}}
+        "type": "object",
+        "required": list(EXAMPLE_KEYS),
+        "additionalProperties": False,
+        "properties": {k: {"type": "string", "minLength": 1} for k in EXAMPLE_KEYS},
+    }
     for key in ("name", "description", "system_prompt", "greeting"):
         properties[key]["minLength"] = 1
     for key, limit in TEXT_LIMITS.items():
@@ -62,8 +71,7 @@ def persona_schema() -> dict[str, Any]:
                 fields[key].update(minimum=low, maximum=high)
                 if unit:
                     fields[key]["description"] = unit
-        properties[table] = {"type": "object", "additionalProperties": False,
-                             "properties": fields}
+        properties[table] = {"type": "object", "additionalProperties": False, "properties": fields}
     return {
         "$schema": DRAFT,
         "$id": "https://github.com/companion/companion/persona.schema.json",
@@ -93,12 +101,15 @@ def dialogue_schema() -> dict[str, Any]:
     setup["llm"]["enum"] = list(LLM_MODES)
     setup["units"]["enum"] = list(UNITS)
     expect = {key: _typed(kind) for key, kind in EXPECT_KEYS.items()}
-    expect["latency_ms"].update(additionalProperties=False, properties={
-        stage: {"type": "number", "exclusiveMinimum": 0} for stage in LATENCY_STAGES})
+    expect["latency_ms"].update(
+        additionalProperties=False,
+        properties={stage: {"type": "number", "exclusiveMinimum": 0} for stage in LATENCY_STAGES},
+    )
     turn = {key: _typed(kind) for key, kind in TURN_KEYS.items()}
     turn["model_fault"]["enum"] = list(FAULTS)
-    turn["model_tool"].update(required=["name"], properties={
-        "name": {"type": "string"}, "arguments": {"type": "object"}})
+    turn["model_tool"].update(
+        required=["name"], properties={"name": {"type": "string"}, "arguments": {"type": "object"}}
+    )
     turn["expect"].update(additionalProperties=False, properties=expect)
     return {
         "$schema": DRAFT,
@@ -112,8 +123,11 @@ def dialogue_schema() -> dict[str, Any]:
         "properties": {
             "description": {"type": "string", "minLength": 1},
             "setup": {"type": "object", "additionalProperties": False, "properties": setup},
-            "turn": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "additionalProperties": False, "properties": turn}},
+            "turn": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "object", "additionalProperties": False, "properties": turn},
+            },
         },
     }
 

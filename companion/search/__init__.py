@@ -14,8 +14,15 @@ from .web import SearxngClient
 if TYPE_CHECKING:
     from ..config import Settings
 
-__all__ = ["KnowledgeBase", "SearchOutcome", "SearchResult", "Searcher", "SearxngClient",
-           "build_searcher", "summary_request"]
+__all__ = [
+    "KnowledgeBase",
+    "SearchOutcome",
+    "SearchResult",
+    "Searcher",
+    "SearxngClient",
+    "build_searcher",
+    "summary_request",
+]
 
 
 def build_searcher(settings: Settings) -> Searcher:
@@ -23,8 +30,9 @@ def build_searcher(settings: Settings) -> Searcher:
     if settings.search.knowledge_dir:
         extra = Path(settings.search.knowledge_dir).expanduser()
         if not extra.is_dir():
-            raise ValueError(f"search.knowledge_dir {extra} is not a folder; create it or "
-                             "clear the setting.")
+            raise ValueError(
+                f"search.knowledge_dir {extra} is not a folder; create it or clear the setting."
+            )
         folders.append(extra)
     url = settings.search.searxng_url
     return Searcher(KnowledgeBase(folders), SearxngClient(url) if url else None)

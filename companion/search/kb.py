@@ -70,8 +70,7 @@ class KnowledgeBase:
             title, _, body = block.partition("\n")
             body = body.strip()
             if body:
-                self._db.execute("INSERT INTO entries VALUES (?, ?, ?)",
-                                 (title.strip(), body, doc))
+                self._db.execute("INSERT INTO entries VALUES (?, ?, ?)", (title.strip(), body, doc))
                 self.sections += 1
 
     def search(self, query: str, limit: int = 3) -> list[SearchResult]:
@@ -87,9 +86,12 @@ class KnowledgeBase:
                 "ORDER BY bm25(entries, 4.0, 1.0) LIMIT ?",
                 (match, limit * 3),
             ).fetchall()
-            stemmed = {t: self._db.execute(
-                "SELECT count(*) FROM entries WHERE entries MATCH ?", (f'"{t}"',)
-            ).fetchone()[0] for t in terms}
+            stemmed = {
+                t: self._db.execute(
+                    "SELECT count(*) FROM entries WHERE entries MATCH ?", (f'"{t}"',)
+                ).fetchone()[0]
+                for t in terms
+            }
         known = [t for t in terms if stemmed[t]]  # words the manual uses at all
         results = []
         for title, body, doc in rows:
@@ -99,8 +101,9 @@ class KnowledgeBase:
             # there too ("opening hours of the Louvre" is not "feel tired ... two hours").
             if hit * 2 < len(terms) or not any(t[:5] in title.lower() for t in known):
                 continue
-            results.append(SearchResult(title, first_sentences(body), f"owner's manual: {doc}",
-                                        "kb"))
+            results.append(
+                SearchResult(title, first_sentences(body), f"owner's manual: {doc}", "kb")
+            )
             if len(results) == limit:
                 break
         return results

@@ -93,8 +93,9 @@ class SearchOutcome:
     def data(self) -> dict[str, Any]:
         return {
             "query": self.query,
-            "results": [{"title": r.title, "source": r.source, "snippet": r.snippet}
-                        for r in self.results],
+            "results": [
+                {"title": r.title, "source": r.source, "snippet": r.snippet} for r in self.results
+            ],
             "fallback": self.fallback,
         }
 

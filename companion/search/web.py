@@ -32,8 +32,7 @@ class SearxngClient(JSONService):
     name = "web search"
 
     async def search(self, query: str, limit: int = 3) -> list[SearchResult]:
-        data = await self.get_json("/search", {"q": query, "format": "json",
-                                               "safesearch": 2})
+        data = await self.get_json("/search", {"q": query, "format": "json", "safesearch": 2})
         if not isinstance(data, dict) or not isinstance(data.get("results", []), list):
             raise ServiceError(self.name, "malformed", "expected an object with results")
         results = []
@@ -41,17 +40,21 @@ class SearxngClient(JSONService):
             text = answer.get("answer") if isinstance(answer, dict) else answer
             if isinstance(text, str) and text.strip():
                 url = answer.get("url", "") if isinstance(answer, dict) else ""
-                results.append(SearchResult("Answer", clean(text), clean(url or "web", 200),
-                                            "web"))
+                results.append(SearchResult("Answer", clean(text), clean(url or "web", 200), "web"))
         for item in data.get("results") or []:
             if not isinstance(item, dict):
                 continue
             content, title = item.get("content"), item.get("title")
             if not isinstance(content, str) or not content.strip():
                 continue
-            results.append(SearchResult(clean(title if isinstance(title, str) else "", 120),
-                                        first_sentences(clean(content), 3),
-                                        clean(str(item.get("url") or "web"), 200), "web"))
+            results.append(
+                SearchResult(
+                    clean(title if isinstance(title, str) else "", 120),
+                    first_sentences(clean(content), 3),
+                    clean(str(item.get("url") or "web"), 200),
+                    "web",
+                )
+            )
             if len(results) >= limit:
                 break
         if data.get("results") and not results:

@@ -23,8 +23,10 @@ def listener_settings(speech: SpeechSettings, **overrides: object) -> ListenerSe
         aggressiveness=speech.vad_aggressiveness,
     )
     values: dict[str, Any] = dict(
-        mode=speech.listen_mode, push_to_talk=speech.push_to_talk,
-        wake_phrase=speech.wake_phrase, endpoint=endpoint,
+        mode=speech.listen_mode,
+        push_to_talk=speech.push_to_talk,
+        wake_phrase=speech.wake_phrase,
+        endpoint=endpoint,
         speculate_after_ms=speech.speculate_after_ms,
     )
     values.update(overrides)
@@ -42,7 +44,8 @@ def create_listener(
     the one-time notice to show if a fallback engine runs. Raises SttError / ValueError."""
     engine, notice = load_engine(speech.engine, speech.language, speech.vosk_model)
     source: AudioSource = (
-        FileSource(audio_in, realtime=realtime) if audio_in else MicrophoneSource(
-            speech.input_device)
+        FileSource(audio_in, realtime=realtime)
+        if audio_in
+        else MicrophoneSource(speech.input_device)
     )
     return Listener(engine, source, listener_settings(speech, **overrides), on_event), notice

@@ -76,11 +76,13 @@ class ListenerSettings:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"speech.listen_mode must be one of {', '.join(MODES)}, "
-                             f"not {self.mode!r}")
+            raise ValueError(
+                f"speech.listen_mode must be one of {', '.join(MODES)}, not {self.mode!r}"
+            )
         if self.push_to_talk not in PUSH_STYLES:
-            raise ValueError(f"speech.push_to_talk must be toggle or hold, "
-                             f"not {self.push_to_talk!r}")
+            raise ValueError(
+                f"speech.push_to_talk must be toggle or hold, not {self.push_to_talk!r}"
+            )
         if self.mode == "wake_phrase" and not self.wake_phrase.split():
             raise ValueError("speech.wake_phrase is empty; set a phrase such as 'hey companion'")
 
@@ -174,8 +176,13 @@ class Listener:
             self._emit(InputProblem("engine", str(exc)))
         except Exception as exc:
             log.exception("the listener stopped")
-            self._emit(InputProblem("engine", f"Listening stopped after an error ({exc}). "
-                                              "Type instead; details are in the log."))
+            self._emit(
+                InputProblem(
+                    "engine",
+                    f"Listening stopped after an error ({exc}). "
+                    "Type instead; details are in the log.",
+                )
+            )
         finally:
             try:
                 self.source.close()
@@ -273,8 +280,12 @@ class Listener:
                 self._on_speech(event[1], t)
             elif kind == "end":
                 self._on_end(event[1])
-        if (self.settings.mode == "wake_phrase" and self._armed_until
-                and not self._open and t > self._armed_until):
+        if (
+            self.settings.mode == "wake_phrase"
+            and self._armed_until
+            and not self._open
+            and t > self._armed_until
+        ):
             self._armed_until = 0.0
             self._set_state("waiting")
 
@@ -348,8 +359,11 @@ class Listener:
             if text and text != self._last_partial:
                 self._last_partial = text
                 self._emit(PartialTranscript(text))
-        if (self.settings.mode == "push_to_talk" and not self._seg.heard_speech
-                and t - self._opened_at > self.settings.no_speech_timeout_s):
+        if (
+            self.settings.mode == "push_to_talk"
+            and not self._seg.heard_speech
+            and t - self._opened_at > self.settings.no_speech_timeout_s
+        ):
             self._finish("no_speech")
 
     def _maybe_speculate(self) -> None:
@@ -368,8 +382,12 @@ class Listener:
             self._guessed_at = time.monotonic()
             if self._guess:
                 self._emit(EndOfSpeechLikely(self._guess))
-        elif (self._speculated and self._early_final and self._early is None
-                and time.monotonic() - self._guessed_at >= EARLY_FINAL_AFTER_GUESS_S):
+        elif (
+            self._speculated
+            and self._early_final
+            and self._early is None
+            and time.monotonic() - self._guessed_at >= EARLY_FINAL_AFTER_GUESS_S
+        ):
             self._early = self._stream.finish()
             final = self._shown(self._early.text)
             if final and final != self._guess:  # the final pass changed the words
@@ -431,7 +449,7 @@ class Listener:
         if self.settings.mode == "wake_phrase":
             found, rest = strip_wake_phrase(text, self.settings.wake_phrase)
             if found:
-                words = words[len(text.split()) - len(rest.split()):]
+                words = words[len(text.split()) - len(rest.split()) :]
                 text = rest
                 if not text:  # the phrase alone: wait for the request
                     self._armed_until = time.monotonic() + self.settings.wake_timeout_s
@@ -443,12 +461,18 @@ class Listener:
                 self._set_state("waiting")
                 return
         if text:
-            self._emit(FinalTranscript(
-                text, transcript.engine, words, speech_end=self._last_voiced,
-                audio_end=round(self._last_voiced_audio, 3),
-                closed_at=round(self._frames_in * FRAME_S, 3), reason=reason,
-                endpoint_at=endpoint_at,
-            ))
+            self._emit(
+                FinalTranscript(
+                    text,
+                    transcript.engine,
+                    words,
+                    speech_end=self._last_voiced,
+                    audio_end=round(self._last_voiced_audio, 3),
+                    closed_at=round(self._frames_in * FRAME_S, 3),
+                    reason=reason,
+                    endpoint_at=endpoint_at,
+                )
+            )
         else:
             self._emit(NothingHeard(reason))
         self._set_state("waiting")

@@ -64,8 +64,13 @@ def models_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def _search_dirs(environ: Mapping[str, str] | None = None) -> list[Path]:
-    dirs = [_env_folder(environ), Path("/usr/share/vosk"),
-            Path.home() / "AppData" / "Local" / "vosk", _vosk_cache(), _legacy_dir()]
+    dirs = [
+        _env_folder(environ),
+        Path("/usr/share/vosk"),
+        Path.home() / "AppData" / "Local" / "vosk",
+        _vosk_cache(),
+        _legacy_dir(),
+    ]
     unique: list[Path] = []
     for d in dirs:
         if d is not None and d.is_dir() and d not in unique:
@@ -271,8 +276,9 @@ def progress_printer(label: str, stream: Any = None) -> Progress:
         if total:
             filled = int(30 * done / total)
             bar = "#" * filled + "-" * (30 - filled)
-            text = (f"\r{label} [{bar}] {done / 2**20:6.1f}/{total / 2**20:.1f} MiB "
-                    f"{rate:5.1f} MiB/s")
+            text = (
+                f"\r{label} [{bar}] {done / 2**20:6.1f}/{total / 2**20:.1f} MiB {rate:5.1f} MiB/s"
+            )
         else:
             text = f"\r{label} {done / 2**20:6.1f} MiB {rate:5.1f} MiB/s"
         stream.write(text)
@@ -329,8 +335,9 @@ def install_model(
         model_root = _find_model_root(unpacked)
         if model_root is None:
             part.unlink()
-            raise SttError(f"The archive for {entry.name} holds no Vosk model; nothing was "
-                           "installed.")
+            raise SttError(
+                f"The archive for {entry.name} holds no Vosk model; nothing was installed."
+            )
         if target.exists():
             shutil.rmtree(target)
         model_root.rename(target)

@@ -48,8 +48,7 @@ class PocketsphinxEngine:
         decoder, self._first = self._first or self._decoder(), None
         if phrases:
             known = [
-                p.lower() for p in phrases
-                if all(decoder.lookup_word(w.lower()) for w in p.split())
+                p.lower() for p in phrases if all(decoder.lookup_word(w.lower()) for w in p.split())
             ]
             if not known:
                 raise SttError(f"None of the phrases {list(phrases)} are in the dictionary.")

@@ -35,9 +35,10 @@ def check_model_dir(path: Path) -> None:
     if not path.is_dir():
         raise SttError(f"Vosk model path {path} is a file; point it at the unpacked folder.")
     has_am = (path / "am" / "final.mdl").exists() or (path / "final.mdl").exists()
-    has_graph = any((path / "graph" / name).exists() for name in ("HCLG.fst", "HCLr.fst")) or (
-        path / "HCLG.fst"
-    ).exists()
+    has_graph = (
+        any((path / "graph" / name).exists() for name in ("HCLG.fst", "HCLr.fst"))
+        or (path / "HCLG.fst").exists()
+    )
     if not (has_am and has_graph):
         raise SttError(
             f"{path} is not a complete Vosk model (am/final.mdl and graph/HCLG.fst or "

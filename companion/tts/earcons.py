@@ -32,7 +32,11 @@ class Earcons:
             try:
                 self._sounds[name] = read_wav(path)
             except (OSError, EOFError, wave.Error, SynthesisError) as exc:
-                log.warning("earcon %s unavailable (%s); regenerate with "
-                            "`python assets/sounds/make_earcons.py`", path, exc)
+                log.warning(
+                    "earcon %s unavailable (%s); regenerate with "
+                    "`python assets/sounds/make_earcons.py`",
+                    path,
+                    exc,
+                )
                 self._sounds[name] = None
         return self._sounds[name]

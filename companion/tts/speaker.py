@@ -89,8 +89,7 @@ class Speaker:
         with self._idle:
             self._pending += 1
             generation = self._generation
-        self._texts.put(_Item(generation, "", DEFAULT_VOICE, audio.scaled(self.volume),
-                              cue=name))
+        self._texts.put(_Item(generation, "", DEFAULT_VOICE, audio.scaled(self.volume), cue=name))
 
     def stop(self) -> None:
         """Drop everything queued and cut the current sentence off. From any thread."""

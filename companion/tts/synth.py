@@ -233,8 +233,14 @@ class Pyttsx3Synthesizer:
             process = self._process or self._start()
             self._count += 1
             path = self._dir / f"s{self._count}.wav"
-            request = {"text": text, "voice": voice.id, "rate": voice.rate,
-                       "pitch": voice.pitch, "volume": voice.volume, "path": str(path)}
+            request = {
+                "text": text,
+                "voice": voice.id,
+                "rate": voice.rate,
+                "pitch": voice.pitch,
+                "volume": voice.volume,
+                "path": str(path),
+            }
             try:
                 assert process.stdin is not None
                 process.stdin.write(json.dumps(request) + "\n")

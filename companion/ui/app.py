@@ -102,9 +102,16 @@ class CompanionApp(App[int]):
         self.clock = clock
         self.tick_s = tick_s
         self.units = settings.navigation.units
-        self.assistant = Assistant(settings, session, self._post_core, audio_in=audio_in,
-                                   reload_cast=reload_cast, spawn=self._spawn_turn,
-                                   tick_s=tick_s, record=record)
+        self.assistant = Assistant(
+            settings,
+            session,
+            self._post_core,
+            audio_in=audio_in,
+            reload_cast=reload_cast,
+            spawn=self._spawn_turn,
+            tick_s=tick_s,
+            record=record,
+        )
         self.replay = replay  # a recording.Recording shown instead of a live session
         self.view = ScreenView(self)
         for theme in THEMES.values():
@@ -129,8 +136,12 @@ class CompanionApp(App[int]):
                 yield NavCard(self.units, id="nav")
             yield AssistantPanel(id="assistant")
         yield TimingsPanel(id="timings")
-        yield Input(placeholder="Type here and press Enter · Space talks · Ctrl+P commands",
-                    id="prompt", compact=True, select_on_focus=False)
+        yield Input(
+            placeholder="Type here and press Enter · Space talks · Ctrl+P commands",
+            id="prompt",
+            compact=True,
+            select_on_focus=False,
+        )
         yield Dock(id="dock")
 
     def on_mount(self) -> None:
@@ -181,11 +192,21 @@ class CompanionApp(App[int]):
     def _start_loading(self) -> None:
         """After the first frame: the slow parts load in thread workers, their progress shown
         on the state line and problems in the banner."""
-        self.run_worker(self.assistant.load_core, thread=True, exit_on_error=False,
-                        name="load core", group="load")
+        self.run_worker(
+            self.assistant.load_core,
+            thread=True,
+            exit_on_error=False,
+            name="load core",
+            group="load",
+        )
         if self.voice:
-            self.run_worker(self.assistant.load_speech_in, thread=True, exit_on_error=False,
-                            name="load speech in", group="load")
+            self.run_worker(
+                self.assistant.load_speech_in,
+                thread=True,
+                exit_on_error=False,
+                name="load speech in",
+                group="load",
+            )
 
     @property
     def panel(self) -> AssistantPanel:
@@ -209,8 +230,7 @@ class CompanionApp(App[int]):
         self.show_mic()
 
     def show_mic(self) -> None:
-        self.query_one(Dock).show_mic(self.state in ("listening", "transcribing"),
-                                      self.mic_ready)
+        self.query_one(Dock).show_mic(self.state in ("listening", "transcribing"), self.mic_ready)
 
     def _poll_speaking(self) -> None:
         if self.state == "speaking" and not self.turn_running and not self.assistant.speaking:
@@ -264,8 +284,12 @@ class CompanionApp(App[int]):
         through the prompt (it keeps what it types), even if the prompt has focus by now:
         it was sent on before focus moved."""
         prompt = self.query_one("#prompt", Input)
-        if (self.screen is self.screen_stack[0] and event.is_printable and event.character
-                and (event.character != " " or prompt.value)):
+        if (
+            self.screen is self.screen_stack[0]
+            and event.is_printable
+            and event.character
+            and (event.character != " " or prompt.value)
+        ):
             self.set_focus(prompt)
             prompt.insert_text_at_cursor(event.character)
             event.stop()
@@ -304,7 +328,8 @@ class CompanionApp(App[int]):
         now = time.monotonic()
         repeated = self._hold_last_key > self._hold_pressed_at
         if (repeated and now - self._hold_last_key > HOLD_REPEAT_GAP_S) or (
-                not repeated and now - self._hold_pressed_at > HOLD_FIRST_REPEAT_S):
+            not repeated and now - self._hold_pressed_at > HOLD_FIRST_REPEAT_S
+        ):
             if repeated:
                 self.assistant.release()
             self._hold_timer.stop()
@@ -356,8 +381,15 @@ class CompanionApp(App[int]):
                 self.assistant.set_kids_mode(False)
 
         pin = self.settings.safety.pin.reveal()
-        self.push_screen(Confirm("Turn kids mode off? Grown-up personas become available "
-                                 "again.", "Turn off", "Keep on", pin), answered)
+        self.push_screen(
+            Confirm(
+                "Turn kids mode off? Grown-up personas become available again.",
+                "Turn off",
+                "Keep on",
+                pin,
+            ),
+            answered,
+        )
 
     def action_toggle_mature(self) -> None:
         if self.session.kids_mode:
@@ -371,15 +403,21 @@ class CompanionApp(App[int]):
             if yes:
                 self.assistant.set_mature_content(True)
 
-        self.push_screen(Confirm("Allow mature personas (for adults only)?", "Allow",
-                                 "Cancel"), answered)
+        self.push_screen(
+            Confirm("Allow mature personas (for adults only)?", "Allow", "Cancel"), answered
+        )
 
     def action_mute(self) -> None:
         muted = not self.assistant.muted
         self.assistant.set_muted(muted)
         if not muted and self.assistant.speaker is None:
-            self.run_worker(self.assistant.load_speech_out, thread=True, exit_on_error=False,
-                            name="load speech out", group="load")
+            self.run_worker(
+                self.assistant.load_speech_out,
+                thread=True,
+                exit_on_error=False,
+                name="load speech out",
+                group="load",
+            )
         self.query_one(Dock).show_volume(self.assistant.volume, muted)
 
     def action_volume(self, step: float) -> None:
@@ -399,8 +437,7 @@ class CompanionApp(App[int]):
 
     def action_settings(self) -> None:
         speech, nav = self.settings.speech, self.settings.navigation
-        current = Choices(speech.listen_mode, speech.push_to_talk, self.theme_name,
-                          nav.sim_speedup)
+        current = Choices(speech.listen_mode, speech.push_to_talk, self.theme_name, nav.sim_speedup)
 
         def applied(choices: Choices | None) -> None:
             if choices is None:
@@ -409,12 +446,18 @@ class CompanionApp(App[int]):
                 self.action_toggle_theme()
             nav.sim_speedup = choices.sim_speedup
             speech.push_to_talk = choices.push_to_talk
-            if self.voice and (choices.listen_mode != speech.listen_mode
-                               or choices.push_to_talk != current.push_to_talk):
+            if self.voice and (
+                choices.listen_mode != speech.listen_mode
+                or choices.push_to_talk != current.push_to_talk
+            ):
                 self.mic_ready = False
-                self.run_worker(lambda: self.assistant.set_listen_mode(choices.listen_mode),
-                                thread=True, exit_on_error=False, name="restart listener",
-                                group="load")
+                self.run_worker(
+                    lambda: self.assistant.set_listen_mode(choices.listen_mode),
+                    thread=True,
+                    exit_on_error=False,
+                    name="restart listener",
+                    group="load",
+                )
                 self.state_line.mode_hint = self.mode_hint()
             else:
                 speech.listen_mode = choices.listen_mode
@@ -423,9 +466,15 @@ class CompanionApp(App[int]):
             elif choices.then == "mature":
                 self.action_toggle_mature()
 
-        self.push_screen(SettingsScreen(current, str(self.settings.config_file),
-                                        self.session.kids_mode, self.session.mature_content),
-                         applied)
+        self.push_screen(
+            SettingsScreen(
+                current,
+                str(self.settings.config_file),
+                self.session.kids_mode,
+                self.session.mature_content,
+            ),
+            applied,
+        )
 
     def action_command_palette(self) -> None:
         if not CarPalette.is_open(self):  # type: ignore[arg-type]  # Textual types it App[object]
@@ -436,12 +485,26 @@ class CompanionApp(App[int]):
         self.exit(0)
 
 
-def run_app(settings: Settings, session: PersonaSession, *, voice: bool = True,
-            audio_in: Path | None = None, reload_cast: Callable[[], None] | None = None,
-            record: Path | None = None, replay: Any = None) -> int:
-    app = CompanionApp(settings, session, voice=voice and replay is None, audio_in=audio_in,
-                       reload_cast=reload_cast, record=record, replay=replay,
-                       tick_s=3600.0 if replay is not None else 1.0)  # replay: its own drive
+def run_app(
+    settings: Settings,
+    session: PersonaSession,
+    *,
+    voice: bool = True,
+    audio_in: Path | None = None,
+    reload_cast: Callable[[], None] | None = None,
+    record: Path | None = None,
+    replay: Any = None,
+) -> int:
+    app = CompanionApp(
+        settings,
+        session,
+        voice=voice and replay is None,
+        audio_in=audio_in,
+        reload_cast=reload_cast,
+        record=record,
+        replay=replay,
+        tick_s=3600.0 if replay is not None else 1.0,
+    )  # replay: its own drive
     result = app.run()
     if app.assistant.loop is not None and not app.assistant._closed:
         app.assistant.close_blocking()

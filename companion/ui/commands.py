@@ -20,8 +20,11 @@ class CarPalette(CommandPalette):
     def _select_or_command(self, event: Any = None) -> None:
         if event is not None:
             event.stop()
-        gathering = [worker for worker in self.workers
-                     if worker.group == self._GATHER_COMMANDS_GROUP and not worker.is_finished]
+        gathering = [
+            worker
+            for worker in self.workers
+            if worker.group == self._GATHER_COMMANDS_GROUP and not worker.is_finished
+        ]
         if gathering:
             self.run_worker(self._when_gathered(gathering), group="enter", exclusive=True)
         else:
@@ -48,8 +51,11 @@ class CompanionCommands(Provider):
             ("Talk (push to talk)", app.action_talk, "Open the microphone"),
             ("Stop talking", app.action_stop, "Interrupt the reply"),
             ("Cancel route", partial(app.submit, "cancel the route"), "Navigation"),
-            ("How long until we get there", partial(app.submit, "how long until we get there"),
-             "Navigation"),
+            (
+                "How long until we get there",
+                partial(app.submit, "how long until we get there"),
+                "Navigation",
+            ),
             ("Toggle kids mode", app.action_toggle_kids, "Safety"),
             ("Toggle mature content", app.action_toggle_mature, "Safety"),
             ("Mute / unmute", app.action_mute, "Speech"),
@@ -67,10 +73,17 @@ class CompanionCommands(Provider):
         session = app.session
         for persona in sorted(session.cast.values(), key=lambda p: p.name):
             lock = session.allowed(persona)
-            locked = {"kids_mode": " (locked: kids mode)",
-                      "mature": " (locked: needs mature content)"}.get(lock or "", "")
-            out.append((f"Switch persona: {persona.name}{locked}",
-                        partial(app.pick, persona.id), persona.description))
+            locked = {
+                "kids_mode": " (locked: kids mode)",
+                "mature": " (locked: needs mature content)",
+            }.get(lock or "", "")
+            out.append(
+                (
+                    f"Switch persona: {persona.name}{locked}",
+                    partial(app.pick, persona.id),
+                    persona.description,
+                )
+            )
         return out
 
     async def discover(self) -> Hits:
@@ -88,7 +101,12 @@ class CompanionCommands(Provider):
         words = query.strip()
         if words:  # "Navigate to <whatever was typed>" and "Search for it"
             place = words.removeprefix("navigate to ").removeprefix("go to ").strip()
-            yield Hit(0.5, f"Navigate to {place}", partial(app.submit, f"take me to {place}"),
-                      help="Navigation")
-            yield Hit(0.4, f"Look up {words}", partial(app.submit, f"look up {words}"),
-                      help="Search")
+            yield Hit(
+                0.5,
+                f"Navigate to {place}",
+                partial(app.submit, f"take me to {place}"),
+                help="Navigation",
+            )
+            yield Hit(
+                0.4, f"Look up {words}", partial(app.submit, f"look up {words}"), help="Search"
+            )

@@ -65,15 +65,23 @@ class ScreenView:
         self.heard: list[str] = []
         self.timeline = Timeline()
         self.handlers: dict[type, Callable[[Any], None]] = {
-            TurnStarted: self.turn_started, ActionTaken: self.action_taken,
-            PersonaSwitched: self.persona_switched, ReplyDelta: self.reply_delta,
-            ReplyDone: self.reply_done, TurnError: self.turn_error,
-            TimingMark: self.timing_mark, InputLevel: self.input_level,
-            PartialTranscript: self.partial, FinalTranscript: self.final,
-            EndOfSpeechLikely: self.guess, NothingHeard: self.nothing_heard,
+            TurnStarted: self.turn_started,
+            ActionTaken: self.action_taken,
+            PersonaSwitched: self.persona_switched,
+            ReplyDelta: self.reply_delta,
+            ReplyDone: self.reply_done,
+            TurnError: self.turn_error,
+            TimingMark: self.timing_mark,
+            InputLevel: self.input_level,
+            PartialTranscript: self.partial,
+            FinalTranscript: self.final,
+            EndOfSpeechLikely: self.guess,
+            NothingHeard: self.nothing_heard,
             WakePhraseHeard: lambda e: self.app.set_state("listening"),
-            ListenerState: self.listener_state, Status: self.status,
-            DriveUpdate: self.drive_update, Notice: lambda e: self.panel.notice(e.text),
+            ListenerState: self.listener_state,
+            Status: self.status,
+            DriveUpdate: self.drive_update,
+            Notice: lambda e: self.panel.notice(e.text),
             SafetyChanged: self.safety_changed,
         }
 
@@ -152,12 +160,12 @@ class ScreenView:
 
     def final(self, event: FinalTranscript) -> None:
         self.panel.partial("")
-        self.heard = [*self.heard[-(HEARD_KEPT - 1):], event.text.strip()]
+        self.heard = [*self.heard[-(HEARD_KEPT - 1) :], event.text.strip()]
 
     def guess(self, event: EndOfSpeechLikely) -> None:
         # A turn may start on this guess (speculation) before the final words: it is a voice
         # turn too.
-        self.heard = [*self.heard[-(HEARD_KEPT - 1):], event.text.strip()]
+        self.heard = [*self.heard[-(HEARD_KEPT - 1) :], event.text.strip()]
 
     def nothing_heard(self, event: NothingHeard) -> None:
         self.panel.partial("")
@@ -169,8 +177,11 @@ class ScreenView:
         app, state = self.app, event.state
         if state in ("listening", "transcribing"):
             app.set_state(state)
-        elif state in ("waiting", "paused") and app.state in ("listening", "transcribing",
-                                                               "loading"):
+        elif state in ("waiting", "paused") and app.state in (
+            "listening",
+            "transcribing",
+            "loading",
+        ):
             app.set_state("thinking" if app.turn_running else "idle")
         elif state == "off":
             app.mic_ready = False
@@ -211,5 +222,7 @@ class ScreenView:
     def safety_changed(self, event: SafetyChanged) -> None:
         self._one(Dock).show_safety(event.kids_mode, event.mature_content)
         what = "Kids mode is on" if event.kids_mode else "Kids mode is off"
-        self.panel.notice(what + (" · mature content allowed" if event.mature_content
-                                  and not event.kids_mode else ""))
+        self.panel.notice(
+            what
+            + (" · mature content allowed" if event.mature_content and not event.kids_mode else "")
+        )

@@ -11,9 +11,16 @@ from companion.redaction import Secret
 
 
 def endpoint(base_url: str, read_timeout: float = 4.0) -> LLMEndpoint:
-    return LLMEndpoint(provider="custom", label="hostile server", base_url=base_url,
-                       model="m", api_key=Secret(""), key_env=None,
-                       setup_hint="start the server", read_timeout=read_timeout)
+    return LLMEndpoint(
+        provider="custom",
+        label="hostile server",
+        base_url=base_url,
+        model="m",
+        api_key=Secret(""),
+        key_env=None,
+        setup_hint="start the server",
+        read_timeout=read_timeout,
+    )
 
 
 @pytest.fixture

@@ -15,17 +15,28 @@ AUDIO = Path(__file__).parent.parent / "fixtures" / "audio"
 
 def test_personas_try_fails_when_the_model_does(tmp_path):
     result = subprocess.run(
-        companion_cmd("personas", "try", "storyteller", "hello", "--mute",
-                      "--llm-base-url", "http://127.0.0.1:9/v1"),
-        capture_output=True, text=True, timeout=60)
+        companion_cmd(
+            "personas",
+            "try",
+            "storyteller",
+            "hello",
+            "--mute",
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "can't reach" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_a_closed_pipe_ends_quietly():
     files = [str(AUDIO / "long_sentence.wav")] * 6
-    with subprocess.Popen(companion_cmd("transcribe", *files), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as process:
+    with subprocess.Popen(
+        companion_cmd("transcribe", *files), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
         assert process.stdout is not None and process.stderr is not None
         process.stdout.readline()  # like `| head -1`: read a line, then go away
         process.stdout.close()
@@ -37,11 +48,14 @@ def test_a_closed_pipe_ends_quietly():
 
 def test_a_dialogue_whose_recording_cannot_be_read_fails(tmp_path):
     dialogue = tmp_path / "bad_audio.toml"
-    dialogue.write_text('description = "a recording that is not one"\n\n[[turn]]\n'
-                        'audio = "/etc/passwd"\n[turn.expect]\nintent = "conversation"\n',
-                        encoding="utf-8")
-    result = subprocess.run(companion_cmd("test", str(dialogue)), capture_output=True,
-                            text=True, timeout=120)
+    dialogue.write_text(
+        'description = "a recording that is not one"\n\n[[turn]]\n'
+        'audio = "/etc/passwd"\n[turn.expect]\nintent = "conversation"\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        companion_cmd("test", str(dialogue)), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert re.search(r"bad_audio\.toml:\d+: turn 1 audio", result.stdout)
     assert "not a readable audio file" in result.stdout
@@ -51,12 +65,23 @@ def test_a_real_model_that_refuses_every_request_fails_the_run(tmp_path, scripte
     for _ in range(4):
         scripted.add(reply(fault="401"))
     dialogue = tmp_path / "chat.toml"
-    dialogue.write_text('description = "small talk"\n\n[[turn]]\nsay = "tell me a joke"\n'
-                        'model = "A joke."\n[turn.expect]\nintent = "conversation"\n',
-                        encoding="utf-8")
-    env = {**os.environ, "COMPANION_LLM_PROVIDER": "custom",
-           "COMPANION_LLM_BASE_URL": scripted.base_url, "COMPANION_LLM_MODEL": "m"}
-    result = subprocess.run(companion_cmd("test", str(dialogue), "--llm", "real"),
-                            capture_output=True, text=True, timeout=120, env=env)
+    dialogue.write_text(
+        'description = "small talk"\n\n[[turn]]\nsay = "tell me a joke"\n'
+        'model = "A joke."\n[turn.expect]\nintent = "conversation"\n',
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "COMPANION_LLM_PROVIDER": "custom",
+        "COMPANION_LLM_BASE_URL": scripted.base_url,
+        "COMPANION_LLM_MODEL": "m",
+    }
+    result = subprocess.run(
+        companion_cmd("test", str(dialogue), "--llm", "real"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.returncode == 1, result.stdout
     assert "authentication error" in result.stdout

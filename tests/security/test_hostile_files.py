@@ -48,8 +48,9 @@ def test_an_adult_card_claiming_to_be_for_everyone_stays_out_of_kids_mode(tmp_pa
     assert cast["sunny_pal"].rating == "mature" and not cast["sunny_pal"].kids_safe
     assert not kids_can_use(folder, "sunny_pal")
     # Even with kids_safe switched on by hand, its words keep it out, and check says why.
-    (folder / "sunny_pal.toml").write_text(text.replace("kids_safe = false",
-                                                        "kids_safe = true"), encoding="utf-8")
+    (folder / "sunny_pal.toml").write_text(
+        text.replace("kids_safe = false", "kids_safe = true"), encoding="utf-8"
+    )
     assert not kids_can_use(folder, "sunny_pal")
     problems = [p for p in check_personas(folder) if p.severity == "error"]
     keys = {p.key for p in problems}
@@ -63,7 +64,9 @@ def test_extending_unhinged_and_claiming_everyone_inherits_its_rating(tmp_path):
     folder.mkdir()
     (folder / "sunshine.toml").write_text(
         'name = "Sunshine"\ndescription = "A friendly helper."\nextends = "unhinged"\n'
-        'rating = "everyone"\nkids_safe = true\n', encoding="utf-8")
+        'rating = "everyone"\nkids_safe = true\n',
+        encoding="utf-8",
+    )
     cast, _ = load_personas(BUNDLED_PERSONAS, folder)
     assert cast["sunshine"].rating == "mature" and not cast["sunshine"].kids_safe
     assert not kids_can_use(folder, "sunshine")
@@ -75,8 +78,12 @@ def test_extending_unhinged_and_claiming_everyone_inherits_its_rating(tmp_path):
 
 def test_a_huge_persona_prompt_is_refused_with_its_line(tmp_path):
     persona = tmp_path / "wall.toml"
-    persona.write_text('name = "Wall"\ndescription = "Too much."\nsystem_prompt = "'
-                       + "words " * 2_000_000 + '"\n', encoding="utf-8")
+    persona.write_text(
+        'name = "Wall"\ndescription = "Too much."\nsystem_prompt = "'
+        + "words " * 2_000_000
+        + '"\n',
+        encoding="utf-8",
+    )
     result = run("personas", "check", str(persona))
     assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
     assert "wall.toml:3: system_prompt" in result.stdout and "32 KB" in result.stdout
@@ -105,11 +112,19 @@ def test_a_damaged_png_card_is_a_clear_error(tmp_path):
     import zlib
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-           + chunk(b"iTXt", b"chara\x00\x01\x00\x00\x00not zlib at all") + chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"iTXt", b"chara\x00\x01\x00\x00\x00not zlib at all")
+        + chunk(b"IEND", b"")
+    )
     card = tmp_path / "broken.png"
     card.write_bytes(png)
     result = run("personas", "import", str(card), "--dir", str(tmp_path / "out"))

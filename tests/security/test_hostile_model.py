@@ -77,8 +77,9 @@ async def test_an_empty_reply_is_answered_and_not_remembered(scripted, client_fo
 
 @pytest.mark.parametrize("fault", ["garbage", "401", "429", "500", "drop"])
 async def test_errors_and_malformed_streams_end_the_turn_out_loud(scripted, client_for, fault):
-    scripted.add(reply("Partial reply that will fail. More text here.", fault=fault),
-                 reply("Fine again."))
+    scripted.add(
+        reply("Partial reply that will fail. More text here.", fault=fault), reply("Fine again.")
+    )
     events: list = []
     turns = pipeline(client_for(scripted.base_url), events)
     done = await turns.run_turn("hello")
@@ -113,11 +114,13 @@ async def test_a_lone_surrogate_in_a_tool_call_does_not_break_the_persona(script
 
 
 async def test_kids_mode_never_shows_or_says_a_sentence_with_adult_content(scripted, client_for):
-    scripted.add(reply("Once upon a time there was a duck. Then things got sexual and "
-                       "explicit. The end."))
+    scripted.add(
+        reply("Once upon a time there was a duck. Then things got sexual and explicit. The end.")
+    )
     events: list = []
-    turns = pipeline(client_for(scripted.base_url), events, persona="kids_storyteller",
-                     kids_mode=True)
+    turns = pipeline(
+        client_for(scripted.base_url), events, persona="kids_storyteller", kids_mode=True
+    )
     done = await turns.run_turn("tell me a story")
     shown = "".join(e.text for e in events if isinstance(e, ReplyDelta))
     said = " ".join(e.text for e in events if isinstance(e, SentenceReady))

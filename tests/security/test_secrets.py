@@ -30,9 +30,15 @@ class EchoingServer(ThreadingHTTPServer):
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 self.rfile.read(int(self.headers.get("content-length") or 0))
-                body = json.dumps({"error": {"message": "invalid credentials in "
-                                             f"Authorization: {self.headers.get('authorization')}"
-                                             f" for {self.path}"}}).encode()
+                body = json.dumps(
+                    {
+                        "error": {
+                            "message": "invalid credentials in "
+                            f"Authorization: {self.headers.get('authorization')}"
+                            f" for {self.path}"
+                        }
+                    }
+                ).encode()
                 self.send_response(401)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(body)))
@@ -75,9 +81,23 @@ def test_no_secret_reaches_the_terminal_the_log_the_timings_or_config_show(tmp_p
     env = {**os.environ, "COMPANION_LOG_FILE": str(log), "COMPANION_LLM_API_KEY": ENV_KEY}
     url = leaky_url(echoing)
     chat = subprocess.run(
-        companion_cmd("-v", "chat", "--mute", "--llm-base-url", url, "--timings", str(timings),
-                      "--record", str(recording)),
-        input="hello\ntell me a joke\n", capture_output=True, text=True, timeout=60, env=env)
+        companion_cmd(
+            "-v",
+            "chat",
+            "--mute",
+            "--llm-base-url",
+            url,
+            "--timings",
+            str(timings),
+            "--record",
+            str(recording),
+        ),
+        input="hello\ntell me a joke\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert "rejected" in chat.stdout or "401" in chat.stdout  # the server was reached
     shown = chat.stdout + chat.stderr
     assert secrets_in(shown) == []
@@ -85,8 +105,13 @@ def test_no_secret_reaches_the_terminal_the_log_the_timings_or_config_show(tmp_p
     for path in (log, timings, recording):
         assert secrets_in(path.read_text(encoding="utf-8")) == [], path.name
     assert stat.S_IMODE(timings.stat().st_mode) == 0o600
-    config = subprocess.run(companion_cmd("config", "show", "--llm-base-url", url),
-                            capture_output=True, text=True, timeout=60, env=env)
+    config = subprocess.run(
+        companion_cmd("config", "show", "--llm-base-url", url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert config.returncode == 0 and "base_url" in config.stdout
     assert secrets_in(config.stdout + config.stderr) == []
 

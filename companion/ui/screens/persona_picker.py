@@ -41,8 +41,10 @@ class PersonaPicker(ModalScreen[str | None]):
             mark = "✓ " if persona.id == active else "  "
             state = f"  [b]{LOCKS[lock]}[/b]" if lock else ""
             glyph = persona.glyph or "◆"
-            text = (f"{mark}{glyph} [b]{escape(persona.name)}[/b]  ·  {persona.rating}{state}\n"
-                    f"     {escape(persona.description)}")
+            text = (
+                f"{mark}{glyph} [b]{escape(persona.name)}[/b]  ·  {persona.rating}{state}\n"
+                f"     {escape(persona.description)}"
+            )
             options.append(Option(text, id=persona.id))
         with Vertical(id="picker"):
             yield Static("Choose a persona  ·  Enter to pick, Esc to close", classes="title")
@@ -61,7 +63,8 @@ class PersonaPicker(ModalScreen[str | None]):
         lock = self.session.allowed(persona) if persona is not None else None
         if persona is not None and lock in LOCKS:
             self.query_one("#picker-why", Static).update(
-                WHY_LOCKED[lock].format(name=escape(persona.name)))
+                WHY_LOCKED[lock].format(name=escape(persona.name))
+            )
             return
         self.dismiss(event.option.id)
 

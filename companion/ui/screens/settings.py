@@ -14,10 +14,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, RadioButton, RadioSet, Static
 
-LISTEN_MODES = (("push_to_talk", "Push to talk"), ("hands_free", "Hands-free"),
-                ("wake_phrase", "Wake phrase"))
-PTT_STYLES = (("toggle", "Press to start, press to stop"),
-              ("hold", "Hold (key repeat; release = stop)"))
+LISTEN_MODES = (
+    ("push_to_talk", "Push to talk"),
+    ("hands_free", "Hands-free"),
+    ("wake_phrase", "Wake phrase"),
+)
+PTT_STYLES = (
+    ("toggle", "Press to start, press to stop"),
+    ("hold", "Hold (key repeat; release = stop)"),
+)
 THEMES = (("night", "Night"), ("day", "Day"))
 SPEEDUPS = ((1.0, "Real time"), (10.0, "10× faster"), (60.0, "60× faster"))
 
@@ -34,16 +39,26 @@ class Choices:
 class SettingsScreen(ModalScreen[Choices | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, current: Choices, config_file: str, kids_mode: bool = False,
-                 mature_content: bool = False) -> None:
+    def __init__(
+        self,
+        current: Choices,
+        config_file: str,
+        kids_mode: bool = False,
+        mature_content: bool = False,
+    ) -> None:
         super().__init__()
         self.current = current
         self.config_file = config_file
         self.kids_mode, self.mature_content = kids_mode, mature_content
 
     def _radios(self, set_id: str, options: tuple[Any, ...], value: object) -> RadioSet:
-        return RadioSet(*(RadioButton(label, value=key == value, id=f"{set_id}-{i}")
-                          for i, (key, label) in enumerate(options)), id=set_id)
+        return RadioSet(
+            *(
+                RadioButton(label, value=key == value, id=f"{set_id}-{i}")
+                for i, (key, label) in enumerate(options)
+            ),
+            id=set_id,
+        )
 
     def compose(self) -> ComposeResult:
         c = self.current
@@ -65,8 +80,9 @@ class SettingsScreen(ModalScreen[Choices | None]):
                 kids = "ON · turn off…" if self.kids_mode else "off · turn on"
                 yield Button(f"Kids mode: {kids}", id="kids-toggle")
                 mature = "ON · turn off" if self.mature_content else "off · turn on…"
-                yield Button(f"Mature content: {mature}", id="mature-toggle",
-                             disabled=self.kids_mode)
+                yield Button(
+                    f"Mature content: {mature}", id="mature-toggle", disabled=self.kids_mode
+                )
             yield Static(f"To keep settings, put them in {self.config_file}.", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -85,13 +101,15 @@ class SettingsScreen(ModalScreen[Choices | None]):
             self.dismiss(None)
             return
         c = self.current
-        self.dismiss(Choices(
-            listen_mode=str(self._picked("listen-mode", LISTEN_MODES) or c.listen_mode),
-            push_to_talk=str(self._picked("ptt-style", PTT_STYLES) or c.push_to_talk),
-            theme=str(self._picked("theme", THEMES) or c.theme),
-            sim_speedup=float(self._picked("speedup", SPEEDUPS) or c.sim_speedup),  # type: ignore[arg-type]
-            then=then,
-        ))
+        self.dismiss(
+            Choices(
+                listen_mode=str(self._picked("listen-mode", LISTEN_MODES) or c.listen_mode),
+                push_to_talk=str(self._picked("ptt-style", PTT_STYLES) or c.push_to_talk),
+                theme=str(self._picked("theme", THEMES) or c.theme),
+                sim_speedup=float(self._picked("speedup", SPEEDUPS) or c.sim_speedup),  # type: ignore[arg-type]
+                then=then,
+            )
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

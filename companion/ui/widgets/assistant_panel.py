@@ -43,8 +43,11 @@ class StateLine(Widget):
             hint = self.mode_hint
         if self.state == "error" and not self.banner_shown:
             hint = "what to do is in the last message below"
-        meter = f"  {fmt.level_meter(self.level_db)}" if self.state in (
-            "listening", "transcribing") else ""
+        meter = (
+            f"  {fmt.level_meter(self.level_db)}"
+            if self.state in ("listening", "transcribing")
+            else ""
+        )
         return f"{symbol} [b]{words}[/b]{meter}  · {escape(hint)}"
 
     def watch_state(self, state: str) -> None:
@@ -90,9 +93,14 @@ class AssistantPanel(Vertical):
         self.transcript.add(Static(f"→ {escape(summary)}", classes="action"))
 
     def results(self, results: list[dict[str, Any]]) -> None:
-        cards = [Static(f"[b]{escape(r['title'])}[/b]  [dim]{escape(r['source'])}[/dim]\n"
-                        f"{escape(r['snippet'])}", classes="result-card")
-                 for r in results[:3]]
+        cards = [
+            Static(
+                f"[b]{escape(r['title'])}[/b]  [dim]{escape(r['source'])}[/dim]\n"
+                f"{escape(r['snippet'])}",
+                classes="result-card",
+            )
+            for r in results[:3]
+        ]
         if cards:
             self.transcript.add(Vertical(*cards, classes="results"))
 
@@ -101,8 +109,12 @@ class AssistantPanel(Vertical):
         of Talk without a microphone are one hint, not seven)."""
         line = f"({escape(text)})"
         children = self.transcript.children
-        if children and isinstance(children[-1], Static) and children[-1].has_class(kind) \
-                and getattr(children[-1], "_companion_text", None) == line:
+        if (
+            children
+            and isinstance(children[-1], Static)
+            and children[-1].has_class(kind)
+            and getattr(children[-1], "_companion_text", None) == line
+        ):
             return
         widget = Static(line, classes=kind)
         widget._companion_text = line  # type: ignore[attr-defined]
@@ -110,8 +122,9 @@ class AssistantPanel(Vertical):
 
     def error(self, spoken: str, detail: str) -> None:
         self.end_reply()
-        self.transcript.add(Static(f"⚠ [b]{escape(spoken)}[/b]\n  {escape(detail)}",
-                                   classes="error"))
+        self.transcript.add(
+            Static(f"⚠ [b]{escape(spoken)}[/b]\n  {escape(detail)}", classes="error")
+        )
 
     def reply_delta(self, name: str, glyph: str, text: str) -> None:
         if self._reply is None:
@@ -125,8 +138,9 @@ class AssistantPanel(Vertical):
 
     def end_reply(self, interrupted: bool = False) -> None:
         if self._reply is not None and interrupted:
-            self._reply.update(f"[b]{escape(self._reply_name)}:[/b] "
-                               f"{escape(self._reply_text)} [b]\\[stopped][/b]")
+            self._reply.update(
+                f"[b]{escape(self._reply_name)}:[/b] {escape(self._reply_text)} [b]\\[stopped][/b]"
+            )
         self._reply = None
 
     def partial(self, text: str) -> None:

@@ -9,8 +9,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
 
-LABELS = {"llm": "Language model", "speech_in": "Microphone", "speech_out": "Speech",
-          "navigation": "Navigation", "search": "Search"}
+LABELS = {
+    "llm": "Language model",
+    "speech_in": "Microphone",
+    "speech_out": "Speech",
+    "navigation": "Navigation",
+    "search": "Search",
+}
 
 
 class Banner(Horizontal):

@@ -30,19 +30,25 @@ class CarPanel(Widget):
         battery = f"{d.battery_percent}%"
         range_ = fmt.range_text(d.range_km, self.units)
         if self.size.height <= 1:
-            return (f"{now} │ {d.gear} {speed} │ Battery {battery} · {range_} │ "
-                    f"Out {d.outside_c:.0f}°C │ Cabin {d.climate_c:.1f}°C")
+            return (
+                f"{now} │ {d.gear} {speed} │ Battery {battery} · {range_} │ "
+                f"Out {d.outside_c:.0f}°C │ Cabin {d.climate_c:.1f}°C"
+            )
         if self.size.height <= 3:
-            return (f"[b]{now}[/b]  {d.gear}  [b]{speed}[/b]  {d.outside_c:.0f}°C out\n"
-                    f"{battery} · {range_} · cabin {d.climate_c:.1f}°")
+            return (
+                f"[b]{now}[/b]  {d.gear}  [b]{speed}[/b]  {d.outside_c:.0f}°C out\n"
+                f"{battery} · {range_} · cabin {d.climate_c:.1f}°"
+            )
         meter = fmt.bar(d.battery_percent / 100, 10)
-        return "\n".join([
-            f"[b]{now}[/b]",
-            "",
-            f"[b]{speed}[/b]   gear {d.gear}",
-            f"Battery {battery}",
-            f"{meter}",
-            f"Range {range_}",
-            f"Outside {d.outside_c:.0f}°C",
-            f"Cabin {d.climate_c:.1f}°C",
-        ])
+        return "\n".join(
+            [
+                f"[b]{now}[/b]",
+                "",
+                f"[b]{speed}[/b]   gear {d.gear}",
+                f"Battery {battery}",
+                f"{meter}",
+                f"Range {range_}",
+                f"Outside {d.outside_c:.0f}°C",
+                f"Cabin {d.climate_c:.1f}°C",
+            ]
+        )

@@ -13,8 +13,9 @@ CHIP_NAME_MAX = 16  # the name part of the chip: "Kids Storyteller" whole, longe
 
 class Dock(Horizontal):
     def compose(self) -> ComposeResult:
-        yield Button("Assistant ▾", id="persona-chip", compact=True,
-                     tooltip="Choose a persona (F2)")
+        yield Button(
+            "Assistant ▾", id="persona-chip", compact=True, tooltip="Choose a persona (F2)"
+        )
         yield Button("● Talk", id="mic", compact=True, tooltip="Push to talk (Space)")
         yield Button("−", id="vol-down", compact=True, tooltip="Quieter (-)")
         yield Button("Vol 100%", id="volume", compact=True, tooltip="Mute / unmute (m)")
@@ -41,7 +42,7 @@ class Dock(Horizontal):
     def show_persona(self, name: str, glyph: str) -> None:
         # The name gives way, never the ▾ that says this opens the picker.
         if len(name) > CHIP_NAME_MAX:
-            name = name[:CHIP_NAME_MAX - 1].rstrip() + "…"
+            name = name[: CHIP_NAME_MAX - 1].rstrip() + "…"
         self._set("persona-chip", f"{glyph} {name} ▾" if glyph else f"{name} ▾")
 
     def show_mic(self, listening: bool, available: bool) -> None:
@@ -56,5 +57,6 @@ class Dock(Horizontal):
 
     def show_safety(self, kids: bool, mature: bool) -> None:
         self._set("kids", "Kids ON" if kids else "Kids off", kids)
-        self._set("mature", "Mature ON" if mature and not kids else "Mature off",
-                  mature and not kids)
+        self._set(
+            "mature", "Mature ON" if mature and not kids else "Mature off", mature and not kids
+        )

@@ -75,8 +75,9 @@ class NavCard(Vertical):
         nxt = trip.get("next")
         lines.append(f"Next: {nxt}" if nxt else "Next: follow the road")
         width = self.content_region.width or 28
-        lines.append(fmt.route_line(trip.get("progress", 0.0), trip.get("stop_marks", []),
-                                    max(8, width)))
+        lines.append(
+            fmt.route_line(trip.get("progress", 0.0), trip.get("stop_marks", []), max(8, width))
+        )
         return "\n".join(lines)
 
     def show_choices(self, choices: list[str]) -> None:
@@ -88,7 +89,8 @@ class NavCard(Vertical):
             box.mount(Static("Which one? Say the number or click:", classes="choice-prompt"))
             box.mount_all(
                 Button(f"{i}. {label}", id=f"choice-{i}", classes="choice", compact=True)
-                for i, label in enumerate(choices[:len(ORDINAL_WORDS)], 1))
+                for i, label in enumerate(choices[: len(ORDINAL_WORDS)], 1)
+            )
         for button in box.query(Button):
             button.can_focus = False  # Space stays push-to-talk; say or type the number
         box.display = bool(choices)

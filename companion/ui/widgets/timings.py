@@ -33,7 +33,9 @@ class TimingsPanel(Static):
             self.update("[b]TIMINGS[/b] · no turn yet: say or type something (F10 hides this)")
             return
         kind = "spoken" if self.last.spoken else "typed"
-        lines = [f"[b]TIMINGS[/b] · {kind}: “{escape(self.last.text[:width - 30])}”",
-                 *(escape(line) for line in waterfall(self.last, width)),
-                 escape(summary_line(self.timeline))]
+        lines = [
+            f"[b]TIMINGS[/b] · {kind}: “{escape(self.last.text[: width - 30])}”",
+            *(escape(line) for line in waterfall(self.last, width)),
+            escape(summary_line(self.timeline)),
+        ]
         self.update("\n".join(lines))
