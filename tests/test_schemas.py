@@ -110,3 +110,45 @@ def test_personas_schema_prints_the_shipped_file():
         timeout=60,
     )
     assert Path(where.stdout.strip()) == schema_path("dialogue")
+
+
+def _taplo() -> str:
+    import shutil
+    import sys
+
+    found = shutil.which("taplo", path=str(Path(sys.executable).parent)) or shutil.which("taplo")
+    assert found, "taplo is in the test extras: pip install -e '.[test]'"
+    return found
+
+
+def test_an_editor_checks_files_in_the_checkout_through_taplo_toml():
+    """Taplo (the engine of VS Code's Even Better TOML) validates every persona and dialogue
+    file in the checkout against our schemas through .taplo.toml."""
+    files = [str(p.relative_to(ROOT)) for p in PERSONAS + DIALOGUES]
+    checked = subprocess.run(
+        [_taplo(), "check", *files], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "found configuration file" in checked.stderr and f"total={len(files)}" in checked.stderr
+
+
+def test_an_editor_flags_a_typo_in_a_file_that_names_the_schema(tmp_path):
+    """A designer's file anywhere names the schema in its first line (`companion personas
+    schema --path` prints it) and the editor marks the mistyped key, with its line."""
+    path = subprocess.run(
+        companion_cmd("personas", "schema", "--path"), capture_output=True, text=True, timeout=60
+    ).stdout.strip()
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        f'#:schema {path}\nname = "Mine"\ndescription = "d"\nsystem_prompt = "p"\ngreting = "hi"\n'
+    )
+    checked = subprocess.run(
+        [_taplo(), "check", str(mine)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert checked.returncode == 1
+    assert "'greting' was unexpected" in checked.stderr and "mine.toml:5:" in checked.stderr
+    mine.write_text(mine.read_text().replace("greting", "greeting"))
+    fixed = subprocess.run(
+        [_taplo(), "check", str(mine)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert fixed.returncode == 0, fixed.stderr
