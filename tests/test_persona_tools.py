@@ -133,12 +133,79 @@ def test_import_a_sillytavern_card_from_json_and_png(tmp_path):
         assert persona.rating == "teen" and not persona.kids_safe  # unknown content: not kids
 
 
+def v3_card() -> dict:
+    card = sillytavern_card()
+    data = {
+        **card["data"],
+        "nickname": "Nova",  # V3: {{char}} means the nickname
+        "group_only_greetings": ["Crew, assemble."],
+        "creation_date": 1767225600,
+        "assets": [{"type": "icon", "uri": "ccdefault:", "name": "main", "ext": "png"}],
+    }
+    return {"spec": "chara_card_v3", "spec_version": "3.0", "data": data}
+
+
+def test_import_a_v3_card_from_json_png_and_charx(tmp_path):
+    import io
+    import zipfile
+
+    from companion.personas.authoring import card_png
+
+    v3 = v3_card()
+    v2_elsewhere = {**sillytavern_card(), "data": {**sillytavern_card()["data"], "name": "Old"}}
+    charx = io.BytesIO()
+    with zipfile.ZipFile(charx, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("card.json", json.dumps(v3))
+        archive.writestr("assets/icon/images/main.png", card_png(v3))
+    # A PNG with a V2 'chara' chunk and a V3 'ccv3' chunk holding different cards: V3 wins.
+    png = _png_with_text(chara=v2_elsewhere, ccv3=v3)
+    assert b"ccv3" in png and b"chara" in png
+    for name, data in (
+        ("nova.json", json.dumps(v3).encode()),
+        ("nova.png", png),
+        ("nova.charx", charx.getvalue()),
+    ):
+        (tmp_path / name).write_bytes(data)
+        folder = tmp_path / name.replace(".", "_")
+        result = run("personas", "import", str(tmp_path / name), "--dir", str(folder))
+        assert result.returncode == 0, result.stdout + result.stderr
+        persona = load_persona(folder / "captain_nova.toml")
+        assert persona.name == "Captain Nova", name
+        assert (
+            persona.greeting == "Captain Nova on the bridge. Where are we warping to, the driver?"
+        )
+        assert "Nova is a retired starship captain" in persona.system_prompt  # the nickname
+        assert persona.examples == (
+            ("How far is it?", "Three light-minutes, give or take a traffic jam."),
+        )
+
+
+def _png_with_text(**cards: dict) -> bytes:
+    """A 1x1 PNG with one tEXt chunk per keyword, each holding a base64 JSON card."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    texts = b"".join(
+        chunk(b"tEXt", key.encode() + b"\0" + base64.b64encode(json.dumps(card).encode()))
+        for key, card in cards.items()
+    )
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + header + texts + chunk(b"IEND", b"")
+
+
 def test_export_then_import_round_trips(tmp_path):
     for suffix in (".json", ".png"):
         out = tmp_path / f"story{suffix}"
         assert run("personas", "export", "storyteller", str(out)).returncode == 0
         card = read_card(out)
         assert card["name"] == "Storyteller"
+        if suffix == ".png":  # both versions, as the V3 spec asks, for old and new readers
+            assert b"tEXtchara\0" in out.read_bytes() and b"tEXtccv3\0" in out.read_bytes()
         folder = tmp_path / f"back{suffix[1:]}"
         assert run("personas", "import", str(out), "--dir", str(folder)).returncode == 0
         again = load_persona(folder / "storyteller.toml")

@@ -1,17 +1,21 @@
 """Designer tools: new persona files, character-card import/export, live reload.
 
-Character cards are the SillyTavern "Character Card V2" format (`spec: chara_card_v2`), as
-JSON or embedded in a PNG (a `tEXt`/`iTXt` chunk named `chara` holding base64 JSON). V1 cards
-(the same fields at the top level) import too. Export writes V2 and keeps our own fields under
-`data.extensions.companion`, so a persona survives the round trip unchanged.
+Character cards are the community formats SillyTavern and most chat front ends share:
+Character Card V3 (`spec: chara_card_v3`) and V2 (`chara_card_v2`), as JSON, embedded in a PNG
+(a `tEXt`/`iTXt`/`zTXt` chunk holding base64 JSON: `ccv3` for V3, `chara` for V2; V3 wins when
+both are there) or as a CHARX archive (a zip with `card.json`). V1 cards (the same fields at
+the top level) import too. Export writes V2 JSON, or a PNG carrying both V2 and V3 chunks, and
+keeps our own fields under `data.extensions.companion`, so a persona survives the round trip.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Any, cast
@@ -20,6 +24,9 @@ from ..text import clean_data
 from .loader import RATINGS, Persona, PersonaError, load_personas, slug
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ZIP_SIGNATURE = b"PK\x03\x04"
+CARD_SPECS = ("chara_card_v2", "chara_card_v3")
+MAX_CARD_TEXT = 4 * 1024 * 1024  # a card's JSON, decompressed; real cards are a few KiB
 
 
 class CardError(Exception):
@@ -115,53 +122,83 @@ def new_persona_text(persona_id: str, name: str | None = None) -> str:
 # --- character cards -------------------------------------------------------------------------
 
 
+def _inflate(data: bytes) -> bytes:
+    """zlib data, refusing more than MAX_CARD_TEXT (a small chunk can unpack to gigabytes)."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, MAX_CARD_TEXT)
+    if inflater.unconsumed_tail:
+        raise ValueError("too large")
+    return out
+
+
 def _png_text_chunks(data: bytes, path: Path) -> dict[str, str]:
-    if not data.startswith(PNG_SIGNATURE):
-        raise CardError(f"{path}: not a PNG file")
+    """The PNG's text chunks (tEXt, zTXt, iTXt) by keyword."""
     chunks: dict[str, str] = {}
     offset = len(PNG_SIGNATURE)
     while offset + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[offset : offset + 8])
         body = data[offset + 8 : offset + 8 + length]
         offset += 12 + length
-        if kind == b"tEXt":
-            key, _, text = body.partition(b"\0")
-            chunks[key.decode("latin-1")] = text.decode("latin-1")
-        elif kind == b"iTXt":
-            key, _, rest = body.partition(b"\0")
-            compressed, rest = rest[0], rest[2:]
-            _lang, _, rest = rest.partition(b"\0")
-            _translated, _, text = rest.partition(b"\0")
-            try:
-                value = zlib.decompress(text) if compressed else text
-                chunks[key.decode("latin-1")] = value.decode()
-            except (zlib.error, UnicodeDecodeError):
-                raise CardError(
-                    f"{path}: the PNG's '{key.decode('latin-1')}' text is "
-                    "damaged; export the card again"
-                ) from None
-        elif kind == b"IEND":
-            break
+        if kind not in (b"tEXt", b"zTXt", b"iTXt"):
+            if kind == b"IEND":
+                break
+            continue
+        key, _, rest = body.partition(b"\0")
+        keyword = key.decode("latin-1")
+        try:
+            if kind == b"tEXt":
+                text = rest
+            elif kind == b"zTXt":  # compression method byte, then zlib data
+                text = _inflate(rest[1:])
+            else:  # iTXt: compressed flag, method, language\0, translated keyword\0, text
+                if len(rest) < 2:
+                    raise ValueError("truncated")
+                compressed, rest = rest[0], rest[2:]
+                _lang, _, rest = rest.partition(b"\0")
+                _translated, _, text = rest.partition(b"\0")
+                text = _inflate(text) if compressed else text
+            chunks[keyword] = text.decode("latin-1" if kind != b"iTXt" else "utf-8")
+        except (zlib.error, UnicodeDecodeError, ValueError):
+            raise CardError(
+                f"{path}: the PNG's '{keyword}' text is damaged; export the card again"
+            ) from None
     return chunks
 
 
+def _card_text(raw: bytes, path: Path) -> str:
+    """The card's JSON text from a PNG, a CHARX archive or a JSON file."""
+    if raw.startswith(PNG_SIGNATURE):
+        chunks = _png_text_chunks(raw, path)
+        keyword = "ccv3" if "ccv3" in chunks else "chara"  # V3 first, as the V3 spec says
+        if keyword not in chunks:
+            raise CardError(
+                f"{path}: this PNG has no character card in it (no 'ccv3' or 'chara' chunk)"
+            )
+        try:
+            return base64.b64decode(chunks[keyword], validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise CardError(f"{path}: the '{keyword}' chunk is not base64 JSON") from None
+    if raw.startswith(ZIP_SIGNATURE):
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                info = archive.getinfo("card.json")
+                if info.file_size > MAX_CARD_TEXT:
+                    raise CardError(f"{path}: card.json is too large to be a character card")
+                return archive.read(info).decode("utf-8", errors="replace")
+        except KeyError:
+            raise CardError(f"{path}: this archive has no card.json (not a CHARX card)") from None
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError):
+            raise CardError(f"{path}: the CHARX archive is damaged; export it again") from None
+    return raw.decode("utf-8", errors="replace")
+
+
 def read_card(path: Path) -> dict[str, Any]:
-    """The card's fields (the V2 `data` object, or a V1 card's top level)."""
+    """The card's fields (the V3/V2 `data` object, or a V1 card's top level)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise CardError(f"{path}: cannot be read ({exc.strerror})") from None
-    if raw.startswith(PNG_SIGNATURE):
-        chunks = _png_text_chunks(raw, path)
-        encoded = chunks.get("chara") or chunks.get("ccv3")
-        if encoded is None:
-            raise CardError(f"{path}: this PNG has no character card in it (no 'chara' chunk)")
-        try:
-            text = base64.b64decode(encoded).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            raise CardError(f"{path}: the 'chara' chunk is not base64 JSON") from None
-    else:
-        text = raw.decode("utf-8", errors="replace")
+    text = _card_text(raw, path)
     try:
         card = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -174,6 +211,12 @@ def read_card(path: Path) -> dict[str, Any]:
     if not isinstance(card, dict):
         raise CardError(f"{path}: a character card must be a JSON object")
     card = cast(dict[str, Any], clean_data(card))  # lone surrogates would break writing it
+    spec = card.get("spec")
+    if spec is not None and spec not in CARD_SPECS:
+        raise CardError(
+            f"{path}: a '{spec}' card; companion reads {' and '.join(CARD_SPECS)} (and V1) "
+            "cards: export it in one of those"
+        )
     data: dict[str, Any] = card["data"] if isinstance(card.get("data"), dict) else card
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         raise CardError(f"{path}: the card has no name")
@@ -208,17 +251,18 @@ def _examples(mes_example: str, name: str) -> list[tuple[str, str]]:
 def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
     """(persona id, TOML text) for a card's fields."""
     name = data["name"].strip()
+    called = str(data.get("nickname") or "").strip() or name  # V3: {{char}} is the nickname
     ours = (data.get("extensions") or {}).get("companion") or {}
     persona_id = ours.get("id") or slug(name)
-    parts = [_macros(data.get("system_prompt", ""), name)]
+    parts = [_macros(data.get("system_prompt", ""), called)]
     if data.get("description"):
-        parts.append(_macros(data["description"], name))
+        parts.append(_macros(data["description"], called))
     if data.get("personality"):
-        parts.append("Personality: " + _macros(data["personality"], name))
+        parts.append("Personality: " + _macros(data["personality"], called))
     if data.get("scenario"):
-        parts.append("Scenario: " + _macros(data["scenario"], name))
+        parts.append("Scenario: " + _macros(data["scenario"], called))
     if data.get("post_history_instructions"):
-        parts.append(_macros(data["post_history_instructions"], name))
+        parts.append(_macros(data["post_history_instructions"], called))
     system_prompt = "\n\n".join(p for p in parts if p) or f"You are {name}."
     if not ours:  # a card from elsewhere: tell the model it now lives in a car
         system_prompt += (
@@ -232,18 +276,18 @@ def card_to_persona_text(data: dict[str, Any]) -> tuple[str, str]:
     by_tags = "mature" if {"nsfw", "mature", "adult"} & set(tags) else "everyone"
     claimed = str(ours["rating"]) if ours.get("rating") in RATINGS else "teen"
     rating = max(claimed, by_tags, key=RATINGS.index)
-    notes = _macros(data.get("creator_notes", ""), name).split("\n")[0]
+    notes = _macros(data.get("creator_notes", ""), called).split("\n")[0]
     description = ours.get("description") or notes[:120] or f"{name}, imported from a card."
     return persona_id, render_persona(
         persona_id=persona_id,
         name=name,
         description=description,
         system_prompt=system_prompt,
-        greeting=_macros(data.get("first_mes", ""), name) or f"Hi, I'm {name}.",
+        greeting=_macros(data.get("first_mes", ""), called) or f"Hi, I'm {name}.",
         rating=rating,
         kids_safe=False,
         aliases=list(ours.get("aliases") or [name.lower()]),
-        examples=_examples(data.get("mes_example", ""), name),
+        examples=_examples(data.get("mes_example", ""), called),
         voice=ours.get("voice"),
         max_sentences=int(ours.get("max_sentences", 3)),
         temperature=float(ours.get("temperature", 0.7)),
@@ -302,16 +346,28 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
+def as_v3(card: dict[str, Any]) -> dict[str, Any]:
+    """The same card in Character Card V3 form (V3 adds fields; it removes none)."""
+    data = {"group_only_greetings": [], **card["data"]}
+    return {**card, "spec": "chara_card_v3", "spec_version": "3.0", "data": data}
+
+
 def card_png(card: dict[str, Any], size: int = 64) -> bytes:
-    """A small square PNG (a colour from the name) carrying the card in a `chara` chunk."""
+    """A small square PNG (a colour from the name) carrying the card twice, as the V3 spec
+    asks: V2 in a `chara` chunk for older readers, V3 in a `ccv3` chunk."""
     hue = zlib.crc32(card["data"]["name"].encode()) & 0xFFFFFF
     pixel = bytes(((hue >> 16) & 255, (hue >> 8) & 255, hue & 255))
     rows = b"".join(b"\0" + pixel * size for _ in range(size))
-    encoded = base64.b64encode(json.dumps(card, ensure_ascii=False).encode())
+
+    def text_chunk(keyword: bytes, value: dict[str, Any]) -> bytes:
+        encoded = base64.b64encode(json.dumps(value, ensure_ascii=False).encode())
+        return _png_chunk(b"tEXt", keyword + b"\0" + encoded)
+
     return (
         PNG_SIGNATURE
         + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-        + _png_chunk(b"tEXt", b"chara\0" + encoded)
+        + text_chunk(b"chara", card)
+        + text_chunk(b"ccv3", as_v3(card))
         + _png_chunk(b"IDAT", zlib.compress(rows))
         + _png_chunk(b"IEND", b"")
     )

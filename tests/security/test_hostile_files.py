@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 
-from companion.config import BUNDLED_PERSONAS
+import pytest
+
 from companion.personas.loader import check_personas, load_personas
 from companion.personas.session import PersonaSession
+from companion.resources import BUNDLED_PERSONAS
 from tests.helpers import companion_cmd
 
 ADULT_CARD = {
@@ -141,3 +144,45 @@ def test_the_shipped_cast_keeps_its_ratings():
         assert persona.kids_safe == persona.claimed_kids_safe, persona.id
     assert not [p for p in check_personas(BUNDLED_PERSONAS) if p.severity == "error"]
     assert sys.executable  # the CLI above ran through this interpreter
+
+
+def _png(*chunks: tuple[bytes, bytes]) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + b"".join(chunk(kind, body) for kind, body in chunks)
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "name, data, words",
+    [
+        # a zTXt chunk whose few bytes inflate to 64 MiB: refused, not unpacked into memory
+        ("bomb.png", _png((b"zTXt", b"chara\0\0" + zlib.compress(b"A" * 2**26, 9))), "damaged"),
+        ("cut.png", _png((b"iTXt", b"ccv3\0")), "damaged"),
+        ("nobase64.png", _png((b"tEXt", b"ccv3\0{not base64!}")), "not base64 JSON"),
+        ("empty.png", _png((b"tEXt", b"Comment\0hello")), "no character card"),
+        ("truncated.charx", b"PK\x03\x04" + b"\0" * 40, "CHARX archive is damaged"),
+        (
+            "future.json",
+            json.dumps({"spec": "chara_card_v9", "data": {"name": "X"}}).encode(),
+            "reads chara_card_v2 and chara_card_v3",
+        ),
+    ],
+)
+def test_a_broken_or_foreign_card_is_one_line_naming_the_file(tmp_path, name, data, words):
+    card = tmp_path / name
+    card.write_bytes(data)
+    result = run("personas", "import", str(card), "--dir", str(tmp_path / "out"))
+    assert result.returncode != 0 and not (tmp_path / "out").exists()
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and words in lines[0], result.stderr
