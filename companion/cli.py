@@ -142,12 +142,33 @@ def _timings(args: argparse.Namespace) -> tuple[Path | None, bool]:
     return (None if given in (None, "-") else Path(given)), given == "-"
 
 
+EPILOG = """\
+exit status:
+  0    done
+  1    the command ran and failed: a dialogue test failed, a one-shot reply could not be
+       given, a persona check found errors, or an unexpected error (details in the log)
+  2    usage or input error: a bad flag or value, a broken config, persona or card file
+       (the message names the file and line and says what to do)
+  130  stopped with Ctrl+C (in chat, listen and ui Ctrl+C stops a reply instead; Ctrl+D
+       or Ctrl+Q quits with 0)
+
+environment:
+  COMPANION_<SECTION>_<KEY>  any setting, e.g. COMPANION_LLM_MODEL (`companion config show`)
+  XAI_API_KEY, OPENAI_API_KEY  API keys for those providers (never printed or logged)
+  VOSK_MODEL_PATH  where Vosk models are kept (default ~/.cache/vosk)
+  NO_COLOR         the car screen in monochrome (https://no-color.org)
+  COMPANION_LOG_FILE  the log file (default: the platform's log folder)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="companion",
         description="An open, hackable in-car voice assistant. "
         "Without a subcommand it opens the car screen (`companion ui`); without a terminal "
         "it starts `companion chat`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")

@@ -44,3 +44,52 @@ def wait_for_event(
             return matching[nth - 1]
         time.sleep(0.05)
     return None
+
+
+def first_frame(argv: list[str], env: dict[str, str], cwd: Path, ready: Path) -> bytes:
+    """Run the car screen on a terminal of its own (a pty, 100x30), return everything it drew
+    up to its first frame (it writes `ready` then: COMPANION_UI_READY_FILE), and quit it
+    with Ctrl+Q, which it must obey."""
+    import os
+    import pty
+    import select
+
+    import pytest
+
+    env = {**env, "COLUMNS": "100", "LINES": "30", "COMPANION_UI_READY_FILE": str(ready)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the app on a terminal of its own
+        os.chdir(cwd)
+        os.execve(argv[0], argv, env)
+    screen = b""
+
+    def drain(wait: float) -> None:
+        nonlocal screen
+        while select.select([fd], [], [], wait)[0]:
+            try:
+                screen += os.read(fd, 65536)
+            except OSError:
+                return
+
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and not ready.exists():
+            drain(0.1)
+        assert ready.exists(), "no first frame within 60 s:\n" + screen.decode(errors="replace")
+        time.sleep(0.3)
+        drain(0.2)
+        os.write(fd, b"\x11")  # Ctrl+Q
+        for _ in range(100):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+            if select.select([fd], [], [], 0.1)[0]:
+                with contextlib.suppress(OSError):
+                    os.read(fd, 65536)
+        else:
+            pytest.fail("the screen did not quit on Ctrl+Q")
+    finally:
+        with contextlib.suppress(ChildProcessError, ProcessLookupError):
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    return screen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -12,7 +13,7 @@ import pytest
 
 from companion.llm.scripted_server import ScriptedLLMServer
 
-from .helpers import companion_cmd, reply
+from .helpers import companion_cmd, first_frame, reply
 from .test_speech import loud_seconds
 
 KEY = "xai-NeverPrintMe-abcdefghijklmnop"
@@ -242,3 +243,20 @@ def test_typed_chat_leaves_the_microphone_alone(scripted):
     code, out, err = repl.finish()
     assert code == 0
     assert "PocketSphinx" not in out and "microphone" not in out.lower()
+
+
+def _colours(screen: bytes) -> set[tuple[int, int, int]]:
+    """Every 24-bit colour the terminal was told to use."""
+    found = re.findall(rb"[34]8;2;(\d+);(\d+);(\d+)", screen)
+    return {(int(r), int(g), int(b)) for r, g, b in found}
+
+
+def test_no_color_turns_the_car_screen_monochrome(tmp_path, isolated_user):
+    """https://no-color.org: with NO_COLOR set the screen draws in greys only."""
+    argv = companion_cmd("ui", "--mute", "--no-voice", "--llm-base-url", "http://127.0.0.1:9/v1")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLORTERM="truecolor")  # a modern terminal
+    coloured = _colours(first_frame(argv, env, tmp_path, tmp_path / "ready1"))
+    plain = _colours(first_frame(argv, {**env, "NO_COLOR": "1"}, tmp_path, tmp_path / "ready2"))
+    assert any(len({r, g, b}) > 1 for r, g, b in coloured)  # the normal screen has colour
+    assert plain and all(r == g == b for r, g, b in plain), sorted(plain)[:5]

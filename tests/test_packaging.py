@@ -8,16 +8,11 @@ Marked `packaging` (about a minute on a warm package cache); CI runs it with the
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pty
 import re
-import select
 import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import tomllib
 import zipfile
 from pathlib import Path
@@ -26,7 +21,7 @@ import pytest
 
 from companion.llm.scripted_server import ScriptedLLMServer
 
-from .helpers import reply
+from .helpers import first_frame, reply
 
 pytestmark = pytest.mark.packaging
 
@@ -173,43 +168,6 @@ def test_dialogue_tests_run_against_the_bundled_cast(installed):
 
 def test_the_car_screen_draws_its_first_frame(installed):
     exe, env, work, _ = installed
-    ready = work.parent / "ready"
-    env = {**env, "COLUMNS": "100", "LINES": "30", "COMPANION_UI_READY_FILE": str(ready)}
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the installed app on a terminal of its own
-        os.chdir(work)
-        os.execve(str(exe), [str(exe), "ui", "--mute", "--no-voice"], env)
-    screen = b""
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and not ready.exists():
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    screen += os.read(fd, 65536)
-                except OSError:
-                    break
-        assert ready.exists(), "no first frame within 60 s:\n" + screen.decode(errors="replace")
-        time.sleep(0.3)
-        while select.select([fd], [], [], 0.2)[0]:
-            try:
-                screen += os.read(fd, 65536)
-            except OSError:
-                break
-        os.write(fd, b"\x11")  # Ctrl+Q
-        for _ in range(100):
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                break
-            if select.select([fd], [], [], 0.1)[0]:
-                with contextlib.suppress(OSError):
-                    os.read(fd, 65536)
-        else:
-            pytest.fail("the screen did not quit on Ctrl+Q")
-    finally:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ChildProcessError, ProcessLookupError):
-            pass
-        os.close(fd)
+    screen = first_frame([str(exe), "ui", "--mute", "--no-voice"], env, work, work.parent / "ready")
     text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", screen).decode(errors="replace")
     assert "Assistant" in text

@@ -85,3 +85,33 @@ def test_a_real_model_that_refuses_every_request_fails_the_run(tmp_path, scripte
     )
     assert result.returncode == 1, result.stdout
     assert "authentication error" in result.stdout
+
+
+def test_help_documents_the_exit_status_and_a_usage_error_is_2():
+    shown = subprocess.run(companion_cmd("--help"), capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0
+    for status in ("0 ", "1 ", "2 ", "130 "):
+        assert re.search(rf"^  {status}\s*\S", shown.stdout, re.M), status
+    assert "NO_COLOR" in shown.stdout
+    wrong = subprocess.run(
+        companion_cmd("config", "show", "--bogus"), capture_output=True, text=True, timeout=60
+    )
+    assert wrong.returncode == 2 and "unrecognized arguments: --bogus" in wrong.stderr
+
+
+def test_ctrl_c_stops_a_long_command_with_status_130():
+    import signal
+
+    files = [str(AUDIO / "long_sentence.wav")] * 20
+    with subprocess.Popen(
+        companion_cmd("transcribe", *files), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()  # the first file is done: we are inside the command
+        process.send_signal(signal.SIGINT)
+        rest = process.stdout.read().decode()
+        err = process.stderr.read().decode()
+        code = process.wait(timeout=60)
+    assert code == 130, err
+    assert len(rest.splitlines()) < len(files) - 1  # it stopped early
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
