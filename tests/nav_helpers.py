@@ -112,19 +112,22 @@ def unreachable_llm() -> ChatClient:
     )
 
 
-def llm_client(base_url: str) -> ChatClient:
-    return ChatClient(
-        LLMEndpoint(
-            provider="custom",
-            label="test server",
-            base_url=base_url,
-            model="m",
-            api_key=Secret(""),
-            key_env=None,
-            setup_hint="start the server",
-            read_timeout=3.0,
-        )
+def endpoint_for(base_url: str, read_timeout: float = 3.0) -> LLMEndpoint:
+    """A keyless OpenAI-compatible endpoint (the scripted server's)."""
+    return LLMEndpoint(
+        provider="custom",
+        label="test server",
+        base_url=base_url,
+        model="m",
+        api_key=Secret(""),
+        key_env=None,
+        setup_hint="start the server",
+        read_timeout=read_timeout,
     )
+
+
+def llm_client(base_url: str) -> ChatClient:
+    return ChatClient(endpoint_for(base_url))
 
 
 class Drive:

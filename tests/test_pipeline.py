@@ -16,29 +16,20 @@ from companion.events import (
     TurnError,
     TurnStarted,
 )
-from companion.llm.client import ChatClient, LLMEndpoint
+from companion.llm.client import ChatClient
 from companion.memory import INTERRUPTED_NOTE
 from companion.personas import load_persona
 from companion.personas.session import PersonaSession
 from companion.pipeline import TurnPipeline
-from companion.redaction import Secret
 
 from .helpers import reply
+from .nav_helpers import endpoint_for
 
 PERSONA = load_persona(BUNDLED_PERSONAS / "assistant.toml")
 
 
 def make_pipeline(base_url: str, events: list[Event], **kw) -> TurnPipeline:
-    endpoint = LLMEndpoint(
-        provider="custom",
-        label="test server",
-        base_url=base_url,
-        model="m",
-        api_key=Secret(""),
-        key_env=None,
-        setup_hint="start the server",
-        read_timeout=kw.pop("read_timeout", 2.0),
-    )
+    endpoint = endpoint_for(base_url, read_timeout=kw.pop("read_timeout", 2.0))
     session = PersonaSession({"assistant": PERSONA}, "assistant")
     return TurnPipeline(session, ChatClient(endpoint), None, events.append)
 

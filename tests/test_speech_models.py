@@ -131,6 +131,13 @@ def catalogue(model_zip: Path, tmp_path: Path) -> Iterator[Catalogue]:
     server.shutdown()
 
 
+def transcribe_korean_hello(cat: Catalogue | None, env: dict | None = None):
+    """The Korean test recording through `companion transcribe`, grammar-limited."""
+    grammar = "안녕하세요|내비게이션 시작"
+    wav = str(AUDIO / "ko_hello.wav")
+    return run(cat, "transcribe", "--language", "ko", "--grammar", grammar, wav, env=env)
+
+
 def run(cat: Catalogue | None, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     extra = {"COMPANION_SPEECH_MODEL_LIST_URL": cat.url} if cat else {}
     # HOME is the test's own (isolated_user): Vosk's folders are ~/.cache/vosk and friends.
@@ -166,15 +173,7 @@ def test_list_install_path_and_use(catalogue, isolated_user):
     assert "[installed]" in listed.stdout
 
     # The installed model is picked up by language, with no path given anywhere.
-    heard = run(
-        catalogue,
-        "transcribe",
-        "--language",
-        "ko",
-        "--grammar",
-        "안녕하세요|내비게이션 시작",
-        str(AUDIO / "ko_hello.wav"),
-    )
+    heard = transcribe_korean_hello(catalogue)
     assert heard.returncode == 0, heard.stderr
     assert heard.stdout.strip() == "안녕하세요" and heard.stderr == ""
 
@@ -246,15 +245,6 @@ def test_a_model_vosk_already_has_is_used_and_listed_offline(model_zip, isolated
         size = sum(f.stat().st_size for f in (folder / NAME).rglob("*") if f.is_file())
         assert f"{NAME}" in listed.stdout and f"{size / 2**20:.1f} MiB" in listed.stdout
         assert "Could not fetch the Vosk model list" in listed.stderr
-        heard = run(
-            None,
-            "transcribe",
-            "--language",
-            "ko",
-            "--grammar",
-            "안녕하세요|내비게이션 시작",
-            str(AUDIO / "ko_hello.wav"),
-            env={**offline, **env},
-        )
+        heard = transcribe_korean_hello(None, env={**offline, **env})
         assert heard.stdout.strip() == "안녕하세요", heard.stderr
         shutil.rmtree(folder / NAME)
