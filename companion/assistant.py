@@ -204,7 +204,7 @@ class Assistant:
 
     def _load_core(self) -> None:
         from .audio.echo import EchoGate
-        from .llm.client import ChatClient
+        from .llm.local import make_client
         from .pipeline import TurnPipeline
 
         if self.settings.speech.barge_in:
@@ -212,7 +212,7 @@ class Assistant:
         client = self.parts.client
         endpoint = client.endpoint if client is not None else resolve_endpoint(self.settings)
         if client is None:
-            client = ChatClient(endpoint)
+            client = make_client(endpoint)
         pipeline = TurnPipeline(
             self.session,
             client,
@@ -228,7 +228,11 @@ class Assistant:
 
         self._on_loop(attach)
         self._core_loaded.set()
-        if endpoint.configured:
+        if endpoint.problem:  # the local model can't run: why, in one line, on the banner
+            self.post(Status("llm", "problem", endpoint.problem))
+        elif endpoint.provider == "local":
+            self.post(Status("llm", "ready", endpoint.label))
+        elif endpoint.configured:
             self.post(Status("llm", "ready", f"{endpoint.label} · {endpoint.model}"))
         else:
             self.post(Status("llm", "off", NO_LLM))

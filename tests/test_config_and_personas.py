@@ -46,7 +46,8 @@ def test_default_config_file_lives_in_the_user_config_dir(isolated_user):
 @pytest.mark.parametrize(
     "env, provider, url, key",
     [
-        ({}, "ollama", "http://localhost:11434/v1", ""),
+        # Nothing configured, no local model: Ollama's address (answering or not, the same)
+        ({"COMPANION_LLM_LOCAL_MODEL": "none"}, "ollama", "http://localhost:11434/v1", ""),
         ({"XAI_API_KEY": SECRET}, "xai", "https://api.x.ai/v1", SECRET),
         (
             {"OPENAI_API_KEY": "sk-abcdefghijklmnop"},
@@ -67,7 +68,12 @@ def test_provider_presets(env, provider, url, key):
 @pytest.mark.parametrize(
     "env, flags, chosen, key_source",
     [
-        ({}, {}, "no URL or API key", ""),
+        (
+            {"COMPANION_LLM_LOCAL_MODEL": "none", "OLLAMA_HOST": "127.0.0.1:9"},
+            {},
+            "nothing answers: no URL or API key",
+            "",
+        ),
         ({"XAI_API_KEY": SECRET}, {}, "XAI_API_KEY", "env XAI_API_KEY"),
         (
             {"OPENAI_API_KEY": SECRET},

@@ -207,9 +207,13 @@ def test_no_network_is_a_clear_message(isolated_user):
         "list",
         env={"COMPANION_SPEECH_MODEL_LIST_URL": "http://127.0.0.1:9/model-list.json"},
     )
-    assert result.returncode == 2
+    from companion.llm import local
+
+    # Nothing to show at all is a failure (2); an installed language model is still listed.
+    assert result.returncode == (0 if local.installed() else 2)
     assert "Could not fetch the Vosk model list" in result.stderr
     assert "--vosk-model PATH" in result.stderr and "Traceback" not in result.stderr
+    assert "Language models on this computer" in result.stdout
 
 
 def test_an_interrupted_download_resumes_where_it_stopped(catalogue, model_zip, isolated_user):

@@ -37,7 +37,8 @@ from ..events import (
     TurnError,
     TurnStarted,
 )
-from ..llm.client import ChatClient, LLMEndpoint
+from ..llm.client import LLMEndpoint
+from ..llm.local import make_client
 from ..llm.scripted_server import ScriptedLLMServer, ScriptedReply
 from ..navigation import Gazetteer, Navigator
 from ..navigation import start_position as parse_start
@@ -186,7 +187,7 @@ class _Session:
             self._on_event,
             tick_s=0,
             greet=False,
-            parts=Parts(client=ChatClient(endpoint), skills=(self.navigator, self.searcher)),
+            parts=Parts(client=make_client(endpoint), skills=(self.navigator, self.searcher)),
         )
 
     async def start(self) -> None:

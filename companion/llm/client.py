@@ -56,6 +56,10 @@ UNREACHABLE_SPOKEN = {
 }
 
 
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1", "") or host.startswith("127.")
+
+
 class ChatClient:
     """One long-lived HTTP client per endpoint; call `aclose()` when done."""
 
@@ -77,12 +81,15 @@ class ChatClient:
             url = httpx.URL(base)
             params = url.params or None
             base = str(url.copy_with(query=None)).rstrip("/") + "/"
+        # HTTP(S)_PROXY / NO_PROXY are honoured as every httpx user expects, except for a
+        # server on this machine (Ollama, llama.cpp, the local model), which no proxy can reach.
+        host = httpx.URL(base).host if base else ""
         self._http = httpx.AsyncClient(
             base_url=base or "",
             params=params,
             timeout=timeout,
             transport=transport,
-            trust_env=False,
+            trust_env=not _loopback(host),
         )
 
     async def aclose(self) -> None:

@@ -26,7 +26,9 @@ class LLMEndpoint:
     max_retry_wait: float = 5.0
     chosen_by: str = ""  # why this backend: the setting or variable that picked it
     key_source: str = ""  # where the API key came from ("" when there is none)
+    local_model: str = ""  # provider "local": the GGUF file (its server starts on first use)
+    problem: str = ""  # provider "local": why that model can't run, in one line ("" if it can)
 
     @property
     def configured(self) -> bool:
-        return bool(self.base_url)
+        return bool(self.base_url) or self.provider == "local"

