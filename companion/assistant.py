@@ -204,7 +204,7 @@ class Assistant:
 
     def _load_core(self) -> None:
         from .audio.echo import EchoGate
-        from .llm.local import make_client
+        from .llm.local import TINY, make_client
         from .pipeline import TurnPipeline
 
         if self.settings.speech.barge_in:
@@ -232,6 +232,13 @@ class Assistant:
             self.post(Status("llm", "problem", endpoint.problem))
         elif endpoint.provider == "local":
             self.post(Status("llm", "ready", endpoint.label))
+            if TINY in endpoint.label:  # honest about it, on the screen and in chat
+                self.post(
+                    Notice(
+                        f"Brain: {endpoint.label}. Its replies are weak; for real "
+                        "conversation set up a bigger model (companion models list)."
+                    )
+                )
         elif endpoint.configured:
             self.post(Status("llm", "ready", f"{endpoint.label} · {endpoint.model}"))
         else:

@@ -199,6 +199,83 @@ def free_memory_mib() -> int | None:
     return None
 
 
+# ggml tensor types whose storage we are sure of: type -> (values per block, bytes per block)
+_TYPE_SIZES = {0: (1, 4), 1: (1, 2), 30: (1, 2), 2: (32, 18), 3: (32, 20), 8: (32, 34)}
+_TYPE_SIZES |= {12: (256, 144), 13: (256, 176), 14: (256, 210)}  # Q4_K, Q5_K, Q6_K
+_SCALAR = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def gguf_data_end(path: Path) -> int | None:
+    """Where a GGUF file's tensor data should end, from its header and tensor table (None
+    when it can't tell). Bounded: a hostile header can't make it read or allocate much."""
+
+    def read(f: Any, n: int) -> bytes:
+        data = f.read(n)
+        if len(data) != n:
+            raise EOFError
+        return bytes(data)
+
+    def u32(f: Any) -> int:
+        return int(struct.unpack("<I", read(f, 4))[0])
+
+    def u64(f: Any) -> int:
+        return int(struct.unpack("<Q", read(f, 8))[0])
+
+    def string(f: Any) -> bytes:
+        n = u64(f)
+        if n > 1 << 20:
+            raise ValueError("string too long")
+        return read(f, n)
+
+    def skip_value(f: Any, kind: int, depth: int = 0) -> Any:
+        if kind in _SCALAR:
+            return read(f, _SCALAR[kind])
+        if kind == 8:
+            return string(f)
+        if kind == 9 and depth == 0:
+            inner, n = u32(f), u64(f)
+            if n > 1 << 24:
+                raise ValueError("array too long")
+            if inner in _SCALAR:
+                f.seek(_SCALAR[inner] * n, 1)
+            else:
+                for _ in range(n):
+                    skip_value(f, inner, depth + 1)
+            return None
+        raise ValueError(f"unknown value type {kind}")
+
+    try:
+        with path.open("rb") as f:
+            if read(f, 4) != GGUF_MAGIC or u32(f) not in (2, 3):
+                return None
+            tensors, kvs = u64(f), u64(f)
+            if tensors > 1 << 20 or kvs > 1 << 20:
+                return None
+            alignment = 32
+            for _ in range(kvs):
+                key, kind = string(f), u32(f)
+                value = skip_value(f, kind)
+                if key == b"general.alignment" and kind == 4 and value:
+                    alignment = int(struct.unpack("<I", value)[0]) or 32
+            last_offset, last_size = -1, 0
+            for _ in range(tensors):
+                string(f)
+                dims = u32(f)
+                if dims > 8:
+                    return None
+                count = 1
+                for _ in range(dims):
+                    count *= u64(f)
+                kind, offset = u32(f), u64(f)
+                if offset > last_offset:
+                    block, size = _TYPE_SIZES.get(kind, (1, 0))
+                    last_offset, last_size = offset, count // block * size
+            start = -(-f.tell() // alignment) * alignment
+            return start + max(last_offset, 0) + last_size
+    except (OSError, EOFError, ValueError, struct.error):
+        return None
+
+
 def preflight(model: LocalModel | None, path: Path) -> str | None:
     """Why this file can't run here, in one line; None if it looks runnable."""
     try:
@@ -217,6 +294,12 @@ def preflight(model: LocalModel | None, path: Path) -> str | None:
     version, tensors, _kvs = struct.unpack("<IQQ", head[4:24])
     if version not in (2, 3) or tensors == 0:
         return f"{path}: a GGUF file companion can't read (version {version}); install it again"
+    end = gguf_data_end(path)
+    if end is not None and end > size:
+        return (
+            f"{path}: the model file is cut short ({size / 2**20:.1f} of "
+            f"{end / 2**20:.1f} MiB; an interrupted download?); install it again"
+        )
     need = model.ram_mib if model else size // 2**20 + 300
     free = free_memory_mib()
     if free is not None and need > free:
