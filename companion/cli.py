@@ -73,6 +73,11 @@ def _add_settings_flags(parser: argparse.ArgumentParser, *only: str) -> None:
         group.add_argument("--provider", choices=PROVIDER_NAMES, help="LLM backend preset")
         group.add_argument("--llm-base-url", metavar="URL", help="OpenAI-compatible /v1 base URL")
         group.add_argument("--model", help="model name on that backend")
+        group.add_argument(
+            "--local-model",
+            metavar="NAME|FILE",
+            help="--provider local: a model from `companion models list`, a .gguf file, or none",
+        )
     if "persona" in kinds:
         group.add_argument("--persona", metavar="ID", help="persona to start with")
     if "devices" in kinds:
@@ -355,6 +360,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "llm.provider": getattr(args, "provider", None),
         "llm.base_url": getattr(args, "llm_base_url", None),
         "llm.model": getattr(args, "model", None),
+        "llm.local_model": getattr(args, "local_model", None),
         "persona.default": getattr(args, "persona", None),
         "speech.output_device": getattr(args, "output_device", None),
         **speech_flag_values(args),

@@ -83,13 +83,17 @@ class ChatClient:
             base = str(url.copy_with(query=None)).rstrip("/") + "/"
         # HTTP(S)_PROXY / NO_PROXY are honoured as every httpx user expects, except for a
         # server on this machine (Ollama, llama.cpp, the local model), which no proxy can reach.
-        host = httpx.URL(base).host if base else ""
+        # Nor is a connection to such a server kept for the next turn: llama.cpp's server may
+        # close an idle one just as it is reused ("disconnected without sending a response",
+        # about one request in twenty here), and connecting on loopback costs nothing.
+        loopback = _loopback(httpx.URL(base).host if base else "")
         self._http = httpx.AsyncClient(
             base_url=base or "",
             params=params,
             timeout=timeout,
             transport=transport,
-            trust_env=not _loopback(host),
+            trust_env=not loopback,
+            limits=httpx.Limits(max_keepalive_connections=0) if loopback else httpx.Limits(),
         )
 
     async def aclose(self) -> None:

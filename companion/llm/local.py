@@ -378,6 +378,9 @@ class LocalServer:
             )
             self._stop_locked()
             raise LocalModelError(f"{self.model_path.name}: {reason}")
+        if not self._healthy(str(answer["url"]), started + START_TIMEOUT_S):
+            self._stop_locked()
+            raise LocalModelError(f"{self.model_path.name}: the server never reported healthy")
         log.info(
             "local model server %s on %s after %.2f s",
             self.model_path.name,
@@ -385,6 +388,22 @@ class LocalServer:
             time.monotonic() - started,
         )
         return str(answer["url"]).rstrip("/") + "/v1"
+
+    def _healthy(self, url: str, deadline: float) -> bool:
+        """llama.cpp's /health answers 200 once the model is loaded and warmed up."""
+        import urllib.error
+        import urllib.request
+
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        while time.monotonic() < deadline and self.alive():
+            try:
+                with opener.open(url.rstrip("/") + "/health", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.05)
+        return False
 
     def _first_line(self, stream: Any, timeout: float) -> dict[str, str] | None:
         result: list[bytes] = []
