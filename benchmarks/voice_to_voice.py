@@ -129,7 +129,7 @@ def first_loud(samples: np.ndarray, start: int) -> int | None:
 
 
 @contextlib.contextmanager
-def running_listen(card, base_url: str, timings: Path, *extra: str):
+def running_listen(card, base_url: str | None, timings: Path, *extra: str):
     """`companion listen` on the virtual sound card, with the microphone and speaker tapped;
     yields the taps once it is listening and has said its greeting."""
     command = [
@@ -138,8 +138,7 @@ def running_listen(card, base_url: str, timings: Path, *extra: str):
         "companion",
         "listen",
         "--no-earcons",
-        "--llm-base-url",
-        base_url,
+        *(["--llm-base-url", base_url] if base_url else ["--provider", "local"]),
         "--timings",
         str(timings),
         *extra,
@@ -169,12 +168,15 @@ def running_listen(card, base_url: str, timings: Path, *extra: str):
         speaker.close()
 
 
-def run_block(card, server, naive: bool, names: list[str], workdir: Path) -> list[dict]:
+def run_block(
+    card, server, naive: bool, names: list[str], workdir: Path, local: bool = False
+) -> list[dict]:
     """Start `companion listen`, speak each utterance, measure, stop it."""
     timings = workdir / f"timings-{'naive' if naive else 'streaming'}-{time.monotonic_ns()}.jsonl"
     results = []
     extra = ("--naive-speech",) if naive else ()
-    with running_listen(card, server.base_url, timings, *extra) as (mic, speaker):
+    url = None if local else server.base_url
+    with running_listen(card, url, timings, *extra) as (mic, speaker):
         for turn, name in enumerate(names, start=1):
             before = mic.samples().size
             subprocess.run(
@@ -328,7 +330,14 @@ def main() -> None:
         "--barge-in", type=int, default=6, metavar="N", help="barge-in trials (0: skip)"
     )
     parser.add_argument("--write", type=Path, help="update this PERFORMANCE.md")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="the installed local model instead of the naive pipeline, beside the scripted one",
+    )
     args = parser.parse_args()
+    if args.local:
+        return main_local(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="companion-bench-"))
     card = start_sound_card(workdir / "pulse")
@@ -371,6 +380,81 @@ def main() -> None:
         print("barge-in", json.dumps(barge_summary))
     if args.write:
         write_section(args.write, summary, rows, ratio, args, barge_summary, len(barge))
+
+
+def main_local(args) -> None:
+    """The streaming pipeline with the scripted model and with the real local model (the tiny
+    one here), alternating blocks; the local model's server starts on each block's first
+    question (its start is in that turn's figure)."""
+    workdir = Path(tempfile.mkdtemp(prefix="companion-bench-"))
+    card = start_sound_card(workdir / "pulse")
+    rows: dict[str, list[dict]] = {"scripted": [], "local": []}
+    try:
+        reply = ScriptedReply(REPLY, match=".")
+        with ScriptedLLMServer([reply], ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND) as server:
+            for round_ in range(args.rounds):
+                names = [
+                    UTTERANCES[(round_ * args.per_round + i) % len(UTTERANCES)]
+                    for i in range(args.per_round)
+                ]
+                order = ("scripted", "local") if round_ % 2 == 0 else ("local", "scripted")
+                for mode in order:
+                    block = run_block(card, server, False, names, workdir, mode == "local")
+                    for i, r in enumerate(block):
+                        r["first_in_block"] = i == 0
+                    rows[mode] += block
+                    for r in block:
+                        print(
+                            f"{mode:9} {r['utterance']:17} voice-to-voice "
+                            f"{r['voice_to_voice']:5} ms"
+                        )
+    finally:
+        stop_sound_card(card)
+    if not rows["scripted"] or not rows["local"]:
+        sys.exit("no measurements: see the messages above")
+    warm = [r for r in rows["local"] if not r["first_in_block"]]
+    cold = [r for r in rows["local"] if r["first_in_block"]]
+    table = {
+        "scripted model (200 ms to first token)": summarize(
+            [{k: v for k, v in r.items() if k != "first_in_block"} for r in rows["scripted"]]
+        ),
+        "tiny local model, server running": summarize(
+            [{k: v for k, v in r.items() if k != "first_in_block"} for r in warm]
+        ),
+    }
+    print(json.dumps(table, indent=1))
+    print("first question of a block (server start included):", [r["voice_to_voice"] for r in cold])
+    if args.write:
+        lines = [
+            "## Voice to voice with the tiny local model",
+            "",
+            f"Measured {date.today().isoformat()} on {machine()}, the same rig as above "
+            "(PulseAudio null sinks, PocketSphinx, espeak-ng), streaming pipeline only, "
+            "alternating blocks. Command: `python benchmarks/voice_to_voice.py --local "
+            f"--rounds {args.rounds} --per-round {args.per_round} --write docs/PERFORMANCE.md`.",
+            "",
+            "| brain | utterances | voice to voice, median (p90) | LLM request → first "
+            "sentence, median (p90) |",
+            "| --- | --- | --- | --- |",
+        ]
+        counts = {
+            "scripted model (200 ms to first token)": len(rows["scripted"]),
+            "tiny local model, server running": len(warm),
+        }
+        for label, s in table.items():
+            v, f = s["voice_to_voice"], s["llm_to_first_sentence"]
+            lines.append(
+                f"| {label} | {counts[label]} | {v['median']:.0f} ms ({v['p90']:.0f}) | "
+                f"{f['median']:.0f} ms ({f['p90']:.0f}) |"
+            )
+        lines += [
+            "",
+            "The first question of each local block also starts the model's server: "
+            + ", ".join(f"{r['voice_to_voice']} ms" for r in cold)
+            + " voice to voice. The tiny model's replies are weak (see On-board language "
+            "models); these figures are about speed only.",
+        ]
+        replace_section(args.write, "## Voice to voice with the tiny local model", "\n".join(lines))
 
 
 # What the numbers mean (written under the table; update it with the code).
