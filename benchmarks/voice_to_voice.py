@@ -199,7 +199,10 @@ def run_block(
                 print(f"  {name}: reply not heard", file=sys.stderr)
                 continue
             onset = speaker.time_of(onset_index)
-            results.append(breakdown(read_events(timings), turn, speech_end, onset, name))
+            try:
+                results.append(breakdown(read_events(timings), turn, speech_end, onset, name))
+            except (KeyError, IndexError, StopIteration):  # e.g. the model sent no text
+                print(f"  {name}: the turn has no model answer to time", file=sys.stderr)
     return results
 
 

@@ -48,6 +48,7 @@ from .router import Intent, route
 from .router.model import shipped_model
 from .router.tools import intent_for
 from .skills import SkillTable, Turn
+from .text import normalize
 from .tts.chunker import SentenceChunker
 
 if TYPE_CHECKING:
@@ -331,9 +332,19 @@ class TurnPipeline:
         # Kids mode: each sentence is read before it is shown or said, and one that names
         # adult content ends the reply with a kind change of subject (the output gate).
         gate, blocked = session.kids_mode, False
+        # A model stuck in a loop (small local models are prone to it) repeats a sentence:
+        # the first repeat ends the reply, parked or driving.
+        said: set[str] = set()
+        looping = False
 
         def speak(sentence: str) -> None:
-            nonlocal sentences, blocked
+            nonlocal sentences, blocked, looping
+            key = normalize(sentence)
+            if key and key in said:
+                log.info("turn %d: the model repeated a sentence; reply ended there", turn)
+                looping = True
+                return
+            said.add(key)
             if gate:
                 if find_adult_content({"reply": sentence}):
                     log.info("turn %d: kids mode stopped a sentence of the reply", turn)
@@ -355,7 +366,7 @@ class TurnPipeline:
             max_sentences = persona.max_sentences
 
         def full() -> bool:
-            return blocked or (max_sentences is not None and sentences >= max_sentences)
+            return blocked or looping or (max_sentences is not None and sentences >= max_sentences)
 
         try:
             if messages is None:

@@ -198,3 +198,17 @@ async def test_a_speculative_persona_switch_waits_for_the_final_words(scripted):
         await task
     await pipeline.client.aclose()
     assert pipeline.session.active.id == "assistant" and events == []
+
+
+async def test_a_model_repeating_itself_is_cut_at_the_first_repeat(scripted):
+    """Small local models fall into loops ("You can bring a baby carrier, or a bed." sixteen
+    times); parked, with no sentence cap, the first repeated sentence still ends the reply."""
+    looping = "Bring some snacks. Bring a blanket. Bring some snacks. Bring a blanket. Bring toys."
+    scripted.add(reply(looping, tokens_per_second=200))
+    events: list[Event] = []
+    pipeline = make_pipeline(scripted.base_url, events)
+    done = await pipeline.run_turn("how do I keep my kids busy on a long drive")
+    await pipeline.client.aclose()
+    spoken = [e.text for e in events if isinstance(e, SentenceReady)]
+    assert spoken == ["Bring some snacks.", "Bring a blanket."]
+    assert isinstance(done, ReplyDone) and "Bring toys" not in done.text
