@@ -454,8 +454,10 @@ def main_local(args) -> None:
             "",
             "The first question of each local block also starts the model's server: "
             + ", ".join(f"{r['voice_to_voice']} ms" for r in cold)
-            + " voice to voice. The tiny model's replies are weak (see On-board language "
-            "models); these figures are about speed only.",
+            + f" voice to voice. {len(rows['local'])} of {args.rounds * args.per_round} "
+            "requests to the local model could be timed (a request spoken while its previous "
+            "reply is still playing interrupts it and has no clean onset). The tiny model's "
+            "replies are weak (see On-board language models); these figures are about speed.",
         ]
         replace_section(args.write, "## Voice to voice with the tiny local model", "\n".join(lines))
 
