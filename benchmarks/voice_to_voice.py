@@ -323,6 +323,13 @@ def summarize(rows: list[dict]) -> dict:
     return out
 
 
+def round_names(args, round_: int) -> list[str]:
+    """The utterances of one round: the next `per_round` of them, wrapping around."""
+    return [
+        UTTERANCES[(round_ * args.per_round + i) % len(UTTERANCES)] for i in range(args.per_round)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -349,10 +356,7 @@ def main() -> None:
         reply = ScriptedReply(REPLY, match=".")
         with ScriptedLLMServer([reply], ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND) as server:
             for round_ in range(args.rounds):
-                names = [
-                    UTTERANCES[(round_ * args.per_round + i) % len(UTTERANCES)]
-                    for i in range(args.per_round)
-                ]
+                names = round_names(args, round_)
                 order = ("streaming", "naive") if round_ % 2 == 0 else ("naive", "streaming")
                 for mode in order:
                     block = run_block(card, server, mode == "naive", names, workdir)
@@ -396,10 +400,7 @@ def main_local(args) -> None:
         reply = ScriptedReply(REPLY, match=".")
         with ScriptedLLMServer([reply], ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND) as server:
             for round_ in range(args.rounds):
-                names = [
-                    UTTERANCES[(round_ * args.per_round + i) % len(UTTERANCES)]
-                    for i in range(args.per_round)
-                ]
+                names = round_names(args, round_)
                 order = ("scripted", "local") if round_ % 2 == 0 else ("local", "scripted")
                 for mode in order:
                     block = run_block(card, server, False, names, workdir, mode == "local")

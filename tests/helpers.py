@@ -93,3 +93,17 @@ def first_frame(argv: list[str], env: dict[str, str], cwd: Path, ready: Path) ->
             os.waitpid(pid, 0)
         os.close(fd)
     return screen
+
+
+def run_companion(*args: str, env: dict | None = None, timeout: float = 120):
+    """`companion ARGS` to completion, output captured; `env` is added to this one's."""
+    import os
+    import subprocess
+
+    return subprocess.run(
+        companion_cmd(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )

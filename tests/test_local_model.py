@@ -31,7 +31,7 @@ import pytest
 from companion.llm import local
 from companion.llm.client import OFFLINE_SPOKEN
 
-from .helpers import companion_cmd
+from .helpers import companion_cmd, run_companion
 from .ui_helpers import make_app, transcript_text, type_text, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +46,7 @@ needs_model = pytest.mark.skipif(
 CANNED = (OFFLINE_SPOKEN, local.UNAVAILABLE_SPOKEN, local.STOPPED_SPOKEN)
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
-    return subprocess.run(
-        companion_cmd(*args),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+run = run_companion
 
 
 def servers(marker: str) -> list[int]:

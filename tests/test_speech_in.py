@@ -5,7 +5,6 @@ files, and model management against a local catalogue server."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import wave
 from pathlib import Path
@@ -26,7 +25,7 @@ from companion.stt.base import SttError
 from companion.stt.listener import ListenerSettings, strip_wake_phrase
 from companion.stt.models import load_engine
 
-from .helpers import companion_cmd
+from .helpers import run_companion
 from .speech_helpers import AUDIO, MANIFEST, finals, listen, word_error_rate, words
 
 COMMANDS = ["navigate_charger", "how_long", "weather", "switch_storyteller"]
@@ -52,16 +51,7 @@ def korean():
 KO_GRAMMAR = ("안녕하세요", "내비게이션 시작")
 
 
-def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run(
-        companion_cmd(*args),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+run = run_companion
 
 
 # --- recognition of natural speech ------------------------------------------------------------
