@@ -31,7 +31,7 @@ import pytest
 from companion.llm import local
 from companion.llm.client import OFFLINE_SPOKEN
 
-from .helpers import companion_cmd, run_companion
+from .helpers import companion_cmd, reply, run_companion
 from .ui_helpers import make_app, transcript_text, type_text, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,3 +405,21 @@ def test_kids_mode_holds_with_the_real_local_model(tiny):
     files = len(list(folder.glob("*.toml")))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{files} of {files} dialogues passed." in done.stdout
+
+
+def test_proxies_are_honoured_for_remote_servers_and_never_for_local_ones(scripted):
+    """HTTP_PROXY carries a request to a server elsewhere (the scripted server plays the
+    forward proxy: it gets the absolute URL); a server on this machine is reached directly
+    even with a proxy set that doesn't exist."""
+    scripted.add(reply("Through the proxy."), reply("Directly."))
+    proxied = run(
+        "chat", "--mute", "--llm-base-url", "http://llm.example.invalid/v1", "hello",
+        env={"HTTP_PROXY": scripted.base_url.removesuffix("/v1"), "NO_PROXY": ""},
+    )  # fmt: skip
+    assert proxied.returncode == 0 and "Through the proxy." in proxied.stdout, proxied.stderr
+    assert scripted.requests[0].path == "http://llm.example.invalid/v1/chat/completions"
+    direct = run(
+        "chat", "--mute", "--llm-base-url", scripted.base_url, "hello",
+        env={"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""},
+    )  # fmt: skip
+    assert direct.returncode == 0 and "Directly." in direct.stdout, direct.stderr
