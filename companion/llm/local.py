@@ -339,6 +339,18 @@ class LocalServer:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def died(self, within: float = 1.0) -> bool:
+        """Did the server end (or is it ending)? A killed process closes its sockets a moment
+        before it can be reaped, so a dropped connection alone is waited on briefly."""
+        process = self.process
+        if process is None:
+            return True
+        try:
+            process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def ensure(self) -> str:
         """The server's base URL (…/v1), starting or restarting it if needed. Blocking."""
         with self._lock:
@@ -489,7 +501,9 @@ def make_client(endpoint: LLMEndpoint) -> Any:
                 async for piece in super().stream_chat(messages, **options):
                     yield piece
             except errors.LLMError as exc:
-                if self.server.alive() or isinstance(exc, errors.BadRequestError):
+                if isinstance(exc, errors.BadRequestError) or not await asyncio.to_thread(
+                    self.server.died, 1.0
+                ):
                     raise
                 raise LocalModelStoppedError(
                     STOPPED_SPOKEN, f"the local model's server stopped ({exc.detail})"
