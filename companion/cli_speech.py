@@ -268,10 +268,11 @@ def _list_llms() -> bool:
     """The language models; True if any is installed."""
     from .llm import local
 
-    have = {path.name: path for _, path in local.installed()}
+    found = local.installed()  # package-shipped and downloaded, looked up once
+    have = {model.name: path for model, path in found if model is not None}
     print("Language models on this computer (`companion models install llm NAME`):")
     for m in local.CATALOGUE:
-        path = local.package_file(m) or have.get(m.file)
+        path = have.get(m.name)
         where = (
             f"installed: {path}"
             if path
@@ -281,11 +282,11 @@ def _list_llms() -> bool:
         )
         print(f"  {m.name:<14} {m.size_mib:>5} MiB  needs ~{m.ram_mib} MiB RAM  {m.licence}")
         print(f"  {'':<14} {m.quality}; {where}")
-    for model, path in local.installed():
+    for model, path in found:
         if model is None:
             print(f"  {path.stem:<14} {path.stat().st_size / 2**20:>5.0f} MiB  your own: {path}")
     print()
-    return bool(have) or any(local.package_file(m) for m in local.CATALOGUE)
+    return bool(found)
 
 
 def _models_list(args: argparse.Namespace, url: str) -> int:

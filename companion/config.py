@@ -336,6 +336,8 @@ def resolve_endpoint(
     base_url = llm.base_url
     chosen_by = f'llm.provider = "{provider}" ({sources.get("llm.provider", "default")})'
     key_env_override = None
+    ollama = ollama_url(environ)
+    picked: tuple[local.LocalModel | None, Path] | None = None  # looked for once, if needed
     if provider == "auto":
         if llm.base_url:
             provider = "custom"
@@ -351,14 +353,14 @@ def resolve_endpoint(
             provider, chosen_by = "xai", "XAI_API_KEY is set in the environment"
         elif environ.get("OPENAI_API_KEY"):
             provider, chosen_by = "openai", "OPENAI_API_KEY is set in the environment"
-        elif probe(ollama_url(environ)):
-            provider, base_url = "ollama", ollama_url(environ)
+        elif probe(ollama):
+            provider, base_url = "ollama", ollama
             where = "OLLAMA_HOST" if environ.get("OLLAMA_HOST") else "the default address"
             chosen_by = f"Ollama answers at {base_url.removesuffix('/v1')} ({where})"
-        elif local.pick_model(llm.local_model) is not None:
+        elif (picked := local.pick_model(llm.local_model)) is not None:
             provider, chosen_by = "local", "a local model is installed and nothing else answers"
         else:
-            provider, base_url = "ollama", ollama_url(environ)
+            provider, base_url = "ollama", ollama
             no_local = (
                 "local models are off (llm.local_model = none)"
                 if llm.local_model.strip().lower() == "none"
@@ -369,7 +371,7 @@ def resolve_endpoint(
                 f"{base_url.removesuffix('/v1')} and {no_local}"
             )
     elif provider == "ollama" and not base_url:
-        base_url = ollama_url(environ)
+        base_url = ollama
     preset = PRESETS[provider]
     key_env = key_env_override or preset.key_env
     key = llm.api_key
@@ -379,7 +381,7 @@ def resolve_endpoint(
         key_source = f"env {key_env}"
     label, model, local_path, problem = preset.label, llm.model or preset.default_model, "", ""
     if provider == "local":
-        picked = local.pick_model(llm.local_model)
+        picked = picked or local.pick_model(llm.local_model)
         if picked is None:
             problem = "no local model is installed: " + preset.setup_hint
             model = llm.local_model or "(none)"

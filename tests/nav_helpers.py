@@ -112,11 +112,13 @@ def unreachable_llm() -> ChatClient:
     )
 
 
-def endpoint_for(base_url: str, read_timeout: float = 3.0) -> LLMEndpoint:
+def endpoint_for(
+    base_url: str, read_timeout: float = 3.0, label: str = "test server"
+) -> LLMEndpoint:
     """A keyless OpenAI-compatible endpoint (the scripted server's)."""
     return LLMEndpoint(
         provider="custom",
-        label="test server",
+        label=label,
         base_url=base_url,
         model="m",
         api_key=Secret(""),

@@ -7,20 +7,11 @@ import pytest
 
 from companion.llm.client import ChatClient
 from companion.llm.endpoint import LLMEndpoint
-from companion.redaction import Secret
+from tests.nav_helpers import endpoint_for
 
 
 def endpoint(base_url: str, read_timeout: float = 4.0) -> LLMEndpoint:
-    return LLMEndpoint(
-        provider="custom",
-        label="hostile server",
-        base_url=base_url,
-        model="m",
-        api_key=Secret(""),
-        key_env=None,
-        setup_hint="start the server",
-        read_timeout=read_timeout,
-    )
+    return endpoint_for(base_url, read_timeout, label="hostile server")
 
 
 @pytest.fixture
