@@ -746,10 +746,17 @@ def build_skills(settings: Settings, problem: Callable[[str, str], None]) -> tup
 def _default_speaker(settings: Settings) -> SpeakerFactory:
     def make(echo_gate: Any, on_problem: Callable[[str], None]) -> Any:
         from .audio.playback import AudioPlayer
+        from .tts.factory import Synthesizer, create_synthesizer
         from .tts.speaker import Speaker
+        from .tts.synth import Pyttsx3Synthesizer, SynthesisError
 
         player = AudioPlayer(settings.speech.output_device, echo_gate=echo_gate)
-        return Speaker(player=player, on_problem=on_problem)
+        try:
+            synthesizer: Synthesizer = create_synthesizer(settings.speech)
+        except SynthesisError as exc:
+            on_problem(f"{exc} Speaking with eSpeak meanwhile.")
+            synthesizer = Pyttsx3Synthesizer()
+        return Speaker(synthesizer, player=player, on_problem=on_problem)
 
     return make
 

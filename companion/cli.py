@@ -23,11 +23,14 @@ from .cli_speech import (
     SpeechCommandError,
     add_speech_flags,
     add_subcommands,
+    add_voice_flags,
     cmd_devices,
     cmd_models,
     cmd_transcribe,
     speech_flag_values,
 )
+from .cli_voice import add_subcommands as add_voice_subcommands
+from .cli_voice import cmd_serve, cmd_voices
 from .config import (
     Settings,
     format_settings,
@@ -126,6 +129,7 @@ def _add_talk_flags(
         "--from-session FILE`",
     )
     add_speech_flags(parser)
+    add_voice_flags(parser)
     _add_settings_flags(parser)
 
 
@@ -278,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for the whole reply, synthesise it in one piece, then play it",
     )
     add_speech_flags(listen)
+    add_voice_flags(listen)
     _add_settings_flags(listen)
 
     nlu = sub.add_parser(
@@ -352,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_settings_flags(exp, "safety")
     add_subcommands(sub, _add_settings_flags)
+    add_voice_subcommands(sub, _add_settings_flags)
     return parser
 
 
@@ -746,7 +752,13 @@ def main(argv: list[str] | None = None) -> int:
         "config": _cmd_config,
         "personas": _cmd_personas,
     }
-    speech = {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
+    speech = {
+        "devices": cmd_devices,
+        "transcribe": cmd_transcribe,
+        "models": cmd_models,
+        "voices": cmd_voices,
+        "serve": cmd_serve,
+    }
     try:
         if args.command in speech:
             return speech[args.command](args, _settings_from(args))

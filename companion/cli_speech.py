@@ -23,11 +23,46 @@ def add_speech_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("speech input")
     group.add_argument(
         "--engine",
-        choices=("auto", "vosk", "pocketsphinx"),
-        help="speech recogniser (auto: Vosk if a model is installed)",
+        "--stt",
+        dest="engine",
+        type=_engine_choice,
+        metavar="{auto,vosk,pocketsphinx,wyoming://HOST:PORT}",
+        help="speech recogniser (auto: Vosk if a model is installed; wyoming://HOST:PORT: a "
+        "Wyoming speech-to-text service)",
     )
     group.add_argument("--vosk-model", metavar="PATH", help="an unpacked Vosk model folder")
     group.add_argument("--language", metavar="LANG", help="recognition language, e.g. en-us")
+
+
+def _engine_choice(value: str) -> str:
+    if value in ("auto", "vosk", "pocketsphinx") or value.startswith("wyoming://"):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"{value!r}: choose auto, vosk, pocketsphinx or wyoming://HOST:PORT"
+    )
+
+
+def _tts_choice(value: str) -> str:
+    if value in ("auto", "piper", "pyttsx3") or value.startswith("wyoming://"):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"{value!r}: choose auto, piper, pyttsx3 or wyoming://HOST:PORT"
+    )
+
+
+def add_voice_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("speech output")
+    group.add_argument(
+        "--tts",
+        type=_tts_choice,
+        metavar="{auto,piper,pyttsx3,wyoming://HOST:PORT}",
+        help="speech engine (auto: Piper if a voice is installed, else eSpeak via pyttsx3)",
+    )
+    group.add_argument(
+        "--piper-voice",
+        metavar="NAME",
+        help="Piper voice for personas that name none (`companion voices list`)",
+    )
 
 
 def add_subcommands(sub: Any, settings_flags: Any) -> None:
@@ -79,6 +114,8 @@ def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:
         else None,
         "speech.input_device": getattr(args, "input_device", None),
         "speech.listen_mode": getattr(args, "listen_mode", None),
+        "speech.tts": getattr(args, "tts", None),
+        "speech.voice": getattr(args, "piper_voice", None),
     }
 
 

@@ -32,6 +32,7 @@ from .stt.base import ENGINES, LISTEN_MODES, PUSH_STYLES
 log = logging.getLogger(__name__)
 
 
+TTS_CHOICES = ("auto", "piper", "pyttsx3")
 CHOICES = {
     "speech.listen_mode": LISTEN_MODES,
     "speech.push_to_talk": PUSH_STYLES,
@@ -77,6 +78,10 @@ class SpeechSettings:
     vad_aggressiveness: int = 2  # 0 (hears everything) .. 3 (strict; for noisy cabins)
     speculate_after_ms: int = 150  # start the reply after this pause, speak it once confirmed
     barge_in: bool = True  # hands-free: the driver's voice interrupts a reply (echo-gated)
+    # Speech out: auto (Piper if a voice is installed, else pyttsx3) | piper | pyttsx3 |
+    # wyoming://host:port (any Wyoming text-to-speech service)
+    tts: str = "auto"
+    voice: str = ""  # the Piper voice for personas that name none ("" = first installed)
     earcons: bool = True  # short sounds for listening / got it / error
 
 
@@ -231,11 +236,19 @@ def load_settings(
     for dotted, allowed in CHOICES.items():
         section, key = dotted.split(".")
         value = getattr(getattr(settings, section), key)
+        if dotted == "speech.engine" and str(value).startswith("wyoming://"):
+            continue  # any Wyoming speech-to-text service
         if value not in allowed:
             raise ValueError(
                 f'{dotted} "{value}" (from {settings.sources[dotted]}) is not one of '
                 f"{', '.join(allowed)}.{suggest(str(value), allowed)}"
             )
+    tts = settings.speech.tts
+    if tts not in TTS_CHOICES and not tts.startswith("wyoming://"):
+        raise ValueError(
+            f'speech.tts "{tts}" (from {settings.sources["speech.tts"]}) is not one of '
+            f"{', '.join(TTS_CHOICES)} or wyoming://HOST:PORT.{suggest(tts, TTS_CHOICES)}"
+        )
     if not 0 <= settings.speech.vad_aggressiveness <= 3:
         raise ValueError(
             "speech.vad_aggressiveness must be 0, 1, 2 or 3 "

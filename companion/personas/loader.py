@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 RATINGS = ("everyone", "teen", "mature")
 TABLES: dict[str, dict[str, type]] = {
-    "voice": {"id": str, "rate": int, "pitch": int, "volume": float},
+    "voice": {"id": str, "rate": int, "pitch": int, "volume": float, "piper": str},
     "style": {"max_sentences": int, "max_words": int},
     "generation": {"temperature": float, "max_tokens": int, "top_p": float},
     "driving": {"max_speed_kmh": float},
@@ -77,6 +77,7 @@ class Voice:
     rate: int = 175
     pitch: int = 50  # 0..100, espeak's scale
     volume: float = 1.0
+    piper: str = ""  # a Piper voice name (en_US-joe-medium) or .onnx path; "" = the default
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,7 @@ def _build(raw: _Raw, raws: dict[str, _Raw]) -> Persona:
             rate=voice.get("rate", 175),
             pitch=voice.get("pitch", 50),
             volume=voice.get("volume", 1.0),
+            piper=voice.get("piper", ""),
         ),
         max_sentences=style.get("max_sentences", 3),
         max_words=style.get("max_words"),

@@ -159,6 +159,13 @@ def load_engine(
     """The recogniser to run and, when it is not the one the user would want, a one-time
     notice saying which runs and how to get the better one. Raises SttError when nothing
     can run."""
+    if engine.startswith("wyoming://"):
+        from ..wyoming.client import WyomingEngine, WyomingError
+
+        try:
+            return WyomingEngine(engine, language), None
+        except WyomingError as exc:
+            raise SttError(str(exc)) from None
     if engine not in ENGINES:
         raise SttError(
             f'speech.engine "{engine}" is not known.{suggest(engine, ENGINES)} '

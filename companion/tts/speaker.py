@@ -19,6 +19,7 @@ from functools import partial
 
 from ..audio.playback import AudioOutputError, AudioPlayer
 from ..personas import Voice
+from .factory import Synthesizer
 from .synth import Audio, Pyttsx3Synthesizer
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Speaker:
 
     def __init__(
         self,
-        synthesizer: Pyttsx3Synthesizer | None = None,
+        synthesizer: Synthesizer | None = None,
         player: AudioPlayer | None = None,
         *,
         on_spoken: SpokenCallback | None = None,
@@ -52,7 +53,7 @@ class Speaker:
         on_progress: ProgressCallback | None = None,
         pause_s: float = 0.1,
     ) -> None:
-        self.synthesizer = synthesizer or Pyttsx3Synthesizer()
+        self.synthesizer: Synthesizer = synthesizer or Pyttsx3Synthesizer()
         self.player = player or AudioPlayer()
         self.on_spoken = on_spoken
         self.on_problem = on_problem

@@ -1,0 +1,134 @@
+"""The voice subcommands: `companion voices` (Piper voices) and `companion serve wyoming`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .cli_speech import SpeechCommandError, add_speech_flags, add_voice_flags
+from .config import Settings
+
+
+def add_subcommands(sub: Any, settings_flags: Any) -> None:
+    voices = sub.add_parser("voices", help="list, install and locate Piper voices")
+    actions = voices.add_subparsers(dest="voices_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="installed voices, and recommended ones")
+    install = actions.add_parser(
+        "install", help="download a Piper voice by name (e.g. en_US-joe-medium)"
+    )
+    install.add_argument("name", metavar="NAME")
+    path = actions.add_parser("path", help="where voices are kept, and which one speaks")
+    add_voice_flags(path)
+    for action in (listing, install, path):
+        settings_flags(action, "config")
+
+    serve = sub.add_parser(
+        "serve",
+        help="offer our speech to text and text to speech as a Wyoming service",
+        description="Run a Wyoming service (Home Assistant's voice protocol) with this "
+        "computer's recogniser and speech engine, e.g. for Home Assistant's Wyoming "
+        "integration. Stops on Ctrl+C.",
+    )
+    serve.add_argument("protocol", choices=("wyoming",))
+    serve.add_argument(
+        "--uri",
+        default="tcp://127.0.0.1:10300",
+        help="where to listen (default tcp://127.0.0.1:10300; tcp://0.0.0.0:10300 for the "
+        "network; port 0: any free port)",
+    )
+    serve.add_argument("--no-stt", action="store_true", help="offer text to speech only")
+    serve.add_argument("--no-tts", action="store_true", help="offer speech to text only")
+    add_speech_flags(serve)
+    add_voice_flags(serve)
+    settings_flags(serve, "config")
+
+
+def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
+    from .downloads import progress_printer
+    from .tts import voices
+    from .tts.factory import engine_name
+
+    if args.voices_command == "install":
+        print(f"Installing {args.name} into {voices.voices_dir()}", file=sys.stderr)
+        try:
+            path = voices.install(args.name, progress=progress_printer(args.name))
+        except voices.VoiceError as exc:
+            raise SpeechCommandError(str(exc)) from None
+        print(path)
+        print(
+            f'Installed. Personas speak with it when they name it ([voice] piper = "{args.name}") '
+            f'or with speech.voice = "{args.name}".',
+            file=sys.stderr,
+        )
+        return 0
+    if args.voices_command == "path":
+        print(f"voices folder: {voices.voices_dir()}")
+        name = engine_name(settings.speech)
+        if name == "piper":
+            chosen = voices.find(settings.speech.voice)
+            print(f"speaks with: Piper, {chosen.name} ({chosen.model})" if chosen else "Piper")
+        else:
+            print(f"speaks with: {name}")
+        return 0
+    found = voices.installed()
+    print(f"Piper voices on this computer ({len(found)}):")
+    for voice in found:
+        print(f"  {voice.name:28} {voice.source}  {voice.model}")
+    if not found:
+        print("  none: speech is eSpeak (pyttsx3) until you install one")
+    names = {v.name for v in found}
+    print("Recommended (install with `companion voices install NAME`):")
+    for name, what in voices.RECOMMENDED.items():
+        print(f"  {name:28} {what}{'  (installed)' if name in names else ''}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from .stt.base import SttError
+    from .stt.models import load_engine
+    from .tts.factory import Synthesizer, create_synthesizer, engine_name
+    from .tts.synth import SynthesisError
+    from .tts.voices import installed
+    from .wyoming.server import Services, serve
+
+    speech = settings.speech
+    engine = None
+    if not args.no_stt:
+        try:
+            engine, notice = load_engine(speech.engine, speech.language, speech.vosk_model)
+        except SttError as exc:
+            raise SpeechCommandError(str(exc)) from None
+        if notice:
+            print(notice, file=sys.stderr)
+    synth: Synthesizer | None = None
+    name = ""
+    if not args.no_tts:
+        name = engine_name(speech)
+        if name.startswith("wyoming://"):
+            raise SpeechCommandError(
+                "serve wyoming offers this computer's own speech engine: use --tts piper or "
+                "--tts pyttsx3, not another Wyoming service."
+            )
+        try:
+            synth = create_synthesizer(speech)
+            synth.warm_up()
+        except SynthesisError as exc:
+            raise SpeechCommandError(str(exc)) from None
+    voices = [v.name for v in installed()] if name == "piper" else ["default"]
+    services = Services(engine, synth, name, voices)
+    host = args.uri.rsplit(":", 1)[0]
+
+    def ready(port: int) -> None:
+        offers = " and ".join(
+            what for what, on in (("speech to text", engine), ("text to speech", synth)) if on
+        )
+        print(f"Wyoming service ({offers}) listening on {host}:{port}", file=sys.stderr, flush=True)
+
+    try:
+        asyncio.run(serve(args.uri, services, ready))
+    except OSError as exc:
+        raise SpeechCommandError(f"Cannot listen on {args.uri}: {exc.strerror or exc}") from None
+    return 0

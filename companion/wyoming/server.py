@@ -1,0 +1,191 @@
+"""`companion serve wyoming`: our speech to text and text to speech as one Wyoming service,
+so Home Assistant (Settings → Devices & services → Wyoming Protocol) or any Wyoming client can
+use them.
+
+Each connection gets its own handler. The recogniser is loaded once and shared; each
+utterance gets its own recogniser stream, created, fed and finished on one worker thread
+(the native recognisers are not thread-safe). Synthesis uses the engine `speech.tts` picks
+(Piper or eSpeak), one request at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from typing import Any
+
+from ..personas import Voice
+from ..stt.base import SAMPLE_RATE, RecognizerStream, SpeechEngine
+from ..tts.factory import Synthesizer
+
+log = logging.getLogger(__name__)
+
+SAMPLES_PER_CHUNK = 1024
+
+
+def service_info(engine: SpeechEngine | None, synth_name: str, voices: list[str]) -> Any:
+    from wyoming.info import AsrModel, AsrProgram, Attribution, Info, TtsProgram, TtsVoice
+
+    from .. import __version__
+
+    ours = Attribution(name="companion", url="https://github.com/companion-car/companion")
+    asr = []
+    if engine is not None:
+        model = AsrModel(
+            name=engine.name,
+            attribution=ours,
+            installed=True,
+            description=engine.description,
+            version=__version__,
+            languages=[engine.language.split("-")[0]],
+        )
+        asr = [
+            AsrProgram(
+                name="companion-stt",
+                attribution=ours,
+                installed=True,
+                description="companion's speech to text",
+                version=__version__,
+                models=[model],
+            )
+        ]
+    tts = []
+    if synth_name:
+        tts = [
+            TtsProgram(
+                name="companion-tts",
+                attribution=ours,
+                installed=True,
+                description=f"companion's text to speech ({synth_name})",
+                version=__version__,
+                voices=[
+                    TtsVoice(
+                        name=v,
+                        attribution=ours,
+                        installed=True,
+                        description=v,
+                        version=None,
+                        languages=[v.split("-")[0].replace("_", "-").lower() or "en"],
+                    )
+                    for v in voices
+                ],
+            )
+        ]
+    return Info(asr=asr, tts=tts)
+
+
+class Services:
+    """What the server offers: the shared recogniser and synthesiser, and their workers."""
+
+    def __init__(
+        self,
+        engine: SpeechEngine | None,
+        synth: Synthesizer | None,
+        synth_name: str,
+        voices: list[str],
+    ) -> None:
+        self.engine = engine
+        self.synth = synth
+        self.info = service_info(engine, synth_name if synth else "", voices)
+        self.synth_worker = concurrent.futures.ThreadPoolExecutor(1, "wyoming-tts")
+
+
+def handler_factory(services: Services) -> Any:
+    from wyoming.asr import Transcribe, Transcript
+    from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
+    from wyoming.error import Error
+    from wyoming.event import Event
+    from wyoming.info import Describe
+    from wyoming.server import AsyncEventHandler
+    from wyoming.tts import Synthesize
+
+    class Handler(AsyncEventHandler):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            # One thread per connection owns its recogniser stream.
+            self._stt = concurrent.futures.ThreadPoolExecutor(1, "wyoming-stt")
+            self._stream: RecognizerStream | None = None
+            self._convert = AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
+
+        async def _in_stt(self, fn: Any, *args: Any) -> Any:
+            return await asyncio.get_running_loop().run_in_executor(self._stt, fn, *args)
+
+        async def handle_event(self, event: Event) -> bool:
+            if Describe.is_type(event.type):
+                await self.write_event(services.info.event())
+                return True
+            if Transcribe.is_type(event.type) or AudioStart.is_type(event.type):
+                if services.engine is None:
+                    await self.write_event(Error(text="no speech to text here").event())
+                    return False
+                if self._stream is None:
+                    self._stream = await self._in_stt(services.engine.stream)
+                return True
+            if AudioChunk.is_type(event.type):
+                if self._stream is None:
+                    return True  # audio outside an utterance: nothing to do
+                chunk = self._convert.convert(AudioChunk.from_event(event))
+                await self._in_stt(self._stream.accept, chunk.audio)
+                return True
+            if AudioStop.is_type(event.type):
+                if self._stream is None:
+                    await self.write_event(Transcript(text="").event())
+                    return True
+                stream, self._stream = self._stream, None
+                result = await self._in_stt(stream.finish)
+                await self.write_event(Transcript(text=result.text).event())
+                return True
+            if Synthesize.is_type(event.type):
+                return await self._synthesize(Synthesize.from_event(event))
+            return True
+
+        async def _synthesize(self, request: Any) -> bool:
+            if services.synth is None:
+                await self.write_event(Error(text="no text to speech here").event())
+                return False
+            name = request.voice.name if request.voice is not None and request.voice.name else ""
+            loop = asyncio.get_running_loop()
+            try:
+                audio = await loop.run_in_executor(
+                    services.synth_worker,
+                    services.synth.synthesize,
+                    request.text,
+                    Voice(piper=name),
+                )
+            except Exception as exc:  # SynthesisError and the engine's own
+                await self.write_event(Error(text=f"synthesis failed: {exc}").event())
+                return True
+            fmt = dict(rate=audio.rate, width=2, channels=1)
+            await self.write_event(AudioStart(**fmt).event())
+            data = audio.samples.astype("<i2").tobytes()
+            step = SAMPLES_PER_CHUNK * 2
+            for i in range(0, len(data), step):
+                await self.write_event(AudioChunk(audio=data[i : i + step], **fmt).event())
+            await self.write_event(AudioStop().event())
+            return True
+
+        async def disconnect(self) -> None:
+            self._stt.shutdown(wait=False)
+
+    return Handler
+
+
+async def serve(uri: str, services: Services, ready: Any = None) -> None:
+    """Run until cancelled. `ready(port)` is called once the socket listens."""
+    from wyoming.server import AsyncServer, AsyncTcpServer
+
+    server = AsyncServer.from_uri(uri)
+    factory = handler_factory(services)
+    await server.start(factory)
+    if ready is not None:
+        port = 0
+        listening: Any = getattr(server, "_server", None)
+        if isinstance(server, AsyncTcpServer) and listening is not None:
+            port = listening.sockets[0].getsockname()[1]
+        ready(port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+        services.synth_worker.shutdown(wait=False)
