@@ -209,6 +209,7 @@ class Assistant:
 
         if self.settings.speech.barge_in:
             self.echo_gate = EchoGate()
+            self.echo_gate.canceller = _echo_canceller(self.settings)
         client = self.parts.client
         endpoint = client.endpoint if client is not None else resolve_endpoint(self.settings)
         if client is None:
@@ -741,6 +742,19 @@ def build_skills(settings: Settings, problem: Callable[[str, str], None]) -> tup
     except (ValueError, OSError) as exc:
         problem("search", f"Search is off: {exc}")
     return navigator, searcher
+
+
+def _echo_canceller(settings: Settings) -> Any:
+    """WebRTC's echo canceller, when it is installed and wanted (else the gate works alone)."""
+    from .audio import aec
+
+    if not settings.speech.echo_cancellation or not aec.available():
+        return None
+    try:
+        return aec.EchoCanceller()
+    except Exception:  # a broken binding must not cost the conversation
+        log.warning("echo cancellation is unavailable", exc_info=True)
+        return None
 
 
 def _default_speaker(settings: Settings) -> SpeakerFactory:

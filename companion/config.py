@@ -27,7 +27,7 @@ from .personas.session import HISTORY_POLICIES
 from .redaction import Secret, redact
 from .resources import BUNDLED_PERSONAS, user_personas
 from .schema import DataFileError, check_keys, expect_type, line_of, load_toml, suggest
-from .stt.base import ENGINES, LISTEN_MODES, PUSH_STYLES
+from .stt.base import ENGINES, LISTEN_MODES, PUSH_STYLES, VADS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ CHOICES = {
     "speech.listen_mode": LISTEN_MODES,
     "speech.push_to_talk": PUSH_STYLES,
     "speech.engine": ENGINES,
+    "speech.vad": VADS,
     "navigation.units": UNITS,
     "ui.theme": ("auto", "night", "day"),
 }
@@ -76,8 +77,10 @@ class SpeechSettings:
     end_silence_ms: int = 350  # trailing silence that ends an utterance
     max_utterance_s: float = 15.0
     vad_aggressiveness: int = 2  # 0 (hears everything) .. 3 (strict; for noisy cabins)
+    vad: str = "webrtc"  # webrtc (pocketsphinx's GMM VAD) | silero (neural, the cabin extra)
     speculate_after_ms: int = 150  # start the reply after this pause, speak it once confirmed
     barge_in: bool = True  # hands-free: the driver's voice interrupts a reply (echo-gated)
+    echo_cancellation: bool = True  # subtract our own voice from the mic (the cabin extra)
     # Speech out: auto (Piper if a voice is installed, else pyttsx3) | piper | pyttsx3 |
     # wyoming://host:port (any Wyoming text-to-speech service)
     tts: str = "auto"

@@ -1,10 +1,11 @@
 """Telling the driver's voice from the assistant's own voice coming back through the microphone.
 
-There is no acoustic echo canceller here (that needs the exact speaker signal subtracted with
-an adaptive filter, which the car's audio system usually does for us). What we do instead is
-the classic level test used for double-talk detection: the player reports how loud it is
-playing, block by block, and a microphone frame counts as the driver only if it is clearly
-louder than the assistant's own voice would be after the trip from speaker to microphone.
+This is the level test that stands on its own when no echo canceller is installed, and judges
+what the canceller leaves when one is (`aec.py`, which subtracts the exact speaker signal with
+an adaptive filter). It is the classic test used for double-talk detection: the player
+reports how loud it is playing, block by block, and a microphone frame counts as the driver
+only if it is clearly louder than the assistant's own voice would be after the trip from
+speaker to microphone.
 
 How much quieter that trip makes the voice (the coupling, in dB) depends on the car, volume and
 microphone, so it is learned while the assistant speaks: it is a high percentile of "microphone
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,12 @@ from .vad import SILENT_DB
 
 
 class EchoGate:
-    """Fed by the player (`played`), asked by the listener (`is_echo`). Thread-safe."""
+    """Fed by the player (`played`), asked by the listener (`is_echo`). Thread-safe.
+
+    `canceller`, when set (an `aec.EchoCanceller`), also gets every sample the player puts
+    out and cleans the microphone signal before the gate looks at it: the gate then only has
+    the canceller's residue to judge, and the driver need not outshout the echo.
+    """
 
     def __init__(
         self,
@@ -49,6 +56,11 @@ class EchoGate:
         self._played: deque[tuple[float, float]] = deque(maxlen=2000)
         self._observed: deque[float] = deque(maxlen=history_frames)
         self._lock = threading.Lock()
+        self.canceller: Any = None
+
+    def speaking(self, t: float) -> bool:
+        """Was the assistant audible in the `tail_s` before `t`?"""
+        return self.reference_db(t) > self.active_db
 
     def played(self, level_db: float, t: float) -> None:
         """The player put a block of `level_db` out, audible at monotonic time `t`."""

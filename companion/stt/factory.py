@@ -21,6 +21,7 @@ def listener_settings(speech: SpeechSettings, **overrides: object) -> ListenerSe
         end_silence_ms=speech.end_silence_ms,
         max_utterance_s=speech.max_utterance_s,
         aggressiveness=speech.vad_aggressiveness,
+        vad=speech.vad,
     )
     values: dict[str, Any] = dict(
         mode=speech.listen_mode,

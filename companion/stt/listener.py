@@ -240,7 +240,11 @@ class Listener:
                 if not self._open:
                     self._set_state("paused")
                 continue
-            for frame in self._framer.push(block.samples):
+            samples = block.samples
+            canceller = self.echo_gate.canceller if self.echo_gate is not None else None
+            if canceller is not None:  # our own voice subtracted (10 ms frames)
+                samples = canceller.process(samples, block.t)
+            for frame in self._framer.push(samples):
                 self._frame(frame, block.t)
         self._close_open("stopped")
 
@@ -266,7 +270,9 @@ class Listener:
         self._frames_in += 1
         gate = self.echo_gate
         echo = None if gate is None or self._open else (lambda level: gate.is_echo(level, t))
-        events = self._seg.push(frame, echo)
+        # Over a cancelled echo the driver's first syllables are clean: barge in on them.
+        quick = gate is not None and gate.canceller is not None and gate.speaking(t)
+        events = self._seg.push(frame, echo, quick=quick)
         if self._frames_in % max(1, round(self.settings.level_every_s / FRAME_S)) == 0:
             self._emit(InputLevel(round(self._seg.last_level, 1)))
         if self._seg.frames_since_speech == 0:
