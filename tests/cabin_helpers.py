@@ -58,7 +58,7 @@ def assistant_speech(engine: str = "piper", seconds: float = 60.0) -> np.ndarray
     if engine == "piper":
         from companion.tts.piper_engine import PiperSynthesizer
 
-        synth = PiperSynthesizer()
+        synth = PiperSynthesizer(variation=False)  # the same samples every run
     else:
         from companion.tts.synth import Pyttsx3Synthesizer
 

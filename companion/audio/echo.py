@@ -87,6 +87,14 @@ class EchoGate:
             return self.initial_coupling_db
         return float(np.percentile(observed, self.percentile))
 
+    def well_above_echo(self, mic_db: float, t: float, margin_db: float = 18.0) -> bool:
+        """Is a frame far louder than anything our own voice has left at the microphone (the
+        learned coupling plus `margin_db`)? The quick barge-in over a cancelled echo asks
+        this: the canceller's leaks sit at the coupling, a driver's first syllable 20-40 dB
+        over it. Until the coupling is learned, the gate assumes a loud echo."""
+        reference = self.reference_db(t)
+        return mic_db - reference >= self.coupling_db + margin_db
+
     def is_echo(self, mic_db: float, t: float) -> bool:
         """Is a microphone frame of `mic_db`, captured at `t`, explained by our own output?
         Call it for every frame while listening (silent ones too: the gate learns from them)."""

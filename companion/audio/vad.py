@@ -107,7 +107,7 @@ class EndpointSettings:
     end_silence_ms: int = 350  # trailing silence that ends an utterance
     start_ms: int = 100  # voiced audio (within start_window_ms) that starts one
     start_window_ms: int = 200
-    barge_in_ms: int = 40  # over the assistant's cancelled voice: this much, unbroken, starts one
+    barge_in_ms: int = 20  # over our cancelled voice: this much clear voice starts one
     preroll_ms: int = 300  # audio kept from before the start
     max_utterance_s: float = 15.0
     aggressiveness: int = 2
@@ -167,23 +167,29 @@ class Segmenter:
         self,
         frame: np.ndarray,
         is_echo: Callable[[float], bool] | None = None,
-        quick: bool = False,
+        quick: Callable[[float], bool] | None = None,
+        judge: np.ndarray | None = None,
     ) -> list[tuple[Any, ...]]:
         """`is_echo(level)`: True when the frame is the assistant's own voice (not speech).
-        `quick`: the assistant is speaking and its echo is cancelled; `barge_in_ms` of
-        unbroken voice starts an utterance (the usual rule wants `start_ms` in a window)."""
-        self.last_level = level_db(frame)
-        voiced = self.detector.is_speech(frame, self.last_level)
+        `quick(level)`, while the assistant speaks and its echo is cancelled: True when a
+        frame is far above what the echo leaves; `barge_in_ms` of unbroken such voice starts
+        an utterance (the usual rule wants `start_ms` in a window).
+        `judge`: the version of the frame to decide on, if not `frame` itself (the echo
+        canceller's version for listening; `frame` is what the recogniser gets)."""
+        heard = frame if judge is None else judge
+        self.last_level = level_db(heard)
+        voiced = self.detector.is_speech(heard, self.last_level)
         # Asked for every frame, silent ones too: the gate learns from them.
         if is_echo is not None and is_echo(self.last_level) and voiced:
             voiced = False
         self.frames_since_speech = 0 if voiced else self.frames_since_speech + 1
-        self._voiced_run = self._voiced_run + 1 if voiced else 0
+        clear = voiced and quick is not None and quick(self.last_level)
+        self._voiced_run = self._voiced_run + 1 if clear else 0
         if not self.in_utterance:
             self._window.append(voiced)
             self._preroll.append(frame)
             started = sum(self._window) >= self._start_frames or (
-                quick and self._voiced_run >= self._quick_frames
+                self._voiced_run >= self._quick_frames
             )
             if self.auto_start and started:
                 pre = list(self._preroll)

@@ -202,6 +202,7 @@ class Listener:
         )
         self._via_wake = False  # the open utterance must begin with the wake phrase
         self._framer = Framer()
+        self._judge_framer = Framer()  # with a canceller: the version VAD and barge-in judge
         self._open = False  # an utterance is being recognised
         self._candidate: list[np.ndarray] | None = None  # wake mode: a segment being checked
         self._armed_until = 0.0  # wake mode: the phrase was said alone; take the next one
@@ -240,12 +241,17 @@ class Listener:
                 if not self._open:
                     self._set_state("paused")
                 continue
-            samples = block.samples
             canceller = self.echo_gate.canceller if self.echo_gate is not None else None
-            if canceller is not None:  # our own voice subtracted (10 ms frames)
-                samples = canceller.process(samples, block.t)
-            for frame in self._framer.push(samples):
-                self._frame(frame, block.t)
+            if canceller is None:
+                for frame in self._framer.push(block.samples):
+                    self._frame(frame, block.t)
+                continue
+            # Our own voice subtracted: one version to listen with, one for the recogniser.
+            listen, words = canceller.process(block.samples, block.t)
+            for frame, judge in zip(
+                self._framer.push(words), self._judge_framer.push(listen), strict=True
+            ):
+                self._frame(frame, block.t, judge)
         self._close_open("stopped")
 
     def _controls(self) -> None:
@@ -266,13 +272,15 @@ class Listener:
         if new_releases and self._open and self.settings.push_to_talk == "hold":
             self._finish("released")
 
-    def _frame(self, frame: np.ndarray, t: float) -> None:
+    def _frame(self, frame: np.ndarray, t: float, judge: np.ndarray | None = None) -> None:
         self._frames_in += 1
         gate = self.echo_gate
         echo = None if gate is None or self._open else (lambda level: gate.is_echo(level, t))
-        # Over a cancelled echo the driver's first syllables are clean: barge in on them.
-        quick = gate is not None and gate.canceller is not None and gate.speaking(t)
-        events = self._seg.push(frame, echo, quick=quick)
+        # Over a cancelled echo the driver's first syllable is clear: barge in on it.
+        quick = None
+        if gate is not None and gate.canceller is not None and gate.speaking(t):
+            quick = lambda level: gate.well_above_echo(level, t)  # noqa: E731
+        events = self._seg.push(frame, echo, quick=quick, judge=judge)
         if self._frames_in % max(1, round(self.settings.level_every_s / FRAME_S)) == 0:
             self._emit(InputLevel(round(self._seg.last_level, 1)))
         if self._seg.frames_since_speech == 0:

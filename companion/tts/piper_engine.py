@@ -35,8 +35,11 @@ def piper_available() -> bool:
 class PiperSynthesizer:
     """Render text with Piper. Thread-safe; one request at a time."""
 
-    def __init__(self, default_voice: str = "") -> None:
+    def __init__(self, default_voice: str = "", variation: bool = True) -> None:
         self.default_voice = default_voice
+        # Piper samples a little noise for each rendering (a livelier voice); without it the
+        # same text always gives the same samples (benchmarks and tests want that).
+        self.variation = variation
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
         if not piper_available():
@@ -88,6 +91,8 @@ class PiperSynthesizer:
         with self._lock:
             model = self._load(self.voice_file(voice))
             config = SynthesisConfig(length_scale=NORMAL_RATE / max(40, voice.rate))
+            if not self.variation:
+                config.noise_scale = config.noise_w_scale = 0.0
             try:
                 chunks = [c.audio_int16_bytes for c in model.synthesize(text, config)]
             except Exception as exc:
