@@ -236,58 +236,67 @@ def main() -> None:
     lines = [
         HEADING,
         "",
-        f"{machine()}; {time.strftime('%Y-%m-%d')}; `python benchmarks/cabin.py --runs {args.runs}` "
-        f"({took / 60:.0f} min). The virtual cabin (`companion/audio/cabin.py`): the story in "
-        "Piper's voice through a cabin response (delay 30/60/120 ms, RT60 80 ms), "
+        f"{machine()}; {time.strftime('%Y-%m-%d')}; "
+        f"`python benchmarks/cabin.py --runs {args.runs}` ({took / 60:.0f} min). The virtual "
+        "cabin (`companion/audio/cabin.py`): the story in Piper's voice through a cabin "
+        "response (delay 30/60/120 ms, RT60 80 ms), "
         f"{len(clips)} recorded requests (tests/fixtures/audio, benchmarks/audio: Piper's joe "
         "voice; no other English voice is reachable here), tyre rumble at the given SNR. "
         "PocketSphinx recognises; times are audio time (the listener runs faster than real "
         "time), so they are the detector's delay, not this machine's load.",
         "",
-        "**(a) The driver talks over the assistant** (speakers stop at the barge-in, as the core "
-        "does; WER of the same scenes without the assistant talking beside it):",
+        "**(a) The driver talks over the assistant** (speakers stop at the barge-in, as the "
+        "core does; WER of the same scenes without the assistant talking beside it):",
         "",
-        "| echo at the microphone | scenes | barge-in after the first sound: median | p90 | ≤ 50 ms | missed | WER with echo | WER without |",
+        "| echo at the microphone | scenes | barge-in after the first sound: median | p90 "
+        "| ≤ 50 ms | missed | WER with echo | WER without |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label, r in (("6 dB louder than the driver", a6), ("as loud as the driver", a0)):
         lines.append(
-            f"| {label} | {r['scenes']} | {r['latency_median']:.0f} ms | {r['latency_p90']:.0f} ms | "
-            f"{r['within_50']} | {r['missed']} | {r['wer_echo']:.1%} | {r['wer_clean']:.1%} |"
+            f"| {label} | {r['scenes']} | {r['latency_median']:.0f} ms "
+            f"| {r['latency_p90']:.0f} ms | {r['within_50']} | {r['missed']} "
+            f"| {r['wer_echo']:.1%} | {r['wer_clean']:.1%} |"
         )
+    minutes = b[("webrtc", 20.0)]["minutes"]
     lines += [
         "",
         "**(b) The assistant talks alone for a minute** (echo 6 dB louder than a driver at "
-        f"-26 dBFS; {b[('webrtc', 20.0)]['minutes']} minutes per row: seeds × delays 30 and 120 ms):",
+        f"-26 dBFS; {minutes} minutes per row: seeds × delays 30 and 120 ms):",
         "",
-        "| VAD | road noise (SNR to the driver) | false barge-ins | self-transcripts | listener CPU per audio second |",
+        "| VAD | road noise (SNR to the driver) | false barge-ins | self-transcripts "
+        "| listener CPU per audio second |",
         "| --- | --- | --- | --- | --- |",
     ]
     for (vad, snr), r in b.items():
         lines.append(
-            f"| {vad} | {snr_name(snr)} | {r['starts']} | {r['finals']} | {r['cpu_per_s'] * 1000:.0f} ms |"
+            f"| {vad} | {snr_name(snr)} | {r['starts']} | {r['finals']} "
+            f"| {r['cpu_per_s'] * 1000:.0f} ms |"
         )
     lines.append(
-        f"| webrtc, no canceller (the gate alone) | 10 dB | {b_gate['starts']} | {b_gate['finals']} | "
-        f"{b_gate['cpu_per_s'] * 1000:.0f} ms |"
+        f"| webrtc, no canceller (the gate alone) | 10 dB | {b_gate['starts']} "
+        f"| {b_gate['finals']} | {b_gate['cpu_per_s'] * 1000:.0f} ms |"
     )
     lines += [
         "",
         "**(c) The driver alone, with road noise**: corpus WER, and the end-of-speech delay "
         "(from the last word to the utterance closing; 350 ms of silence is the setting):",
         "",
-        "| road noise | VAD | without processing | with the canceller's processing (noise suppression, high-pass) | end-of-speech delay (median) |",
+        "| road noise | VAD | without processing | with the canceller's processing (noise "
+        "suppression, high-pass) | end-of-speech delay (median) |",
         "| --- | --- | --- | --- | --- |",
     ]
     for snr in (None, 10.0, 0.0):
         for vad in ("webrtc", "silero"):
             raw, proc = c[(snr, vad, False)], c[(snr, vad, True)]
             lines.append(
-                f"| {snr_name(snr)} | {vad} | {raw['wer']:.1%} | {proc['wer']:.1%} | {proc['eos_median']:.0f} ms |"
+                f"| {snr_name(snr)} | {vad} | {raw['wer']:.1%} | {proc['wer']:.1%} "
+                f"| {proc['eos_median']:.0f} ms |"
             )
     lines += [
         "",
-        f"**Echo cancellers** ({args.runs} scenes of 20 s, after the first 5 s; CPU per audio second):",
+        f"**Echo cancellers** ({args.runs} scenes of 20 s, after the first 5 s; CPU per "
+        "audio second):",
         "",
         "| canceller | echo removed (median) | 10th percentile | CPU per audio second |",
         "| --- | --- | --- | --- |",
