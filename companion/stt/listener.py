@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from ..audio.capture import AudioInputError, AudioSource, InputEnded
 from ..audio.echo import EchoGate
 from ..audio.files import AudioFileError
 from ..audio.vad import EndpointSettings, Framer, Segmenter
+
+if TYPE_CHECKING:
+    from ..audio.wakeword import WakeWordDetector
 from ..events import (
     EndOfSpeechLikely,
     FinalTranscript,
@@ -66,6 +70,7 @@ class ListenerSettings:
     mode: str = "push_to_talk"
     push_to_talk: str = "toggle"  # toggle | hold
     wake_phrase: str = "hey companion"
+    wake_word: str = ""  # an openWakeWord model (audio/wakeword.py) instead of spotting the phrase
     grammar: tuple[str, ...] = ()  # non-empty: recognise only these phrases (cheap, exact)
     wake_timeout_s: float = 6.0  # after the phrase alone, how long to wait for the request
     no_speech_timeout_s: float = 6.0  # push-to-talk pressed but nothing said
@@ -197,8 +202,16 @@ class Listener:
         self._stream: RecognizerStream = self.engine.stream(s.grammar or None)
         # The spotter only knows the wake phrase (and the command grammar, if any, as
         # distractors: models without an [unk] word would otherwise hear it in everything).
+        self._detector: WakeWordDetector | None = None
+        if s.mode == "wake_phrase" and s.wake_word:
+            from ..audio.wakeword import WakeWordDetector
+
+            self._detector = WakeWordDetector(s.wake_word)
+            self._seg.auto_start = False  # the detector opens utterances
         self._wake: RecognizerStream | None = (
-            self.engine.stream([s.wake_phrase, *s.grammar]) if s.mode == "wake_phrase" else None
+            self.engine.stream([s.wake_phrase, *s.grammar])
+            if s.mode == "wake_phrase" and self._detector is None
+            else None
         )
         self._via_wake = False  # the open utterance must begin with the wake phrase
         self._framer = Framer()
@@ -281,6 +294,10 @@ class Listener:
         if gate is not None and gate.canceller is not None and gate.speaking(t):
             quick = lambda level: gate.well_above_echo(level, t)  # noqa: E731
         events = self._seg.push(frame, echo, quick=quick, judge=judge)
+        heard = frame if judge is None else judge
+        if self._detector is not None and not self._open and self._detector.push(heard):
+            self._wake_word_heard(t)
+            return
         if self._frames_in % max(1, round(self.settings.level_every_s / FRAME_S)) == 0:
             self._emit(InputLevel(round(self._seg.last_level, 1)))
         if self._seg.frames_since_speech == 0:
@@ -374,7 +391,7 @@ class Listener:
                 self._last_partial = text
                 self._emit(PartialTranscript(text))
         if (
-            self.settings.mode == "push_to_talk"
+            (self.settings.mode == "push_to_talk" or self._detector is not None)
             and not self._seg.heard_speech
             and t - self._opened_at > self.settings.no_speech_timeout_s
         ):
@@ -419,6 +436,14 @@ class Listener:
             if self._via_wake:
                 return ""  # not confirmed yet: show nothing rather than a stranger's words
         return text
+
+    def _wake_word_heard(self, t: float) -> None:
+        """The neural wake word ended: the request follows. The recogniser starts fresh (no
+        pre-roll: that is the wake word), and gives up if nothing is said in time."""
+        assert self._detector is not None
+        self._emit(WakePhraseHeard(self._detector.phrase))
+        self._seg.reset()
+        self._begin(self._seg.force_start(), t)
 
     def _wake_heard(self) -> None:
         """The wake phrase was spotted: recognise the whole segment so far with the full

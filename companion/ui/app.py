@@ -243,7 +243,7 @@ class CompanionApp(App[int]):
         if speech.listen_mode == "hands_free":
             return "hands-free: just speak · or type below"
         if speech.listen_mode == "wake_phrase":
-            return f'say "{speech.wake_phrase}" · or type below'
+            return f'say "{speech.said_to_wake}" · or type below'
         return "Space or Talk to speak · or type below"
 
     def on_banner_changed(self, message: Banner.Changed) -> None:
