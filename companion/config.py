@@ -80,7 +80,7 @@ class SpeechSettings:
     end_silence_ms: int = 350  # trailing silence that ends an utterance
     max_utterance_s: float = 15.0
     vad_aggressiveness: int = 2  # 0 (hears everything) .. 3 (strict; for noisy cabins)
-    vad: str = "webrtc"  # webrtc (pocketsphinx's GMM VAD) | silero (neural, the cabin extra)
+    vad: str = "auto"  # auto: silero if installed (the cabin extra), else webrtc | webrtc | silero
     speculate_after_ms: int = 150  # start the reply after this pause, speak it once confirmed
     barge_in: bool = True  # hands-free: the driver's voice interrupts a reply (echo-gated)
     echo_cancellation: bool = True  # subtract our own voice from the mic (the cabin extra)

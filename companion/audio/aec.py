@@ -118,10 +118,10 @@ class EchoCanceller:
             else:
                 self.linear = LinearCanceller(lib)
 
-        def apm() -> Any:
+        def apm(ns: bool = noise_suppression) -> Any:
             return rtc.AudioProcessingModule(
                 echo_cancellation=True,
-                noise_suppression=noise_suppression,
+                noise_suppression=ns,
                 high_pass_filter=True,
                 auto_gain_control=False,
             )

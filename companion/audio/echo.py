@@ -87,7 +87,7 @@ class EchoGate:
             return self.initial_coupling_db
         return float(np.percentile(observed, self.percentile))
 
-    def well_above_echo(self, mic_db: float, t: float, margin_db: float = 18.0) -> bool:
+    def well_above_echo(self, mic_db: float, t: float, margin_db: float = 24.0) -> bool:
         """Is a frame far louder than anything our own voice has left at the microphone (the
         learned coupling plus `margin_db`)? The quick barge-in over a cancelled echo asks
         this: the canceller's leaks sit at the coupling, a driver's first syllable 20-40 dB

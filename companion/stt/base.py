@@ -16,7 +16,7 @@ SAMPLE_RATE = 16000  # what both engines are fed: 16 kHz mono int16
 ENGINES = ("auto", "vosk", "pocketsphinx")
 LISTEN_MODES = ("push_to_talk", "hands_free", "wake_phrase")
 PUSH_STYLES = ("toggle", "hold")
-VADS = ("webrtc", "silero")  # voice activity detectors (companion/audio/vad.py)
+VADS = ("auto", "webrtc", "silero")  # voice activity detectors (companion/audio/vad.py)
 
 
 class SttError(Exception):
