@@ -94,6 +94,21 @@ def nav_text(app: CompanionApp) -> str:
 
 
 async def type_text(pilot: Pilot, text: str) -> None:
-    """Type as a driver would (keys go to the prompt line), then Enter."""
+    """Type as a driver would (keys go to the prompt line), then Enter.
+
+    With the microphone on, the line is put in the prompt at once and only Enter is a key
+    press: Textual's pilot waits after every key until the process is idle (under 5% of a
+    core) or a second has passed, and the listener's echo canceller and neural VAD keep it
+    a little busier than that, so each key would take a second. Typing key by key is tested
+    without the microphone (here and in tests/test_ui_keyboard.py)."""
+    from textual.widgets import Input
+
+    if getattr(pilot.app, "voice", False):
+        prompt = pilot.app.query_one("#prompt", Input)
+        pilot.app.set_focus(prompt)
+        prompt.value = text
+        prompt.cursor_position = len(text)
+        await pilot.press("enter")
+        return
     keys = ["space" if c == " " else c for c in text]
     await pilot.press(*keys, "enter")

@@ -28,6 +28,7 @@ for the next call, so the cleaned audio lags the microphone by under 10 ms.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import importlib.util
@@ -127,6 +128,9 @@ class EchoCanceller:
             )
 
         self._apm = apm()  # for listening
+        # LiveKit shuts its native side down at exit; a listener thread still running then
+        # must stop calling it first (atexit runs last-registered first).
+        atexit.register(self._stop_at_exit)
         self._apm_words = apm() if self.linear is not None else None  # for the recogniser
         self._lock = threading.Lock()
         self._ref = np.zeros(0, np.int16)  # the reference timeline at 16 kHz
@@ -135,6 +139,7 @@ class EchoCanceller:
         self._pending = np.zeros(0, np.int16)  # microphone samples short of a frame
         self.frames = 0  # microphone frames processed
         self.active_frames = 0  # ... of which had the assistant's voice in the reference
+        self.failed = False  # the native canceller failed: frames pass through as they are
 
     # -- the player's side ---------------------------------------------------------------
 
@@ -201,12 +206,24 @@ class EchoCanceller:
         apm.process_stream(frame)
         return np.frombuffer(bytes(frame.data), np.int16)
 
+    def _stop_at_exit(self) -> None:
+        self.failed = True
+
     def _frame(self, mic: np.ndarray, t_end: float) -> tuple[np.ndarray, np.ndarray]:
         ref = self._reference(t_end)
         self.frames += 1
         if ref.any():
             self.active_frames += 1
-        listen = self._run(self._apm, mic, ref)
-        if self.linear is None or self._apm_words is None:
-            return listen, listen
-        return listen, self._run(self._apm_words, self.linear.frame(mic, ref), ref)
+        if self.failed:
+            return mic, mic
+        try:
+            listen = self._run(self._apm, mic, ref)
+            if self.linear is None or self._apm_words is None:
+                return listen, listen
+            return listen, self._run(self._apm_words, self.linear.frame(mic, ref), ref)
+        except Exception:
+            # LiveKit's native side went away (it is shut down at interpreter exit, while the
+            # listener may still run) or failed: listen on, uncancelled (the gate still works).
+            log.info("echo cancellation stopped; listening without it", exc_info=True)
+            self.failed = True
+            return mic, mic
