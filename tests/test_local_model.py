@@ -15,7 +15,6 @@ with the real model.
 
 from __future__ import annotations
 
-import hashlib
 import http.server
 import importlib.util
 import os
@@ -32,6 +31,7 @@ from companion.llm import local
 from companion.llm.client import OFFLINE_SPOKEN
 
 from .helpers import companion_cmd, reply, run_companion
+from .hub_helpers import Hub, serving
 from .ui_helpers import make_app, transcript_text, type_text, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,52 +176,10 @@ def test_a_model_cut_short_is_found_before_anything_starts(tmp_path):
 # --- models install llm ----------------------------------------------------------------------
 
 
-class Hub:
-    """A local stand-in for huggingface.co: HEAD answers with X-Linked-Etag (the file's
-    SHA-256), GET honours Range, and a download can be cut off once."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.etag = hashlib.sha256(data).hexdigest()
-        self.cut_after: int | None = None
-        self.ranges: list[str] = []
-
-
 @pytest.fixture
 def hub() -> Iterator[Hub]:
-    state = Hub(gguf_header() + bytes(3 * 2**20))
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _headers(self, status: int, length: int, start: int = 0) -> None:
-            self.send_response(status)
-            self.send_header("X-Linked-Etag", f'"{state.etag}"')
-            if status == 206:
-                total = len(state.data)
-                self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
-            self.send_header("Content-Length", str(length))
-            self.end_headers()
-
-        def do_HEAD(self):  # noqa: N802 - stdlib naming
-            self._headers(200, len(state.data))
-
-        def do_GET(self):  # noqa: N802 - stdlib naming
-            wanted = self.headers.get("Range", "")
-            state.ranges.append(wanted)
-            start = int(wanted[6:].split("-")[0]) if wanted.startswith("bytes=") else 0
-            body = state.data[start:]
-            self._headers(206 if start else 200, len(body), start)
-            if state.cut_after is not None:
-                body, state.cut_after = body[: state.cut_after], None  # the line drops
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    yield state
-    server.shutdown()
+    with serving(Hub(data=gguf_header() + bytes(3 * 2**20))) as state:
+        yield state
 
 
 def test_install_llm_resumes_an_interrupted_download_and_checks_it(tmp_path, hub):

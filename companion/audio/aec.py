@@ -37,6 +37,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import soxr
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +165,6 @@ class EchoCanceller:
     def _to_16k(self, samples: np.ndarray, rate: int) -> np.ndarray:
         if rate == RATE:
             return samples.astype(np.int16, copy=False)
-        import soxr
-
         stream = self._resamplers.get(rate)
         if stream is None:
             stream = self._resamplers[rate] = soxr.ResampleStream(rate, RATE, 1, dtype="int16")

@@ -23,8 +23,11 @@ def report_output(echo_gate: EchoGate, samples: np.ndarray, rate: int, t: float)
     """Tell the echo gate (and its canceller) what the speakers put out at time `t`: the
     block's level, and its exact samples (silence included: the canceller needs it)."""
     echo_gate.played(level_db(samples), t)
-    if echo_gate.canceller is not None:
-        echo_gate.canceller.far_end(samples, rate, t)
+    if echo_gate.canceller is not None and rate > 0:
+        try:
+            echo_gate.canceller.far_end(samples, rate, t)
+        except Exception:  # never in the audio callback: that would stop the sound
+            log.debug("the echo canceller's reference failed", exc_info=True)
 
 
 class AudioOutputError(AudioDeviceError):
@@ -96,6 +99,7 @@ class AudioPlayer:
         return stream
 
     def _start_stream(self, sd: Any, rate: int) -> Any:
+        self._stream_rate = rate  # the callback reads it from its first call on
         stream = sd.OutputStream(
             samplerate=rate,
             channels=1,
