@@ -264,12 +264,14 @@ def test_transcribe_with_a_wyoming_recogniser_and_a_missing_service(ours):
     assert "Traceback" not in gone.stderr
 
 
-def test_the_service_stops_cleanly_on_sigterm():
+def test_a_service_without_a_voice_says_so_and_stops_cleanly_on_sigterm():
     service = start(
-        companion_cmd("serve", "wyoming", "--uri", "tcp://127.0.0.1:0", "--no-stt"),
+        companion_cmd("serve", "wyoming", "--uri", "tcp://127.0.0.1:0", "--no-tts"),
         "listening on",
         r"listening on tcp://127\.0\.0\.1:(\d+)",
     )
+    with pytest.raises(SynthesisError, match="failed: no text to speech here"):
+        WyomingSynthesizer(service.uri).synthesize("Hello.")
     service.process.send_signal(signal.SIGTERM)
     assert service.process.wait(10) in (0, -signal.SIGTERM, 143)
     assert service.process.stderr is not None

@@ -81,6 +81,12 @@ class Connection:
             ) from None
         if event is None:
             raise WyomingError(f"The Wyoming service at {self.uri} closed the connection.")
+        from wyoming.error import Error
+
+        if Error.is_type(event.type):
+            raise WyomingError(
+                f"The Wyoming service at {self.uri} failed: {Error.from_event(event).text}"
+            )
         return event
 
     def ready(self) -> bool:
@@ -158,7 +164,6 @@ class WyomingRecognizerStream:
     def finish(self) -> Transcript:
         from wyoming.asr import Transcript as WyTranscript
         from wyoming.audio import AudioStop
-        from wyoming.error import Error
 
         conn, self._conn = self._conn, None
         if conn is None:
@@ -170,11 +175,6 @@ class WyomingRecognizerStream:
                 if WyTranscript.is_type(event.type):
                     text = WyTranscript.from_event(event).text or ""
                     break
-                if Error.is_type(event.type):
-                    raise SttError(
-                        f"The Wyoming service at {self.engine.uri} failed: "
-                        f"{Error.from_event(event).text}"
-                    )
         except WyomingError as exc:
             raise SttError(str(exc)) from None
         finally:
@@ -236,7 +236,6 @@ class WyomingSynthesizer:
 
     def synthesize(self, text: str, voice: Voice | None = None) -> Audio:
         from wyoming.audio import AudioChunk, AudioStart, AudioStop
-        from wyoming.error import Error
         from wyoming.tts import Synthesize, SynthesizeVoice
 
         name = (voice.piper if voice is not None else "") or self.voice
@@ -261,11 +260,6 @@ class WyomingSynthesizer:
                         chunks.append(chunk.audio)
                     elif AudioStop.is_type(event.type):
                         break
-                    elif Error.is_type(event.type):
-                        raise SynthesisError(
-                            f"The Wyoming service at {self.uri} failed: "
-                            f"{Error.from_event(event).text}"
-                        )
             except WyomingError as exc:
                 raise SynthesisError(str(exc)) from None
             finally:
