@@ -165,6 +165,8 @@ environment:
   COMPANION_<SECTION>_<KEY>  any setting, e.g. COMPANION_LLM_MODEL (`companion config show`)
   XAI_API_KEY, OPENAI_API_KEY  API keys for those providers (never printed or logged)
   VOSK_MODEL_PATH  where Vosk models are kept (default ~/.cache/vosk)
+  COMPANION_VOICES_DIR  where Piper voices are kept (`companion voices path`)
+  HF_ENDPOINT      a Hugging Face mirror for `models install llm` and `voices install`
   NO_COLOR         the car screen in monochrome (https://no-color.org)
   COMPANION_LOG_FILE  the log file (default: the platform's log folder)
 """
