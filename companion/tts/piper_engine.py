@@ -42,6 +42,7 @@ class PiperSynthesizer:
         self.variation = variation
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
+        self._files: dict[str, VoiceFile] = {}
         if not piper_available():
             raise SynthesisError(
                 "Piper voices need the piper-tts package: pip install 'companion[cabin]' "
@@ -49,7 +50,14 @@ class PiperSynthesizer:
             )
 
     def voice_file(self, voice: Voice | None) -> VoiceFile:
+        """The voice file a persona's voice resolves to, looked up once per name: finding
+        voices scans the voice folder and every installed package, too slow per sentence."""
         wanted = (voice.piper if voice is not None else "") or self.default_voice
+        if wanted not in self._files:
+            self._files[wanted] = self._find(wanted)
+        return self._files[wanted]
+
+    def _find(self, wanted: str) -> VoiceFile:
         found = find(wanted)
         if found is None and wanted:
             log.warning("Piper voice %r is not installed; using the default voice", wanted)
