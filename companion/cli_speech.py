@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
+from .config import TTS_CHOICES, Settings, choice_or_wyoming
+from .stt.base import ENGINES
 
 # The audio and recogniser modules (numpy, engines) are imported inside each command, not when
 # `companion` starts: the car screen's first frame waits for imports.
@@ -35,18 +36,18 @@ def add_speech_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine_choice(value: str) -> str:
-    if value in ("auto", "vosk", "pocketsphinx") or value.startswith("wyoming://"):
-        return value
-    raise argparse.ArgumentTypeError(
-        f"{value!r}: choose auto, vosk, pocketsphinx or wyoming://HOST:PORT"
-    )
+    return _checked(value, ENGINES)
 
 
 def _tts_choice(value: str) -> str:
-    if value in ("auto", "piper", "pyttsx3") or value.startswith("wyoming://"):
+    return _checked(value, TTS_CHOICES)
+
+
+def _checked(value: str, allowed: tuple[str, ...]) -> str:
+    if choice_or_wyoming(value, allowed):
         return value
     raise argparse.ArgumentTypeError(
-        f"{value!r}: choose auto, piper, pyttsx3 or wyoming://HOST:PORT"
+        f"{value!r}: choose {', '.join(allowed)} or wyoming://HOST:PORT"
     )
 
 

@@ -33,6 +33,13 @@ log = logging.getLogger(__name__)
 
 
 TTS_CHOICES = ("auto", "piper", "pyttsx3")
+
+
+def choice_or_wyoming(value: str, allowed: tuple[str, ...]) -> bool:
+    """Is `value` one of `allowed`, or a Wyoming service's address (speech.engine, .tts)?"""
+    return value in allowed or value.startswith("wyoming://")
+
+
 CHOICES = {
     "speech.listen_mode": LISTEN_MODES,
     "speech.push_to_talk": PUSH_STYLES,
@@ -93,7 +100,10 @@ class SpeechSettings:
     @property
     def said_to_wake(self) -> str:
         """What the driver says to wake the assistant: the wake word's name, or the phrase."""
-        return self.wake_word.replace("_", " ") if self.wake_word else self.wake_phrase
+        if not self.wake_word:
+            return self.wake_phrase
+        name = Path(self.wake_word).stem if self.wake_word.endswith(".tflite") else self.wake_word
+        return name.replace("_", " ")  # as WakeWordDetector.phrase says it
 
 
 @dataclass
@@ -247,7 +257,7 @@ def load_settings(
     for dotted, allowed in CHOICES.items():
         section, key = dotted.split(".")
         value = getattr(getattr(settings, section), key)
-        if dotted == "speech.engine" and str(value).startswith("wyoming://"):
+        if dotted == "speech.engine" and choice_or_wyoming(str(value), ()):
             continue  # any Wyoming speech-to-text service
         if value not in allowed:
             raise ValueError(
@@ -255,7 +265,7 @@ def load_settings(
                 f"{', '.join(allowed)}.{suggest(str(value), allowed)}"
             )
     tts = settings.speech.tts
-    if tts not in TTS_CHOICES and not tts.startswith("wyoming://"):
+    if not choice_or_wyoming(tts, TTS_CHOICES):
         raise ValueError(
             f'speech.tts "{tts}" (from {settings.sources["speech.tts"]}) is not one of '
             f"{', '.join(TTS_CHOICES)} or wyoming://HOST:PORT.{suggest(tts, TTS_CHOICES)}"
