@@ -70,7 +70,9 @@ def settings(vad: str = "webrtc") -> ListenerSettings:
     return ListenerSettings(mode="hands_free", endpoint=EndpointSettings(vad=vad))
 
 
-def barge_in(engine, story, clips, echo_over_driver_db: float, snr: float = 20.0) -> dict:
+def barge_in(
+    engine, story, clips, echo_over_driver_db: float, snr: float = 20.0, vad: str = "silero"
+) -> dict:
     """(a) The driver talks over the story; the same scene without the story for WER."""
     latencies, with_echo, without = [], [], []
     missed = 0
@@ -84,7 +86,7 @@ def barge_in(engine, story, clips, echo_over_driver_db: float, snr: float = 20.0
             cabin = Cabin(**scene)
             cabin.play(0.0, story[: int(seconds * 16000)])
             cabin.say(at, clip)
-            outcome = run(cabin, engine, settings=settings())
+            outcome = run(cabin, engine, settings=settings(vad))
             starts = [s for s in outcome.starts() if s >= at - 0.3]
             if starts:
                 latencies.append((starts[0] - (at + onset)) * 1000)
@@ -93,7 +95,7 @@ def barge_in(engine, story, clips, echo_over_driver_db: float, snr: float = 20.0
             with_echo.append((text, " ".join(f.text for f in outcome.finals())))
             quiet = Cabin(**scene)
             quiet.say(at, clip)
-            alone = run(quiet, engine, settings=settings())
+            alone = run(quiet, engine, settings=settings(vad))
             without.append((text, " ".join(f.text for f in alone.finals())))
     return {
         "scenes": len(with_echo),
@@ -167,9 +169,9 @@ def erle(story, runs: int) -> dict:
             t = time.process_time()
             for _ in range(2000):
                 block = source.read(0)
-                listen, words_ = gate.canceller.process(block.samples, block.t)
+                cleaned = gate.canceller.process(block.samples, block.t)
                 raw.append(block.samples)
-                clean.append(words_ if linear else listen)
+                clean.append(cleaned.words if linear else cleaned.listen)
             cpu.append((time.process_time() - t) / 20.0)
             a = np.concatenate(raw)[5 * 16000 :].astype(np.float64)
             b = np.concatenate(clean)[5 * 16000 :].astype(np.float64)

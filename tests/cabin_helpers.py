@@ -37,6 +37,7 @@ STORY = (
 class Outcome:
     events: list[tuple[float, ListenerEvent]] = field(default_factory=list)  # (sim time, event)
     t0: float = 0.0
+    suppressed: list[bool] = field(default_factory=list)  # per final: heard noise-suppressed?
 
     def starts(self) -> list[float]:
         """Seconds into the scene of each SpeechStarted (barge-in when the assistant talks)."""
@@ -103,6 +104,8 @@ def run(
 
     def heard(event: ListenerEvent) -> None:
         out.events.append((source.now, event))
+        if isinstance(event, FinalTranscript):
+            out.suppressed.append(listener.suppressing)
         if isinstance(event, SpeechStarted) and barge_in:
             source.stop_speaker()  # what the assistant core does on barge-in
 

@@ -55,6 +55,35 @@ def test_a_loud_echo_is_learned_and_only_a_louder_voice_counts():
     assert not gate.is_echo(-4.0, t)  # the driver, ten dB above the echo
 
 
+def test_the_quick_barge_in_wants_a_voice_clear_of_the_echo_and_of_the_road():
+    """`clear_of_echo` judges the canceller's fast signal: what it leaves of the echo (learned
+    relative to playback) on top of its noise floor, plus the margin."""
+    gate = EchoGate()
+    assert not gate.clear_of_echo(-10.0, 100.0, 12.0)  # nothing playing: not its business
+    rng = np.random.default_rng(2)
+    t = 100.0
+    gate.played(-15.0, t)
+    assert not gate.clear_of_echo(-5.0, t, 12.0)  # not learned yet: a loud echo is assumed
+    for _ in range(100):  # a cancelled echo: 40 dB under the playback, give or take 3 dB
+        gate.played(-15.0, t)
+        assert not gate.clear_of_echo(-55.0 + rng.uniform(-3, 3), t, 12.0)
+        t += 0.02
+    gate.played(-15.0, t)
+    assert gate.clear_of_echo(-30.0, t, 12.0)  # the driver: 25 dB over what the echo leaves
+    assert not gate.clear_of_echo(-46.0, t, 12.0)  # a leak 9 dB over it is not
+
+    road = EchoGate()  # the same echo under steady rumble at -40 dBFS
+    t = 200.0
+    for _ in range(100):
+        road.played(-15.0, t)
+        assert not road.clear_of_echo(-40.0 + rng.uniform(-2, 2), t, 12.0)
+        t += 0.02
+    t += 0.5  # the assistant speaks softly now: its echo is far under the rumble
+    road.played(-45.0, t)
+    assert not road.clear_of_echo(-37.0, t, 12.0)  # a rumble gust is no voice for all that
+    assert road.clear_of_echo(-22.0, t, 12.0)
+
+
 def test_the_echo_gate_looks_back_over_the_echo_tail():
     gate = EchoGate(tail_s=0.3)
     feed(gate, -15.0, -17.0, frames=40, t0=100.0)  # learn a loud echo; playback ends ~100.8

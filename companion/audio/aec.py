@@ -1,16 +1,18 @@
 """Acoustic echo cancellation: subtract the assistant's own voice from the microphone signal.
 
-Two maintained cancellers in a row, an arrangement picked by measurement on the virtual cabin
-(docs/PERFORMANCE.md, "The cabin"):
+Two maintained cancellers, arranged by measurement on the virtual cabin (docs/PERFORMANCE.md,
+"The cabin"):
 
 1. speexdsp's MDF filter (the system's libspeexdsp, through ctypes: Debian's libspeexdsp1,
    which PulseAudio already pulls in) takes out the echo *linearly*: the driver's voice is
-   left as it was, even while both talk.
+   left as it was, even while both talk. The recogniser and the quick barge-in use this.
 2. WebRTC's audio processing module (AEC3 with its noise suppressor and high-pass filter),
    through LiveKit's prebuilt binding (`livekit.rtc.AudioProcessingModule`, Apache-2.0;
-   `pip install 'companion[cabin]'`), removes what the linear filter left. Alone, AEC3's
-   suppressor has the whole echo to fight and eats the start of a driver's words said over
-   it (WER +9 points in the bench); after the linear stage it has ~20 dB less to do (+3).
+   `pip install 'companion[cabin]'`): on the raw microphone for the VAD (its echo model
+   never lets the assistant pass for the driver), and after the linear filter for the
+   recogniser in loud road noise. Its suppressor eats the start of a driver's words said
+   over the echo (WER +9 points alone, +5 after the linear stage) and its noise suppressor
+   costs a quiet cabin 3-4 points, so the recogniser gets it only when the road is loud.
 
 Without libspeexdsp, AEC3 works alone (said once in the log). `aec-audio-processing` (the same
 WebRTC code) was measured too: identical results, but an sdist that took ~3 minutes to compile.
@@ -34,7 +36,7 @@ import ctypes.util
 import importlib.util
 import logging
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import soxr
@@ -48,6 +50,35 @@ JITTER_S = 0.02  # device callback times wobble; smaller gaps in the reference a
 
 
 TAIL_S = 0.25  # the linear filter's length: room delay plus reverberation
+# The quick barge-in (echo.EchoGate.clear_of_echo): how far above what the linear signal holds
+# without the driver a frame must be. Measured on the virtual cabin (docs/PERFORMANCE.md,
+# "The cabin"): on the linear filter's output the assistant alone never came within 6 dB of
+# that level in 12 minutes at 20, 10 and 0 dB SNR, while nine driver onsets in ten passed
+# 14 dB within 60 ms. AEC3's output holds the driver's first syllable back, so without the
+# linear stage the quick barge-in judges AEC3's output and wants more.
+MARGIN_LINEAR_DB = 12.0
+MARGIN_AEC3_DB = 24.0
+
+
+# Noise suppression helps the recogniser only in loud road noise. Measured on the virtual
+# cabin (docs/PERFORMANCE.md, "The cabin", (c)), WER from the linear output vs with AEC3's
+# suppression after it: quiet 13.3% vs 16.5%, 10 dB SNR 19.0 vs 20.9, 5 dB 23.4 vs 24.7, 0 dB
+# 25.3 vs 16.5. So the recogniser gets suppression when the road, as the linear output holds
+# it (`EchoGate.noise_floor_db`), comes within this much of the driver's voice: measured so, a
+# road at 5 dB SNR reads 10.5-13 dB and one at 0 dB 6-8 dB. Suppressing a little too often
+# costs ~1 point, missing a loud road 9, so the line sits nearer the 5 dB road. The driver's
+# level is learned from their last utterances; until then it is ITU-T P.56's nominal active
+# speech level.
+SUPPRESS_BELOW_SNR_DB = 10.0
+NOMINAL_SPEECH_DBFS = -26.0
+
+
+class Cleaned(NamedTuple):
+    """The microphone, three ways, for the listener (16 kHz int16, the same length)."""
+
+    listen: np.ndarray  # AEC3 (with noise suppression) on the raw microphone: VAD
+    linear: np.ndarray  # the linear filter alone: the quick barge-in, and the recogniser
+    suppressed: np.ndarray  # the linear filter, then AEC3: the recogniser in loud road noise
 _SPEEX_SET_SAMPLING_RATE = 24  # speex_echo.h
 
 
@@ -100,12 +131,18 @@ class LinearCanceller:
 class EchoCanceller:
     """Fed by the player (`far_end`), used by the listener (`process`). Thread-safe.
 
-    It gives two versions of the microphone signal. *For listening* (is the driver speaking?
-    barge-in?) AEC3 works on the raw microphone: its echo model holds, so its own voice never
-    passes for the driver's (0 false barge-ins in the bench, where the two-stage signal had
-    several in a minute while the linear filter converged). *For the recogniser* the
-    linear filter goes first and a second AEC3 cleans up after it: the driver's first words
-    over the echo survive far better (WER within a few points of no echo at all).
+    It gives three versions of the microphone signal (`Cleaned`). *For listening* (is the
+    driver speaking?) AEC3 works on the raw microphone: its echo model holds, so its own voice
+    never passes for the driver's (the linear filter's output started utterances on the
+    assistant's own voice several times a minute while it converged). The *linear* filter's
+    output leaves the driver's voice as it was: the quick barge-in judges it (AEC3's
+    suppressor holds back the first 30-50 ms of a voice said over a loud echo: barge-in 80 ->
+    40 ms median in the bench), against a level learned on that same signal
+    (`echo.EchoGate.clear_of_echo`, margin `onset_margin_db`), and the recogniser hears it
+    (WER over the echo within ~1 point of no echo; AEC3's noise suppressor costs a quiet
+    cabin 3-4 points). In loud road noise the recogniser gets the linear output cleaned up
+    by a second AEC3 with noise suppression instead (`suppressed`; the listener chooses,
+    see SUPPRESS_BELOW_SNR_DB).
     """
 
     def __init__(self, noise_suppression: bool = True, linear: bool = True) -> None:
@@ -132,7 +169,7 @@ class EchoCanceller:
         # LiveKit shuts its native side down at exit; a listener thread still running then
         # must stop calling it first (atexit runs last-registered first).
         atexit.register(self._stop_at_exit)
-        self._apm_words = apm() if self.linear is not None else None  # for the recogniser
+        self._apm_words = apm() if self.linear is not None else None  # after the linear one
         self._lock = threading.Lock()
         self._ref = np.zeros(0, np.int16)  # the reference timeline at 16 kHz
         self._ref_t0 = 0.0  # when its first sample is heard
@@ -141,6 +178,11 @@ class EchoCanceller:
         self.frames = 0  # microphone frames processed
         self.active_frames = 0  # ... of which had the assistant's voice in the reference
         self.failed = False  # the native canceller failed: frames pass through as they are
+
+    @property
+    def onset_margin_db(self) -> float:
+        """The quick barge-in's margin on `Cleaned.linear` (see MARGIN_LINEAR_DB)."""
+        return MARGIN_LINEAR_DB if self.linear is not None else MARGIN_AEC3_DB
 
     # -- the player's side ---------------------------------------------------------------
 
@@ -182,21 +224,19 @@ class EchoCanceller:
 
     # -- the listener's side -------------------------------------------------------------
 
-    def process(self, samples: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    def process(self, samples: np.ndarray, t: float) -> Cleaned:
         """Microphone samples (16 kHz int16) whose last one was captured at `t`, cleaned of
-        our own voice: (for listening, for the recogniser), each the whole 10 ms frames
-        available (the rest waits for the next call)."""
+        our own voice, each version the whole 10 ms frames available (the rest waits for the
+        next call)."""
         pending = np.concatenate([self._pending, samples]) if len(self._pending) else samples
         whole = len(pending) - len(pending) % FRAME
-        listen = np.empty(whole, np.int16)
-        words = np.empty(whole, np.int16)
+        out = Cleaned(*(np.empty(whole, np.int16) for _ in Cleaned._fields))
         for i in range(0, whole, FRAME):
             frame_end = t - (len(pending) - i - FRAME) / RATE
-            listen[i : i + FRAME], words[i : i + FRAME] = self._frame(
-                pending[i : i + FRAME], frame_end
-            )
+            for signal, frame in zip(out, self._frame(pending[i : i + FRAME], frame_end)):
+                signal[i : i + FRAME] = frame
         self._pending = pending[whole:].copy()
-        return listen, words
+        return out
 
     def _run(self, apm: Any, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
         rtc = self._rtc
@@ -208,21 +248,22 @@ class EchoCanceller:
     def _stop_at_exit(self) -> None:
         self.failed = True
 
-    def _frame(self, mic: np.ndarray, t_end: float) -> tuple[np.ndarray, np.ndarray]:
+    def _frame(self, mic: np.ndarray, t_end: float) -> Cleaned:
         ref = self._reference(t_end)
         self.frames += 1
         if ref.any():
             self.active_frames += 1
         if self.failed:
-            return mic, mic
+            return Cleaned(mic, mic, mic)
         try:
             listen = self._run(self._apm, mic, ref)
             if self.linear is None or self._apm_words is None:
-                return listen, listen
-            return listen, self._run(self._apm_words, self.linear.frame(mic, ref), ref)
+                return Cleaned(listen, listen, listen)
+            linear = self.linear.frame(mic, ref)
+            return Cleaned(listen, linear, self._run(self._apm_words, linear, ref))
         except Exception:
             # LiveKit's native side went away (it is shut down at interpreter exit, while the
             # listener may still run) or failed: listen on, uncancelled (the gate still works).
             log.info("echo cancellation stopped; listening without it", exc_info=True)
             self.failed = True
-            return mic, mic
+            return Cleaned(mic, mic, mic)

@@ -55,6 +55,10 @@ class EchoGate:
         self.percentile = percentile
         self._played: deque[tuple[float, float]] = deque(maxlen=2000)
         self._observed: deque[float] = deque(maxlen=history_frames)
+        # The same two things for the quick barge-in's signal: its coupling, and its levels
+        # (for the noise floor: the last 2 s).
+        self._fast_observed: deque[float] = deque(maxlen=history_frames)
+        self._fast_levels: deque[float] = deque(maxlen=100)
         self._lock = threading.Lock()
         self.canceller: Any = None
 
@@ -87,13 +91,39 @@ class EchoGate:
             return self.initial_coupling_db
         return float(np.percentile(observed, self.percentile))
 
-    def well_above_echo(self, mic_db: float, t: float, margin_db: float = 24.0) -> bool:
-        """Is a frame far louder than anything our own voice has left at the microphone (the
-        learned coupling plus `margin_db`)? The quick barge-in over a cancelled echo asks
-        this: the canceller's leaks sit at the coupling, a driver's first syllable 20-40 dB
-        over it. Until the coupling is learned, the gate assumes a loud echo."""
+    @property
+    def noise_floor_db(self) -> float:
+        """What the quick barge-in's signal holds without the driver, over the last 2 s: the
+        median of its frame levels (SILENT_DB before the first). With the echo cancelled,
+        that is the road and the room, as the recogniser hears them."""
+        with self._lock:
+            levels = list(self._fast_levels)
+        return float(np.median(levels)) if levels else SILENT_DB
+
+    def clear_of_echo(self, mic_db: float, t: float, margin_db: float) -> bool:
+        """The quick barge-in's test, on the canceller's linear output (`aec.Cleaned.linear`):
+        is a frame `margin_db` above what that signal holds without the driver, i.e. the echo
+        it leaves (playback level plus its own learned coupling) on top of its noise floor
+        (`noise_floor_db`)? Without the floor, steady road rumble passed
+        for the driver whenever the assistant spoke softly.
+
+        Call it for every frame while no utterance is open (it learns from them); it is False
+        while nothing plays (the usual start rule decides then). Until the coupling is
+        learned, the gate assumes a loud echo."""
         reference = self.reference_db(t)
-        return mic_db - reference >= self.coupling_db + margin_db
+        floor = self.noise_floor_db
+        with self._lock:
+            self._fast_levels.append(mic_db)
+            if reference <= self.active_db:
+                return False
+            observed = self._fast_observed
+            if len(observed) < self.learn_frames:
+                coupling = self.initial_coupling_db
+            else:
+                coupling = float(np.percentile(observed, self.percentile))
+            observed.append(mic_db - reference)
+        expected = 10 * np.log10(10 ** ((reference + coupling) / 10) + 10 ** (floor / 10))
+        return bool(mic_db >= expected + margin_db)
 
     def is_echo(self, mic_db: float, t: float) -> bool:
         """Is a microphone frame of `mic_db`, captured at `t`, explained by our own output?

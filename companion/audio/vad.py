@@ -132,12 +132,9 @@ class Segmenter:
         self.settings = s = settings or EndpointSettings()
         self.detector = make_detector(s.vad, s.aggressiveness, s.min_level_db)
         # The quick barge-in wants the first 20 ms of a voice: the WebRTC-style detector
-        # judges single frames; Silero needs 32 ms chunks and a few of them to be sure.
-        self.onset_detector = (
-            self.detector
-            if isinstance(self.detector, VoiceDetector)
-            else VoiceDetector(s.aggressiveness, s.min_level_db)
-        )
+        # judges single frames (Silero needs 32 ms chunks and a few of them to be sure). Its
+        # own instance: it hears another version of the signal (`push`'s `fast`).
+        self.onset_detector = VoiceDetector(s.aggressiveness, s.min_level_db)
         self._window: deque[bool] = deque(maxlen=max(1, s.start_window_ms // 20))
         self._start_frames = max(1, s.start_ms // 20)
         self._quick_frames = max(1, s.barge_in_ms // 20)
@@ -182,25 +179,27 @@ class Segmenter:
         is_echo: Callable[[float], bool] | None = None,
         quick: Callable[[float], bool] | None = None,
         judge: np.ndarray | None = None,
+        fast: np.ndarray | None = None,
     ) -> list[tuple[Any, ...]]:
         """`is_echo(level)`: True when the frame is the assistant's own voice (not speech).
-        `quick(level)`, while the assistant speaks and its echo is cancelled: True when a
-        frame is far above what the echo leaves; `barge_in_ms` of unbroken such voice starts
-        an utterance (the usual rule wants `start_ms` in a window).
+        `quick(level)`, when the echo is cancelled: True when a frame of `fast` is far above
+        what the echo leaves; `barge_in_ms` of unbroken such voice starts an utterance (the
+        usual rule wants `start_ms` in a window). Both are asked for every frame, silent ones
+        too: the gate learns from them.
         `judge`: the version of the frame to decide on, if not `frame` itself (the echo
-        canceller's version for listening; `frame` is what the recogniser gets)."""
+        canceller's version for listening; `frame` is what the recogniser gets).
+        `fast`: the version the quick barge-in judges (default: `judge`)."""
         heard = frame if judge is None else judge
         self.last_level = level_db(heard)
         voiced = self.detector.is_speech(heard, self.last_level)
-        # Asked for every frame, silent ones too: the gate learns from them.
         if is_echo is not None and is_echo(self.last_level) and voiced:
             voiced = False
         self.frames_since_speech = 0 if voiced else self.frames_since_speech + 1
-        clear = (
-            quick is not None
-            and quick(self.last_level)
-            and (voiced or self.onset_detector.is_speech(heard, self.last_level))
-        )
+        clear = False
+        if quick is not None:
+            onset = heard if fast is None else fast
+            onset_level = level_db(onset)
+            clear = quick(onset_level) and self.onset_detector.is_speech(onset, onset_level)
         self._voiced_run = self._voiced_run + 1 if clear else 0
         if not self.in_utterance:
             self._window.append(voiced)

@@ -20,6 +20,7 @@ import difflib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -129,6 +130,9 @@ class Listener:
         # by voice without answering itself). Set by the front end; None: no playback known.
         self.echo_gate: EchoGate | None = None
         self.finished = threading.Event()  # set when the worker has ended (stop, file end, error)
+        # With a canceller: the open (or last) utterance is recognised from the noise-suppressed
+        # version of the microphone (a loud road), not the linear one.
+        self.suppressing = False
 
     # -- control, from any thread -----------------------------------------------------------
 
@@ -215,7 +219,14 @@ class Listener:
         )
         self._via_wake = False  # the open utterance must begin with the wake phrase
         self._framer = Framer()
-        self._judge_framer = Framer()  # with a canceller: the version VAD and barge-in judge
+        # With a canceller: the versions VAD and the quick barge-in judge, and the recogniser's
+        # version for loud road noise (aec.Cleaned).
+        self._judge_framer = Framer()
+        self._fast_framer = Framer()
+        self._suppressed_framer = Framer()
+        self._driver_levels: deque[float] = deque(maxlen=5)  # of the last utterances (dBFS)
+        self._voiced_power = 0.0  # ... of the open one, so far
+        self._voiced_frames = 0
         self._open = False  # an utterance is being recognised
         self._candidate: list[np.ndarray] | None = None  # wake mode: a segment being checked
         self._armed_until = 0.0  # wake mode: the phrase was said alone; take the next one
@@ -259,13 +270,29 @@ class Listener:
                 for frame in self._framer.push(block.samples):
                     self._frame(frame, block.t)
                 continue
-            # Our own voice subtracted: one version to listen with, one for the recogniser.
-            listen, words = canceller.process(block.samples, block.t)
-            for frame, judge in zip(
-                self._framer.push(words), self._judge_framer.push(listen), strict=True
+            # Our own voice subtracted: a version to listen with; the linear one for the quick
+            # barge-in and the recogniser; a noise-suppressed one for a loud road.
+            cleaned = canceller.process(block.samples, block.t)
+            for judge, linear, suppressed in zip(
+                self._judge_framer.push(cleaned.listen),
+                self._fast_framer.push(cleaned.linear),
+                self._suppressed_framer.push(cleaned.suppressed),
+                strict=True,
             ):
-                self._frame(frame, block.t, judge)
+                if not self._open:  # an utterance is recognised from one version throughout
+                    self.suppressing = self._road_is_loud()
+                self._frame(suppressed if self.suppressing else linear, block.t, judge, linear)
         self._close_open("stopped")
+
+    def _road_is_loud(self) -> bool:
+        """Is the road's noise floor within SUPPRESS_BELOW_SNR_DB of the driver's voice (as
+        heard in their last utterances)? Then noise suppression helps the recogniser."""
+        from ..audio.aec import NOMINAL_SPEECH_DBFS, SUPPRESS_BELOW_SNR_DB
+
+        assert self.echo_gate is not None
+        driver = float(np.median(self._driver_levels)) if self._driver_levels else None
+        driver = NOMINAL_SPEECH_DBFS if driver is None else driver
+        return driver - self.echo_gate.noise_floor_db < SUPPRESS_BELOW_SNR_DB
 
     def _controls(self) -> None:
         with self._lock:
@@ -285,15 +312,25 @@ class Listener:
         if new_releases and self._open and self.settings.push_to_talk == "hold":
             self._finish("released")
 
-    def _frame(self, frame: np.ndarray, t: float, judge: np.ndarray | None = None) -> None:
+    def _frame(
+        self,
+        frame: np.ndarray,
+        t: float,
+        judge: np.ndarray | None = None,
+        fast: np.ndarray | None = None,
+    ) -> None:
         self._frames_in += 1
         gate = self.echo_gate
         echo = None if gate is None or self._open else (lambda level: gate.is_echo(level, t))
         # Over a cancelled echo the driver's first syllable is clear: barge in on it.
         quick = None
-        if gate is not None and gate.canceller is not None and gate.speaking(t):
-            quick = lambda level: gate.well_above_echo(level, t)  # noqa: E731
-        events = self._seg.push(frame, echo, quick=quick, judge=judge)
+        if gate is not None and gate.canceller is not None and not self._open:
+            margin = gate.canceller.onset_margin_db
+            quick = lambda level: gate.clear_of_echo(level, t, margin)  # noqa: E731
+        events = self._seg.push(frame, echo, quick=quick, judge=judge, fast=fast)
+        if self._open and fast is not None and self._seg.frames_since_speech == 0:
+            self._voiced_power += float(np.mean(fast.astype(np.float64) ** 2))
+            self._voiced_frames += 1
         heard = frame if judge is None else judge
         if self._detector is not None and not self._open and self._detector.push(heard):
             self._wake_word_heard(t)
@@ -475,6 +512,10 @@ class Listener:
     def _finish(self, reason: str) -> None:
         endpoint_at = time.monotonic()
         self._open = False
+        if self._voiced_frames >= 10:  # the driver's level at the microphone, for _road_is_loud
+            rms = (self._voiced_power / self._voiced_frames) ** 0.5
+            self._driver_levels.append(20 * np.log10(max(rms, 1.0) / 32768))
+        self._voiced_power, self._voiced_frames = 0.0, 0
         self._seg.force_end()
         self._set_state("transcribing")
         transcript = self._early if self._early is not None else self._stream.finish()
