@@ -79,6 +79,8 @@ class Cleaned(NamedTuple):
     listen: np.ndarray  # AEC3 (with noise suppression) on the raw microphone: VAD
     linear: np.ndarray  # the linear filter alone: the quick barge-in, and the recogniser
     suppressed: np.ndarray  # the linear filter, then AEC3: the recogniser in loud road noise
+
+
 _SPEEX_SET_SAMPLING_RATE = 24  # speex_echo.h
 
 
@@ -233,7 +235,8 @@ class EchoCanceller:
         out = Cleaned(*(np.empty(whole, np.int16) for _ in Cleaned._fields))
         for i in range(0, whole, FRAME):
             frame_end = t - (len(pending) - i - FRAME) / RATE
-            for signal, frame in zip(out, self._frame(pending[i : i + FRAME], frame_end)):
+            cleaned = self._frame(pending[i : i + FRAME], frame_end)
+            for signal, frame in zip(out, cleaned, strict=True):
                 signal[i : i + FRAME] = frame
         self._pending = pending[whole:].copy()
         return out
