@@ -107,7 +107,9 @@ def test_the_driver_talking_over_the_assistant_barges_in_and_is_understood(
     starts = outcome.starts()
     assert len(starts) == 1, starts
     delay = starts[0] - (at + onset)
-    assert 0.0 <= delay <= 0.2, f"barge-in {delay * 1000:.0f} ms after the driver began"
+    # Audio time, so no timing assertion on this machine's speed: the detector's own delay
+    # (50-60 ms in these scenes; judged on AEC3's output it was 80-120).
+    assert 0.0 <= delay <= 0.1, f"barge-in {delay * 1000:.0f} ms after the driver began"
     heard = " ".join(f.text for f in outcome.finals())
     assert word_error_rate(text, heard) <= 0.5, heard
 
