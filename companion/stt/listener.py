@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..audio.aec import NOMINAL_SPEECH_DBFS, SUPPRESS_BELOW_SNR_DB
 from ..audio.capture import AudioInputError, AudioSource, InputEnded
 from ..audio.echo import EchoGate
 from ..audio.files import AudioFileError
@@ -287,11 +288,9 @@ class Listener:
     def _road_is_loud(self) -> bool:
         """Is the road's noise floor within SUPPRESS_BELOW_SNR_DB of the driver's voice (as
         heard in their last utterances)? Then noise suppression helps the recogniser."""
-        from ..audio.aec import NOMINAL_SPEECH_DBFS, SUPPRESS_BELOW_SNR_DB
-
         assert self.echo_gate is not None
-        driver = float(np.median(self._driver_levels)) if self._driver_levels else None
-        driver = NOMINAL_SPEECH_DBFS if driver is None else driver
+        levels = self._driver_levels
+        driver = float(np.median(levels)) if levels else NOMINAL_SPEECH_DBFS
         return driver - self.echo_gate.noise_floor_db < SUPPRESS_BELOW_SNR_DB
 
     def _controls(self) -> None:
