@@ -86,7 +86,9 @@ class EchoGate:
     def coupling_db(self) -> float:
         """Echo level relative to playback, as learned so far (dB)."""
         with self._lock:
-            observed = list(self._observed)
+            return self._coupling(self._observed)
+
+    def _coupling(self, observed: deque[float]) -> float:
         if len(observed) < self.learn_frames:
             return self.initial_coupling_db
         return float(np.percentile(observed, self.percentile))
@@ -104,8 +106,8 @@ class EchoGate:
         """The quick barge-in's test, on the canceller's linear output (`aec.Cleaned.linear`):
         is a frame `margin_db` above what that signal holds without the driver, i.e. the echo
         it leaves (playback level plus its own learned coupling) on top of its noise floor
-        (`noise_floor_db`)? Without the floor, steady road rumble passed
-        for the driver whenever the assistant spoke softly.
+        (`noise_floor_db`)? Without the floor, steady road rumble passed for the driver
+        whenever the assistant spoke softly.
 
         Call it for every frame while no utterance is open (it learns from them); it is False
         while nothing plays (the usual start rule decides then). Until the coupling is
@@ -116,12 +118,8 @@ class EchoGate:
             self._fast_levels.append(mic_db)
             if reference <= self.active_db:
                 return False
-            observed = self._fast_observed
-            if len(observed) < self.learn_frames:
-                coupling = self.initial_coupling_db
-            else:
-                coupling = float(np.percentile(observed, self.percentile))
-            observed.append(mic_db - reference)
+            coupling = self._coupling(self._fast_observed)
+            self._fast_observed.append(mic_db - reference)
         expected = 10 * np.log10(10 ** ((reference + coupling) / 10) + 10 ** (floor / 10))
         return bool(mic_db >= expected + margin_db)
 
