@@ -62,13 +62,13 @@ MARGIN_AEC3_DB = 24.0
 
 # Noise suppression helps the recogniser only in loud road noise. Measured on the virtual
 # cabin (docs/PERFORMANCE.md, "The cabin", (c)), WER from the linear output vs with AEC3's
-# suppression after it: quiet 13.3% vs 16.5%, 10 dB SNR 19.0 vs 20.9, 5 dB 23.4 vs 24.7, 0 dB
-# 25.3 vs 16.5. So the recogniser gets suppression when the road, as the linear output holds
+# suppression after it: quiet 13.3% vs 17.7%, 10 dB SNR 15.8 vs 23.4, 5 dB 17.1 vs 22.2, 0 dB
+# 25.3 vs 19.6. So the recogniser gets suppression when the road, as the linear output holds
 # it (`EchoGate.noise_floor_db`), comes within this much of the driver's voice: measured so, a
-# road at 5 dB SNR reads 10.5-13 dB and one at 0 dB 6-8 dB. Suppressing a little too often
-# costs ~1 point, missing a loud road 9, so the line sits nearer the 5 dB road. The driver's
-# level is learned from their last utterances; until then it is ITU-T P.56's nominal active
-# speech level.
+# road at 5 dB SNR reads 10.5-13 dB and one at 0 dB 6-8 dB, and the line falls between (a
+# reading taken from only a few frames, at start-up, is the noisiest, and it runs low). The
+# driver's level is learned from their last utterances; until then it is ITU-T P.56's
+# nominal active speech level.
 SUPPRESS_BELOW_SNR_DB = 10.0
 NOMINAL_SPEECH_DBFS = -26.0
 
