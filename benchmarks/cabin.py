@@ -329,36 +329,19 @@ def _ordinary_lines(avoid: str) -> list[str]:
 def gain_control(engine, clips, driver_dbfs: float, agc: bool) -> float:
     """AGC, side by side: WER when the recogniser hears the noise-suppressed signal with or
     without AEC3's automatic gain control, the driver at `driver_dbfs`, road at 10 dB SNR."""
-    real = aec.EchoCanceller
-
-    class WithGainControl(real):  # type: ignore[misc, valid-type]
-        def __init__(self) -> None:
-            super().__init__()
-            if agc:
-                self._apm_words = self._rtc.AudioProcessingModule(
-                    echo_cancellation=True,
-                    noise_suppression=True,
-                    high_pass_filter=True,
-                    auto_gain_control=True,
-                )
-
     pairs = []
-    aec.EchoCanceller = WithGainControl  # type: ignore[misc]
-    try:
-        with recogniser_hears("suppressed"):
-            for k, (clip, text) in enumerate(clips):
-                cabin = Cabin(
-                    seconds=3.0 + len(clip) / 16000 + 1.5,
-                    snr_db=10.0,
-                    seed=400 + k,
-                    driver_dbfs=driver_dbfs,
-                )
-                cabin.say(3.0, clip)
-                outcome = run(cabin, engine, settings=settings("silero"))
-                finals = [f for t, f in _finals(outcome) if t >= 2.7]
-                pairs.append((text, " ".join(f.text for f in finals)))
-    finally:
-        aec.EchoCanceller = real  # type: ignore[misc]
+    with recogniser_hears("suppressed"):
+        for k, (clip, text) in enumerate(clips):
+            cabin = Cabin(
+                seconds=3.0 + len(clip) / 16000 + 1.5,
+                snr_db=10.0,
+                seed=400 + k,
+                driver_dbfs=driver_dbfs,
+            )
+            cabin.say(3.0, clip)
+            outcome = run(cabin, engine, settings=settings("silero"), gain_control=agc)
+            finals = [f for t, f in _finals(outcome) if t >= 2.7]
+            pairs.append((text, " ".join(f.text for f in finals)))
     return corpus_wer(pairs)
 
 

@@ -92,13 +92,15 @@ def run(
     vad: str = "webrtc",
     settings: ListenerSettings | None = None,
     barge_in: bool = True,
+    gain_control: bool = False,
 ) -> Outcome:
     """The real hands-free listener (echo gate on; the canceller too if `cancel`) over the
     cabin's microphone, as fast as it goes. Events are stamped with the simulated time. With
-    `barge_in`, the speakers stop when the listener hears speech start, as in the car."""
+    `barge_in`, the speakers stop when the listener hears speech start, as in the car.
+    `gain_control`: the canceller's AGC on the recogniser's suppressed signal (the bench)."""
     gate = EchoGate()
     if cancel:
-        gate.canceller = aec.EchoCanceller()
+        gate.canceller = aec.EchoCanceller(gain_control=gain_control)
     source = CabinSource(cabin, gate)
     out = Outcome(t0=source.t0)
 

@@ -147,7 +147,12 @@ class EchoCanceller:
     see SUPPRESS_BELOW_SNR_DB).
     """
 
-    def __init__(self, noise_suppression: bool = True, linear: bool = True) -> None:
+    def __init__(
+        self, noise_suppression: bool = True, linear: bool = True, gain_control: bool = False
+    ) -> None:
+        """`gain_control`: AEC3's automatic gain control on the recogniser's suppressed signal
+        (off: measured in docs/PERFORMANCE.md, "The cabin", but not on the linear signal the
+        recogniser usually hears)."""
         from livekit import rtc
 
         self._rtc = rtc
@@ -159,19 +164,19 @@ class EchoCanceller:
             else:
                 self.linear = LinearCanceller(lib)
 
-        def apm(ns: bool = noise_suppression) -> Any:
+        def apm(agc: bool = False) -> Any:
             return rtc.AudioProcessingModule(
                 echo_cancellation=True,
-                noise_suppression=ns,
+                noise_suppression=noise_suppression,
                 high_pass_filter=True,
-                auto_gain_control=False,
+                auto_gain_control=agc,
             )
 
         self._apm = apm()  # for listening
         # LiveKit shuts its native side down at exit; a listener thread still running then
         # must stop calling it first (atexit runs last-registered first).
         atexit.register(self._stop_at_exit)
-        self._apm_words = apm() if self.linear is not None else None  # after the linear one
+        self._apm_words = apm(gain_control) if self.linear is not None else None  # after it
         self._lock = threading.Lock()
         self._ref = np.zeros(0, np.int16)  # the reference timeline at 16 kHz
         self._ref_t0 = 0.0  # when its first sample is heard
