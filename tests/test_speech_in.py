@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from companion.audio.capture import FileSource
 from companion.audio.files import read_audio, write_wav
 from companion.events import (
     EndOfSpeechLikely,
@@ -22,7 +23,7 @@ from companion.events import (
     WakePhraseHeard,
 )
 from companion.stt.base import SttError
-from companion.stt.listener import ListenerSettings, strip_wake_phrase
+from companion.stt.listener import Listener, ListenerSettings, strip_wake_phrase
 from companion.stt.models import load_engine
 
 from .helpers import run_companion
@@ -239,6 +240,30 @@ def test_push_to_talk_hold_ends_on_release(sphinx):
     got = words(final.text)
     # released after about 1.6 s of a 6.5 s sentence: only its beginning is transcribed
     assert got[:2] == ["i", "would"] and 2 <= len(got) <= 11 and "parking" not in got
+
+
+def test_a_recording_for_push_to_talk_is_spoken_from_the_first_press(sphinx):
+    """The demo's --audio-in: however long start-up takes before the driver presses, the
+    recording is not used up unheard (it plays from the press, not from start-up)."""
+    events: list = []
+    source = FileSource(AUDIO / "navigate_charger.wav", realtime=False, plays_on_press=True)
+    listener = Listener(sphinx, source, ListenerSettings(mode="push_to_talk"), events.append)
+    listener.start()
+    # Unpaced, the whole file would be read in well under a second if it had started.
+    assert not listener.finished.wait(1.0), "the recording ran out before the press"
+    listener.press()
+    assert listener.finished.wait(60)
+    [final] = finals(events)
+    assert words(final.text) == words(MANIFEST["navigate_charger"]["text"])
+
+
+def test_a_listener_waiting_for_the_first_press_stops_cleanly(sphinx):
+    source = FileSource(AUDIO / "navigate_charger.wav", realtime=False, plays_on_press=True)
+    listener = Listener(sphinx, source, ListenerSettings(mode="push_to_talk"))
+    listener.start()
+    time.sleep(0.2)
+    listener.stop()
+    assert listener.finished.is_set() and listener.state == "off"
 
 
 def test_push_to_talk_with_nothing_said_reports_nothing_heard(sphinx):

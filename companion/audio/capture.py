@@ -147,10 +147,20 @@ class MicrophoneSource:
 class FileSource:
     """A recording standing in for the microphone. `realtime` paces blocks like a live
     microphone (for demos and latency measurement); otherwise as fast as they decode. A
-    stretch of silence is appended so end-of-speech detection can close the last utterance."""
+    stretch of silence is appended so end-of-speech detection can close the last utterance.
+    With `plays_on_press` a push-to-talk listener starts it at the first press: the driver on
+    the recording speaks when the button is pressed, however long start-up took (the demo's
+    `--audio-in`); without, it plays from the start, like a microphone that is always on."""
 
-    def __init__(self, path: Path | str, realtime: bool = True, tail_silence: float = 1.0):
+    def __init__(
+        self,
+        path: Path | str,
+        realtime: bool = True,
+        tail_silence: float = 1.0,
+        plays_on_press: bool = False,
+    ):
         self.path = Path(path)
+        self.plays_on_press = plays_on_press
         self.name = f"file {self.path.name}"
         self.realtime = realtime
         self.tail_silence = tail_silence

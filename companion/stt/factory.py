@@ -45,9 +45,10 @@ def create_listener(
     """A listener on the microphone (or `audio_in`), with the engine the settings pick, and
     the one-time notice to show if a fallback engine runs. Raises SttError / ValueError."""
     engine, notice = load_engine(speech.engine, speech.language, speech.vosk_model)
+    settings = listener_settings(speech, **overrides)
     source: AudioSource = (
-        FileSource(audio_in, realtime=realtime)
+        FileSource(audio_in, realtime=realtime, plays_on_press=settings.mode == "push_to_talk")
         if audio_in
         else MicrophoneSource(speech.input_device)
     )
-    return Listener(engine, source, listener_settings(speech, **overrides), on_event), notice
+    return Listener(engine, source, settings, on_event), notice

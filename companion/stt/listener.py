@@ -246,6 +246,11 @@ class Listener:
         self._last_voiced_audio = 0.0
         self._opened_at = 0.0
         self._seen_presses = self._seen_releases = 0
+        if s.mode == "push_to_talk" and getattr(self.source, "plays_on_press", False):
+            self._set_state("waiting")  # a recording is "spoken" from the first press
+            while not self._presses:
+                if self._stop.wait(0.02):
+                    return
         self.source.start()
         self._set_state("waiting")
         while not self._stop.is_set():
