@@ -25,10 +25,10 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
 
     serve = sub.add_parser(
         "serve",
-        help="offer our speech to text and text to speech as a Wyoming service",
+        help="offer our speech to text, text to speech and wake words as a Wyoming service",
         description="Run a Wyoming service (Home Assistant's voice protocol) with this "
-        "computer's recogniser and speech engine, e.g. for Home Assistant's Wyoming "
-        "integration. Stops on Ctrl+C.",
+        "computer's recogniser, speech engine and openWakeWord wake words, e.g. for Home "
+        "Assistant's Wyoming integration or a satellite. Stops on Ctrl+C.",
     )
     serve.add_argument("protocol", choices=("wyoming",))
     serve.add_argument(
@@ -37,8 +37,9 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
         help="where to listen (default tcp://127.0.0.1:10300; tcp://0.0.0.0:10300 for the "
         "network; port 0: any free port)",
     )
-    serve.add_argument("--no-stt", action="store_true", help="offer text to speech only")
-    serve.add_argument("--no-tts", action="store_true", help="offer speech to text only")
+    serve.add_argument("--no-stt", action="store_true", help="do not offer speech to text")
+    serve.add_argument("--no-tts", action="store_true", help="do not offer text to speech")
+    serve.add_argument("--no-wake", action="store_true", help="do not offer wake words")
     add_speech_flags(serve)
     add_voice_flags(serve)
     settings_flags(serve, "config")
@@ -87,6 +88,7 @@ def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
+    from .audio.wakeword import builtin_models
     from .stt.base import SttError
     from .stt.models import load_engine
     from .tts.factory import Synthesizer, create_synthesizer, engine_name
@@ -118,13 +120,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         except SynthesisError as exc:
             raise SpeechCommandError(str(exc)) from None
     voices = [v.name for v in installed()] if name == "piper" else ["default"]
-    services = Services(engine, synth, name, voices)
+    wake_words = [] if args.no_wake else builtin_models()
+    if not (engine or synth or wake_words):
+        raise SpeechCommandError(
+            "Nothing to serve: wake words need pyopen-wakeword (pip install 'companion[cabin]')"
+            if not args.no_wake
+            else "Nothing to serve: leave out one of --no-stt, --no-tts, --no-wake."
+        )
+    services = Services(engine, synth, name, voices, wake_words)
     host = args.uri.rsplit(":", 1)[0]
 
     def ready(port: int) -> None:
-        offers = " and ".join(
-            what for what, on in (("speech to text", engine), ("text to speech", synth)) if on
+        parts = (
+            ("speech to text", engine),
+            ("text to speech", synth),
+            (f"wake words: {', '.join(wake_words)}", wake_words),
         )
+        offers = "; ".join(what for what, on in parts if on)
         print(f"Wyoming service ({offers}) listening on {host}:{port}", file=sys.stderr, flush=True)
 
     try:

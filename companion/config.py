@@ -78,7 +78,8 @@ class SpeechSettings:
     push_to_talk: str = "toggle"  # toggle: press to start, press to stop | hold
     wake_phrase: str = "hey companion"
     # wake_phrase mode with a neural wake word instead (off: ""): an openWakeWord model that
-    # ships (alexa, hey_jarvis, hey_mycroft, hey_rhasspy, okay_nabu) or a .tflite file
+    # ships (alexa, hey_jarvis, hey_mycroft, hey_rhasspy, okay_nabu), a .tflite file, or a
+    # Wyoming wake-word service: wyoming://HOST:PORT/MODEL (e.g. wyoming-openwakeword)
     wake_word: str = ""
     engine: str = "auto"  # auto: Vosk if a model is installed, else PocketSphinx | vosk | ...
     language: str = "en-us"
@@ -102,7 +103,11 @@ class SpeechSettings:
         """What the driver says to wake the assistant: the wake word's name, or the phrase."""
         if not self.wake_word:
             return self.wake_phrase
-        name = Path(self.wake_word).stem if self.wake_word.endswith(".tflite") else self.wake_word
+        name = self.wake_word
+        if name.startswith("wyoming://"):  # wyoming://HOST:PORT/MODEL
+            name = name[len("wyoming://") :].partition("/")[2] or "the wake word"
+        elif name.endswith(".tflite"):
+            name = Path(name).stem
         return name.replace("_", " ")  # as WakeWordDetector.phrase says it
 
 
@@ -271,7 +276,17 @@ def load_settings(
             f"{', '.join(TTS_CHOICES)} or wyoming://HOST:PORT.{suggest(tts, TTS_CHOICES)}"
         )
     wake_word = settings.speech.wake_word
-    if wake_word and not wake_word.endswith(".tflite"):
+    if wake_word.startswith("wyoming://"):
+        from .wyoming.client import WyomingError, parse_uri
+
+        try:
+            parse_uri(wake_word)
+        except WyomingError as exc:
+            raise ValueError(
+                f"speech.wake_word (from {settings.sources['speech.wake_word']}): {exc}, "
+                "with /MODEL after it to pick one of the service's wake words."
+            ) from None
+    elif wake_word and not wake_word.endswith(".tflite"):
         from .audio.wakeword import builtin_models
 
         models = builtin_models()

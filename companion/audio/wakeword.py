@@ -1,7 +1,8 @@
 """A neural wake word: openWakeWord's models through pyopen-wakeword (TensorFlow Lite, the
 runtime and the models ship in the package; Apache-2.0). Off by default; with
 `speech.wake_word` set (a model name such as "hey_jarvis", or a .tflite file) the wake-phrase
-mode listens for it instead of asking the recogniser to spot `speech.wake_phrase`.
+mode listens for it instead of asking the recogniser to spot `speech.wake_phrase`. Set to
+wyoming://HOST:PORT/MODEL, a Wyoming wake-word service listens instead (wyoming/client.py).
 
 The models that ship are "alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy" and
 "okay_nabu"; openWakeWord's tools train others (a "hey companion" model is not made yet).
@@ -10,6 +11,7 @@ The models that ship are "alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy" and
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -24,8 +26,36 @@ def builtin_models() -> list[str]:
     return [m.value for m in Model]
 
 
+class WakeWord(Protocol):
+    """What the listener asks of a wake word, local or served."""
+
+    @property
+    def phrase(self) -> str:
+        """What the driver says, for the screen and the WakePhraseHeard event."""
+
+    @property
+    def behind_s(self) -> float:
+        """At a detection: how much audio was pushed after the wake word ended."""
+
+    def push(self, samples: np.ndarray) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def open_wake_word(spec: str) -> WakeWord:
+    """`speech.wake_word`: a model that ships, a .tflite file, or a Wyoming service. Raises
+    ValueError (a local model) or SttError (a service) with what to do."""
+    if spec.startswith("wyoming://"):
+        from ..wyoming.client import WyomingWakeWord
+
+        return WyomingWakeWord(spec)
+    return WakeWordDetector(spec)
+
+
 class WakeWordDetector:
     """Feed 16 kHz int16 audio; `push()` is True on the frame where the wake word ends."""
+
+    behind_s = 0.0  # detected on the frame itself
 
     def __init__(self, model: str, threshold: float = 0.5, refractory_s: float = 2.0) -> None:
         try:

@@ -34,7 +34,7 @@ from ..audio.files import AudioFileError
 from ..audio.vad import EndpointSettings, Framer, Segmenter
 
 if TYPE_CHECKING:
-    from ..audio.wakeword import WakeWordDetector
+    from ..audio.wakeword import WakeWord
 from ..events import (
     EndOfSpeechLikely,
     FinalTranscript,
@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 MODES = LISTEN_MODES
 FRAME_S = 0.02
+RECENT_S = 3.0  # audio kept for a wake word reported late (see _wake_word_heard)
 # The final pass holds the GIL for 20-300 ms (PocketSphinx does not release it), so it waits
 # this long (wall-clock) after the guess was reported: the reply's request on that guess is on
 # its way first. Frames that queued up meanwhile are not a reason to hurry.
@@ -196,6 +197,9 @@ class Listener:
         finally:
             try:
                 self.source.close()
+                detector = getattr(self, "_detector", None)
+                if detector is not None:
+                    detector.close()
             finally:
                 self._set_state("off")
                 self.finished.set()
@@ -207,12 +211,15 @@ class Listener:
         self._stream: RecognizerStream = self.engine.stream(s.grammar or None)
         # The spotter only knows the wake phrase (and the command grammar, if any, as
         # distractors: models without an [unk] word would otherwise hear it in everything).
-        self._detector: WakeWordDetector | None = None
+        self._detector: WakeWord | None = None
         if s.mode == "wake_phrase" and s.wake_word:
-            from ..audio.wakeword import WakeWordDetector
+            from ..audio.wakeword import open_wake_word
 
-            self._detector = WakeWordDetector(s.wake_word)
+            self._detector = open_wake_word(s.wake_word)
             self._seg.auto_start = False  # the detector opens utterances
+        # The last seconds heard: a wake word served over the network is reported a little
+        # after it ended, and what the driver said since belongs to the request.
+        self._recent: deque[np.ndarray] = deque(maxlen=round(RECENT_S / FRAME_S))
         self._wake: RecognizerStream | None = (
             self.engine.stream([s.wake_phrase, *s.grammar])
             if s.mode == "wake_phrase" and self._detector is None
@@ -336,9 +343,11 @@ class Listener:
             self._voiced_power += float(np.mean(fast.astype(np.float64) ** 2))
             self._voiced_frames += 1
         heard = frame if judge is None else judge
-        if self._detector is not None and not self._open and self._detector.push(heard):
-            self._wake_word_heard(t)
-            return
+        if self._detector is not None and not self._open:
+            self._recent.append(frame)
+            if self._detector.push(heard):
+                self._wake_word_heard(t)
+                return
         if self._frames_in % max(1, round(self.settings.level_every_s / FRAME_S)) == 0:
             self._emit(InputLevel(round(self._seg.last_level, 1)))
         if self._seg.frames_since_speech == 0:
@@ -484,7 +493,10 @@ class Listener:
         assert self._detector is not None
         self._emit(WakePhraseHeard(self._detector.phrase))
         self._seg.reset()
-        self._begin(self._seg.force_start(), t)
+        since = min(len(self._recent), round(self._detector.behind_s / FRAME_S))
+        said_since = list(self._recent)[len(self._recent) - since :] if since else []
+        self._recent.clear()
+        self._begin([*self._seg.force_start(), *said_since], t)
 
     def _wake_heard(self) -> None:
         """The wake phrase was spotted: recognise the whole segment so far with the full

@@ -1,4 +1,5 @@
-"""Wyoming services as our engines: `--stt wyoming://HOST:PORT`, `--tts wyoming://HOST:PORT`.
+"""Wyoming services as our engines: `--stt wyoming://HOST:PORT`, `--tts wyoming://HOST:PORT`,
+and `speech.wake_word = wyoming://HOST:PORT[/MODEL]`.
 
 Wyoming is JSON-line headers with binary payloads over TCP. The `wyoming` package reads and
 writes its events; we speak it synchronously on a plain socket, because our recogniser
@@ -8,7 +9,10 @@ Speech to text: one connection per utterance (that is how Wyoming's ASR servers 
 `transcribe`, `audio-start`, the audio as `audio-chunk`s while the driver speaks, `audio-stop`,
 then read until `transcript`. Partial results (`transcript-chunk`, for services that stream
 them) are picked up without waiting. Text to speech: `synthesize`, then `audio-start`,
-`audio-chunk`s, `audio-stop`, resampled to what we play if needed.
+`audio-chunk`s, `audio-stop`, resampled to what we play if needed. Wake word: one connection
+for the whole drive: `detect`, `audio-start`, then every 20 ms frame as an `audio-chunk`;
+`detection`s are picked up without waiting, and their timestamp says how far back in the audio
+the wake word ended.
 """
 
 from __future__ import annotations
@@ -39,10 +43,14 @@ class WyomingError(Exception):
 
 
 def parse_uri(uri: str) -> tuple[str, int]:
-    parts = urlsplit(uri)
-    if parts.scheme != "wyoming" or not parts.hostname or not parts.port:
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        host = port = None
+    if not uri.startswith("wyoming://") or not host or not port:
         raise WyomingError(f'"{uri}" is not a Wyoming address; write it as wyoming://HOST:PORT')
-    return parts.hostname, parts.port
+    return host, port
 
 
 class Connection:
@@ -273,3 +281,108 @@ class WyomingSynthesizer:
 
     def close(self) -> None:
         pass
+
+
+# -- wake word -----------------------------------------------------------------------------
+
+
+def wake_key(name: str) -> str:
+    """A wake-word model's name compared loosely: "hey_jarvis", "Hey Jarvis" and openWakeWord's
+    file stem "hey_jarvis_v0.1" are one model."""
+    key = name.lower().replace("_", " ").strip()
+    head, _, tail = key.rpartition(" v")
+    return head if head and tail.replace(".", "").isdigit() else key
+
+
+class WyomingWakeWord:
+    """Any Wyoming wake-word service (wyoming-openwakeword, `companion serve wyoming`) as our
+    wake word: `speech.wake_word = wyoming://HOST:PORT/MODEL` (or without /MODEL: the first
+    model it offers). The interface of `audio.wakeword.WakeWordDetector`: feed 16 kHz int16
+    audio; `push()` is True once per wake word, when its detection arrives. The detection comes
+    back a little after the audio that held it; `behind_s` then says how much audio has been
+    pushed since the wake word ended (the listener hands that audio to the request)."""
+
+    def __init__(self, uri: str, refractory_s: float = 2.0) -> None:
+        host, port = parse_uri(uri)
+        self.uri = f"wyoming://{host}:{port}"
+        wanted = urlsplit(uri).path.strip("/")
+        try:
+            info = describe(self.uri)
+        except WyomingError as exc:
+            raise SttError(f"The wake word: {exc}") from None
+        models = [m for p in info.wake if p.installed for m in p.models if m.installed]
+        if not models:
+            raise SttError(
+                f"The Wyoming service at {self.uri} offers no wake word (it answered with no "
+                "wake programs). Check the port, or set speech.wake_word to a local model."
+            )
+        if wanted:
+            chosen = next((m for m in models if wake_key(m.name) == wake_key(wanted)), None)
+            if chosen is None:
+                offered = ", ".join(m.name for m in models)
+                raise SttError(
+                    f'The Wyoming service at {self.uri} has no wake word "{wanted}"; it offers '
+                    f"{offered}. Write speech.wake_word as {self.uri}/NAME with one of those."
+                )
+        else:
+            chosen = models[0]
+        self.name = chosen.name
+        self.phrase = wake_key(chosen.phrase or chosen.name)
+        self._names = [wanted] if wanted else None
+        self._refractory_ms = int(refractory_s * 1000)
+        self._sent_ms = 0.0  # audio pushed so far, in ms (the chunks' timestamps)
+        self._fired_ms = -1e9
+        self.behind_s = 0.0
+        self._conn = self._connect()
+
+    def _connect(self) -> Connection:
+        from wyoming.audio import AudioStart
+        from wyoming.wake import Detect
+
+        try:
+            conn = Connection(self.uri, timeout=CONNECT_TIMEOUT_S)
+            conn.send(Detect(names=self._names))
+            conn.send(AudioStart(rate=SAMPLE_RATE, width=2, channels=1, timestamp=0))
+        except WyomingError as exc:
+            raise SttError(f"The wake word: {exc}") from None
+        return conn
+
+    def push(self, samples: np.ndarray) -> bool:
+        from wyoming.audio import AudioChunk
+        from wyoming.wake import Detection
+
+        pcm = samples.astype("<i2").tobytes()
+        chunk = AudioChunk(
+            rate=SAMPLE_RATE, width=2, channels=1, audio=pcm, timestamp=int(self._sent_ms)
+        )
+        self._sent_ms += 1000 * len(samples) / SAMPLE_RATE
+        fired = False
+        try:
+            self._conn.send(chunk)
+            while self._conn.ready():
+                event = self._conn.receive()
+                if not Detection.is_type(event.type):
+                    continue
+                stamp = Detection.from_event(event).timestamp
+                # The detection names the chunk it fired on (its start): the word ended at
+                # that chunk's end. Without a usable stamp, assume it ended just now.
+                at = self._sent_ms
+                if stamp is not None and 0 <= stamp <= self._sent_ms:
+                    at = min(self._sent_ms, stamp + 1000 * len(samples) / SAMPLE_RATE)
+                if at - self._fired_ms >= self._refractory_ms:
+                    fired, self._fired_ms = True, at
+                    self.behind_s = (self._sent_ms - at) / 1000
+        except WyomingError as exc:
+            self._conn.close()
+            raise SttError(
+                f"The wake word: {exc} Start it again (or set speech.wake_word to a local "
+                "model), then turn voice input back on."
+            ) from None
+        return fired
+
+    def close(self) -> None:
+        from wyoming.audio import AudioStop
+
+        with contextlib.suppress(WyomingError):
+            self._conn.send(AudioStop())
+        self._conn.close()

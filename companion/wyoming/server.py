@@ -1,11 +1,14 @@
-"""`companion serve wyoming`: our speech to text and text to speech as one Wyoming service,
-so Home Assistant (Settings → Devices & services → Wyoming Protocol) or any Wyoming client can
-use them.
+"""`companion serve wyoming`: our speech to text, text to speech and wake words (the
+openWakeWord models that ship with pyopen-wakeword) as one Wyoming service, so Home Assistant
+(Settings → Devices & services → Wyoming Protocol), a Wyoming satellite or any Wyoming client
+can use them.
 
 Each connection gets its own handler. The recogniser is loaded once and shared; each
 utterance gets its own recogniser stream, created, fed and finished on one worker thread
 (the native recognisers are not thread-safe). Synthesis uses the engine `speech.tts` picks
-(Piper or eSpeak), one request at a time.
+(Piper or eSpeak), one request at a time. A wake-word connection (`detect`, then audio) gets
+its own detectors, fed on the connection's worker thread; each detection is sent with the
+timestamp of the chunk it fired on.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import asyncio
 import concurrent.futures
 import logging
 from typing import Any
+
+import numpy as np
 
 from ..personas import Voice
 from ..stt.base import SAMPLE_RATE, RecognizerStream, SpeechEngine
@@ -24,8 +29,19 @@ log = logging.getLogger(__name__)
 SAMPLES_PER_CHUNK = 1024
 
 
-def service_info(engine: SpeechEngine | None, synth_name: str, voices: list[str]) -> Any:
-    from wyoming.info import AsrModel, AsrProgram, Attribution, Info, TtsProgram, TtsVoice
+def service_info(
+    engine: SpeechEngine | None, synth_name: str, voices: list[str], wake_words: list[str]
+) -> Any:
+    from wyoming.info import (
+        AsrModel,
+        AsrProgram,
+        Attribution,
+        Info,
+        TtsProgram,
+        TtsVoice,
+        WakeModel,
+        WakeProgram,
+    )
 
     from .. import __version__
 
@@ -72,7 +88,31 @@ def service_info(engine: SpeechEngine | None, synth_name: str, voices: list[str]
                 ],
             )
         ]
-    return Info(asr=asr, tts=tts)
+    wake = []
+    if wake_words:
+        oww = Attribution(name="openWakeWord", url="https://github.com/dscripka/openWakeWord")
+        wake = [
+            WakeProgram(
+                name="companion-wake",
+                attribution=ours,
+                installed=True,
+                description="companion's wake words (openWakeWord)",
+                version=__version__,
+                models=[
+                    WakeModel(
+                        name=name,
+                        attribution=oww,
+                        installed=True,
+                        description=name.replace("_", " "),
+                        version=None,
+                        languages=["en"],
+                        phrase=name.replace("_", " "),
+                    )
+                    for name in wake_words
+                ],
+            )
+        ]
+    return Info(asr=asr, tts=tts, wake=wake)
 
 
 class Services:
@@ -84,11 +124,18 @@ class Services:
         synth: Synthesizer | None,
         synth_name: str,
         voices: list[str],
+        wake_words: list[str] | None = None,
     ) -> None:
         self.engine = engine
         self.synth = synth
-        self.info = service_info(engine, synth_name if synth else "", voices)
+        self.wake_words = list(wake_words or [])
+        self.info = service_info(engine, synth_name if synth else "", voices, self.wake_words)
         self.synth_worker = concurrent.futures.ThreadPoolExecutor(1, "wyoming-tts")
+
+
+def close_all(detectors: list[Any]) -> None:
+    for detector in detectors:
+        detector.close()
 
 
 def handler_factory(services: Services) -> Any:
@@ -99,14 +146,21 @@ def handler_factory(services: Services) -> Any:
     from wyoming.info import Describe
     from wyoming.server import AsyncEventHandler
     from wyoming.tts import Synthesize
+    from wyoming.wake import Detect, Detection, NotDetected
+
+    from ..audio.wakeword import WakeWordDetector
+    from .client import wake_key
 
     class Handler(AsyncEventHandler):
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
-            # One thread per connection owns its recogniser stream.
+            # One thread per connection owns its recogniser stream (or wake-word detectors).
             self._stt = concurrent.futures.ThreadPoolExecutor(1, "wyoming-stt")
             self._stream: RecognizerStream | None = None
             self._convert = AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
+            self._wake_names: list[str] | None = None  # set by `detect`: this is wake audio
+            self._detectors: list[WakeWordDetector] = []
+            self._detected = False
 
         async def _in_stt(self, fn: Any, *args: Any) -> Any:
             return await asyncio.get_running_loop().run_in_executor(self._stt, fn, *args)
@@ -115,6 +169,10 @@ def handler_factory(services: Services) -> Any:
             if Describe.is_type(event.type):
                 await self.write_event(services.info.event())
                 return True
+            if Detect.is_type(event.type):
+                return await self._detect(Detect.from_event(event))
+            if self._wake_names is not None:
+                return await self._wake_audio(event)
             if Transcribe.is_type(event.type) or AudioStart.is_type(event.type):
                 if services.engine is None:
                     await self.write_event(Error(text="no speech to text here").event())
@@ -138,6 +196,45 @@ def handler_factory(services: Services) -> Any:
                 return True
             if Synthesize.is_type(event.type):
                 return await self._synthesize(Synthesize.from_event(event))
+            return True
+
+        async def _detect(self, request: Any) -> bool:
+            """`detect`: the audio that follows is for the wake words asked for (all we have
+            when none are named)."""
+            wanted = request.names or services.wake_words
+            known = {wake_key(n): n for n in services.wake_words}
+            unknown = [n for n in wanted if wake_key(n) not in known]
+            if not services.wake_words or unknown:
+                offered = ", ".join(services.wake_words) or "none"
+                what = f"no wake word {', '.join(unknown)}" if unknown else "no wake words"
+                await self.write_event(Error(text=f"{what} here (offered: {offered})").event())
+                return False
+            self._wake_names = [known[wake_key(n)] for n in wanted]
+            return True
+
+        async def _wake_audio(self, event: Event) -> bool:
+            names = self._wake_names or []
+            if AudioStart.is_type(event.type):
+                self._detected = False
+                self._detectors = await self._in_stt(
+                    lambda: [WakeWordDetector(name) for name in names]
+                )
+            elif AudioChunk.is_type(event.type):
+                if not self._detectors:
+                    return True  # audio before audio-start
+                chunk = AudioChunk.from_event(event)
+                samples = np.frombuffer(self._convert.convert(chunk).audio, "<i2")
+                fired = await self._in_stt(lambda: [d.push(samples) for d in self._detectors])
+                for detector, hit in zip(self._detectors, fired, strict=True):
+                    if hit:
+                        self._detected = True
+                        found = Detection(name=detector.name, timestamp=chunk.timestamp)
+                        await self.write_event(found.event())
+            elif AudioStop.is_type(event.type):
+                if not self._detected:
+                    await self.write_event(NotDetected().event())
+                detectors, self._detectors = self._detectors, []
+                await self._in_stt(close_all, detectors)
             return True
 
         async def _synthesize(self, request: Any) -> bool:
@@ -166,6 +263,9 @@ def handler_factory(services: Services) -> Any:
             return True
 
         async def disconnect(self) -> None:
+            detectors, self._detectors = self._detectors, []
+            if detectors:
+                self._stt.submit(close_all, detectors)
             self._stt.shutdown(wait=False)
 
     return Handler
