@@ -101,6 +101,16 @@ def _add_settings_flags(parser: argparse.ArgumentParser, *only: str) -> None:
         )
 
 
+def _add_wake_word_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wake-word",
+        metavar="MODEL",
+        help="wake by a neural wake word (implies --listen-mode wake_phrase): an openWakeWord "
+        "model that ships (hey_jarvis, alexa, ...), a .tflite file, or a Wyoming wake-word "
+        "service, wyoming://HOST:PORT/MODEL",
+    )
+
+
 def _add_talk_flags(
     parser: argparse.ArgumentParser, audio_in_help: str, listen_mode_help: str
 ) -> None:
@@ -120,6 +130,7 @@ def _add_talk_flags(
         choices=("push_to_talk", "hands_free", "wake_phrase"),
         help=listen_mode_help,
     )
+    _add_wake_word_flag(parser)
     parser.add_argument(
         "--record",
         type=Path,
@@ -264,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how a request starts (default: speech.listen_mode, "
         "hands_free if that is push_to_talk)",
     )
+    _add_wake_word_flag(listen)
     listen.add_argument(
         "--audio-in", type=Path, metavar="FILE", help="a recording stands in for the microphone"
     )
@@ -373,6 +385,9 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "speech.output_device": getattr(args, "output_device", None),
         **speech_flag_values(args),
     }
+    if getattr(args, "wake_word", None):
+        flags["speech.wake_word"] = args.wake_word
+        flags["speech.listen_mode"] = flags["speech.listen_mode"] or "wake_phrase"
     if getattr(args, "mute", False):
         flags["speech.mute"] = True
     if getattr(args, "no_earcons", False):

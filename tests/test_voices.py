@@ -424,14 +424,10 @@ def test_our_wyoming_service_detects_wake_words_for_a_wyoming_client(wake_servic
 
 
 def test_a_wyoming_wake_word_opens_the_request_that_follows_it(wake_service, speech, tmp_path):
-    """speech.wake_word = wyoming://HOST:PORT/MODEL: the listener streams the microphone to
-    the service and takes the request after the detection, even though it comes back a
-    moment after the wake word ended."""
+    """`companion listen --wake-word wyoming://HOST:PORT/MODEL`: the listener streams the
+    microphone (a recording here) to the service and takes the request after the detection,
+    even though it comes back a moment after the wake word ended."""
     import soundfile as sf
-
-    from companion.audio.capture import FileSource
-    from companion.events import FinalTranscript, InputProblem, WakePhraseHeard
-    from companion.stt.listener import Listener, ListenerSettings
 
     recording = tmp_path / "drive.wav"
     audio = with_pauses(
@@ -440,18 +436,16 @@ def test_a_wyoming_wake_word_opens_the_request_that_follows_it(wake_service, spe
         gap_s=0.8,
     )
     sf.write(recording, audio, 16000)
-    events: list = []
-    settings = ListenerSettings(mode="wake_phrase", wake_word=f"{wake_service.uri}/hey_jarvis")
-    engine = load_engine("pocketsphinx", "en-us")[0]
-    listener = Listener(engine, FileSource(recording, realtime=True), settings, events.append)
-    listener.start()
-    assert listener.finished.wait(60)
-    assert not [e for e in events if isinstance(e, InputProblem)], events
-    woken = [e for e in events if isinstance(e, WakePhraseHeard)]
-    assert len(woken) == 1 and woken[0].phrase == "hey jarvis"
-    finals = [e.text for e in events if isinstance(e, FinalTranscript)]
-    assert len(finals) == 1, finals
-    assert word_error_rate("navigate to the nearest charger", finals[0]) <= 0.34, finals
+    result = run_companion(
+        "listen", "--audio-in", str(recording), "--mute", "--no-earcons",
+        "--wake-word", f"{wake_service.uri}/hey_jarvis",
+        "--provider", "custom", "--llm-base-url", "http://127.0.0.1:9/v1", "--model", "none",
+    )  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert 'say "hey jarvis"' in result.stdout, result.stdout
+    heard = [line.split(">", 1)[1] for line in result.stdout.splitlines() if "(voice)>" in line]
+    assert len(heard) == 1, result.stdout
+    assert word_error_rate("navigate to the nearest charger", heard[0]) <= 0.34, heard
 
 
 def test_a_late_detection_hands_the_audio_since_the_wake_word_to_the_request(wake_service, speech):
