@@ -166,7 +166,7 @@ class FileSource:
         self.tail_silence = tail_silence
         self._blocks: Any = None
         self._clock = 0.0
-        self._started = 0.0
+        self._started: float | None = None
         self._stopped = threading.Event()
 
     def start(self) -> None:
@@ -174,7 +174,7 @@ class FileSource:
 
         probe(self.path)  # fail now, with the file's name, if it is not audio
         self._blocks = self._generate()
-        self._started = time.monotonic()
+        self._started = None  # the pace is kept from the first read
         self._clock = 0.0
 
     def _generate(self) -> Any:
@@ -198,6 +198,8 @@ class FileSource:
         except StopIteration:
             self._blocks = None
             raise InputEnded(self.name) from None
+        if self._started is None:
+            self._started = time.monotonic()
         self._clock += len(samples) / RATE
         due = self._started + self._clock
         if self.realtime:

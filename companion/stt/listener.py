@@ -253,13 +253,12 @@ class Listener:
         self._last_voiced_audio = 0.0
         self._opened_at = 0.0
         self._seen_presses = self._seen_releases = 0
+        self.source.start()  # a bad recording or a missing device is reported at once
+        self._set_state("waiting")
         if s.mode == "push_to_talk" and getattr(self.source, "plays_on_press", False):
-            self._set_state("waiting")  # a recording is "spoken" from the first press
-            while not self._presses:
+            while not self._presses:  # a recording is "spoken" from the first press
                 if self._stop.wait(0.02):
                     return
-        self.source.start()
-        self._set_state("waiting")
         while not self._stop.is_set():
             self._controls()
             try:
@@ -389,6 +388,7 @@ class Listener:
         self._guess = ""
         self._guessed_at = 0.0
         self._early, self._utterance, self._held = None, [], []
+        self._recent.clear()  # what comes after this utterance is not continuous with it
         self._set_state("listening")
         self._emit(SpeechStarted())
         # Word times from the recogniser count only the audio it was fed; these two numbers
@@ -495,7 +495,6 @@ class Listener:
         self._seg.reset()
         since = min(len(self._recent), round(self._detector.behind_s / FRAME_S))
         said_since = list(self._recent)[len(self._recent) - since :] if since else []
-        self._recent.clear()
         self._begin([*self._seg.force_start(), *said_since], t)
 
     def _wake_heard(self) -> None:
