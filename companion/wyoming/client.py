@@ -328,7 +328,9 @@ class WyomingWakeWord:
             chosen = models[0]
         self.name = chosen.name
         self.phrase = wake_key(chosen.phrase or chosen.name)
-        self._names = [wanted] if wanted else None
+        # Asked for by the name the service lists (wyoming-openwakeword 1.8 loads a model
+        # again for every connection that spells it differently, e.g. without "_v0.1").
+        self._names = [chosen.name] if wanted else None
         self._refractory_ms = int(refractory_s * 1000)
         self._sent_ms = 0.0  # audio pushed so far, in ms (the chunks' timestamps)
         self._fired_ms = -1e9
