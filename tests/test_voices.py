@@ -471,6 +471,53 @@ def test_a_late_detection_hands_the_audio_since_the_wake_word_to_the_request(wak
     assert detector.behind_s >= 0
 
 
+def test_a_wake_word_service_that_restarts_is_picked_up_again(speech):
+    """Home Assistant restarts its add-ons: the wake word is deaf while the service is away,
+    wakes again once it is back on the same address, and only a service gone for good (10 s
+    of audio) becomes an error that says what to do."""
+    pytest.importorskip("pyopen_wakeword", reason="the cabin extra is not installed")
+    from companion.stt.base import SttError
+    from companion.wyoming.client import WyomingWakeWord
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = companion_cmd(
+        "serve", "wyoming", "--uri", f"tcp://127.0.0.1:{port}", "--no-stt", "--no-tts"
+    )
+    ready = r"listening on tcp://127\.0\.0\.1:(\d+)"
+    wake = with_pauses(speech("Hey Jarvis, how long until we get there?"), gap_s=1.0)
+    silence = np.zeros(320, np.int16)
+
+    def stream(detector: WyomingWakeWord, audio: np.ndarray) -> int:
+        fired = 0
+        for i in range(0, len(audio), 320):
+            time.sleep(0.002)
+            fired += detector.push(audio[i : i + 320])
+        for _ in range(100):  # a moment for a detection on the way
+            time.sleep(0.005)
+            fired += detector.push(silence)
+        return fired
+
+    service = start(command, "listening on", ready)
+    detector = WyomingWakeWord(f"wyoming://127.0.0.1:{port}/hey_jarvis")
+    try:
+        assert stream(detector, wake) == 1
+        service.process.send_signal(signal.SIGINT)
+        service.process.wait(10)
+        assert stream(detector, np.zeros(16000, np.int16)) == 0  # away: deaf, no error
+        service = start(command, "listening on", ready)
+        assert stream(detector, np.zeros(32000, np.int16)) == 0  # reconnects within ~1 s
+        assert stream(detector, wake) == 1
+    finally:
+        service.process.send_signal(signal.SIGINT)
+        service.process.wait(10)
+    with pytest.raises(SttError, match=r"did not come back within 10 s\. Start it again"):
+        for _ in range(12 * 50):
+            detector.push(silence)
+    detector.close()
+
+
 def test_wake_word_problems_are_clear(wake_service, tmp_path):
     from companion.audio.capture import FileSource
     from companion.audio.wakeword import open_wake_word

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 3.0
 ANSWER_TIMEOUT_S = 15.0
+RECONNECT_S = 10.0  # a wake-word service may be gone this long (a restart) before we give up
 
 
 class WyomingError(Exception):
@@ -56,11 +57,16 @@ def parse_uri(uri: str) -> tuple[str, int]:
 class Connection:
     """One TCP connection speaking Wyoming events."""
 
-    def __init__(self, uri: str, timeout: float = ANSWER_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        uri: str,
+        timeout: float = ANSWER_TIMEOUT_S,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+    ) -> None:
         self.uri = uri
         host, port = parse_uri(uri)
         try:
-            self.sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
+            self.sock = socket.create_connection((host, port), timeout=connect_timeout)
         except OSError as exc:
             raise WyomingError(
                 f"No Wyoming service answers at {uri} ({exc.strerror or exc}). Start it, or "
@@ -335,17 +341,24 @@ class WyomingWakeWord:
         self._sent_ms = 0.0  # audio pushed so far, in ms (the chunks' timestamps)
         self._fired_ms = -1e9
         self.behind_s = 0.0
-        self._conn = self._connect()
+        self._lost_at_ms = self._tried_at_ms = 0.0
+        self._lost_because = ""
+        self._conn: Connection | None = self._connect()
 
-    def _connect(self) -> Connection:
+    def _connect(self, connect_timeout: float = CONNECT_TIMEOUT_S) -> Connection:
         from wyoming.audio import AudioStart
         from wyoming.wake import Detect
 
         try:
-            conn = Connection(self.uri, timeout=CONNECT_TIMEOUT_S)
-            conn.send(Detect(names=self._names))
-            conn.send(AudioStart(rate=SAMPLE_RATE, width=2, channels=1, timestamp=0))
+            conn = Connection(self.uri, CONNECT_TIMEOUT_S, connect_timeout)
         except WyomingError as exc:
+            raise SttError(f"The wake word: {exc}") from None
+        try:
+            conn.send(Detect(names=self._names))
+            start = AudioStart(rate=SAMPLE_RATE, width=2, channels=1, timestamp=int(self._sent_ms))
+            conn.send(start)
+        except WyomingError as exc:
+            conn.close()
             raise SttError(f"The wake word: {exc}") from None
         return conn
 
@@ -358,6 +371,9 @@ class WyomingWakeWord:
             rate=SAMPLE_RATE, width=2, channels=1, audio=pcm, timestamp=int(self._sent_ms)
         )
         self._sent_ms += 1000 * len(samples) / SAMPLE_RATE
+        if self._conn is None and not self._reconnect():
+            return False
+        assert self._conn is not None
         fired = False
         try:
             self._conn.send(chunk)
@@ -375,16 +391,38 @@ class WyomingWakeWord:
                     fired, self._fired_ms = True, at
                     self.behind_s = (self._sent_ms - at) / 1000
         except WyomingError as exc:
+            # The service went away (restarted, the network dropped): deaf until it is back.
             self._conn.close()
+            self._conn = None
+            self._lost_at_ms, self._lost_because = self._sent_ms, str(exc)
+            self._tried_at_ms = self._sent_ms
+            log.warning("wake word: %s; reconnecting", exc)
+        return fired
+
+    def _reconnect(self) -> bool:
+        """Try again once a second (of audio); give up, with what to do, after RECONNECT_S."""
+        if self._sent_ms - self._tried_at_ms < 1000:
+            return False
+        self._tried_at_ms = self._sent_ms
+        try:
+            # Briefly: this is the listener's thread, and the microphone does not wait.
+            self._conn = self._connect(connect_timeout=0.3)
+        except SttError:
+            if self._sent_ms - self._lost_at_ms < RECONNECT_S * 1000:
+                return False
             raise SttError(
-                f"The wake word: {exc} Start it again (or set speech.wake_word to a local "
+                f"The wake word: {self._lost_because} It did not come back within "
+                f"{RECONNECT_S:.0f} s. Start it again (or set speech.wake_word to a local "
                 "model), then turn voice input back on."
             ) from None
-        return fired
+        log.info("wake word: reconnected to %s", self.uri)
+        return True
 
     def close(self) -> None:
         from wyoming.audio import AudioStop
 
-        with contextlib.suppress(WyomingError):
-            self._conn.send(AudioStop())
-        self._conn.close()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(WyomingError):
+                conn.send(AudioStop())
+            conn.close()
