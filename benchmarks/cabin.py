@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, replace_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 from companion.audio import aec  # noqa: E402
 from companion.audio.cabin import Cabin, CabinSource, onset_s  # noqa: E402
@@ -551,10 +551,7 @@ def main() -> None:
         f'{w["woke"]} of {w["tries"]} "{w["model"].replace("_", " ")}, <request>" said at '
         "10 dB SNR.",
     ]
-    section = "\n".join(lines) + "\n"
-    print(section)
-    if args.write:
-        replace_section(args.write, HEADING, section)
+    publish(lines, args.write, HEADING)
 
 
 if __name__ == "__main__":

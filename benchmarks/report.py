@@ -25,3 +25,12 @@ def replace_section(path: Path, heading: str, section: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     path.write_text(text)
+
+
+def publish(lines: list[str], write: Path | None, heading: str) -> None:
+    """Print a section made of `lines` (starting with `heading`), and with --write put it in
+    PERFORMANCE.md in place of the old one."""
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if write:
+        replace_section(write, heading, section)

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, replace_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 from companion.timeline import p90  # noqa: E402
 
@@ -234,10 +234,7 @@ def main() -> None:
         f"{streaming['shown_median_ms']:.1f} ms | {streaming['shown_p95_ms']:.1f} ms |",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        replace_section(args.write, "## Car screen", text)
+    publish(lines, args.write, "## Car screen")
 
 
 if __name__ == "__main__":

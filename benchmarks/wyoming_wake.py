@@ -21,7 +21,6 @@ import json
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, replace_section  # noqa: E402
+from report import machine, publish  # noqa: E402
+
+from tests.helpers import free_port, wait_listening  # noqa: E402
 
 HEADING = "## Wake words over Wyoming (benchmarks/wyoming_wake.py)"
 FRAME = 320  # 20 ms at 16 kHz, what the listener pushes
@@ -51,22 +52,6 @@ def requests(n: int) -> list[str]:
         lines = ["take me to the nearest charger", "how long until we get there"] * n
     random.Random(21).shuffle(lines)
     return lines[:n]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_listening(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def start_services() -> dict[str, tuple[subprocess.Popen, str]]:
@@ -88,7 +73,7 @@ def start_services() -> dict[str, tuple[subprocess.Popen, str]]:
             + ["--preload-model", "hey_jarvis"],
             stderr=subprocess.DEVNULL,
         )
-        wait_listening(port)
+        wait_listening(port, 30)
         services["wyoming-openwakeword 1.8.2"] = (oww, f"wyoming://127.0.0.1:{port}/hey_jarvis")
     return services
 
@@ -213,10 +198,7 @@ def main() -> None:
         "wyoming-openwakeword hears nothing in the first ~2 s of a new stream (its feature "
         "windows start empty); the listener keeps one stream open for the drive.",
     ]
-    section = "\n".join(lines) + "\n"
-    print(section)
-    if args.write:
-        replace_section(args.write, HEADING, section)
+    publish(lines, args.write, HEADING)
 
 
 if __name__ == "__main__":

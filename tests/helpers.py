@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -108,3 +109,22 @@ def run_companion(*args: str, env: dict | None = None, timeout: float = 120):
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for services that do not report port 0's)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(port: int, seconds: float = 20) -> None:
+    """Until something accepts connections on the loopback `port` (a service's "Ready" can
+    come a moment before it listens)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds:.0f} s")

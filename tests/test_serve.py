@@ -12,13 +12,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.helpers import companion_cmd
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import companion_cmd, free_port
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from companion.personas import Voice
 from companion.stt.models import load_engine
 from companion.tts.synth import SynthesisError
 from companion.wyoming.client import WyomingEngine, WyomingSynthesizer
-from tests.helpers import companion_cmd, run_companion
+from tests.helpers import companion_cmd, free_port, run_companion, wait_listening
 from tests.hub_helpers import Hub, serving
 from tests.speech_helpers import AUDIO, MANIFEST, word_error_rate
 
@@ -178,16 +177,26 @@ def start(args: list[str], ready: str, port_from: str, env: dict | None = None) 
     raise AssertionError(f"the service did not start: {''.join(lines)}")
 
 
-@pytest.fixture
-def ours() -> Iterator[Service]:
-    service = start(
-        companion_cmd("serve", "wyoming", "--uri", "tcp://127.0.0.1:0", "--engine", "pocketsphinx"),
+def start_ours(*flags: str, uri: str = "tcp://127.0.0.1:0") -> Service:
+    """`companion serve wyoming FLAGS`, once it listens."""
+    return start(
+        companion_cmd("serve", "wyoming", "--uri", uri, *flags),
         "listening on",
         r"listening on tcp://127\.0\.0\.1:(\d+)",
     )
+
+
+def our_service(*flags: str) -> Iterator[Service]:
+    """For a fixture: our service until the test is done, then Ctrl+C (as a user stops it)."""
+    service = start_ours(*flags)
     yield service
     service.process.send_signal(signal.SIGINT)
     service.process.wait(10)
+
+
+@pytest.fixture
+def ours() -> Iterator[Service]:
+    yield from our_service("--engine", "pocketsphinx")
 
 
 def test_our_wyoming_service_transcribes_and_speaks_for_a_wyoming_client(ours):
@@ -265,11 +274,7 @@ def test_transcribe_with_a_wyoming_recogniser_and_a_missing_service(ours):
 
 
 def test_a_service_without_a_voice_says_so_and_stops_cleanly_on_sigterm():
-    service = start(
-        companion_cmd("serve", "wyoming", "--uri", "tcp://127.0.0.1:0", "--no-tts"),
-        "listening on",
-        r"listening on tcp://127\.0\.0\.1:(\d+)",
-    )
+    service = start_ours("--no-tts")
     with pytest.raises(SynthesisError, match="failed: no text to speech here"):
         WyomingSynthesizer(service.uri).synthesize("Hello.")
     service.process.send_signal(signal.SIGTERM)
@@ -282,19 +287,12 @@ def test_wyoming_piper_speaks_for_us():
     """A third-party Wyoming service (wyoming-piper, as Home Assistant runs it) as our voice."""
     pytest.importorskip("wyoming_piper", reason="wyoming-piper is not installed")
     data = str(Path(joe.model_path()).parent)
-    with socket.socket() as probe:  # wyoming-piper does not say which port port 0 got
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     args = ["--voice", "en_US-joe-medium", "--data-dir", data, "--local-files-only"]
     args += ["--uri", f"tcp://127.0.0.1:{port}", "--debug"]
     service = start([sys.executable, "-m", "wyoming_piper", *args], "Ready", "()")
     service.port, service.uri = port, f"wyoming://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20  # "Ready" comes a moment before it listens
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
+    wait_listening(port)
     try:
         synth = WyomingSynthesizer(service.uri)
         synth.warm_up()
@@ -330,14 +328,7 @@ def speech() -> Iterator[object]:
 def wake_service() -> Iterator[Service]:
     """`companion serve wyoming` offering only its wake words."""
     pytest.importorskip("pyopen_wakeword", reason="the cabin extra is not installed")
-    service = start(
-        companion_cmd("serve", "wyoming", "--uri", "tcp://127.0.0.1:0", "--no-stt", "--no-tts"),
-        "listening on",
-        r"listening on tcp://127\.0\.0\.1:(\d+)",
-    )
-    yield service
-    service.process.send_signal(signal.SIGINT)
-    service.process.wait(10)
+    yield from our_service("--no-stt", "--no-tts")
 
 
 def wake_word_ends_at(audio: np.ndarray) -> float:
@@ -479,13 +470,8 @@ def test_a_wake_word_service_that_restarts_is_picked_up_again(speech):
     from companion.stt.base import SttError
     from companion.wyoming.client import WyomingWakeWord
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = companion_cmd(
-        "serve", "wyoming", "--uri", f"tcp://127.0.0.1:{port}", "--no-stt", "--no-tts"
-    )
-    ready = r"listening on tcp://127\.0\.0\.1:(\d+)"
+    port = free_port()
+    uri = f"tcp://127.0.0.1:{port}"
     wake = with_pauses(speech("Hey Jarvis, how long until we get there?"), gap_s=1.0)
     silence = np.zeros(320, np.int16)
 
@@ -499,14 +485,14 @@ def test_a_wake_word_service_that_restarts_is_picked_up_again(speech):
             fired += detector.push(silence)
         return fired
 
-    service = start(command, "listening on", ready)
+    service = start_ours("--no-stt", "--no-tts", uri=uri)
     detector = WyomingWakeWord(f"wyoming://127.0.0.1:{port}/hey_jarvis")
     try:
         assert stream(detector, wake) == 1
         service.process.send_signal(signal.SIGINT)
         service.process.wait(10)
         assert stream(detector, np.zeros(16000, np.int16)) == 0  # away: deaf, no error
-        service = start(command, "listening on", ready)
+        service = start_ours("--no-stt", "--no-tts", uri=uri)
         assert stream(detector, np.zeros(32000, np.int16)) == 0  # reconnects within ~1 s
         assert stream(detector, wake) == 1
     finally:
@@ -541,20 +527,7 @@ def test_wake_word_problems_are_clear(wake_service, tmp_path):
     assert "No Wyoming service answers at wyoming://127.0.0.1:9" in problem.message
     assert "wake word" in problem.message.lower()
     # A service with no wake words (ours with --no-wake) says it has none.
-    stt_only = start(
-        companion_cmd(
-            "serve",
-            "wyoming",
-            "--uri",
-            "tcp://127.0.0.1:0",
-            "--no-tts",
-            "--no-wake",
-            "--engine",
-            "pocketsphinx",
-        ),
-        "listening on",
-        r"listening on tcp://127\.0\.0\.1:(\d+)",
-    )
+    stt_only = start_ours("--no-tts", "--no-wake", "--engine", "pocketsphinx")
     try:
         with pytest.raises(SttError, match="offers no wake word"):
             open_wake_word(stt_only.uri)
@@ -571,18 +544,11 @@ def test_wyoming_openwakeword_wakes_us(speech):
     python = THIRD_PARTY / "wyoming-openwakeword" / "bin" / "python"
     if not python.exists():
         pytest.skip("wyoming-openwakeword is not installed here: run bash .ci/setup")
-    with socket.socket() as probe:  # it does not say which port port 0 got
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     args = ["--uri", f"tcp://127.0.0.1:{port}", "--preload-model", "hey_jarvis"]
     service = start([str(python), "-m", "wyoming_openwakeword", *args], "Ready", "()")
     try:
-        deadline = time.monotonic() + 20  # "Ready" comes a moment before it listens
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
+        wait_listening(port)
         audio = with_pauses(
             speech("Take me to the nearest gas station."),
             speech("Hey Jarvis, how long until we get there?"),
