@@ -103,12 +103,14 @@ class SpeechSettings:
         """What the driver says to wake the assistant: the wake word's name, or the phrase."""
         if not self.wake_word:
             return self.wake_phrase
+        from .audio.wakeword import phrase_of  # as the detectors' `phrase` says it
+
         name = self.wake_word
         if name.startswith("wyoming://"):  # wyoming://HOST:PORT/MODEL
-            name = name[len("wyoming://") :].partition("/")[2] or "the wake word"
-        elif name.endswith(".tflite"):
-            name = Path(name).stem
-        return name.replace("_", " ")  # as WakeWordDetector.phrase says it
+            name = name[len("wyoming://") :].partition("/")[2]
+            if not name:
+                return "the wake word"  # the service's first model: known once connected
+        return phrase_of(name)
 
 
 @dataclass

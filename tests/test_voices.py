@@ -506,11 +506,10 @@ def test_a_wake_word_service_that_restarts_is_picked_up_again(speech):
 
 def test_wake_word_problems_are_clear(wake_service, tmp_path):
     from companion.audio.capture import FileSource
-    from companion.audio.wakeword import open_wake_word
     from companion.config import load_settings
     from companion.events import InputProblem
     from companion.stt.base import SttError
-    from companion.stt.listener import Listener, ListenerSettings
+    from companion.stt.listener import Listener, ListenerSettings, open_wake_word
 
     with pytest.raises(SttError, match=r'no wake word "hey_companion"; it offers .*hey_jarvis'):
         open_wake_word(f"{wake_service.uri}/hey_companion")

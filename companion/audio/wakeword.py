@@ -2,7 +2,8 @@
 runtime and the models ship in the package; Apache-2.0). Off by default; with
 `speech.wake_word` set (a model name such as "hey_jarvis", or a .tflite file) the wake-phrase
 mode listens for it instead of asking the recogniser to spot `speech.wake_phrase`. Set to
-wyoming://HOST:PORT/MODEL, a Wyoming wake-word service listens instead (wyoming/client.py).
+wyoming://HOST:PORT/MODEL, a Wyoming wake-word service listens instead (wyoming/client.py;
+`stt.listener.open_wake_word` picks).
 
 The models that ship are "alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy" and
 "okay_nabu"; openWakeWord's tools train others (a "hey companion" model is not made yet).
@@ -16,6 +17,16 @@ from typing import Protocol
 import numpy as np
 
 CHUNK = 160  # openWakeWord's features take 10 ms of 16 kHz audio at a time
+
+
+def phrase_of(name: str) -> str:
+    """What the driver says for a wake-word model: "hey_jarvis", "Hey Jarvis", a file
+    "hey_jarvis.tflite" and openWakeWord's versioned stem "hey_jarvis_v0.1" all say "hey
+    jarvis". Also how names are matched loosely (the Wyoming client and server)."""
+    key = Path(name).stem if name.endswith(".tflite") else name
+    key = key.lower().replace("_", " ").strip()
+    head, _, tail = key.rpartition(" v")
+    return head if head and tail.replace(".", "").isdigit() else key
 
 
 def builtin_models() -> list[str]:
@@ -40,16 +51,6 @@ class WakeWord(Protocol):
     def push(self, samples: np.ndarray) -> bool: ...
 
     def close(self) -> None: ...
-
-
-def open_wake_word(spec: str) -> WakeWord:
-    """`speech.wake_word`: a model that ships, a .tflite file, or a Wyoming service. Raises
-    ValueError (a local model) or SttError (a service) with what to do."""
-    if spec.startswith("wyoming://"):
-        from ..wyoming.client import WyomingWakeWord
-
-        return WyomingWakeWord(spec)
-    return WakeWordDetector(spec)
 
 
 class WakeWordDetector:
@@ -89,7 +90,7 @@ class WakeWordDetector:
 
     @property
     def phrase(self) -> str:
-        return self.name.replace("_", " ")
+        return phrase_of(self.name)
 
     def push(self, samples: np.ndarray) -> bool:
         pending = np.concatenate([self._pending, samples.astype(np.int16)])

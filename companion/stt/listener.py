@@ -95,6 +95,18 @@ class ListenerSettings:
             raise ValueError("speech.wake_phrase is empty; set a phrase such as 'hey companion'")
 
 
+def open_wake_word(spec: str) -> WakeWord:
+    """`speech.wake_word`: a model that ships, a .tflite file, or a Wyoming service. Raises
+    ValueError (a local model) or SttError (a service) with what to do."""
+    if spec.startswith("wyoming://"):
+        from ..wyoming.client import WyomingWakeWord
+
+        return WyomingWakeWord(spec)
+    from ..audio.wakeword import WakeWordDetector
+
+    return WakeWordDetector(spec)
+
+
 def strip_wake_phrase(text: str, phrase: str) -> tuple[bool, str]:
     """(found, rest): whether `text` begins with (something close to) `phrase`, and what
     follows it. Tolerates the recogniser's small slips ("hey companions", "a companion")."""
@@ -132,6 +144,7 @@ class Listener:
         # by voice without answering itself). Set by the front end; None: no playback known.
         self.echo_gate: EchoGate | None = None
         self.finished = threading.Event()  # set when the worker has ended (stop, file end, error)
+        self._detector: WakeWord | None = None  # wake_phrase mode with speech.wake_word
         # With a canceller: the open (or last) utterance is recognised from the noise-suppressed
         # version of the microphone (a loud road), not the linear one.
         self.suppressing = False
@@ -197,9 +210,8 @@ class Listener:
         finally:
             try:
                 self.source.close()
-                detector = getattr(self, "_detector", None)
-                if detector is not None:
-                    detector.close()
+                if self._detector is not None:
+                    self._detector.close()
             finally:
                 self._set_state("off")
                 self.finished.set()
@@ -211,10 +223,8 @@ class Listener:
         self._stream: RecognizerStream = self.engine.stream(s.grammar or None)
         # The spotter only knows the wake phrase (and the command grammar, if any, as
         # distractors: models without an [unk] word would otherwise hear it in everything).
-        self._detector: WakeWord | None = None
+        self._detector = None
         if s.mode == "wake_phrase" and s.wake_word:
-            from ..audio.wakeword import open_wake_word
-
             self._detector = open_wake_word(s.wake_word)
             self._seg.auto_start = False  # the detector opens utterances
         # The last seconds heard: a wake word served over the network is reported a little

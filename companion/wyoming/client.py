@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..audio.wakeword import phrase_of
 from ..personas import Voice
 from ..stt.base import SAMPLE_RATE, SttError, Transcript
 from ..tts.synth import Audio, SynthesisError
@@ -292,14 +293,6 @@ class WyomingSynthesizer:
 # -- wake word -----------------------------------------------------------------------------
 
 
-def wake_key(name: str) -> str:
-    """A wake-word model's name compared loosely: "hey_jarvis", "Hey Jarvis" and openWakeWord's
-    file stem "hey_jarvis_v0.1" are one model."""
-    key = name.lower().replace("_", " ").strip()
-    head, _, tail = key.rpartition(" v")
-    return head if head and tail.replace(".", "").isdigit() else key
-
-
 class WyomingWakeWord:
     """Any Wyoming wake-word service (wyoming-openwakeword, `companion serve wyoming`) as our
     wake word: `speech.wake_word = wyoming://HOST:PORT/MODEL` (or without /MODEL: the first
@@ -323,7 +316,7 @@ class WyomingWakeWord:
                 "wake programs). Check the port, or set speech.wake_word to a local model."
             )
         if wanted:
-            chosen = next((m for m in models if wake_key(m.name) == wake_key(wanted)), None)
+            chosen = next((m for m in models if phrase_of(m.name) == phrase_of(wanted)), None)
             if chosen is None:
                 offered = ", ".join(m.name for m in models)
                 raise SttError(
@@ -333,7 +326,7 @@ class WyomingWakeWord:
         else:
             chosen = models[0]
         self.name = chosen.name
-        self.phrase = wake_key(chosen.phrase or chosen.name)
+        self.phrase = phrase_of(chosen.phrase or chosen.name)
         # Asked for by the name the service lists (wyoming-openwakeword 1.8 loads a model
         # again for every connection that spells it differently, e.g. without "_v0.1").
         self._names = [chosen.name] if wanted else None

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.wakeword import phrase_of
 from ..personas import Voice
 from ..stt.base import SAMPLE_RATE, RecognizerStream, SpeechEngine
 from ..tts.factory import Synthesizer
@@ -103,10 +104,10 @@ def service_info(
                         name=name,
                         attribution=oww,
                         installed=True,
-                        description=name.replace("_", " "),
+                        description=phrase_of(name),
                         version=None,
                         languages=["en"],
-                        phrase=name.replace("_", " "),
+                        phrase=phrase_of(name),
                     )
                     for name in wake_words
                 ],
@@ -149,7 +150,6 @@ def handler_factory(services: Services) -> Any:
     from wyoming.wake import Detect, Detection, NotDetected
 
     from ..audio.wakeword import WakeWordDetector
-    from .client import wake_key
 
     class Handler(AsyncEventHandler):
         def __init__(self, *args: Any) -> None:
@@ -202,14 +202,14 @@ def handler_factory(services: Services) -> Any:
             """`detect`: the audio that follows is for the wake words asked for (all we have
             when none are named)."""
             wanted = request.names or services.wake_words
-            known = {wake_key(n): n for n in services.wake_words}
-            unknown = [n for n in wanted if wake_key(n) not in known]
+            known = {phrase_of(n): n for n in services.wake_words}
+            unknown = [n for n in wanted if phrase_of(n) not in known]
             if not services.wake_words or unknown:
                 offered = ", ".join(services.wake_words) or "none"
                 what = f"no wake word {', '.join(unknown)}" if unknown else "no wake words"
                 await self.write_event(Error(text=f"{what} here (offered: {offered})").event())
                 return False
-            self._wake_names = [known[wake_key(n)] for n in wanted]
+            self._wake_names = [known[phrase_of(n)] for n in wanted]
             return True
 
         async def _wake_audio(self, event: Event) -> bool:
