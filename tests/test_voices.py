@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,32 @@ def recognise(audio_samples: np.ndarray, rate: int) -> str:
     return stream.finish().text
 
 
+def heard_wer(
+    render: Callable[[], tuple[np.ndarray, int]], reference: str
+) -> tuple[float, list[str]]:
+    """The median word error rate of three renderings of one sentence, and what was heard.
+
+    Piper samples its pace and timbre afresh for each rendering, and about one rendering in a
+    hundred comes out that our small recogniser half-mishears ("the nurse guess they shoot").
+    One rendering is a coin toss at that tail; the median of three is the voice's intelligibility.
+    """
+    rates, heard = [], []
+    for _ in range(3):
+        heard.append(recognise(*render()))
+        rates.append(word_error_rate(reference, heard[-1]))
+    return sorted(rates)[1], heard
+
+
+def renderings(synth: object, text: str) -> Callable[[], tuple[np.ndarray, int]]:
+    """For heard_wer: a synthesizer saying TEXT once more each call."""
+
+    def render() -> tuple[np.ndarray, int]:
+        audio = synth.synthesize(text)  # type: ignore[attr-defined]
+        return audio.samples, audio.rate
+
+    return render
+
+
 def test_piper_speaks_words_our_recogniser_understands():
     from companion.tts.piper_engine import PiperSynthesizer
 
@@ -50,12 +76,20 @@ def test_piper_speaks_words_our_recogniser_understands():
     synth.warm_up()
     short = synth.synthesize("Sure thing.")
     assert short.rate == 22050 and 0.3 < short.seconds < 1.5 and short.peak() > 3000
-    audio = synth.synthesize("Navigate to the nearest gas station.")
-    heard = recognise(audio.samples, audio.rate)
-    assert word_error_rate("navigate to the nearest gas station", heard) <= 0.2, heard
-    slow = synth.synthesize("Navigate to the nearest gas station.", Voice(rate=120))
+    wer, heard = heard_wer(
+        renderings(synth, "Navigate to the nearest gas station."),
+        "navigate to the nearest gas station",
+    )
+    assert wer <= 0.2, heard
+    # Pace and volume compared without Piper's variation, so the ratios are the persona's alone.
+    steady = PiperSynthesizer(variation=False)
+    audio = steady.synthesize("Navigate to the nearest gas station.")
+    again = steady.synthesize("Navigate to the nearest gas station.")
+    assert np.array_equal(audio.samples, again.samples)
+    slow = steady.synthesize("Navigate to the nearest gas station.", Voice(rate=120))
     assert slow.seconds > audio.seconds * 1.2  # a persona's rate becomes Piper's pace
-    quiet = synth.synthesize("Sure thing.", Voice(volume=0.5))
+    short = steady.synthesize("Sure thing.")
+    quiet = steady.synthesize("Sure thing.", Voice(volume=0.5))
     assert quiet.peak() < short.peak() * 0.7
 
 
@@ -209,7 +243,18 @@ def test_our_wyoming_service_transcribes_and_speaks_for_a_wyoming_client(ours):
 
     samples = read_audio(AUDIO / "navigate_charger.wav", 16000)
 
-    async def session() -> tuple[object, str, bytes]:
+    async def synthesize(text: str) -> bytes:
+        audio = b""
+        async with AsyncTcpClient("127.0.0.1", ours.port) as client:
+            await client.write_event(Synthesize(text=text).event())
+            while True:
+                event = await client.read_event()
+                if AudioChunk.is_type(event.type):
+                    audio += AudioChunk.from_event(event).audio
+                elif AudioStop.is_type(event.type):
+                    return audio
+
+    async def session() -> tuple[object, str]:
         async with AsyncTcpClient("127.0.0.1", ours.port) as client:
             await client.write_event(Describe().event())
             info = Info.from_event(await client.read_event())
@@ -223,24 +268,17 @@ def test_our_wyoming_service_transcribes_and_speaks_for_a_wyoming_client(ours):
                 )
             await client.write_event(AudioStop().event())
             text = Transcript.from_event(await client.read_event()).text
-        audio = b""
-        async with AsyncTcpClient("127.0.0.1", ours.port) as client:
-            request = Synthesize(text="Take me to the nearest gas station, please.")
-            await client.write_event(request.event())
-            while True:
-                event = await client.read_event()
-                if AudioChunk.is_type(event.type):
-                    audio += AudioChunk.from_event(event).audio
-                elif AudioStop.is_type(event.type):
-                    break
-        return info, text, audio
+        return info, text
 
-    info, text, audio = asyncio.run(session())
+    def render() -> tuple[np.ndarray, int]:
+        audio = asyncio.run(synthesize("Take me to the nearest gas station, please."))
+        return np.frombuffer(audio, np.int16), 22050
+
+    info, text = asyncio.run(session())
     assert info.asr and info.tts and info.asr[0].models[0].languages == ["en"]
     assert text == MANIFEST["navigate_charger"]["text"].lower().rstrip(".")
-    heard = recognise(np.frombuffer(audio, np.int16), 22050)
-    # Piper varies each rendering a little; half the words right is intelligible speech.
-    assert word_error_rate("take me to the nearest gas station please", heard) <= 0.5, heard
+    wer, heard = heard_wer(render, "take me to the nearest gas station please")
+    assert wer <= 0.5, heard
 
 
 def test_our_engines_use_a_wyoming_service_both_ways(ours):
@@ -254,9 +292,10 @@ def test_our_engines_use_a_wyoming_service_both_ways(ours):
     assert word_error_rate("take me to the nearest gas station please", heard) <= 0.15, heard
     synth = WyomingSynthesizer(ours.uri)
     synth.warm_up()
-    audio = synth.synthesize("How long until we get there?")
-    heard = recognise(audio.samples, audio.rate)
-    assert word_error_rate("how long until we get there", heard) <= 0.5, heard
+    wer, heard = heard_wer(
+        renderings(synth, "How long until we get there?"), "how long until we get there"
+    )
+    assert wer <= 0.5, heard
 
 
 def test_transcribe_with_a_wyoming_recogniser_and_a_missing_service(ours):
@@ -296,9 +335,9 @@ def test_wyoming_piper_speaks_for_us():
     try:
         synth = WyomingSynthesizer(service.uri)
         synth.warm_up()
-        audio = synth.synthesize("Take me to the nearest gas station, please.")
-        heard = recognise(audio.samples, audio.rate)
-        assert word_error_rate("take me to the nearest gas station please", heard) <= 0.3, heard
+        say = renderings(synth, "Take me to the nearest gas station, please.")
+        wer, heard = heard_wer(say, "take me to the nearest gas station please")
+        assert wer <= 0.3, heard
     finally:
         service.process.terminate()
         service.process.wait(10)
