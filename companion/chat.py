@@ -56,8 +56,10 @@ class _Printer:
         speech: Any,
         interactive: bool,
         listener: Callable[[], Any],
+        voice_only: bool = False,
     ) -> None:
         self.out, self.session, self.speech, self.interactive = out, session, speech, interactive
+        self.voice_only = voice_only  # `companion listen`: without voice input it has no input
         self.listener = listener  # the core's current listener (it changes with the mode)
         self.lock = threading.Lock()
         self.mid_reply = self.showing_partial = self.announced = self.failed = False
@@ -81,6 +83,9 @@ class _Printer:
                 self._end_line(" [stopped]\n" if self.mid_reply else "[stopped]\n")
             case ReplyDone():
                 self._end_line("\n" if self.mid_reply else "")
+            case Status(part="speech_in", state="problem") if self.voice_only:
+                self.failed = True  # the exit status says the recording or microphone failed
+                self.notice(event.message)
             case Notice() | Status(state="problem"):
                 self.notice(event.text if isinstance(event, Notice) else event.message)
             case FinalTranscript() if event.text.strip():
@@ -165,7 +170,12 @@ def run_chat(
     loop = core.loop
     event_log = EventLog(timings)
     printer = _Printer(
-        stdout, session, settings.speech, interactive, listener=lambda: assistant.listener
+        stdout,
+        session,
+        settings.speech,
+        interactive,
+        listener=lambda: assistant.listener,
+        voice_only=not keyboard,
     )
     sinks: list[Callable[[AnyEvent], None]] = [
         event_log.write,

@@ -166,7 +166,8 @@ EPILOG = """\
 exit status:
   0    done
   1    the command ran and failed: a dialogue test failed, a one-shot reply could not be
-       given, a persona check found errors, or an unexpected error (details in the log)
+       given, a persona check found errors, `listen` lost its microphone or recording, or
+       an unexpected error (details in the log)
   2    usage or input error: a bad flag or value, a broken config, persona or card file
        (the message names the file and line and says what to do)
   130  stopped with Ctrl+C (in chat, listen and ui Ctrl+C stops a reply instead; Ctrl+D

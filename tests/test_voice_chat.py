@@ -11,7 +11,7 @@ import time
 import pytest
 
 from .conftest import start_sound_card, stop_sound_card
-from .helpers import reply
+from .helpers import reply, run_companion
 from .speech_helpers import AUDIO
 from .test_cli import Repl
 
@@ -73,6 +73,19 @@ def test_a_broken_recording_is_reported_and_typing_goes_on(scripted, tmp_path):
     repl.wait_for("Still here.")
     code, out, _ = repl.finish()
     assert code == 0 and str(bad) in out
+
+
+def test_listen_without_its_recording_says_why_and_exits_1(scripted, tmp_path):
+    """`companion listen` has no keyboard: when its only input fails, a script running it
+    learns so from the exit status (chat, above, goes on with typing and exits 0)."""
+    bad = tmp_path / "voice.wav"
+    bad.write_text("not audio")
+    for recording in (bad, tmp_path / "missing.wav"):
+        args = ("listen", "--audio-in", str(recording), "--mute", "--no-earcons")
+        result = run_companion(*args, "--llm-base-url", scripted.base_url)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert str(recording) in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert not scripted.requests  # nothing was heard, so nothing was asked
 
 
 @pytest.mark.slow
