@@ -35,7 +35,7 @@ def test_before_it_has_learned_the_gate_assumes_a_loud_echo():
 
 def test_with_no_echo_path_the_drivers_voice_counts_after_a_moment():
     gate = EchoGate()
-    t = feed(gate, -15.0, -90.0, frames=40, t0=100.0)  # the mic hears nothing of the reply
+    t = feed(gate, -15.0, -90.0, frames=120, t0=100.0)  # the mic hears nothing of the reply
     assert gate.coupling_db < -60
     gate.played(-15.0, t)
     assert not gate.is_echo(-28.0, t)  # a driver quieter than the playback still counts
@@ -53,6 +53,21 @@ def test_a_loud_echo_is_learned_and_only_a_louder_voice_counts():
     gate.played(-15.0, t)
     assert gate.is_echo(-14.0, t)
     assert not gate.is_echo(-4.0, t)  # the driver, ten dB above the echo
+
+
+def test_one_syllable_does_not_teach_the_gate_a_quiet_echo():
+    """How far playback stands over its echo differs from syllable to syllable: the first one
+    seen (echo 15 dB under the loudest block) must not set the bar for the next (5 dB under),
+    or the assistant's own second word passes for the driver."""
+    gate = EchoGate()
+    t = feed(gate, -7.0, -22.0, frames=35, t0=100.0)
+    for _ in range(20):
+        gate.played(-14.0, t)
+        assert gate.is_echo(-19.0, t), f"{t - 100:.2f} s into the reply"
+        t += 0.02
+    t = feed(gate, -14.0, -19.0, frames=gate.learn_frames, t0=t)  # learned: both syllables
+    gate.played(-14.0, t)
+    assert not gate.is_echo(-5.0, t)  # the driver, well over the echo, still barges in
 
 
 def test_the_quick_barge_in_wants_a_voice_clear_of_the_echo_and_of_the_road():
