@@ -35,7 +35,7 @@ def test_before_it_has_learned_the_gate_assumes_a_loud_echo():
 
 def test_with_no_echo_path_the_drivers_voice_counts_after_a_moment():
     gate = EchoGate()
-    t = feed(gate, -15.0, -90.0, frames=120, t0=100.0)  # the mic hears nothing of the reply
+    t = feed(gate, -15.0, -90.0, frames=40, t0=100.0)  # the mic hears nothing of the reply
     assert gate.coupling_db < -60
     gate.played(-15.0, t)
     assert not gate.is_echo(-28.0, t)  # a driver quieter than the playback still counts
@@ -65,9 +65,20 @@ def test_one_syllable_does_not_teach_the_gate_a_quiet_echo():
         gate.played(-14.0, t)
         assert gate.is_echo(-19.0, t), f"{t - 100:.2f} s into the reply"
         t += 0.02
-    t = feed(gate, -14.0, -19.0, frames=gate.learn_frames, t0=t)  # learned: both syllables
+    t = feed(gate, -14.0, -19.0, frames=150, t0=t)  # 3 s: the estimate is sure now
     gate.played(-14.0, t)
+    assert gate.is_echo(-14.0, t)
     assert not gate.is_echo(-5.0, t)  # the driver, well over the echo, still barges in
+
+
+def test_a_driver_who_talks_over_the_start_of_the_greeting_is_heard():
+    """No echo path at all, and the driver starts 0.6 s into the assistant's first words:
+    the gate has learned from silent frames by then, so the voice is not taken for echo
+    (waiting longer before trusting what it learned would teach it the driver as the echo)."""
+    gate = EchoGate()
+    t = feed(gate, -7.0, -90.0, frames=30, t0=100.0)
+    gate.played(-7.0, t)
+    assert not gate.is_echo(-22.0, t)  # 15 dB under the playback, but nothing else is there
 
 
 def test_the_quick_barge_in_wants_a_voice_clear_of_the_echo_and_of_the_road():

@@ -11,12 +11,16 @@ How much quieter that trip makes the voice (the coupling, in dB) depends on the 
 microphone, so it is learned while the assistant speaks: it is a high percentile of "microphone
 level minus playback level" over the last few seconds of playback. Echo fills most of those
 frames, so the percentile sits at the echo's level; the driver's first words are too few to
-move it before they trigger. Until enough playback has been heard (`learn_frames`, 2 s) the
+move it before they trigger. Until enough playback has been heard (`learn_frames`, 0.5 s) the
 gate assumes a loud echo, so the assistant cannot interrupt itself while it is still learning.
-Two seconds, not a syllable: how far a syllable's loudest block stands over its echo varies
-(15 dB for one, 5 dB for the next, measured through a loopback on the virtual sound card),
-so the percentile over one syllable can be 10 dB too low. Learning from 0.5 s let the second
-word of the greeting pass for the driver in about one start-up in eight.
+
+A percentile over a few frames is itself unsure: how far a syllable's loudest block stands
+over its echo varies (15 dB for one, 5 dB for the next, measured through a loopback on the
+virtual sound card), so half a second of one syllable can put the bar 10 dB too low, and the
+greeting's second word passed for the driver in about one start-up in seven. So a young
+estimate gets up to `unsure_db` more margin, shrinking to none once the history is full (3 s).
+Waiting those 3 s before trusting it at all is no answer: a driver who speaks over the start
+of the greeting (with no echo at all) would then be learned as the echo and never heard.
 
 Limit: over a loud echo the driver must be `margin_db` louder at the microphone than the echo
 to interrupt by voice. Push-to-talk always interrupts.
@@ -48,8 +52,9 @@ class EchoGate:
         tail_s: float = 0.35,
         active_db: float = -50.0,
         history_frames: int = 150,
-        learn_frames: int = 100,
+        learn_frames: int = 25,
         percentile: float = 90.0,
+        unsure_db: float = 10.0,
     ) -> None:
         self.margin_db = margin_db
         self.initial_coupling_db = initial_coupling_db
@@ -57,6 +62,7 @@ class EchoGate:
         self.active_db = active_db  # quieter than this the player counts as silent
         self.learn_frames = learn_frames
         self.percentile = percentile
+        self.unsure_db = unsure_db  # extra margin for a young estimate (see the module's doc)
         self._played: deque[tuple[float, float]] = deque(maxlen=2000)
         self._observed: deque[float] = deque(maxlen=history_frames)
         # The same two things for the quick barge-in's signal: its coupling, and its levels
@@ -134,7 +140,11 @@ class EchoGate:
         if reference <= self.active_db:
             return False  # nothing was playing: whatever the microphone hears is not us
         observed = mic_db - reference
-        echo = observed < self.coupling_db + self.margin_db
         with self._lock:
+            seen = len(self._observed)
+            coupling = self._coupling(self._observed)
             self._observed.append(observed)
-        return echo
+        unsure = 0.0
+        if seen >= self.learn_frames:  # (before, the loud echo assumed needs no more margin)
+            unsure = self.unsure_db * (1.0 - seen / (self._observed.maxlen or seen))
+        return observed < coupling + self.margin_db + unsure
