@@ -42,6 +42,7 @@ from .events import (
     NothingHeard,
     Notice,
     SafetyChanged,
+    SentenceSpoken,
     SpeechStarted,
     Status,
     TurnError,
@@ -208,8 +209,7 @@ class Assistant:
         from .pipeline import TurnPipeline
 
         if self.settings.speech.barge_in:
-            self.echo_gate = EchoGate()
-            self.echo_gate.canceller = _echo_canceller(self.settings)
+            self.echo_gate = EchoGate()  # its canceller comes with the microphone
         client = self.parts.client
         endpoint = client.endpoint if client is not None else resolve_endpoint(self.settings)
         if client is None:
@@ -318,6 +318,14 @@ class Assistant:
                 self._greeted = True
                 if not self._turn_running:
                     persona = self.session.active
+
+                    def greeted(text: str, stopped: bool, played: float) -> None:
+                        # Turn 0: the greeting's end is an event like any sentence's (a front
+                        # end or a test waits for it, never for the clock). The first turn
+                        # wires the speaker to itself.
+                        self.post(SentenceSpoken(0, text, stopped))
+
+                    speaker.on_spoken = greeted
                     speaker.say(persona.greeting, persona.voice)
 
         self._on_loop(attach)
@@ -329,6 +337,11 @@ class Assistant:
         """Blocking (loads the recogniser's model): the listener on the microphone, or on
         `audio_in`. Failing is a Status problem: typing still works."""
         self._core_loaded.wait(30)
+        gate = self.echo_gate
+        if gate is not None and gate.canceller is None:
+            # Only a microphone needs it: typed and muted sessions never load WebRTC's binding
+            # (a third of a second of start-up).
+            gate.canceller = _echo_canceller(self.settings)
         old, self.listener = self.listener, None
         if old is not None:
             old.stop()

@@ -10,10 +10,12 @@ import pytest
 
 from companion.llm.scripted_server import ScriptedLLMServer
 
-from . import soundcard
+from . import processes, soundcard
 from .soundcard import VirtualSoundCard, stop_sound_card
 
 ROOT = Path(__file__).resolve().parent.parent
+
+processes.mark_this_run()
 
 # Variables from the developer's own shell that would change what the tests see.
 _LEAKY = (
@@ -24,6 +26,56 @@ _LEAKY = (
     "COMPANION_CONFIG",
     "COMPANION_MODELS_DIR",
 )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    """A test that fails (or times out) skips its own clean-up: stop what it started."""
+    processes.first_seen_during(item.nodeid)
+    before = processes.marked(include_session_scoped=False)
+    try:
+        return (yield)
+    except BaseException:
+        started = processes.marked(include_session_scoped=False).keys() - before.keys()
+        processes.stop(started)
+        raise
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """When a module's last test (on this worker) is torn down, its module-scoped fixtures are
+    gone too: whatever its tests started has ended by now, on every outcome, or this test
+    errors naming the process and the test it appeared in."""
+    result = yield
+    processes.first_seen_during(item.nodeid)
+    if nextitem is None or nextitem.module is not item.module:
+        left = processes.outlived(processes.marked(include_session_scoped=False), grace=5.0)
+        if left:
+            raise pytest.fail.Exception(
+                "processes outlived their tests (killed now):\n" + processes.describe(left)
+            )
+    return result
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In the controller (or the only process): nothing of this run may still be running,
+    a crashed worker's children included."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    left = processes.outlived(processes.marked(whole_run=True), grace=5.0)
+    if left:
+        print("\nprocesses outlived the test run (killed now):\n" + processes.describe(left))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every `companion` the tests start compiles the same modules: let them share bytecode
+    in one folder outside the checkout, even where PYTHONDONTWRITEBYTECODE is set."""
+    shared = tmp_path_factory.getbasetemp().parent / "pycache"
+    shared.mkdir(exist_ok=True)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(shared)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(scope="session")
@@ -62,16 +114,16 @@ def scripted() -> Iterator[ScriptedLLMServer]:
 # --- a virtual sound card -------------------------------------------------------------------
 
 
-def start_sound_card(runtime: Path) -> VirtualSoundCard:
+def start_sound_card(runtime: Path, session_scoped: bool = False) -> VirtualSoundCard:
     try:
-        return soundcard.start_sound_card(runtime)
+        return soundcard.start_sound_card(runtime, session_scoped)
     except soundcard.SoundCardError as exc:
         pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
 def sound_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoundCard]:
-    card = start_sound_card(tmp_path_factory.mktemp("pulse-runtime"))
+    card = start_sound_card(tmp_path_factory.mktemp("pulse-runtime"), session_scoped=True)
     try:
         yield card
     finally:

@@ -111,11 +111,30 @@ def run_companion(*args: str, env: dict | None = None, timeout: float = 120):
     )
 
 
+_PORTS_PER_WORKER = 400
+_next_port = [0]
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on (for services that do not report port 0's)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port nothing listens on, for services that can't report the port 0 gave
+    them. Asking the kernel for port 0 and passing the number on is check-then-use: another
+    test worker (or any connection's ephemeral port) can take it in between. So each pytest
+    worker hands out ports from a range of its own below the kernel's ephemeral range
+    (32768 and up here): no other worker and no outgoing connection is ever given them."""
+    import os
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    base = 20000 + (int(worker) if worker.isdigit() else 0) % 30 * _PORTS_PER_WORKER
+    for _ in range(_PORTS_PER_WORKER):
+        port = base + _next_port[0] % _PORTS_PER_WORKER
+        _next_port[0] += 1
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:  # something else of this machine's: the next one
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {base}..{base + _PORTS_PER_WORKER - 1}")
 
 
 def wait_listening(port: int, seconds: float = 20) -> None:

@@ -20,9 +20,11 @@ class SoundCardError(Exception):
 class VirtualSoundCard:
     """PulseAudio with null sinks: `car_speaker` is the default output; record its monitor."""
 
-    def __init__(self, runtime: Path) -> None:
+    def __init__(self, runtime: Path, session_scoped: bool = False) -> None:
         self.env = {
             **os.environ,
+            # tests/processes.py: a card a session-scoped fixture keeps is checked at the end
+            **({"TESTS_SESSION_SCOPED": "1"} if session_scoped else {}),
             "XDG_RUNTIME_DIR": str(runtime),
             "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
             # Small client buffers (30 ms), as a car's audio stack has. With PulseAudio's
@@ -64,13 +66,34 @@ class VirtualSoundCard:
         )
 
 
-def start_sound_card(runtime: Path) -> VirtualSoundCard:
+def wait_until_recording(path: Path, seconds: float = 0.1, timeout: float = 20) -> float:
+    """Block until `parecord` has written `seconds` more sound to `path` than it had when
+    called: it is running (its start-up varies with the machine's load), or it has caught up
+    with what was just played. Not a blind sleep. Returns when the file's first sample was
+    captured, on `time.monotonic()`'s clock, estimated from how much it has written."""
+
+    def written() -> int:
+        try:
+            return max(0, path.stat().st_size - 44)  # after the WAV header
+        except OSError:
+            return 0
+
+    target = written() + int(seconds * 32000)  # 16 kHz, 16-bit mono
+    deadline = time.monotonic() + timeout
+    while (now := written()) < target:
+        if time.monotonic() > deadline:
+            raise SoundCardError(f"parecord did not write {seconds} s more to {path} in time")
+        time.sleep(0.02)
+    return time.monotonic() - now / 32000
+
+
+def start_sound_card(runtime: Path, session_scoped: bool = False) -> VirtualSoundCard:
     """Start a PulseAudio daemon with the car's null sinks in its own runtime folder."""
     if not shutil.which("pulseaudio"):
         raise SoundCardError("pulseaudio is not installed; run `bash .ci/setup` (it installs it)")
     runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
-    card = VirtualSoundCard(runtime)
+    card = VirtualSoundCard(runtime, session_scoped)
     subprocess.run(
         [
             "pulseaudio",

@@ -13,7 +13,8 @@ import pytest
 
 from companion.llm.scripted_server import ScriptedLLMServer
 
-from .helpers import companion_cmd, first_frame, reply
+from .helpers import companion_cmd, first_frame, read_events, reply, wait_for_event
+from .soundcard import wait_until_recording
 from .test_speech import loud_seconds
 
 KEY = "xai-NeverPrintMe-abcdefghijklmnop"
@@ -200,17 +201,21 @@ def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
         "for so long that he finally got out and walked the rest of the way home."
     )
     scripted.add(reply(text, tokens_per_second=6))  # about seven seconds of streaming
-    recording = tmp_path / "speaker.wav"
+    recording, timings = tmp_path / "speaker.wav", tmp_path / "timings.jsonl"
     recorder = sound_card.record_speaker(recording, 0)
-    time.sleep(0.5)
-    started = time.monotonic()
-    repl = Repl("--llm-base-url", scripted.base_url, env=sound_card.client_env)
+    started = wait_until_recording(recording)  # when the recording's first sample was heard
+    repl = Repl(
+        "--llm-base-url", scripted.base_url, "--timings", str(timings), env=sound_card.client_env
+    )
     repl.wait_for("Hi, I'm your assistant.")
-    time.sleep(3)  # let the greeting finish
+    greeted = wait_for_event(  # the greeting has been spoken whole (turn 0's sentence)
+        timings, lambda e: e["event"] == "SentenceSpoken" and e["turn_id"] == 0, timeout=60
+    )
+    assert greeted and not greeted["stopped"], read_events(timings)
     repl.send("tell me a joke")
     request = scripted.wait_for_requests(1, timeout=60)[0]
     code, out, err = repl.finish(timeout=60)  # seven seconds of streaming, then its speech
-    time.sleep(0.5)
+    wait_until_recording(recording, 0.3)  # the recorder has caught up with the speaker
     recorder.terminate()
     recorder.wait()
     assert code == 0, err
@@ -223,8 +228,8 @@ def test_chat_speaks_the_first_sentence_while_the_reply_is_still_streaming(
 
     with wave.open(str(recording)) as wav:
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
-    offset = int((request.received_at - started + 0.5) * 16000)  # recording began 0.5 s early
-    end = int((request.last_token_at - started + 0.5) * 16000)
+    offset = int((request.received_at - started) * 16000)
+    end = int((request.last_token_at - started) * 16000)
     during_stream = samples[offset:end]
     assert np.abs(during_stream.astype(np.int32)).max() > 1000, (
         "nothing was spoken while the reply streamed: speech waited for the whole reply"

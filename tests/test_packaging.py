@@ -8,6 +8,7 @@ Marked `packaging` (about a minute on a warm package cache); CI runs it with the
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -29,6 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 CAST = sorted(p.stem for p in (ROOT / "personas").glob("*.toml"))
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+# uv's download cache outside the tests' throw-away homes (read before `isolated_user` moves
+# XDG_CACHE_HOME): the second run on a machine doesn't download every wheel again.
+UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uv"
+)
 
 
 def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -41,7 +47,17 @@ def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
 def dist(tmp_path_factory) -> Path:
     """The wheel and sdist, built the way a release is (PEP 517, isolated build)."""
     out = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)])
+    # Built from a copy: setuptools writes companion.egg-info and build/ next to the source,
+    # and nothing a test does may write into the checkout (another test worker reads it).
+    source = tmp_path_factory.mktemp("source") / "companion"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "__pycache__", "*.egg-info", "build", "dist", ".*_cache", "tmp"
+        ),
+    )
+    _run([sys.executable, "-m", "build", "--outdir", str(out), str(source)])
     return out
 
 
@@ -49,7 +65,8 @@ def _venv(where: Path, wheel: Path, resolution: str) -> Path:
     """A fresh venv holding the wheel and its dependencies, nothing from the checkout."""
     assert UV, "uv is needed (pip install -e '.[test]')"
     python = where / "bin" / "python"
-    _run([UV, "venv", "-q", "--python", sys.executable, str(where)])
+    env = {**os.environ, "UV_CACHE_DIR": UV_CACHE}
+    _run([UV, "venv", "-q", "--python", sys.executable, str(where)], env=env)
     if resolution == "lowest-direct":
         # The project's own dependency list, each at the oldest release it admits.
         _run(
@@ -64,11 +81,14 @@ def _venv(where: Path, wheel: Path, resolution: str) -> Path:
                 "lowest-direct",
                 "-r",
                 str(ROOT / "pyproject.toml"),
-            ]
+            ],
+            env=env,
         )
-        _run([UV, "pip", "install", "-q", "--python", str(python), "--no-deps", str(wheel)])
+        _run(
+            [UV, "pip", "install", "-q", "--python", str(python), "--no-deps", str(wheel)], env=env
+        )
     else:
-        _run([UV, "pip", "install", "-q", "--python", str(python), str(wheel)])
+        _run([UV, "pip", "install", "-q", "--python", str(python), str(wheel)], env=env)
     return where / "bin" / "companion"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import wave
 
@@ -12,6 +13,8 @@ from companion.audio.playback import AudioOutputError, AudioPlayer
 from companion.personas import Voice
 from companion.tts.speaker import Speaker
 from companion.tts.synth import Pyttsx3Synthesizer, read_wav, write_wav
+
+from .soundcard import wait_until_recording
 
 
 @pytest.fixture(scope="module")
@@ -146,11 +149,11 @@ def test_speaker_plays_sentences_on_the_sound_card_and_stop_cuts_them_off(
     try:
         recording = tmp_path / "full.wav"
         recorder = sound_card.record_speaker(recording, 0)
-        time.sleep(0.5)
+        wait_until_recording(recording)
         speaker.say("The first sentence is spoken now.")
         speaker.say("And the second one follows without a gap.")
         assert speaker.wait_until_done(timeout=30)
-        time.sleep(0.5)
+        wait_until_recording(recording, 0.3)  # the recorder has caught up with the speaker
         recorder.terminate()
         recorder.wait()
         first, full = loud_seconds(recording)
@@ -158,15 +161,18 @@ def test_speaker_plays_sentences_on_the_sound_card_and_stop_cuts_them_off(
 
         recording = tmp_path / "stopped.wav"
         recorder = sound_card.record_speaker(recording, 0)
-        time.sleep(0.5)
+        wait_until_recording(recording)
+        playing = threading.Event()
+        speaker.on_progress = lambda stage, text: stage == "playing" and playing.set()
         speaker.say(
             "This is a much longer sentence that will be cut off long before it ends, "
             "because the driver pressed the button to talk."
         )
-        time.sleep(1.0)
+        assert playing.wait(30), "the sentence never started playing"
+        wait_until_recording(recording, 0.5)  # half a second of it has been heard
         speaker.stop()
         assert speaker.wait_until_done(timeout=5)
-        time.sleep(1.0)
+        wait_until_recording(recording, 1.0)  # what would have followed, had it not stopped
         recorder.terminate()
         recorder.wait()
         _, cut = loud_seconds(recording)

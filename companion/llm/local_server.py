@@ -35,6 +35,9 @@ def _die_with_parent() -> None:
             pass
 
 
+BACKGROUND_NICENESS = 5
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion.llm.local_server")
     parser.add_argument("--model", required=True, help="a GGUF model file")
@@ -42,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     args = parser.parse_args(argv)
     _die_with_parent()
+    # The microphone comes first: capture, the recogniser and playback must never wait for
+    # the model's threads (which take every core). A lower priority costs nothing when the
+    # machine is otherwise idle; when it is busy, the listener wins.
+    with contextlib.suppress(OSError):
+        os.nice(BACKGROUND_NICENESS)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops a reply, not the brain
     try:
@@ -58,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         params.cpuparams.n_threads = args.threads
         params.cpuparams_batch.n_threads = args.threads
+    # Threads that wait for each other sleep instead of spinning (llama.cpp spins by default):
+    # on a busy machine, a spinning thread burns the core its partner needs, and a reply took
+    # ten times longer while the listener and the voice shared the CPU with it.
+    params.cpuparams.poll = 0
+    params.cpuparams_batch.poll = 0
     try:
         server = xllamacpp.Server(params)
     except Exception as exc:  # the model did not load; llama.cpp said why on stderr
