@@ -18,9 +18,13 @@ from companion.stt.models import load_engine
 from tests.cabin_helpers import assistant_speech, driver_clip, run
 from tests.speech_helpers import word_error_rate
 
-pytestmark = pytest.mark.skipif(
-    not aec.available(), reason="the cabin extra is not installed: pip install -e '.[cabin]'"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not aec.available(), reason="the cabin extra is not installed: pip install -e '.[cabin]'"
+    ),
+    # One worker renders the minute of Piper speech (module-scoped) for all of them.
+    pytest.mark.xdist_group("cabin"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,8 @@ from companion.llm.scripted_server import ScriptedLLMServer
 
 from .helpers import first_frame, reply
 
-pytestmark = pytest.mark.packaging
+# One worker builds the wheel (module-scoped) and installs it for all of them.
+pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
