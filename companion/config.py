@@ -61,6 +61,7 @@ class LLMSettings:
     max_retry_wait: float = 5.0  # wait out a 429's Retry-After up to this many seconds
     tools: bool = True  # offer navigation/search tools in conversation (the long tail)
     local_model: str = ""  # provider local: "" the best installed, a name, a .gguf path, "none"
+    local_threads: int = 0  # the local model's CPU threads; 0: every core but one (the listener's)
 
 
 @dataclass
@@ -469,6 +470,7 @@ def resolve_endpoint(
         chosen_by=chosen_by,
         key_source=key_source,
         local_model=local_path,
+        local_threads=max(0, llm.local_threads),
         problem=problem,
     )
 

@@ -27,6 +27,7 @@ class LLMEndpoint:
     chosen_by: str = ""  # why this backend: the setting or variable that picked it
     key_source: str = ""  # where the API key came from ("" when there is none)
     local_model: str = ""  # provider "local": the GGUF file (its server starts on first use)
+    local_threads: int = 0  # its CPU threads; 0: every core but one
     problem: str = ""  # provider "local": why that model can't run, in one line ("" if it can)
 
     @property

@@ -329,7 +329,12 @@ class LocalServer:
 
     def __init__(self, model_path: Path, *, ctx: int = 4096, threads: int = 0) -> None:
         self.model_path = model_path
-        self.ctx, self.threads = ctx, threads
+        # 0: every core but one. The listener, the voice and the screen need a core of their
+        # own: llama.cpp's threads wait for each other at every step, so one of them
+        # descheduled stalls them all. With both cores busy, the kids-mode dialogues took
+        # 61-74 s on both cores and 14 s on one; on an idle 2-core machine one thread costs
+        # ~0.5 s of first token on the tiny model (docs/PERFORMANCE.md, "On-board model").
+        self.ctx, self.threads = ctx, threads or max(1, (os.cpu_count() or 1) - 1)
         self.url: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0  # how many times it was started (a restart after a crash counts)
@@ -481,7 +486,7 @@ def make_client(endpoint: LLMEndpoint) -> Any:
 
         def __init__(self, endpoint: LLMEndpoint) -> None:
             super().__init__(endpoint)
-            self.server = LocalServer(Path(endpoint.local_model))
+            self.server = LocalServer(Path(endpoint.local_model), threads=endpoint.local_threads)
 
         async def stream_chat(
             self,

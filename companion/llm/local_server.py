@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _die_with_parent()
     # The microphone comes first: capture, the recogniser and playback must never wait for
-    # the model's threads (which take every core). A lower priority costs nothing when the
-    # machine is otherwise idle; when it is busy, the listener wins.
+    # the model's threads. A lower priority costs nothing when the machine is otherwise
+    # idle; when it is busy, the listener wins.
     with contextlib.suppress(OSError):
         os.nice(BACKGROUND_NICENESS)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
