@@ -147,3 +147,43 @@ def wait_listening(port: int, seconds: float = 20) -> None:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"nothing listens on port {port} after {seconds:.0f} s")
+
+
+def run_in_process(*args: str, env: dict | None = None, stdin: str = ""):
+    """`companion ARGS` called in this process (`companion.cli.main`), for tests of what the
+    command decides and prints: a process would prove nothing more, and each one costs a
+    Python start-up and its imports. Output as from `run_companion`: a CompletedProcess with
+    the exit status, stdout and stderr (logging included: it is set up afresh on them, and
+    put back afterwards). Keep real processes for what only they show: exit on a signal,
+    the terminal, the installed wheel, children left behind."""
+    import io
+    import logging
+    import os
+    import subprocess
+
+    from companion.cli import main
+
+    root = logging.getLogger()
+    saved_logging = (root.handlers[:], root.level, dict(root.__dict__))
+    saved_env = dict(os.environ)
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        os.environ.update(env or {})
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+        root.handlers = []
+        root.__dict__.pop("_companion_configured", None)
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors, --help
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers, root.level = saved_logging[0], saved_logging[1]
+        root.__dict__.clear()
+        root.__dict__.update(saved_logging[2])
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["companion", *args], code, out.getvalue(), err.getvalue())

@@ -14,7 +14,7 @@ import pytest
 from companion.router import route
 from companion.router.slots import category_of
 
-from .helpers import companion_cmd
+from .helpers import companion_cmd, run_in_process
 
 KVRET = Path(__file__).resolve().parents[2] / "shared" / "data" / "kvret_dev_public.json"
 
@@ -139,13 +139,8 @@ def test_other_requests(text, intent):
 
 
 def test_nlu_command_prints_intent_and_slots():
-    done = subprocess.run(
-        companion_cmd("nlu", "find", "me", "a", "hotel", "nearby"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_in_process("nlu", "find", "me", "a", "hotel", "nearby")
     assert done.returncode == 0
     assert done.stdout.startswith("navigation.find_nearby") and "category=hotel" in done.stdout
-    done = subprocess.run(companion_cmd("nlu"), capture_output=True, text=True, timeout=60)
+    done = run_in_process("nlu")
     assert done.returncode == 2 and "--jsonl" in done.stderr

@@ -30,7 +30,7 @@ import pytest
 from companion.llm import local
 from companion.llm.client import OFFLINE_SPOKEN
 
-from .helpers import companion_cmd, reply, run_companion
+from .helpers import companion_cmd, reply, run_companion, run_in_process
 from .hub_helpers import Hub, serving
 from .ui_helpers import make_app, transcript_text, type_text, wait_until
 
@@ -103,24 +103,24 @@ def ollama() -> Iterator[str]:
 
 def test_openai_base_url_is_the_brain_and_config_show_says_why():
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:8765/v1", "OPENAI_API_KEY": "sk-test-0123456789ab"}
-    shown = run("config", "show", env=env)
+    shown = run_in_process("config", "show", env=env)
     assert shown.returncode == 0, shown.stderr
     assert "at http://127.0.0.1:8765/v1" in shown.stdout
     assert "chosen because OPENAI_BASE_URL is set" in shown.stdout
     assert "from env OPENAI_API_KEY" in shown.stdout and "sk-test-0123456789ab" not in shown.stdout
-    flag = run("config", "show", "--llm-base-url", "http://127.0.0.1:9999/v1", env=env)
+    flag = run_in_process("config", "show", "--llm-base-url", "http://127.0.0.1:9999/v1", env=env)
     assert "at http://127.0.0.1:9999/v1" in flag.stdout  # a flag beats the environment
     assert "llm.base_url is set (flag)" in flag.stdout
 
 
 def test_ollama_that_answers_at_ollama_host_is_the_brain(ollama):
-    shown = run("config", "show", env={"OLLAMA_HOST": ollama})
+    shown = run_in_process("config", "show", env={"OLLAMA_HOST": ollama})
     assert f"Ollama at http://{ollama}/v1" in shown.stdout
     assert f"Ollama answers at http://{ollama} (OLLAMA_HOST)" in shown.stdout
 
 
 def test_with_nothing_answering_the_offline_answer_says_so():
-    shown = run("config", "show", env={"OLLAMA_HOST": "127.0.0.1:9"})
+    shown = run_in_process("config", "show", env={"OLLAMA_HOST": "127.0.0.1:9"})
     assert "chosen because nothing answers" in shown.stdout
     assert "Ollama is not running at http://127.0.0.1:9" in shown.stdout
     chat = run("chat", "--mute", "hello", env={"OLLAMA_HOST": "127.0.0.1:9"})
@@ -149,7 +149,7 @@ def test_a_model_that_cannot_run_is_one_line_in_config_show_and_on_each_turn(
     else:
         model.write_bytes(content)
     env = {"COMPANION_LLM_LOCAL_MODEL": str(model)}
-    shown = run("config", "show", "--provider", "local", env=env)
+    shown = run_in_process("config", "show", "--provider", "local", env=env)
     problem = [line for line in shown.stdout.splitlines() if line.startswith("#   problem:")]
     assert len(problem) == 1 and words in problem[0] and "mine.gguf" in problem[0]
     chat = run("chat", "--mute", "--provider", "local", "hello", env=env)
@@ -164,7 +164,7 @@ def test_a_model_cut_short_is_found_before_anything_starts(tmp_path):
     with TINY_FILE.open("rb") as f:
         cut.write_bytes(f.read(5 * 2**20))
     env = {"COMPANION_LLM_LOCAL_MODEL": str(cut)}
-    shown = run("config", "show", "--provider", "local", env=env)
+    shown = run_in_process("config", "show", "--provider", "local", env=env)
     assert "the model file is cut short (5.0 of 93.8 MiB" in shown.stdout
     # llama.cpp's own reason when a file passes our check but doesn't load
     started = local.LocalServer(cut)
@@ -248,7 +248,7 @@ def test_chat_answers_in_the_local_models_own_words(tiny):
     reply = done.stdout.split("Assistant:", 1)[1].strip()
     assert len(reply) > 10 and not any(canned in reply for canned in CANNED), reply
     assert servers(str(tiny)) == []
-    shown = run("config", "show", "--provider", "local", env=local_env(tiny))
+    shown = run_in_process("config", "show", "--provider", "local", env=local_env(tiny))
     assert "SmolLM2-135M-Instruct, tiny offline model (experimental)" in shown.stdout
 
 

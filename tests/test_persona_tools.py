@@ -1,4 +1,6 @@
-"""Designer tools, run as a designer runs them: `companion personas ...` in a real process."""
+"""Designer tools, as a designer runs them: `companion personas ...` (called in-process: what
+the command decides and prints is the same; the console script itself is tested on the
+installed wheel in tests/test_packaging.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from companion.personas.authoring import PersonaLibrary, read_card
 
 from .conftest import ROOT
 from .helpers import reply
-from .test_cli import Repl, run
+from .helpers import run_in_process as run
+from .test_cli import Repl
 
 
 def test_list_shows_the_cast_with_ratings_and_voices():

@@ -19,7 +19,7 @@ from companion.router import route
 from companion.router.model import features, shipped_model
 from companion.router.slots import distance_limit, modifiers, place_kind
 
-from .helpers import companion_cmd
+from .helpers import companion_cmd, run_in_process
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 HAVE_DATA = (SHARED / "kvret_dev_public.json").exists() and (SHARED / "slurp_devel.jsonl").exists()
@@ -151,9 +151,7 @@ def test_features_are_bounded_for_huge_input():
 
 def test_nlu_jsonl_keeps_its_interface_and_adds_the_slots_at_top_level():
     stdin = "find a chinese restaurant within 2 miles\nswitch to the storyteller\n"
-    done = subprocess.run(
-        companion_cmd("nlu", "--jsonl"), input=stdin, capture_output=True, text=True, timeout=120
-    )
+    done = run_in_process("nlu", "--jsonl", stdin=stdin)
     assert done.returncode == 0, done.stderr
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["intent"] == "navigation.find_nearby"

@@ -24,7 +24,13 @@ from companion.personas import Voice
 from companion.stt.models import load_engine
 from companion.tts.synth import SynthesisError
 from companion.wyoming.client import WyomingEngine, WyomingSynthesizer
-from tests.helpers import companion_cmd, free_port, run_companion, wait_listening
+from tests.helpers import (
+    companion_cmd,
+    free_port,
+    run_companion,
+    run_in_process,
+    wait_listening,
+)
 from tests.hub_helpers import Hub, serving
 from tests.speech_helpers import AUDIO, MANIFEST, word_error_rate
 
@@ -130,7 +136,7 @@ def test_voices_list_and_path_show_the_packaged_voice_and_which_engine_speaks():
 def test_a_bad_speech_engine_setting_names_where_it_came_from(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[speech]\ntts = "pipr"\n')
-    result = run_companion("config", "show", "--config", str(config))
+    result = run_in_process("config", "show", "--config", str(config))
     assert result.returncode == 2
     assert 'speech.tts "pipr" (from file config.toml)' in result.stderr
     assert "piper" in result.stderr and "Traceback" not in result.stderr

@@ -14,7 +14,7 @@ import pytest
 from companion.personas.loader import check_personas, load_personas
 from companion.personas.session import PersonaSession
 from companion.resources import BUNDLED_PERSONAS
-from tests.helpers import companion_cmd
+from tests.helpers import run_in_process
 
 ADULT_CARD = {
     "spec": "chara_card_v2",
@@ -30,7 +30,7 @@ ADULT_CARD = {
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(companion_cmd(*args), capture_output=True, text=True, timeout=60)
+    return run_in_process(*args)
 
 
 def kids_can_use(folder, persona_id: str) -> bool:
