@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from .soundcard import VirtualSoundCard, stop_sound_card
 ROOT = Path(__file__).resolve().parent.parent
 
 processes.mark_this_run()
+
+# Started from a script in the background (`cmd &` without job control, nohup), pytest
+# inherits SIGINT ignored, and so would every `companion` it starts: the tests that press
+# Ctrl+C would then test nothing but a deaf process. A handler of our own is reset to the
+# default on exec, so the children start as they do from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Variables from the developer's own shell that would change what the tests see.
 _LEAKY = (

@@ -132,14 +132,27 @@ class Repl:
             text=True,
             env={**os.environ, **(env or {})},
         )
-        self.out = ""
+        self.out = self._err = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        # stderr is read as it comes too: a full pipe would block the process.
+        self._err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self._err_reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         while chunk := self.process.stdout.read(1):
             self.out += chunk
+
+    def _read_err(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := self.process.stderr.read(1):
+            self._err += chunk
+
+    def err(self) -> str:
+        """Everything it wrote to stderr (call once it has ended)."""
+        self._err_reader.join(timeout=5)
+        return self._err
 
     def send(self, line: str) -> None:
         assert self.process.stdin is not None
@@ -166,7 +179,7 @@ class Repl:
             self.process.wait()
             raise
         self._reader.join(timeout=5)
-        return code, self.out, self.process.stderr.read()  # type: ignore[union-attr]
+        return code, self.out, self.err()
 
 
 def test_ctrl_c_mid_reply_stops_it_closes_the_stream_and_returns_to_the_prompt(scripted):
