@@ -109,9 +109,7 @@ def main() -> None:
         lines.append(f"| {file} | {seconds:.1f} | {kind_of(file)} |")
     rest = sorted(by_file.items(), key=lambda item: -item[1])[20:]
     if rest:
-        lines.append(
-            f"| {len(rest)} other files | {sum(s for _, s in rest):.1f} | |"
-        )
+        lines.append(f"| {len(rest)} other files | {sum(s for _, s in rest):.1f} | |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
