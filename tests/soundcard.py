@@ -17,6 +17,13 @@ class SoundCardError(Exception):
     pass
 
 
+# The driver's voice and the cabin's ear are physics: they never starve. On a busy machine
+# (other test workers, the flake loop's load) paplay and parecord run at the priority the
+# product asks for its own audio (companion/audio/priority.py), where the system allows;
+# elsewhere `nice` says it could not and runs them as they are.
+REAL_TIME = ["nice", "-n", "-10"]
+
+
 class VirtualSoundCard:
     """PulseAudio with null sinks: `car_speaker` is the default output; record its monitor."""
 
@@ -45,13 +52,17 @@ class VirtualSoundCard:
     def play_into_microphone(self, path: Path) -> None:
         """Play a recording into the car's microphone (blocks until it has played)."""
         subprocess.run(
-            ["paplay", "--device=car_mic", str(path)], env=self.env, check=True, timeout=60
+            [*REAL_TIME, "paplay", "--device=car_mic", str(path)],
+            env=self.env,
+            check=True,
+            timeout=60,
         )
 
     def record_speaker(self, path: Path, seconds: float) -> subprocess.Popen:
         """Start recording what the car's speaker plays, as 16 kHz mono WAV."""
         return subprocess.Popen(
             [
+                *REAL_TIME,
                 "parecord",
                 "--device=car_speaker.monitor",
                 "--rate=16000",

@@ -88,6 +88,9 @@ class MicrophoneSource:
             sd = sounddevice_module()
         except AudioDeviceError as exc:
             raise AudioInputError(str(exc)) from None
+        from .priority import prefer_voice
+
+        prefer_voice()  # before the stream's own thread starts: it inherits the priority
         try:
             self._stream = open_with_rescan(sd, lambda: self._open(sd))
         except (sd.PortAudioError, ValueError) as exc:
