@@ -36,6 +36,17 @@ _LEAKY = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that speak and listen in real time through a sound card run one after
+    another on one worker (pytest-xdist's loadgroup), as a car has one voice: two voice
+    processes at once, each asking for the CPU first (companion/audio/priority.py), starved
+    each other on two cores. The other workers run everything else beside them."""
+    for item in items:
+        if item.get_closest_marker("slow") or "sound_card" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("real-time audio"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> object:
     """A test that fails (or times out) skips its own clean-up: stop what it started."""
