@@ -137,14 +137,28 @@ class MicrophoneSource:
             )
         return None
 
+    CLOSE_WITHIN_S = 2.0
+
     def close(self) -> None:
+        """Close the stream; never waits more than CLOSE_WITHIN_S. A device whose sound server
+        died under it (unplugged) can hang in PortAudio's abort: the listener must still end,
+        or the conversation would wait for it forever."""
         stream, self._stream = self._stream, None
-        if stream is not None:
+        if stream is None:
+            return
+
+        def close() -> None:
             try:
                 stream.abort()
                 stream.close()
             except Exception:
                 log.debug("closing the input stream failed", exc_info=True)
+
+        closing = threading.Thread(target=close, name="microphone-close", daemon=True)
+        closing.start()
+        closing.join(self.CLOSE_WITHIN_S)
+        if closing.is_alive():
+            log.warning("the microphone's stream did not close within %.0f s", self.CLOSE_WITHIN_S)
 
 
 class FileSource:
