@@ -51,8 +51,10 @@ class VirtualSoundCard:
 
     def play_into_microphone(self, path: Path) -> None:
         """Play a recording into the car's microphone (blocks until it has played)."""
+        # A deep buffer (paplay's own, not the car's 30 ms): a driver's voice never has holes,
+        # however busy the machine that plays it.
         subprocess.run(
-            [*REAL_TIME, "paplay", "--device=car_mic", str(path)],
+            [*REAL_TIME, "paplay", "--latency-msec=250", "--device=car_mic", str(path)],
             env=self.env,
             check=True,
             timeout=60,
