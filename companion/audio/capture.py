@@ -146,6 +146,13 @@ class MicrophoneSource:
         stream, self._stream = self._stream, None
         if stream is None:
             return
+        if self.overflows or self.dropped_blocks:  # holes in what the recogniser heard (the log)
+            log.info(
+                "the microphone lost audio: %d input overflows, %d blocks dropped (the "
+                "recogniser fell behind)",
+                self.overflows,
+                self.dropped_blocks,
+            )
 
         def close() -> None:
             try:
