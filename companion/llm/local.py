@@ -333,7 +333,8 @@ class LocalServer:
         # own: llama.cpp's threads wait for each other at every step, so one of them
         # descheduled stalls them all. With both cores busy, the kids-mode dialogues took
         # 61-74 s on both cores and 14 s on one; on an idle 2-core machine one thread costs
-        # ~0.5 s of first token on the tiny model (docs/PERFORMANCE.md, "On-board model").
+        # ~0.5 s of first token on the tiny model (docs/PERFORMANCE.md, "The local model's
+        # threads").
         self.ctx, self.threads = ctx, threads or max(1, (os.cpu_count() or 1) - 1)
         self.url: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
