@@ -37,3 +37,9 @@ def prefer_voice(niceness: int = VOICE_NICENESS) -> bool:
     if raised:
         log.info("listening at a higher CPU priority (nice %d)", niceness)
     return raised
+
+
+def cores_left_to_work() -> int:
+    """How many threads a compute pool (the local model's server, the Piper voice) may use:
+    every core but one, which is left to capture, playback and the screen. At least one."""
+    return max(1, (os.cpu_count() or 1) - 1)

@@ -35,6 +35,7 @@ from typing import Any
 
 import platformdirs
 
+from ..audio.priority import cores_left_to_work
 from ..resources import APP, user_log_dir
 from . import errors
 from .endpoint import LLMEndpoint, Message
@@ -335,7 +336,7 @@ class LocalServer:
         # 61-74 s on both cores and 14 s on one; on an idle 2-core machine one thread costs
         # ~0.5 s of first token on the tiny model (docs/PERFORMANCE.md, "The local model's
         # threads").
-        self.ctx, self.threads = ctx, threads or max(1, (os.cpu_count() or 1) - 1)
+        self.ctx, self.threads = ctx, threads or cores_left_to_work()
         self.url: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0  # how many times it was started (a restart after a crash counts)

@@ -10,13 +10,13 @@ names its own). A persona's `rate` maps to Piper's length scale (175 words a min
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..audio.priority import cores_left_to_work
 from ..personas import Voice
 from .synth import Audio, SynthesisError
 from .voices import VoiceFile, find
@@ -127,7 +127,7 @@ def _voice(piper_voice: Any, model: Path) -> Any:
     from piper.config import PiperConfig
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = max(1, (os.cpu_count() or 1) - 1)
+    options.intra_op_num_threads = cores_left_to_work()
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     config = json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
     session = onnxruntime.InferenceSession(
