@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .assistant import Assistant
-from .config import Settings, resolve_endpoint
+from .config import Settings
 from .events import (
     ActionTaken,
     AnyEvent,
@@ -34,6 +34,7 @@ from .events import (
     TurnError,
     WakePhraseHeard,
 )
+from .llm.resolve import resolve_endpoint
 from .logs import EventLog
 from .loopthread import LoopThread
 from .personas.session import PersonaSession

@@ -36,9 +36,9 @@ from .config import (
     format_settings,
     load_settings,
     persona_folders,
-    resolve_endpoint,
 )
 from .llm.providers import PROVIDER_NAMES
+from .llm.resolve import resolve_endpoint
 from .logs import log_path, setup_logging
 from .personas import Persona
 from .personas.authoring import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +143,7 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from .audio.files import AudioFileError
     from .stt.base import SttError
     from .stt.models import load_engine
+    from .stt.transcribe import transcribe_file
 
     try:
         engine, notice = load_engine(
@@ -157,7 +157,7 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     for path in args.files:
         try:
-            result = transcribe_file(engine, path, settings, grammar)
+            result = transcribe_file(engine, path, settings.speech, grammar)
         except (AudioFileError, SttError) as exc:
             print(f"companion: error: {exc}", file=sys.stderr)
             failed += 1
@@ -168,67 +168,6 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
             shown = result["text"] or "(no speech heard)"
             print(f"{path}: {shown}" if len(args.files) > 1 else shown)
     return 2 if failed else 0
-
-
-def transcribe_file(
-    engine: Any, path: Path, settings: Settings, grammar: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """Run a file through the live listening path (hands-free segmentation, as fast as it
-    decodes) and collect what it reports."""
-    from .audio.capture import FileSource
-    from .audio.files import probe
-    from .events import FinalTranscript, InputProblem, ListenerEvent, PartialTranscript
-    from .stt.base import SttError
-    from .stt.factory import listener_settings
-    from .stt.listener import Listener
-
-    info = probe(path)
-    events: list[ListenerEvent] = []
-    listener = Listener(
-        engine,
-        FileSource(path, realtime=False),
-        listener_settings(settings.speech, mode="hands_free", grammar=grammar),
-        events.append,
-    )
-    started = time.perf_counter()
-    listener.start()
-    listener.finished.wait()
-    elapsed = time.perf_counter() - started
-    problems = [e for e in events if isinstance(e, InputProblem)]
-    if problems:
-        raise SttError(problems[0].message)
-    utterances: list[dict[str, Any]] = []
-    partials: list[str] = []
-    for event in events:
-        if isinstance(event, PartialTranscript):
-            partials.append(event.text)
-        elif isinstance(event, FinalTranscript):
-            utterances.append(
-                {
-                    "text": event.text,
-                    "reason": event.reason,
-                    "partials": partials,
-                    "words": [
-                        {
-                            "word": w.text,
-                            "start": w.start,
-                            "end": w.end,
-                            "confidence": round(w.confidence, 3),
-                        }
-                        for w in event.words
-                    ],
-                }
-            )
-            partials = []
-    return {
-        "file": str(path),
-        "engine": engine.name,
-        "engine_description": engine.description,
-        "text": " ".join(u["text"] for u in utterances),
-        "utterances": utterances,
-        "audio_seconds": round(info.seconds, 3),
-        "processing_seconds": round(elapsed, 3),
-    }
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:

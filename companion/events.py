@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -25,12 +26,34 @@ class Event:
     t: float = field(default_factory=_now, kw_only=True)
 
 
+class Source(StrEnum):
+    """Where a turn's words came from."""
+
+    TYPED = "typed"  # typed, or a choice tapped on the screen
+    SPOKEN = "spoken"  # the recogniser's final transcript
+    GUESS = "guess"  # the recogniser's guess at a pause (speculation), confirmed later
+    PICKED = "picked"  # a persona chosen on the screen (picker, command palette)
+    ANNOUNCED = "announced"  # the assistant's own news (a safety toggle's takeover)
+
+
+class Stage(StrEnum):
+    """The moments of a turn that `TimingMark` reports, in the order they usually come."""
+
+    LLM_REQUEST = "llm_request"  # the persona's model was asked
+    LLM_FIRST_TOKEN = "llm_first_token"  # its first word arrived
+    FIRST_SENTENCE = "first_sentence"  # the first sentence was handed to speech
+    LLM_DONE = "llm_done"  # the model's stream ended (or was closed)
+    TTS_FIRST_AUDIO = "tts_first_audio"  # the first sentence was synthesised
+    PLAYBACK_STARTED = "playback_started"  # ... and began to play
+
+
 @dataclass(frozen=True, slots=True)
 class TurnStarted(Event):
-    """A new turn began with the driver's final utterance (typed or transcribed)."""
+    """A new turn began: `text` is what the driver said or typed, `source` how."""
 
     text: str
     persona_id: str
+    source: Source = Source.TYPED
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +143,20 @@ class TurnError(Event):
 
 @dataclass(frozen=True, slots=True)
 class TimingMark(Event):
-    """A named point in the turn (`llm_request`, `llm_first_token`, `first_sentence`, ...)."""
+    """A stage of the turn was reached (`Stage`)."""
 
-    stage: str
+    stage: Stage
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnded(Event):
+    """The last event of every turn, whatever happened: `outcome` is `answered`, `failed`
+    (a TurnError was said) or `interrupted`; `latency_ms` holds, for each stage reached and
+    for `reply_done` (now), the milliseconds since the turn started. A guess that was never
+    confirmed leaves no trace, so it has none."""
+
+    outcome: str
+    latency_ms: dict[str, float]
 
 
 EventSink = Callable[["AnyEvent"], None]
@@ -257,6 +291,14 @@ class SafetyChanged(CoreEvent):
 
     kids_mode: bool
     mature_content: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeChanged(CoreEvent):
+    """The speech volume (0.1 .. 1) or mute changed, by a key, a button or by voice."""
+
+    volume: float
+    muted: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ started on the recogniser's guess waits for the final words before such a skill 
 
 Adding a skill: write a class with `name`, `handles`, `changes_state` and `answer()`, and add
 it in `SkillTable.build`. Its answers are short and spoken; `turn.say()` speaks a local
-answer, `turn.converse()` hands the words to the persona's language model.
+answer, `turn.converse()` hands the words to the persona's language model (and may come back
+as a `ToolUse`: the model chose a tool, which the pipeline carries out like a routed intent).
 """
 
 from __future__ import annotations
@@ -16,21 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .events import ActionTaken, PersonaSwitched, ReplyDone, RequestRefused, TurnError
-from .router import Intent
+from .events import ActionTaken, PersonaSwitched, ReplyDone, RequestRefused
 from .router.tools import TOOLS
+from .tts.output import VOICE_STEP
+from .turns.turn import Answer, ToolUse, Turn
 
 if TYPE_CHECKING:
     from .llm.client import Message
     from .navigation.navigator import Navigator
-    from .personas import Persona
-    from .personas.session import PersonaSession
     from .search import Searcher
 
-Answer = ReplyDone | TurnError
-
-VOLUME_STEP = 0.2
-MIN_VOLUME = 0.2
 SEARCH_MAX_SENTENCES = 3  # a search summary is read while driving
 
 SAFETY_SETTING_REFUSAL = (
@@ -54,68 +50,12 @@ CANT_DO_OTHER = "That's something I can't do from the car yet."
 DIDNT_CATCH = "Sorry, I didn't catch that."
 
 
-class TurnIO(Protocol):
-    """What the pipeline lends a skill for one turn (implemented by `TurnPipeline`)."""
-
-    session: PersonaSession
-    speaker: Any
-    speed_kmh: float | None
-
-    def emit(self, event: Any) -> None: ...
-    async def say(self, turn_id: int, text: str, voice_of: Persona) -> ReplyDone: ...
-    async def converse(
-        self,
-        turn_id: int,
-        text: str,
-        *,
-        messages: list[Message] | None = None,
-        max_sentences: int | None = None,
-        without_llm: str | None = None,
-        tools: list[dict[str, Any]] | None = None,
-    ) -> Answer: ...
-
-
-class Turn:
-    """One utterance being answered, as a skill sees it: the words, the router's intent, and
-    the ways to answer (speak a local answer, or ask the persona's model)."""
-
-    def __init__(self, turn_id: int, text: str, intent: Intent, io: TurnIO) -> None:
-        self.id, self.text, self.intent, self._io = turn_id, text, intent, io
-
-    @property
-    def session(self) -> PersonaSession:
-        return self._io.session
-
-    @property
-    def speaker(self) -> Any:
-        return self._io.speaker
-
-    @property
-    def speed_kmh(self) -> float | None:
-        return self._io.speed_kmh
-
-    @property
-    def slots(self) -> dict[str, Any]:
-        return self.intent.slots
-
-    def emit(self, event: Any) -> None:
-        self._io.emit(event)
-
-    async def say(self, text: str, voice_of: Persona | None = None) -> ReplyDone:
-        """A reply decided here, spoken whole (in `voice_of`'s voice; the active persona's)."""
-        return await self._io.say(self.id, text, voice_of or self.session.active)
-
-    async def converse(self, **options: Any) -> Answer:
-        """The persona's language model answers (streamed, spoken sentence by sentence)."""
-        return await self._io.converse(self.id, self.text, **options)
-
-
 class Skill(Protocol):
     name: str
     handles: frozenset[str]  # intent names ("persona.switch") or families ("navigation")
     changes_state: bool
 
-    async def answer(self, turn: Turn) -> Answer: ...
+    async def answer(self, turn: Turn) -> Answer | ToolUse: ...
 
 
 class NavigationSkill:
@@ -136,7 +76,7 @@ class NavigationSkill:
                 turn.id, "navigation", result.action, navigator.summary(result), result.data
             )
         )
-        turn.session.memory.add(turn.text, result.text)
+        turn.remember(result.text)
         return await turn.say(result.text)
 
 
@@ -152,7 +92,7 @@ class SearchSkill:
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
 
-    async def answer(self, turn: Turn) -> Answer:
+    async def answer(self, turn: Turn) -> Answer | ToolUse:
         from .search import summary_request
 
         query = str(turn.slots.get("query") or turn.text)
@@ -161,7 +101,7 @@ class SearchSkill:
         turn.emit(ActionTaken(turn.id, "search", outcome.origin, outcome.summary(), outcome.data()))
         session = turn.session
         if not outcome.results:
-            session.memory.add(turn.text, outcome.spoken)
+            turn.remember(outcome.spoken)
             return await turn.say(outcome.spoken)
         rules, content = summary_request(turn.text, outcome.results)
         extra = "\n\n".join(p for p in (session.extra_instructions(), rules) if p)
@@ -197,11 +137,9 @@ class ControlSkill:
                 return await turn.say(
                     f"Speech is off, so there's nothing to turn {'up' if louder else 'down'}."
                 )
-            step = VOLUME_STEP if louder else -VOLUME_STEP
-            volume = min(1.0, max(MIN_VOLUME, round(speaker.volume + step, 2)))
-            if volume == speaker.volume:
+            before = turn.output.volume
+            if turn.output.step(VOICE_STEP if louder else -VOICE_STEP) == before:
                 return await turn.say(f"That's {'as loud' if louder else 'as quiet'} as I go.")
-            speaker.volume = volume
             return await turn.say("Louder." if louder else "Quieter.")
         return await turn.say("Okay.")  # cancel: nothing more to do
 
@@ -247,7 +185,7 @@ class CantDoSkill:
         if turn.intent.name == "unclear":
             return await turn.say(DIDNT_CATCH)
         said = CANT_DO.get(turn.intent.name.partition(".")[2], CANT_DO_OTHER)
-        turn.session.memory.add(turn.text, said)
+        turn.remember(said)
         return await turn.say(said)
 
 
@@ -262,7 +200,7 @@ class ConversationSkill:
     def __init__(self, tools: list[dict[str, Any]] | None = None) -> None:
         self.tools = tools
 
-    async def answer(self, turn: Turn) -> Answer:
+    async def answer(self, turn: Turn) -> Answer | ToolUse:
         return await turn.converse(tools=self.tools)
 
 

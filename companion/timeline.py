@@ -17,11 +17,13 @@ from .events import (
     FinalTranscript,
     IntentRecognized,
     ReplyDelta,
-    ReplyDone,
+    Source,
+    Stage,
     TimingMark,
-    TurnError,
+    TurnEnded,
     TurnStarted,
 )
+from .text import same_words
 
 STAGES = ("end of speech", "transcript", "routing", "first token", "first audio", "done")
 KEPT = 20  # turns kept for the summary
@@ -68,13 +70,14 @@ class Timeline:
         match event:
             case FinalTranscript():
                 self._final = event
-                if turn is not None and turn.text.strip() == event.text.strip():
+                if turn is not None and turn.spoken and same_words(turn.text, event.text):
                     self._voiced(turn, event)  # a turn started on the guess: now confirmed
             case TurnStarted():
                 turn = self.current = TurnTiming(event.turn_id, event.text)
                 turn.moments["end of speech"] = turn.moments["transcript"] = event.t
+                turn.spoken = event.source in (Source.SPOKEN, Source.GUESS)
                 final = self._final
-                if final is not None and final.text.strip() == event.text.strip():
+                if turn.spoken and final is not None and same_words(final.text, event.text):
                     self._voiced(turn, final)
                 self._final = None
             case IntentRecognized() if turn is not None and event.turn_id == turn.turn_id:
@@ -82,11 +85,11 @@ class Timeline:
             case ReplyDelta() | ActionTaken() if turn is not None and event.turn_id == turn.turn_id:
                 _first(turn, "first token", event.t)
             case TimingMark() if turn is not None and event.turn_id == turn.turn_id:
-                if event.stage == "llm_first_token":
+                if event.stage == Stage.LLM_FIRST_TOKEN:
                     _first(turn, "first token", event.t)
-                elif event.stage in ("playback_started", "tts_first_audio"):
+                elif event.stage in (Stage.PLAYBACK_STARTED, Stage.TTS_FIRST_AUDIO):
                     _first(turn, "first audio", event.t)
-            case ReplyDone() | TurnError() if turn is not None and event.turn_id == turn.turn_id:
+            case TurnEnded() if turn is not None and event.turn_id == turn.turn_id:
                 turn.moments["done"] = event.t
                 self.turns.append(turn)
                 self.current = None

@@ -10,9 +10,9 @@ from companion.llm.client import ChatClient, LLMEndpoint
 from companion.navigation import Gazetteer, LatLon, Navigator
 from companion.personas.loader import load_personas
 from companion.personas.session import PersonaSession
-from companion.pipeline import TurnPipeline
 from companion.redaction import Secret
 from companion.search import KnowledgeBase, Searcher
+from companion.turns import TurnPipeline
 
 PALO_ALTO = LatLon(37.4419, -122.1430)
 

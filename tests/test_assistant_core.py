@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from companion.assistant import SPECULATION_TIMEOUT_S, Assistant, Parts
+from companion.assistant import Assistant, Parts
 from companion.config import BUNDLED_PERSONAS, Settings
 from companion.events import (
     BargeIn,
@@ -28,6 +28,7 @@ from companion.events import (
 )
 from companion.personas.loader import load_personas
 from companion.personas.session import PersonaSession
+from companion.turns.taking import SPECULATION_TIMEOUT_S
 
 from .helpers import reply
 from .nav_helpers import llm_client
@@ -51,7 +52,7 @@ class FakeSpeaker:
     def busy(self) -> bool:
         return not self._idle.is_set()
 
-    def say(self, text: str, voice: object = None) -> None:
+    def say(self, text: str, voice: object = None, reports: object = None) -> None:
         self.said.append(text)
         if self.hold:
             self._idle.clear()
@@ -262,7 +263,7 @@ async def test_a_guess_whose_final_words_never_come_is_dropped_on_the_clock(scri
     core.listener.hear(EndOfSpeechLikely("navigate to"))
     await settle(lambda: scripted.requests)
     core.assistant.tick(1.0)
-    assert core.assistant._guess is not None  # still waiting for the final words
+    assert core.assistant.turns.guessing  # still waiting for the final words
     core.clock.now += SPECULATION_TIMEOUT_S + 0.1
     core.assistant.tick(1.0)
     await settle(lambda: not core.assistant.busy())
@@ -291,8 +292,7 @@ async def test_switching_the_listener_mid_session_stops_the_old_one(scripted):
 async def test_shutting_down_during_a_reply_cancels_and_awaits_everything(scripted):
     scripted.add(reply(LONG, tokens_per_second=5))  # about fifteen seconds of streaming
     core = await Core(scripted).start()
-    core.assistant.tick_s = 3600
-    core.assistant._drive = asyncio.ensure_future(core.assistant._drive_loop())
+    core.assistant.drive_sim.start(3600, core.assistant.tick)
     core.speaker.hold = True
     core.listener.hear(final("tell me something long"))
     await settle(lambda: core.of(SentenceReady))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from companion.config import BUNDLED_PERSONAS, format_settings, load_settings, resolve_endpoint
+from companion.config import BUNDLED_PERSONAS, format_settings, load_settings
+from companion.llm.resolve import resolve_endpoint
 from companion.memory import ConversationMemory, estimate_tokens
 from companion.personas import load_persona, load_personas
 from companion.redaction import Secret, redact

@@ -14,8 +14,8 @@ from companion.llm.client import ChatClient, LLMEndpoint
 from companion.personas import load_personas
 from companion.personas.session import KIDS_INSTRUCTIONS, PersonaSession
 from companion.personas.switching import detect_switch, normalize
-from companion.pipeline import TurnPipeline
 from companion.redaction import Secret
+from companion.turns import TurnPipeline
 
 CAST, PROBLEMS = load_personas(BUNDLED_PERSONAS)
 

@@ -13,6 +13,7 @@ from companion.events import (
     ReplyDone,
     SentenceReady,
     TimingMark,
+    TurnEnded,
     TurnError,
     TurnStarted,
 )
@@ -20,12 +21,16 @@ from companion.llm.client import ChatClient
 from companion.memory import INTERRUPTED_NOTE
 from companion.personas import load_persona
 from companion.personas.session import PersonaSession
-from companion.pipeline import TurnPipeline
+from companion.turns import TurnPipeline
 
 from .helpers import reply
 from .nav_helpers import endpoint_for
 
 PERSONA = load_persona(BUNDLED_PERSONAS / "assistant.toml")
+
+
+def marks_of(events: list[Event]) -> list[str]:
+    return [e.stage for e in events if isinstance(e, TimingMark)]
 
 
 def make_pipeline(base_url: str, events: list[Event], **kw) -> TurnPipeline:
@@ -44,7 +49,10 @@ async def test_first_sentence_goes_to_tts_before_the_last_token(scripted):
 
     assert isinstance(done, ReplyDone) and done.text == text and not done.interrupted
     kinds = [type(e) for e in events]
-    assert kinds[0] is TurnStarted and kinds[-1] is ReplyDone
+    assert kinds[0] is TurnStarted and kinds[-2:] == [ReplyDone, TurnEnded]
+    ended = events[-1]
+    assert ended.outcome == "answered"
+    assert set(ended.latency_ms) == {*marks_of(events), "reply_done"}
     deltas = [e for e in events if isinstance(e, ReplyDelta)]
     sentences = [e for e in events if isinstance(e, SentenceReady)]
     assert len(deltas) > 5
@@ -56,7 +64,7 @@ async def test_first_sentence_goes_to_tts_before_the_last_token(scripted):
     # Handed over while the reply was still streaming: by order and by timestamp.
     assert events.index(first_sentence) < events.index(last_delta)
     assert first_sentence.t < last_delta.t
-    marks = [e.stage for e in events if isinstance(e, TimingMark)]
+    marks = marks_of(events)
     assert marks == ["llm_request", "llm_first_token", "first_sentence", "llm_done"]
     assert all(a.t <= b.t for a, b in zip(events, events[1:], strict=False))
 
@@ -88,8 +96,9 @@ async def test_cancel_mid_reply_closes_the_stream_and_records_an_interrupted_rep
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    done = events[-1]
+    done, ended = events[-2:]
     assert isinstance(done, ReplyDone) and done.interrupted and done.text.startswith("blah")
+    assert isinstance(ended, TurnEnded) and ended.outcome == "interrupted"
     request = scripted.wait_for_requests(1)[0]
     assert request.client_disconnected and not request.finished
     exchange = pipeline.session.memory.exchanges[-1]
@@ -149,7 +158,7 @@ async def test_a_speculative_turn_shows_nothing_until_confirmed(scripted):
     await pipeline.client.aclose()
     assert isinstance(result, ReplyDone) and result.text.startswith("Heading")
     kinds = [type(e).__name__ for e in events]
-    assert kinds[0] == "TurnStarted" and kinds[-1] == "ReplyDone"
+    assert kinds[0] == "TurnStarted" and kinds[-2:] == ["ReplyDone", "TurnEnded"]
     assert [e.text for e in events if isinstance(e, SentenceReady)] == [
         "Heading to the charger.",
         "It is two miles away.",

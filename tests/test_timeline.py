@@ -11,7 +11,10 @@ from companion.events import (
     IntentRecognized,
     ReplyDelta,
     ReplyDone,
+    Source,
+    Stage,
     TimingMark,
+    TurnEnded,
     TurnStarted,
 )
 from companion.llm.scripted_server import ScriptedReply
@@ -25,12 +28,13 @@ def spoken_turn(timeline: Timeline, turn: int, start: float, first_audio: float,
     text = f"tell me fact {turn}"
     events = [
         FinalTranscript(text, "pocketsphinx", speech_end=start, t=start + 0.30),
-        TurnStarted(turn, text, "assistant", t=start + 0.31),
+        TurnStarted(turn, text, "assistant", Source.SPOKEN, t=start + 0.31),
         IntentRecognized(turn, "conversation", {}, 0.9, t=start + 0.32),
-        TimingMark(turn, "llm_first_token", t=start + 0.60),
+        TimingMark(turn, Stage.LLM_FIRST_TOKEN, t=start + 0.60),
         ReplyDelta(turn, "Octopuses have three hearts.", t=start + 0.60),
-        TimingMark(turn, "playback_started", t=start + first_audio),
-        ReplyDone(turn, "Octopuses have three hearts.", t=start + done),
+        TimingMark(turn, Stage.PLAYBACK_STARTED, t=start + first_audio),
+        ReplyDone(turn, "Octopuses have three hearts.", t=start + done - 0.001),
+        TurnEnded(turn, "answered", {}, t=start + done),
     ]
     return [timeline.feed(event) for event in events][-1]
 
@@ -50,6 +54,20 @@ def test_a_spoken_turn_is_measured_from_the_end_of_speech():
     assert lines[-1].rstrip().endswith("2000 ms +1250")
     # Bars grow left to right: the done bar starts where first audio ended.
     assert lines[-1].index("█") >= lines[4].rindex("█")
+
+
+def test_a_typed_turn_is_not_taken_for_the_words_heard_before_it():
+    """The source says how a turn came, not its text: typing what was just heard is typed."""
+    timeline = Timeline()
+    text = "tell me a fact"
+    for event in (
+        FinalTranscript(text, "pocketsphinx", speech_end=50.0, t=50.3),
+        TurnStarted(1, text, "assistant", Source.TYPED, t=60.0),
+    ):
+        timeline.feed(event)
+    done = timeline.feed(TurnEnded(1, "answered", {}, t=61.0))
+    assert done is not None and not done.spoken
+    assert round(dict(done.offsets_ms())["done"]) == 1000  # from Enter, not from the speech
 
 
 def test_the_summary_keeps_the_last_twenty_turns():

@@ -119,7 +119,10 @@ def _timed_turn(app) -> None:
         FinalTranscript,
         IntentRecognized,
         ReplyDone,
+        Source,
+        Stage,
         TimingMark,
+        TurnEnded,
     )
     from companion.timeline import Timeline
     from companion.ui.widgets.timings import TimingsPanel
@@ -128,11 +131,12 @@ def _timed_turn(app) -> None:
     turn = None
     for event in (
         FinalTranscript(text, "pocketsphinx", speech_end=t, t=t + 0.28),
-        TurnStarted(1, text, "assistant", t=t + 0.29),
+        TurnStarted(1, text, "assistant", Source.SPOKEN, t=t + 0.29),
         IntentRecognized(1, "conversation", {}, 0.9, t=t + 0.30),
-        TimingMark(1, "llm_first_token", t=t + 0.62),
-        TimingMark(1, "playback_started", t=t + 0.81),
+        TimingMark(1, Stage.LLM_FIRST_TOKEN, t=t + 0.62),
+        TimingMark(1, Stage.PLAYBACK_STARTED, t=t + 0.81),
         ReplyDone(1, "Octopuses have three hearts.", t=t + 2.40),
+        TurnEnded(1, "answered", {}, t=t + 2.40),
     ):
         turn = timeline.feed(event) or turn
     app.query_one(TimingsPanel).show_turn(turn, timeline)

@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import start_sound_card, stop_sound_card
 from .helpers import read_events, reply, run_companion, wait_for_event
-from .speech_helpers import AUDIO
+from .speech_helpers import AUDIO, voice_turn
 from .test_cli import Repl
 
 
@@ -104,7 +104,7 @@ def test_hands_free_through_the_real_microphone(scripted, sound_card):
     time.sleep(0.5)
     sound_card.play_into_microphone(AUDIO / "navigate_charger.wav")
     repl.wait_for("The nearest charger is Voltpoint Charging Hub", timeout=30)
-    assert "you (voice)> navigate to the nearest charger" in repl.out
+    voice_turn(repl.out, "navigate to the nearest charger")
     assert scripted.requests == []  # answered by the navigator, not the language model
     repl.process.stdin.close()  # no keyboard: the microphone keeps the chat alive ...
     time.sleep(0.5)

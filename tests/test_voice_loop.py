@@ -19,7 +19,7 @@ from .conftest import start_sound_card, stop_sound_card
 from .helpers import read_events, reply
 from .helpers import wait_for_event as find_event
 from .soundcard import wait_until_recording
-from .speech_helpers import AUDIO, words
+from .speech_helpers import AUDIO, voice_turn, words
 from .test_cli import Repl
 
 # These tests are about the streaming LLM path (barge-in, echo, speech): the spoken requests
@@ -128,7 +128,7 @@ def test_reply_is_audible_and_its_sentences_follow_without_gaps(sound_card, scri
     recorder.terminate()
     recorder.wait()
     out = stop(session)
-    assert "you (voice)> navigate to the nearest charger" in out
+    voice_turn(out, "navigate to the nearest charger")
 
     segments = loud_segments(recording, split_s=1.0)
     assert segments, "nothing reached the car's speaker"

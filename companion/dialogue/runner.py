@@ -22,23 +22,23 @@ from pathlib import Path
 from typing import Any
 
 from ..assistant import Assistant, Parts
-from ..config import Settings, SpeechSettings, load_settings, resolve_endpoint
+from ..config import Settings, SpeechSettings, load_settings
 from ..events import (
     ActionTaken,
     AnyEvent,
-    FinalTranscript,
-    InputProblem,
     IntentRecognized,
     PersonaSwitched,
     ReplyDone,
     RequestRefused,
     SentenceReady,
+    Stage,
     TimingMark,
+    TurnEnded,
     TurnError,
-    TurnStarted,
 )
 from ..llm.client import LLMEndpoint
 from ..llm.local import make_client
+from ..llm.resolve import resolve_endpoint
 from ..llm.scripted_server import ScriptedLLMServer, ScriptedReply
 from ..navigation import Gazetteer, Navigator
 from ..navigation import start_position as parse_start
@@ -103,31 +103,22 @@ _ENGINE_LOCK = threading.Lock()
 
 def transcribe(audio: Path) -> tuple[list[str], str]:
     """(The utterances the recogniser hears in a recording, hands-free like the car; what
-    went wrong reading it, or "")."""
-    from ..audio.capture import FileSource
-    from ..stt.factory import listener_settings
-    from ..stt.listener import Listener
+    went wrong reading it, or ""): the path `companion transcribe` takes."""
+    from ..audio.files import AudioFileError
+    from ..stt.base import SttError
     from ..stt.models import load_engine
+    from ..stt.transcribe import transcribe_file
 
     with _ENGINE_LOCK:
         if "auto" not in _ENGINES:
             _ENGINES["auto"] = load_engine("auto", "en-us")[0]
         engine = _ENGINES["auto"]
-    heard: list[str] = []
-    problems: list[str] = []
-
-    def on_event(event: Any) -> None:
-        if isinstance(event, FinalTranscript) and event.text.strip():
-            heard.append(event.text.strip())
-        elif isinstance(event, InputProblem):
-            problems.append(event.message)
-
-    settings = listener_settings(SpeechSettings(listen_mode="hands_free", speculate_after_ms=0))
-    listener = Listener(engine, FileSource(audio, realtime=False), settings, on_event)
-    listener.start()
-    listener.finished.wait(120)
-    listener.stop()
-    return heard, "; ".join(problems)
+    speech = SpeechSettings(listen_mode="hands_free", speculate_after_ms=0)
+    try:
+        result = transcribe_file(engine, audio, speech)
+    except (AudioFileError, SttError) as exc:
+        return [], str(exc)
+    return [u["text"].strip() for u in result["utterances"] if u["text"].strip()], ""
 
 
 class _Session:
@@ -249,26 +240,21 @@ class _Session:
         self._interrupt_after = None
 
     def _fill(self, record: TurnRecord, events: list[AnyEvent]) -> None:
-        started = next((e for e in events if isinstance(e, TurnStarted)), None)
         for event in events:
             if isinstance(event, IntentRecognized):
                 record.intent, record.slots = event.intent, dict(event.slots)
             elif isinstance(event, SentenceReady):
                 record.sentences.append(event.text)
-                if started and "first_sentence" not in record.latency_ms:
-                    record.latency_ms["first_sentence"] = (event.t - started.t) * 1000
             elif isinstance(event, ReplyDone):
                 record.reply = event.text
                 record.actions.append("interrupted" if event.interrupted else "done")
-                if started:
-                    record.latency_ms["reply_done"] = (event.t - started.t) * 1000
             elif isinstance(event, TurnError):
                 record.error = event.kind
                 record.reply = event.spoken
-            elif isinstance(event, TimingMark) and event.stage == "llm_request":
+            elif isinstance(event, TimingMark) and event.stage == Stage.LLM_REQUEST:
                 record.model_asked = True
-            elif isinstance(event, TimingMark) and event.stage == "llm_first_token" and started:
-                record.latency_ms["llm_first_token"] = (event.t - started.t) * 1000
+            elif isinstance(event, TurnEnded):  # the turn's own measure of its stages
+                record.latency_ms = dict(event.latency_ms)
             elif isinstance(event, PersonaSwitched):
                 record.actions.append(f"switched:{event.persona_id}")
             elif isinstance(event, RequestRefused):

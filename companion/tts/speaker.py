@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
 from ..audio.playback import AudioOutputError, AudioPlayer
 from ..personas import Voice
@@ -30,6 +31,15 @@ ProgressCallback = Callable[[str, str], None]  # ("synthesized" | "playing", sen
 ProblemCallback = Callable[[str], None]
 
 
+class SentenceReports(Protocol):
+    """Who hears how a sentence went: given with `say()`, so a sentence's reports reach the
+    turn that said it (`companion.turns.Turn`), however late they come. Called on the
+    speaker's threads."""
+
+    def spoken(self, text: str, stopped: bool, played: float) -> None: ...
+    def progress(self, stage: str, text: str) -> None: ...
+
+
 @dataclass
 class _Item:
     generation: int
@@ -38,6 +48,7 @@ class _Item:
     audio: Audio | None = None
     cue: str = ""  # an earcon: no text, audio given
     seq: int = 0
+    reports: SentenceReports | None = None
 
 
 class Speaker:
@@ -76,12 +87,15 @@ class Speaker:
         for thread in self._threads:
             thread.start()
 
-    def say(self, text: str, voice: Voice = DEFAULT_VOICE) -> None:
+    def say(
+        self, text: str, voice: Voice = DEFAULT_VOICE, reports: SentenceReports | None = None
+    ) -> None:
+        """Queue a sentence. Its reports go to `reports`, else to `on_spoken`/`on_progress`."""
         with self._idle:
             self._pending += 1
             self._said += 1
             generation, seq = self._generation, self._said
-        self._texts.put(_Item(generation, text, voice, seq=seq))
+        self._texts.put(_Item(generation, text, voice, seq=seq, reports=reports))
 
     def cue(self, audio: Audio, name: str = "earcon") -> None:
         """Play a ready-made sound (an earcon) after whatever is queued before it."""
@@ -127,9 +141,10 @@ class Speaker:
         return item.generation != self._generation
 
     def _finished(self, item: _Item, stopped: bool, played: float = 0.0) -> None:
-        if self.on_spoken is not None and not item.cue:
+        report = item.reports.spoken if item.reports is not None else self.on_spoken
+        if report is not None and not item.cue:
             try:
-                self.on_spoken(item.text, stopped, 1.0 if not stopped else played)
+                report(item.text, stopped, 1.0 if not stopped else played)
             except Exception:
                 log.exception("on_spoken callback failed")
         with self._idle:
@@ -169,7 +184,7 @@ class Speaker:
                     self._finished(item, stopped=True)
                     continue
                 item.audio = audio.scaled(self.volume).padded(self.pause_s)
-                self._progress("synthesized", item.text)
+                self._progress(item, "synthesized")
             # Bounded queue: synthesis runs at most one sentence ahead of playback.
             self._audio.put(item)
 
@@ -182,7 +197,7 @@ class Speaker:
                 self._finished(item, stopped=True)
                 continue
             if not item.cue:
-                self._progress("playing", item.text)
+                self._progress(item, "playing")
             try:
                 completed = self.player.play(
                     item.audio.samples, item.audio.rate, cancelled=partial(self._stale, item)
@@ -193,9 +208,10 @@ class Speaker:
                 completed = False
             self._finished(item, stopped=not completed, played=self.player.last_fraction)
 
-    def _progress(self, stage: str, text: str) -> None:
-        if self.on_progress is not None:
+    def _progress(self, item: _Item, stage: str) -> None:
+        report = item.reports.progress if item.reports is not None else self.on_progress
+        if report is not None:
             try:
-                self.on_progress(stage, text)
+                report(stage, item.text)
             except Exception:
                 log.exception("on_progress callback failed")

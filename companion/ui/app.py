@@ -31,6 +31,7 @@ from textual.widgets import Button, Input
 from ..assistant import Assistant
 from ..config import Settings
 from ..personas.session import PersonaSession
+from ..tts.output import KEY_STEP
 from .commands import CarPalette, CompanionCommands
 from .screens.confirm import Confirm
 from .screens.persona_picker import PersonaPicker
@@ -74,8 +75,8 @@ class CompanionApp(App[int]):
         Binding("f3", "toggle_kids", "Kids mode"),
         Binding("f4", "toggle_mature", "Mature"),
         Binding("f6", "mute", "Mute"),
-        Binding("f7", "volume(-0.1)", "Quieter", show=False),
-        Binding("f8", "volume(0.1)", "Louder", show=False),
+        Binding("f7", f"volume({-KEY_STEP})", "Quieter", show=False),
+        Binding("f8", f"volume({KEY_STEP})", "Louder", show=False),
         Binding("f9", "settings", "Settings"),
         Binding("f10", "timings", "Timings"),
         Binding("ctrl+t", "toggle_theme", "Day/night", show=False),
@@ -346,8 +347,8 @@ class CompanionApp(App[int]):
         actions: dict[str, Callable[[], None]] = {
             "persona-chip": self.action_pick_persona,
             "mic": self.action_talk,
-            "vol-down": lambda: self.action_volume(-0.1),
-            "vol-up": lambda: self.action_volume(0.1),
+            "vol-down": lambda: self.action_volume(-KEY_STEP),
+            "vol-up": lambda: self.action_volume(KEY_STEP),
             "volume": self.action_mute,
             "temp-down": lambda: self.action_climate(-0.5),
             "temp-up": lambda: self.action_climate(0.5),
@@ -418,11 +419,11 @@ class CompanionApp(App[int]):
                 name="load speech out",
                 group="load",
             )
-        self.query_one(Dock).show_volume(self.assistant.volume, muted)
 
-    def action_volume(self, step: float) -> None:
-        volume = self.assistant.set_volume(max(0.1, self.assistant.volume + step))
-        self.query_one(Dock).show_volume(volume, self.assistant.muted)
+    def action_volume(self, steps: float) -> None:
+        """The dock shows the result when the assistant reports it (VolumeChanged), like a
+        spoken "louder"."""
+        self.assistant.step_volume(steps)
 
     def action_climate(self, step: float) -> None:
         self.assistant.set_climate(self.assistant.car.climate_c + step)
@@ -506,6 +507,6 @@ def run_app(
         tick_s=3600.0 if replay is not None else 1.0,
     )  # replay: its own drive
     result = app.run()
-    if app.assistant.loop is not None and not app.assistant._closed:
+    if app.assistant.loop is not None and not app.assistant.closed:
         app.assistant.close_blocking()
     return result or 0

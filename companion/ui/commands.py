@@ -9,6 +9,8 @@ from typing import Any
 
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
+from ..tts.output import KEY_STEP
+
 
 class CarPalette(CommandPalette):
     """Textual's palette, with Enter made predictable: it waits for the search of the words
@@ -59,8 +61,8 @@ class CompanionCommands(Provider):
             ("Toggle kids mode", app.action_toggle_kids, "Safety"),
             ("Toggle mature content", app.action_toggle_mature, "Safety"),
             ("Mute / unmute", app.action_mute, "Speech"),
-            ("Louder", partial(app.action_volume, 0.1), "Speech"),
-            ("Quieter", partial(app.action_volume, -0.1), "Speech"),
+            ("Louder", partial(app.action_volume, KEY_STEP), "Speech"),
+            ("Quieter", partial(app.action_volume, -KEY_STEP), "Speech"),
             ("Warmer", partial(app.action_climate, 0.5), "Climate"),
             ("Cooler", partial(app.action_climate, -0.5), "Climate"),
             ("Open settings", app.action_settings, "Settings"),

@@ -12,7 +12,6 @@ from typing import Any, Protocol
 from ..events import (
     ActionTaken,
     DriveUpdate,
-    EndOfSpeechLikely,
     FinalTranscript,
     InputLevel,
     ListenerState,
@@ -23,10 +22,12 @@ from ..events import (
     ReplyDelta,
     ReplyDone,
     SafetyChanged,
+    Source,
     Status,
     TimingMark,
     TurnError,
     TurnStarted,
+    VolumeChanged,
     WakePhraseHeard,
 )
 from ..redaction import redact
@@ -37,8 +38,6 @@ from .widgets.car_panel import CarPanel
 from .widgets.dock import Dock
 from .widgets.nav_card import NavCard
 from .widgets.timings import TimingsPanel
-
-HEARD_KEPT = 5  # recent words heard (final or guessed), to label a turn as spoken
 
 
 class Screen(Protocol):
@@ -62,7 +61,6 @@ class ScreenView:
 
     def __init__(self, app: Screen) -> None:
         self.app = app
-        self.heard: list[str] = []
         self.timeline = Timeline()
         self.handlers: dict[type, Callable[[Any], None]] = {
             TurnStarted: self.turn_started,
@@ -75,7 +73,6 @@ class ScreenView:
             InputLevel: self.input_level,
             PartialTranscript: self.partial,
             FinalTranscript: self.final,
-            EndOfSpeechLikely: self.guess,
             NothingHeard: self.nothing_heard,
             WakePhraseHeard: lambda e: self.app.set_state("listening"),
             ListenerState: self.listener_state,
@@ -83,6 +80,7 @@ class ScreenView:
             DriveUpdate: self.drive_update,
             Notice: lambda e: self.panel.notice(e.text),
             SafetyChanged: self.safety_changed,
+            VolumeChanged: lambda e: self._one(Dock).show_volume(e.volume, e.muted),
         }
 
     def show(self, event: object) -> None:
@@ -107,7 +105,7 @@ class ScreenView:
         self.app.turn_running = True
         self._one(NavCard).show_choices([])
         if event.text:
-            voice = bool(self.heard) and self.heard[-1] == event.text
+            voice = event.source in (Source.SPOKEN, Source.GUESS)
             self.panel.you(event.text, voice=voice)
         self.app.set_state("thinking")
 
@@ -160,12 +158,6 @@ class ScreenView:
 
     def final(self, event: FinalTranscript) -> None:
         self.panel.partial("")
-        self.heard = [*self.heard[-(HEARD_KEPT - 1) :], event.text.strip()]
-
-    def guess(self, event: EndOfSpeechLikely) -> None:
-        # A turn may start on this guess (speculation) before the final words: it is a voice
-        # turn too.
-        self.heard = [*self.heard[-(HEARD_KEPT - 1) :], event.text.strip()]
 
     def nothing_heard(self, event: NothingHeard) -> None:
         self.panel.partial("")

@@ -13,23 +13,22 @@ from companion.events import Notice, ReplyDelta, ReplyDone, SentenceReady, TurnE
 from companion.limits import EMPTY_REPLY, KIDS_CHANGE_OF_SUBJECT, STILL_THINKING, TurnLimits
 from companion.personas.loader import load_personas
 from companion.personas.session import PersonaSession
-from companion.pipeline import TurnPipeline
+from companion.turns import TurnPipeline
 from tests.helpers import reply
 
 CAST, _ = load_personas(BUNDLED_PERSONAS)
 
 
-def pipeline(client, events, persona="assistant", **session_kw) -> TurnPipeline:
+def pipeline(client, events, persona="assistant", speed=None, **session_kw) -> TurnPipeline:
     session = PersonaSession(CAST, persona, **session_kw)
-    return TurnPipeline(session, client, None, events.append)
+    return TurnPipeline(session, client, None, events.append, speed=lambda: speed)
 
 
 async def test_an_endless_stream_is_cut_within_the_limits_when_parked(scripted, client_for):
     endless = " ".join(f"word{n}" for n in range(200_000))
     scripted.add(reply(endless, tokens_per_second=2000), reply("Back to normal."))
     events: list = []
-    turns = pipeline(client_for(scripted.base_url), events)
-    turns.speed_kmh = 0  # parked: no sentence cap from the persona's style
+    turns = pipeline(client_for(scripted.base_url), events, speed=0)  # parked: no style cap
     started = time.monotonic()
     done = await turns.run_turn("tell me everything")
     took = time.monotonic() - started
