@@ -1,8 +1,9 @@
-"""The speaking stage: sentences in, sound out, with synthesis one sentence ahead of playback.
+"""The speaking stage: sentences in, sound out, with synthesis ahead of playback.
 
-Two worker threads joined by queues: the synthesiser renders sentence N+1 while the player plays
-sentence N, so there is no gap between sentences (the engine's own leading and trailing silence
-is trimmed and a fixed `pause_s` put between sentences instead). `stop()` (barge-in, Ctrl+C)
+Two worker threads joined by queues: the synthesiser renders the next sentences (up to
+`LOOKAHEAD` ready) while the player plays one, so there is no gap between sentences, even
+when a busy machine stalls the synthesiser during a short sentence. The engine's own leading
+and trailing silence is trimmed and a fixed `pause_s` put between sentences instead. `stop()` (barge-in, Ctrl+C)
 empties both queues and silences the player from its next device callback. Earcons go through
 the same queue (`cue()`), so they never talk over a sentence. A failing engine or a missing
 output device is reported once through `on_problem` and never stops the conversation.
@@ -29,6 +30,7 @@ DEFAULT_VOICE = Voice()
 SpokenCallback = Callable[[str, bool, float], None]  # (sentence, stopped early, part played)
 ProgressCallback = Callable[[str, str], None]  # ("synthesized" | "playing", sentence)
 ProblemCallback = Callable[[str], None]
+LOOKAHEAD = 2  # sentences synthesised and waiting while one plays (a cancel drops them)
 
 
 class SentenceReports(Protocol):
@@ -76,7 +78,7 @@ class Speaker:
         self._pending = 0
         self._idle = threading.Condition()
         self._texts: queue.Queue[_Item | None] = queue.Queue()
-        self._audio: queue.Queue[_Item | None] = queue.Queue(maxsize=1)
+        self._audio: queue.Queue[_Item | None] = queue.Queue(maxsize=LOOKAHEAD)
         self._reported: set[str] = set()
         self.enabled = True
         self.volume = 1.0  # master volume (0.1 .. 1), on top of each persona's voice volume
@@ -185,7 +187,7 @@ class Speaker:
                     continue
                 item.audio = audio.scaled(self.volume).padded(self.pause_s)
                 self._progress(item, "synthesized")
-            # Bounded queue: synthesis runs at most one sentence ahead of playback.
+            # Bounded queue: synthesis runs at most LOOKAHEAD sentences ahead of playback.
             self._audio.put(item)
 
     def _play_loop(self) -> None:
