@@ -141,10 +141,6 @@ class Assistant:
     def listener(self) -> Any:
         return self.turns.listener
 
-    @property
-    def car(self) -> Any:
-        return self.drive_sim.car
-
     # --- start-up ----------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -368,34 +364,7 @@ class Assistant:
         self.drive_sim.tick(seconds)
         self.turns.drop_stale_guess()
 
-    def drive(self, seconds: float) -> None:
-        self.drive_sim.drive(seconds)
-
-    @property
-    def speed_kmh(self) -> float | None:
-        return self.drive_sim.speed_kmh
-
-    def set_speed(self, kmh: float | None) -> None:
-        self.drive_sim.set_speed(kmh)
-
-    def set_climate(self, celsius: float) -> float:
-        return self.drive_sim.set_climate(celsius)
-
     # --- settings from the front end ---------------------------------------------------------
-
-    @property
-    def volume(self) -> float:
-        return self.output.volume
-
-    @property
-    def muted(self) -> bool:
-        return self.output.muted
-
-    def set_volume(self, volume: float) -> float:
-        return self.output.set_volume(volume)
-
-    def step_volume(self, steps: float) -> float:
-        return self.output.step(steps)
 
     def set_muted(self, muted: bool) -> None:
         """Muted: replies are text only (the speaker stays ready for unmuting)."""

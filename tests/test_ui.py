@@ -437,3 +437,42 @@ async def test_readme_screenshot_script_renders_the_real_app(tmp_path):
     await module.render(out)
     svg = out.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "NAVIGATION" in svg and "Voltpoint" in svg
+
+
+@pytest.mark.slow
+async def test_a_spoken_louder_and_the_dock_agree_and_the_next_key_starts_from_it(tmp_path):
+    """Volume has one owner: keys, the dock and a spoken request all change the same value,
+    and the dock shows whatever changed it last."""
+    import soxr
+
+    from companion.tts.piper_engine import PiperSynthesizer
+
+    spoken = PiperSynthesizer(variation=False).synthesize("Turn it up.")
+    samples = soxr.resample(spoken.samples.astype(np.float32), spoken.rate, 16000)
+    silence = np.zeros(8000, dtype=np.float32)
+    recording = tmp_path / "turn_it_up.wav"
+    sf.write(
+        recording, np.concatenate([silence, samples, silence, silence]).astype(np.int16), 16000
+    )
+    app = make_app(tmp_path, None, voice=True, audio_in=recording, speech__mute=False)
+
+    def dock_volume() -> str:
+        return str(app.query_one("#volume", Button).label)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.mic_ready, timeout=30, what="the recogniser")
+        await wait_until(
+            pilot, lambda: app.assistant.speaker is not None, timeout=30, what="the voice"
+        )
+        await pilot.press("f7", "f7")
+        await wait_until(pilot, lambda: dock_volume() == "Vol 80%", what="the keys' volume")
+        await pilot.press("space")  # the recording is the driver saying "turn it up"
+        await wait_until(
+            pilot, lambda: "Louder." in transcript_text(app), timeout=30, what="the answer"
+        )
+        assert "You (voice): turn it up" in transcript_text(app)
+        assert app.assistant.output.volume == 1.0 == app.assistant.speaker.volume
+        await wait_until(pilot, lambda: dock_volume() == "Vol 100%", what="the spoken volume")
+        await pilot.press("f7")  # the next key starts from the spoken value
+        await wait_until(pilot, lambda: dock_volume() == "Vol 90%", what="one step down")
+        assert app.assistant.speaker.volume == 0.9

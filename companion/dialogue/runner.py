@@ -185,7 +185,7 @@ class _Session:
         self.assistant.start()
         await asyncio.to_thread(self.assistant.load_core)
         await asyncio.sleep(0)  # what the loader handed the loop
-        self.assistant.set_speed(self.dialogue.speed_kmh)
+        self.assistant.drive_sim.set_speed(self.dialogue.speed_kmh)
 
     async def close(self) -> None:
         await self.assistant.aclose()
@@ -197,11 +197,11 @@ class _Session:
     async def run_turn(self, turn: Turn) -> TurnRecord:
         record = TurnRecord(turn)
         if turn.advance_minutes:
-            self.assistant.drive(turn.advance_minutes * 60)
+            self.assistant.drive_sim.drive(turn.advance_minutes * 60)
             if self.dialogue.speed_kmh is None:
-                self.assistant.set_speed(self.navigator.trip.speed_kmh)
+                self.assistant.drive_sim.set_speed(self.navigator.trip.speed_kmh)
         if turn.speed_kmh is not None:
-            self.assistant.set_speed(turn.speed_kmh)
+            self.assistant.drive_sim.set_speed(turn.speed_kmh)
         if self.web is not None:
             self.web.results = turn.web_results
         if self.scripted is not None:

@@ -3,10 +3,11 @@
 Two worker threads joined by queues: the synthesiser renders the next sentences (up to
 `LOOKAHEAD` ready) while the player plays one, so there is no gap between sentences, even
 when a busy machine stalls the synthesiser during a short sentence. The engine's own leading
-and trailing silence is trimmed and a fixed `pause_s` put between sentences instead. `stop()` (barge-in, Ctrl+C)
-empties both queues and silences the player from its next device callback. Earcons go through
-the same queue (`cue()`), so they never talk over a sentence. A failing engine or a missing
-output device is reported once through `on_problem` and never stops the conversation.
+and trailing silence is trimmed and a fixed `pause_s` put between sentences instead.
+`stop()` (barge-in, Ctrl+C) empties both queues and silences the player from its next device
+callback. Earcons go through the same queue (`cue()`), so they never talk over a sentence. A
+failing engine or a missing output device is reported once through `on_problem` and never
+stops the conversation.
 """
 
 from __future__ import annotations

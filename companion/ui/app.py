@@ -151,7 +151,7 @@ class CompanionApp(App[int]):
         dock = self.query_one(Dock)
         dock.show_persona(persona.name, persona.glyph)
         dock.show_safety(self.session.kids_mode, self.session.mature_content)
-        dock.show_volume(self.assistant.volume, self.assistant.muted)
+        dock.show_volume(self.assistant.output.volume, self.assistant.output.muted)
         if self.session.start_notice:
             self.panel.notice(self.session.start_notice)
         self.panel.reply_delta(persona.name, persona.glyph, persona.greeting)
@@ -409,7 +409,7 @@ class CompanionApp(App[int]):
         )
 
     def action_mute(self) -> None:
-        muted = not self.assistant.muted
+        muted = not self.assistant.output.muted
         self.assistant.set_muted(muted)
         if not muted and self.assistant.speaker is None:
             self.run_worker(
@@ -423,10 +423,11 @@ class CompanionApp(App[int]):
     def action_volume(self, steps: float) -> None:
         """The dock shows the result when the assistant reports it (VolumeChanged), like a
         spoken "louder"."""
-        self.assistant.step_volume(steps)
+        self.assistant.output.step(steps)
 
     def action_climate(self, step: float) -> None:
-        self.assistant.set_climate(self.assistant.car.climate_c + step)
+        drive = self.assistant.drive_sim
+        drive.set_climate(drive.car.climate_c + step)
 
     def action_timings(self) -> None:
         panel = self.query_one(TimingsPanel)
