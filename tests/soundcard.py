@@ -18,9 +18,10 @@ class SoundCardError(Exception):
 
 
 # The driver's voice and the cabin's ear are physics: they never starve. On a busy machine
-# (other test workers, the flake loop's load) paplay and parecord run at the priority the
-# product asks for its own audio (companion/audio/priority.py), where the system allows;
-# elsewhere `nice` says it could not and runs them as they are.
+# (other test workers, the flake loop's load) the sound server, paplay and parecord run at
+# the priority the product asks for its own audio (companion/audio/priority.py), where the
+# system allows; elsewhere `nice` says it could not and runs them as they are. A car's sound
+# server runs in real time too (PulseAudio asks for nice -11 itself, `--high-priority`).
 REAL_TIME = ["nice", "-n", "-10"]
 
 
@@ -109,8 +110,10 @@ def start_sound_card(runtime: Path, session_scoped: bool = False) -> VirtualSoun
     card = VirtualSoundCard(runtime, session_scoped)
     subprocess.run(
         [
+            *REAL_TIME,
             "pulseaudio",
             "--daemonize=yes",
+            "--high-priority=yes",
             "--exit-idle-time=-1",
             "-n",
             "--load=module-native-protocol-unix",
