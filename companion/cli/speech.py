@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import TTS_CHOICES, Settings, choice_or_wyoming
-from .stt.base import ENGINES
+from ..config import TTS_CHOICES, Settings, choice_or_wyoming
+from ..stt.base import ENGINES
 
 # The audio and recogniser modules (numpy, engines) are imported inside each command, not when
 # `companion` starts: the car screen's first frame waits for imports.
@@ -65,7 +65,8 @@ def add_voice_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_subcommands(sub: Any, settings_flags: Any) -> None:
+def add_subcommands(sub: Any, settings_flags: Any) -> dict[str, Any]:
+    """devices, transcribe, models; returns their commands (args, settings) -> status."""
     devices = sub.add_parser("devices", help="list microphones and speakers")
     settings_flags(devices, "devices")
 
@@ -103,6 +104,7 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
     add_speech_flags(path)
     for action in (listing, install, path):
         settings_flags(action, "config")
+    return {"devices": cmd_devices, "transcribe": cmd_transcribe, "models": cmd_models}
 
 
 def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -120,7 +122,7 @@ def speech_flag_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
-    from .audio.devices import AudioDeviceError, list_devices
+    from ..audio.devices import AudioDeviceError, list_devices
 
     try:
         devices = list_devices()
@@ -140,10 +142,10 @@ def cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
-    from .audio.files import AudioFileError
-    from .stt.base import SttError
-    from .stt.models import load_engine
-    from .stt.transcribe import transcribe_file
+    from ..audio.files import AudioFileError
+    from ..stt.base import SttError
+    from ..stt.models import load_engine
+    from ..stt.transcribe import transcribe_file
 
     try:
         engine, notice = load_engine(
@@ -171,9 +173,9 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from .downloads import progress_printer
-    from .stt.base import SttError
-    from .stt.models import install_model, models_dir
+    from ..downloads import progress_printer
+    from ..stt.base import SttError
+    from ..stt.models import install_model, models_dir
 
     url = settings.speech.model_list_url
     try:
@@ -198,7 +200,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _models_path(settings: Settings) -> int:
-    from .stt.models import find_vosk_model, models_dir
+    from ..stt.models import find_vosk_model, models_dir
 
     speech = settings.speech
     choice = find_vosk_model(speech.vosk_model, speech.language)
@@ -225,8 +227,8 @@ def _install_words(words: list[str]) -> tuple[str, str]:
 
 
 def _install_llm(name: str) -> int:
-    from .downloads import progress_printer
-    from .llm import local
+    from ..downloads import progress_printer
+    from ..llm import local
 
     print(f"Installing {name} into {local.models_dir()}", file=sys.stderr)
     try:
@@ -243,7 +245,7 @@ def _install_llm(name: str) -> int:
 
 def _list_llms() -> bool:
     """The language models; True if any is installed."""
-    from .llm import local
+    from ..llm import local
 
     found = local.installed()  # package-shipped and downloaded, looked up once
     have = {model.name: path for model, path in found if model is not None}
@@ -267,8 +269,8 @@ def _list_llms() -> bool:
 
 
 def _models_list(args: argparse.Namespace, url: str) -> int:
-    from .stt.base import SttError
-    from .stt.models import fetch_catalog, folder_size, installed_models
+    from ..stt.base import SttError
+    from ..stt.models import fetch_catalog, folder_size, installed_models
 
     any_llm = _list_llms()
     installed = {p.name: p for p in installed_models()}

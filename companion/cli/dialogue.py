@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from .resources import BUNDLED_DIALOGUES
-from .schema import DataFileError
+from ..resources import BUNDLED_DIALOGUES
+from ..schema import DataFileError
 
 PROJECT_DIR = Path("tests/dialogues")  # a checkout's (or the user's project's) dialogues
 
@@ -17,7 +18,8 @@ def default_paths() -> list[Path]:
     return [BUNDLED_DIALOGUES] + ([PROJECT_DIR] if PROJECT_DIR.is_dir() else [])
 
 
-def add_test_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Any:
+    """`companion test`; returns its command."""
     test = sub.add_parser(
         "test",
         help="run scripted dialogue tests (*.toml)",
@@ -78,6 +80,7 @@ def add_test_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="with --from-session: where to write it (default: the "
         "recording's name with .toml, in the current folder)",
     )
+    return cmd_test
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -95,10 +98,10 @@ def _files(paths: list[Path]) -> list[Path]:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .dialogue import load_dialogue, run_dialogue
+    from ..dialogue import load_dialogue, run_dialogue
 
     if args.from_session is not None:
-        from .recording import dialogue_from_session, load_session
+        from ..recording import dialogue_from_session, load_session
 
         out = args.output or Path(args.from_session.stem + ".toml")
         if out.resolve() == args.from_session.resolve():
@@ -106,8 +109,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         out.write_text(dialogue_from_session(load_session(args.from_session)), encoding="utf-8")
         print(f"companion: wrote {out}; running it now (edit its expectations as you like)")
         args.paths = [out]
-    from .dialogue.report import format_result, latency_table, write_junit
-    from .dialogue.runner import DialogueResult
+    from ..dialogue.report import format_result, latency_table, write_junit
+    from ..dialogue.runner import DialogueResult
 
     results: list[DialogueResult] = []
     broken = 0
@@ -135,7 +138,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.junit:
         write_junit(results, args.junit)
     if args.update:
-        from .dialogue.update import review
+        from ..dialogue.update import review
 
         def ask(question: str) -> bool:
             if args.yes:

@@ -6,11 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from .cli_speech import SpeechCommandError, add_speech_flags, add_voice_flags
-from .config import Settings
+from ..config import Settings
+from .speech import SpeechCommandError, add_speech_flags, add_voice_flags
 
 
-def add_subcommands(sub: Any, settings_flags: Any) -> None:
+def add_subcommands(sub: Any, settings_flags: Any) -> dict[str, Any]:
+    """voices, serve; returns their commands (args, settings) -> status."""
     voices = sub.add_parser("voices", help="list, install and locate Piper voices")
     actions = voices.add_subparsers(dest="voices_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="installed voices, and recommended ones")
@@ -43,12 +44,13 @@ def add_subcommands(sub: Any, settings_flags: Any) -> None:
     add_speech_flags(serve)
     add_voice_flags(serve)
     settings_flags(serve, "config")
+    return {"voices": cmd_voices, "serve": cmd_serve}
 
 
 def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
-    from .downloads import progress_printer
-    from .tts import voices
-    from .tts.factory import engine_name
+    from ..downloads import progress_printer
+    from ..tts import voices
+    from ..tts.factory import engine_name
 
     if args.voices_command == "install":
         print(f"Installing {args.name} into {voices.voices_dir()}", file=sys.stderr)
@@ -88,13 +90,13 @@ def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from .audio.wakeword import builtin_models
-    from .stt.base import SttError
-    from .stt.models import load_engine
-    from .tts.factory import Synthesizer, create_synthesizer, engine_name
-    from .tts.synth import SynthesisError
-    from .tts.voices import installed
-    from .wyoming.server import Services, serve
+    from ..audio.wakeword import builtin_models
+    from ..stt.base import SttError
+    from ..stt.models import load_engine
+    from ..tts.factory import Synthesizer, create_synthesizer, engine_name
+    from ..tts.synth import SynthesisError
+    from ..tts.voices import installed
+    from ..wyoming.server import Services, serve
 
     speech = settings.speech
     engine = None

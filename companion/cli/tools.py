@@ -1,0 +1,98 @@
+"""Looking inside: `nlu` (what the router makes of an utterance) and `config` (the effective
+settings and where they come from)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..config import format_settings, load_settings
+from ..llm.resolve import resolve_endpoint
+from ..logs import log_path
+from .common import UserError, add_settings_flags, library_for, settings_from
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Any]:
+    _add_nlu(sub)
+    _add_config(sub)
+    return {"nlu": _cmd_nlu, "config": _cmd_config}
+
+
+def _add_nlu(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    nlu = sub.add_parser(
+        "nlu",
+        help="print the intent and slots the router finds in an utterance",
+        description="Runs the router (offline, no LLM) on one utterance, or with --jsonl on "
+        "one utterance per line of standard input, writing one JSON object per line: "
+        '{"text", "intent", "slots", "confidence"}.',
+    )
+    nlu.add_argument("text", nargs="*", help="the utterance (quote it, or give the words)")
+    nlu.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="read utterances from stdin, one per line; write JSON lines",
+    )
+    add_settings_flags(nlu, "persona")
+
+
+def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = sub.add_parser("config", help="show the effective settings")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    show = config_sub.add_parser("show", help="print settings with their sources, keys masked")
+    add_settings_flags(show)
+    config_sub.add_parser("path", help="print where the config file is looked for")
+
+
+def _cmd_nlu(args: argparse.Namespace) -> int:
+    from ..router import route
+
+    settings = settings_from(args)
+    cast = list(library_for(settings).personas.values())
+
+    def record(text: str) -> dict[str, Any]:
+        intent = route(text, cast)
+        slots = intent.slots
+        # The slots people look for most, at the top level too (absent when not said).
+        top = {
+            "destination": slots.get("place"),
+            "category": slots.get("category"),
+            "cuisine": slots.get("cuisine"),
+            "distance": slots.get("distance"),
+            "persona": slots.get("persona") if intent.name == "persona.switch" else None,
+        }
+        return {
+            "text": text,
+            "intent": intent.name,
+            "slots": slots,
+            "confidence": intent.confidence,
+            **{key: value for key, value in top.items() if value is not None},
+        }
+
+    if args.jsonl:
+        if args.text:
+            raise UserError("--jsonl reads utterances from standard input; give no text")
+        for line in sys.stdin:
+            if line.strip():
+                print(json.dumps(record(line.strip()), ensure_ascii=False), flush=True)
+        return 0
+    if not args.text:
+        raise UserError(
+            'give an utterance, e.g. companion nlu "take me to the nearest '
+            'charger", or use --jsonl with one utterance per line on stdin'
+        )
+    result = record(" ".join(args.text))
+    slots = ", ".join(f"{k}={v}" for k, v in result["slots"].items())
+    print(f"{result['intent']}  ({result['confidence']:.2f}){'  ' + slots if slots else ''}")
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    if args.config_command == "path":
+        settings = load_settings(config_path=None, flags={})
+        print(settings.config_file)
+        return 0
+    settings = settings_from(args)
+    print(format_settings(settings, resolve_endpoint(settings), log_path()))
+    return 0
