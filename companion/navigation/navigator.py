@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..router.slots import ROUTE_PREFERENCES, cuisine_said
-from ..text import fold, normalize
 from ..webapi import ServiceError
 from .geo import (
-    METRES_PER_MILE,
     LatLon,
     bearing_deg,
     compass,
@@ -31,6 +28,8 @@ from .geo import (
 )
 from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
 from .places import Gazetteer, Place
+from .questions import Choice, Confirm, answer_to
+from .report import summary_line, trip_snapshot
 from .routing import ROAD_FACTOR, Route, estimate_route
 from .trip import Trip, TripEvent
 
@@ -53,57 +52,6 @@ CATEGORY_WORDS = {  # singular, plural as said aloud
 }
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 
-_ORDINALS = (  # index, the words for it
-    (0, ("first", "1st", "one", "top")),
-    (1, ("second", "2nd", "two")),
-    (2, ("third", "3rd", "three")),
-    (3, ("fourth", "4th", "four")),
-)
-# The whole answer is the choice: "the second one", "two", "number two, please".
-_ORDINAL_RES = [
-    (
-        i,
-        re.compile(
-            r"^(?:(?:the|that|take|pick|choose|go to|i'll take|let's do|number|"
-            r"option)\s+)*(?:" + "|".join(words) + r")(?:\s+(?:one|option|please))*$"
-        ),
-    )
-    for i, words in _ORDINALS
-]
-# Or it is said inside a longer answer: "let's go with the second one".
-_ORDINAL_IN = [
-    (
-        i,
-        re.compile(
-            r"\b(?:(?:"
-            + "|".join(w for w in words[:2])
-            + r") one|number "
-            + ("one", "two", "three", "four")[i]
-            + r")\b"
-        ),
-    )
-    for i, words in _ORDINALS
-]
-_LAST = re.compile(r"\b(?:the )?last(?: one)?\b")
-_CLOSEST = re.compile(r"\b(?:the )?(?:closest|nearest|closer|nearer)(?: one)?\b")
-_NONE = re.compile(
-    r"^(?:none(?: of (?:them|those))?|neither(?: one)?|never ?mind|forget it|"
-    r"cancel(?: that)?|no thanks?|nope|no)\b"
-)
-_YES = re.compile(
-    r"^(?:yes|yeah|yep|sure|ok|okay|do it|go ahead|please do|replace(?: it)?|"
-    r"instead|go there(?: instead)?|change (?:it|the route)|new route|"
-    r"switch(?: to it)?)\b"
-)
-_ADD = re.compile(
-    r"\b(?:add(?: it)?(?: as)?(?: a)? stop|as a stop|add it|both|on the way|"
-    r"stop there first|a stop)\b"
-)
-_KEEP = re.compile(
-    r"^(?:no|nope|keep(?: it| the route| going| the current route)?|cancel|"
-    r"never ?mind|forget it|don't|do not|stay)\b"
-)
-
 
 @dataclass
 class Answer:
@@ -112,19 +60,6 @@ class Answer:
     text: str
     action: str
     data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class _Choice:
-    places: list[Place]
-    purpose: str  # go | stop
-    preferences: tuple[str, ...] = ()
-
-
-@dataclass
-class _Confirm:
-    place: Place
-    preferences: tuple[str, ...] = ()
 
 
 _PREFERENCE_WORDS = {
@@ -164,7 +99,7 @@ class Navigator:
         self.geocoder = geocoder
         self.router = router
         self.trip = Trip(gazetteer.start)
-        self.pending: _Choice | _Confirm | None = None
+        self.pending: Choice | Confirm | None = None
         self._fallback: str | None = None
 
     async def aclose(self) -> None:
@@ -176,53 +111,7 @@ class Navigator:
 
     def followup(self, text: str) -> tuple[str, dict[str, Any]] | None:
         """If the driver is answering the navigator's open question, the intent for it."""
-        if self.pending is None:
-            return None
-        # The router's normalisation (fillers off, apostrophes kept: "i'll take", "let's do").
-        t = normalize(text)
-        if isinstance(self.pending, _Confirm):
-            if _ADD.search(t):
-                return "navigation.confirm", {"answer": "add_stop"}
-            if _KEEP.match(t):
-                return "navigation.confirm", {"answer": "keep"}
-            if _YES.match(t):
-                return "navigation.confirm", {"answer": "replace"}
-            return None
-        places = self.pending.places
-        if _NONE.match(t):
-            return "navigation.choose", {"index": None}
-        for index, pattern in _ORDINAL_RES + _ORDINAL_IN:
-            if pattern.search(t) and index < len(places):
-                return "navigation.choose", {"index": index}
-        if _LAST.search(t):
-            return "navigation.choose", {"index": len(places) - 1}
-        if _CLOSEST.search(t):
-            here = self.trip.position
-            best = min(range(len(places)), key=lambda i: distance_m(here, places[i].pos))
-            return "navigation.choose", {"index": best}
-        # "the one on Oak Avenue", "Bluebird": words only one of the choices has.
-        words = set(fold(t).split()) - {
-            "the",
-            "one",
-            "on",
-            "at",
-            "in",
-            "please",
-            "that",
-            "go",
-            "to",
-        }
-        shared = self._shared_words()
-        scores = [len(words & (set(fold(p.label).split()) - shared)) for p in places]
-        best = max(scores, default=0)
-        if best and scores.count(best) == 1:  # the one choice these words fit best
-            return "navigation.choose", {"index": scores.index(best)}
-        return None
-
-    def _shared_words(self) -> set[str]:
-        places = self.pending.places if isinstance(self.pending, _Choice) else []
-        sets = [set(fold(p.label).split()) for p in places]
-        return set.intersection(*sets) if sets else set()
+        return answer_to(self.pending, text, self.trip.position)
 
     def forget_question(self) -> None:
         """The driver moved on without answering: drop the open question."""
@@ -389,7 +278,7 @@ class Navigator:
     async def _do_choose(self, slots: dict[str, Any], text: str) -> Answer:
         pending, self.pending = self.pending, None
         index = slots.get("index")
-        if not isinstance(pending, _Choice) or index is None:
+        if not isinstance(pending, Choice) or index is None:
             return Answer("Okay, never mind.", "choice_dropped")
         place = pending.places[index]
         if pending.purpose == "stop" and self.trip.active:
@@ -398,7 +287,7 @@ class Navigator:
 
     async def _do_confirm(self, slots: dict[str, Any], text: str) -> Answer:
         pending, self.pending = self.pending, None
-        if not isinstance(pending, _Confirm):
+        if not isinstance(pending, Confirm):
             return Answer("Okay.", "confirm_dropped")
         answer = slots.get("answer")
         if answer == "replace":
@@ -417,7 +306,7 @@ class Navigator:
         preferences: tuple[str, ...] = (),
     ) -> Answer:
         places = places[:3]
-        self.pending = _Choice(places, purpose, preferences)
+        self.pending = Choice(places, purpose, preferences)
         here = self.trip.position
         parts = []
         for p in places:
@@ -449,7 +338,7 @@ class Navigator:
     ) -> Answer:
         trip = self.trip
         if trip.active and not confirmed:
-            self.pending = _Confirm(place, preferences)
+            self.pending = Confirm(place, preferences)
             return Answer(
                 f"We're on the way to {trip.goal.label}. Go to {place.label} "
                 "instead, or add it as a stop?",
@@ -495,56 +384,11 @@ class Navigator:
 
     def snapshot(self) -> dict[str, Any]:
         """The trip as plain data (for events, the screen and dialogue tests)."""
-        trip = self.trip
-        return {
-            "active": trip.active,
-            "destination": trip.goal.label if trip.destination else None,
-            "stops": [s.label for s in trip.stops],
-            "remaining_m": round(trip.remaining_m),
-            "remaining_s": round(trip.remaining_s),
-            "estimated": trip.estimated,
-            "preferences": list(trip.preferences),
-            "position": str(trip.position),
-            "speed_kmh": round(trip.speed_kmh),
-            "next": trip.next_instruction(),
-            # For a progress drawing: how far along, and where each stop is, as fractions.
-            "progress": (
-                trip.travelled_m / trip.path.distance_m
-                if trip.active and trip.path.distance_m > 0
-                else 0.0
-            ),
-            "stop_marks": (
-                [end / trip.path.distance_m for end in trip.path.leg_ends_m[:-1]]
-                if trip.active and trip.path.distance_m > 0
-                else []
-            ),
-            # For the map: the route's shape (at most MAP_POINTS), the car, stops, goal.
-            "map": _map_data(trip) if trip.active else None,
-        }
+        return trip_snapshot(self.trip)
 
     def summary(self, answer: Answer) -> str:
         """One line for the screen: 'Navigating to X · 2.1 mi · 7 min (est.)'."""
-        trip = self.trip
-        if answer.action == "choices":
-            return "Which one? " + "  ".join(
-                f"{i}. {c}" for i, c in enumerate(answer.data["choices"], 1)
-            )
-        if answer.action == "confirm_replace":
-            return (
-                f"Replace the route to {trip.goal.label} with "
-                f"{answer.data['proposed']}, or add it as a stop?"
-            )
-        if trip.active and answer.action not in ("no_match", "kept"):
-            unit = 1000.0 if self.units == "km" else METRES_PER_MILE
-            minutes = round(trip.remaining_s / 60)
-            eta = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
-            via = f" · via {', '.join(s.label for s in trip.stops)}" if trip.stops else ""
-            est = " (est.)" if trip.estimated else ""
-            return (
-                f"Navigating to {trip.goal.label} · "
-                f"{trip.remaining_m / unit:.1f} {self.units} · {eta}{est}{via}"
-            )
-        return answer.text
+        return summary_line(self.trip, answer.action, answer.data, answer.text, self.units)
 
     def advance(self, seconds: float) -> list[TripEvent]:
         return self.trip.advance(seconds)
@@ -591,21 +435,3 @@ class Navigator:
             except ServiceError as exc:
                 self._fell_back(exc)
         return estimate_route(waypoints)
-
-
-MAP_POINTS = 160  # the route's shape on the map: enough for a terminal, small in an event
-
-
-def _map_data(trip: Trip) -> dict[str, Any]:
-    """[lat, lon] pairs: the route from where it started (thinned evenly to MAP_POINTS), the
-    car now, the stops and the destination."""
-    points = trip.route.points if trip.route is not None else []
-    step = max(1, -(-len(points) // MAP_POINTS))
-    shape = points[::step] + ([points[-1]] if points and (len(points) - 1) % step else [])
-    here = trip.position
-    return {
-        "route": [[p.lat, p.lon] for p in shape],
-        "here": [here.lat, here.lon],
-        "stops": [[s.pos.lat, s.pos.lon] for s in trip.stops],
-        "destination": ([trip.goal.pos.lat, trip.goal.pos.lon] if trip.destination else None),
-    }
