@@ -130,10 +130,6 @@ class Assistant:
     # --- the parts, as the other pieces own them ---------------------------------------------
 
     @property
-    def pipeline(self) -> Any:
-        return self.turns.pipeline
-
-    @property
     def speaker(self) -> Any:
         return self.output.speaker
 
@@ -172,6 +168,7 @@ class Assistant:
         except Exception as exc:  # a broken install: say so, keep the front end up
             log.exception("the assistant could not start")
             self._core_loaded.set()
+            self._on_loop(self._ready)  # requests waiting for the core give up now
             self.post(
                 Status(
                     "llm",
@@ -221,15 +218,15 @@ class Assistant:
         def attach() -> None:
             self.navigator, self.searcher = navigator, searcher
             self.drive_sim.navigator = navigator
-            self.pipeline.set_skills(navigator, searcher)
+            if self.turns.pipeline is not None:  # attached by load_core, just before
+                self.turns.pipeline.set_skills(navigator, searcher)
             if navigator is not None:
                 online = self.settings.navigation.online
                 self.post(
                     Status("navigation", "ready", "online maps" if online else "offline maps")
                 )
             self.post(self.drive_sim.update())
-            if self.turns.ready is not None:
-                self.turns.ready.set()
+            self._ready()
 
         try:
             if self.parts.skills is not None:
@@ -238,6 +235,10 @@ class Assistant:
                 navigator, searcher = build.build_skills(self.settings, self._problem)
         finally:
             self._on_loop(attach)
+
+    def _ready(self) -> None:
+        if self.turns.ready is not None:
+            self.turns.ready.set()
 
     def _problem(self, part: str, text: str) -> None:
         self.post(Status(part, "problem", text))
@@ -310,11 +311,6 @@ class Assistant:
         description = getattr(getattr(listener, "engine", None), "description", "listening")
         mode = speech.listen_mode.replace("_", " ")
         self.post(Status("speech_in", "ready", f"{description} · {mode}"))
-
-    def listening_done(self) -> bool:
-        """No listener, or it has finished (a recording played to its end)."""
-        listener = self.listener
-        return listener is None or listener.finished.is_set()
 
     def _on_turn_event(self, event: AnyEvent) -> None:
         """The turns' events (on the loop)."""

@@ -289,7 +289,7 @@ def _talk(
         try:
             line = lines.get(timeout=0.1)
         except queue.Empty:
-            if not keyboard_open and assistant.listening_done() and not assistant.busy():
+            if not keyboard_open and assistant.turns.listening_done() and not assistant.busy():
                 assistant.sync()  # a last transcript may be on its way to a turn
                 if not assistant.busy():
                     return

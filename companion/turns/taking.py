@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SPECULATION_TIMEOUT_S = 5.0  # a guess whose final transcript never came is dropped
+READY_TIMEOUT_S = 30.0  # a request made while the core loads waits this long for it
 Spawn = Callable[[Coroutine[Any, Any, Any]], None]
 
 
@@ -109,6 +110,10 @@ class TurnTaker:
     def guessing(self) -> bool:
         """A turn started on the recogniser's guess is waiting for the final words."""
         return self._guess is not None
+
+    def listening_done(self) -> bool:
+        """No listener, or it has finished (a recording played to its end)."""
+        return self.listener is None or self.listener.finished.is_set()
 
     def busy(self) -> bool:
         """A reply is being generated or spoken."""
@@ -282,13 +287,14 @@ class TurnTaker:
         if previous is not None and not previous.done():
             previous.cancel()
             await asyncio.wait({previous})
+        if self.ready is not None and not self.ready.is_set():
+            # The first request can come before the core is loaded and the data files are
+            # read (about a second; more on a busy machine): it waits for them rather than
+            # being lost or going to the persona.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT_S)
         if (guess is not None and guess.dropped) or self.pipeline is None:
             return None
-        if self.ready is not None and not self.ready.is_set():
-            # The first request can come before the data files are read (well under a
-            # second); it waits for them rather than going to the persona.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ready.wait(), 10)
         try:
             if guess is None:
                 self._pause_listening()

@@ -33,9 +33,10 @@ from ..config import Settings
 from ..personas.session import PersonaSession
 from ..tts.output import KEY_STEP
 from .commands import CarPalette, CompanionCommands
-from .screens.confirm import Confirm
+from .safety import toggle_kids_mode, toggle_mature_content
 from .screens.persona_picker import PersonaPicker
-from .screens.settings import Choices, SettingsScreen
+from .screens.settings import open_settings
+from .talk_key import TalkKey
 from .themes import THEMES, theme_for
 from .view import ScreenView
 from .widgets.assistant_panel import AssistantPanel, StateLine
@@ -46,9 +47,6 @@ from .widgets.nav_card import ORDINAL_WORDS, NavCard
 from .widgets.timings import TimingsPanel
 
 log = logging.getLogger(__name__)
-
-HOLD_REPEAT_GAP_S = 0.25  # hold-to-talk: key repeats stopped this long = released
-HOLD_FIRST_REPEAT_S = 0.7  # no repeat by then: it was a tap (stays open, like toggle)
 
 
 class CoreUpdate(Message):
@@ -122,10 +120,7 @@ class CompanionApp(App[int]):
         self.state = "idle"
         self.turn_running = False
         self.mic_ready = False
-        self.listening = False
-        self._hold_pressed_at = 0.0
-        self._hold_last_key = 0.0
-        self._hold_timer: Any = None
+        self.talk_key = TalkKey(self)
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -313,29 +308,7 @@ class CompanionApp(App[int]):
             self.assistant.stop()
             self.panel.notice("No microphone is listening; type your request instead.")
             return
-        if self.settings.speech.push_to_talk == "hold":
-            now = time.monotonic()
-            if self._hold_timer is not None and self.listening:
-                self._hold_last_key = now  # a key repeat while held
-                return
-            self._hold_pressed_at = self._hold_last_key = now
-            self.listening = True
-            self.assistant.press()
-            self._hold_timer = self.set_interval(0.05, self._check_hold)
-            return
-        self.assistant.press()
-
-    def _check_hold(self) -> None:
-        now = time.monotonic()
-        repeated = self._hold_last_key > self._hold_pressed_at
-        if (repeated and now - self._hold_last_key > HOLD_REPEAT_GAP_S) or (
-            not repeated and now - self._hold_pressed_at > HOLD_FIRST_REPEAT_S
-        ):
-            if repeated:
-                self.assistant.release()
-            self._hold_timer.stop()
-            self._hold_timer = None
-            self.listening = False
+        self.talk_key.pressed()
 
     def action_stop(self) -> None:
         """Escape: leave the prompt line, and stop the assistant talking."""
@@ -373,40 +346,10 @@ class CompanionApp(App[int]):
         self.push_screen(PersonaPicker(self.session), chosen)
 
     def action_toggle_kids(self) -> None:
-        if not self.session.kids_mode:
-            self.assistant.set_kids_mode(True)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.assistant.set_kids_mode(False)
-
-        pin = self.settings.safety.pin.reveal()
-        self.push_screen(
-            Confirm(
-                "Turn kids mode off? Grown-up personas become available again.",
-                "Turn off",
-                "Keep on",
-                pin,
-            ),
-            answered,
-        )
+        toggle_kids_mode(self)
 
     def action_toggle_mature(self) -> None:
-        if self.session.kids_mode:
-            self.panel.notice("Mature content stays off in kids mode.")
-            return
-        if self.session.mature_content:
-            self.assistant.set_mature_content(False)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.assistant.set_mature_content(True)
-
-        self.push_screen(
-            Confirm("Allow mature personas (for adults only)?", "Allow", "Cancel"), answered
-        )
+        toggle_mature_content(self)
 
     def action_mute(self) -> None:
         muted = not self.assistant.output.muted
@@ -438,45 +381,7 @@ class CompanionApp(App[int]):
         self.theme = THEMES[self.theme_name].name
 
     def action_settings(self) -> None:
-        speech, nav = self.settings.speech, self.settings.navigation
-        current = Choices(speech.listen_mode, speech.push_to_talk, self.theme_name, nav.sim_speedup)
-
-        def applied(choices: Choices | None) -> None:
-            if choices is None:
-                return
-            if choices.theme != self.theme_name:
-                self.action_toggle_theme()
-            nav.sim_speedup = choices.sim_speedup
-            speech.push_to_talk = choices.push_to_talk
-            if self.voice and (
-                choices.listen_mode != speech.listen_mode
-                or choices.push_to_talk != current.push_to_talk
-            ):
-                self.mic_ready = False
-                self.run_worker(
-                    lambda: self.assistant.set_listen_mode(choices.listen_mode),
-                    thread=True,
-                    exit_on_error=False,
-                    name="restart listener",
-                    group="load",
-                )
-                self.state_line.mode_hint = self.mode_hint()
-            else:
-                speech.listen_mode = choices.listen_mode
-            if choices.then == "kids":
-                self.action_toggle_kids()
-            elif choices.then == "mature":
-                self.action_toggle_mature()
-
-        self.push_screen(
-            SettingsScreen(
-                current,
-                str(self.settings.config_file),
-                self.session.kids_mode,
-                self.session.mature_content,
-            ),
-            applied,
-        )
+        open_settings(self)
 
     def action_command_palette(self) -> None:
         if not CarPalette.is_open(self):  # type: ignore[arg-type]  # Textual types it App[object]

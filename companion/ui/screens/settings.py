@@ -113,3 +113,47 @@ class SettingsScreen(ModalScreen[Choices | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def open_settings(app: Any) -> None:
+    """F9: the settings dialog, and what applying it changes (theme, drive speed, listening
+    mode: the listener restarts in a worker thread). `app` is the car screen."""
+    speech, nav = app.settings.speech, app.settings.navigation
+    current = Choices(speech.listen_mode, speech.push_to_talk, app.theme_name, nav.sim_speedup)
+
+    def applied(choices: Choices | None) -> None:
+        if choices is None:
+            return
+        if choices.theme != app.theme_name:
+            app.action_toggle_theme()
+        nav.sim_speedup = choices.sim_speedup
+        speech.push_to_talk = choices.push_to_talk
+        if app.voice and (
+            choices.listen_mode != speech.listen_mode
+            or choices.push_to_talk != current.push_to_talk
+        ):
+            app.mic_ready = False
+            app.run_worker(
+                lambda: app.assistant.set_listen_mode(choices.listen_mode),
+                thread=True,
+                exit_on_error=False,
+                name="restart listener",
+                group="load",
+            )
+            app.state_line.mode_hint = app.mode_hint()
+        else:
+            speech.listen_mode = choices.listen_mode
+        if choices.then == "kids":
+            app.action_toggle_kids()
+        elif choices.then == "mature":
+            app.action_toggle_mature()
+
+    app.push_screen(
+        SettingsScreen(
+            current,
+            str(app.settings.config_file),
+            app.session.kids_mode,
+            app.session.mature_content,
+        ),
+        applied,
+    )
