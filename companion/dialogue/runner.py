@@ -273,24 +273,10 @@ def check(
     record: TurnRecord, navigator: Navigator, llm: str, enforce_latency: bool
 ) -> list[Failure]:
     """Compare one turn's record with its expectations."""
-    turn, failures = record.turn, []
-    expect, lines = turn.expect.values, turn.expect.lines
+    turn = record.turn
+    expectations = _Expectations(record, navigator, enforce_latency)
     local = not record.model_asked  # answered without the model: its words are ours
-
-    def fail(key: str, expected: Any, got: Any, described: bool = False) -> None:
-        """`described`: `expected` is a description ("a reply containing ..."), not a value."""
-        failures.append(
-            Failure(
-                lines.get(key, turn.line),
-                f"turn {turn.number} expect.{key}",
-                expected if described else _fmt(expected),
-                got if described else _fmt(got),
-            )
-        )
-
-    actions = record.actions
-    trip = navigator.trip
-    for key, want in expect.items():
+    for key, want in turn.expect.values.items():
         if (
             llm == "real"
             and key not in MODEL_INDEPENDENT
@@ -298,97 +284,18 @@ def check(
             and key not in ("model_asked", "error", "interrupted")
         ):
             continue
-        reply = record.reply
-        if key == "intent" and record.intent != want:
-            fail(key, want, record.intent)
-        elif key == "slots":
-            for slot, value in want.items():
-                if record.slots.get(slot) != value:
-                    fail(
-                        key,
-                        f"{slot} = {_fmt(value)}",
-                        f"{slot} = {_fmt(record.slots.get(slot))} (all slots: {record.slots})",
-                        True,
-                    )
-        elif key == "persona" and record.persona != want:
-            fail(key, want, record.persona)
-        elif key == "heard" and _words(record.heard) != _words(want):
-            fail(key, want, record.heard)
-        elif key == "reply" and reply.strip() != want.strip():
-            fail(key, want, reply)
-        elif key == "reply_contains":
-            for part in want:
-                if part.lower() not in reply.lower():
-                    fail(key, f'a reply containing "{part}"', _fmt(reply), True)
-        elif key == "reply_not_contains":
-            for part in want:
-                if part.lower() in reply.lower():
-                    fail(key, f'a reply without "{part}"', _fmt(reply), True)
-        elif key == "reply_matches" and not re.search(want, reply, re.IGNORECASE):
-            fail(key, f"a reply matching /{want}/", _fmt(reply), True)
-        elif key == "max_sentences" and len(record.sentences) > want:
-            fail(
-                key,
-                f"at most {want} sentences",
-                f"{len(record.sentences)}: {record.sentences}",
-                True,
-            )
-        elif key == "spoken" and record.sentences != want:
-            fail(key, want, record.sentences)
-        elif key == "switched_to" and f"switched:{want}" not in actions:
-            fail(key, f"a switch to {want}", _what_happened(actions), True)
-        elif key == "refused" and f"refused:{want}" not in actions:
-            fail(key, f"a refusal for {want}", _what_happened(actions), True)
-        elif key == "destination":
-            got = trip.destination.label if trip.destination else None
-            if got is None or want.lower() not in got.lower():
-                fail(key, want, got)
-        elif key == "stops":
-            labels = [s.label for s in trip.stops]
-            if len(labels) != len(want) or any(
-                w.lower() not in g.lower() for w, g in zip(want, labels, strict=False)
-            ):
-                fail(key, want, labels)
-        elif key == "no_route" and want == trip.active:
-            fail(
-                key,
-                "no route" if want else "a route",
-                trip.destination.label if trip.destination else "no route",
-                True,
-            )
-        elif key == "search" and f"search:{want}" not in actions:
-            fail(key, f"search answered from {want}", _what_happened(actions), True)
-        elif key == "action" and not any(a.endswith(f":{want}") for a in actions):
-            fail(key, want, _what_happened(actions))
-        elif key == "model_asked" and record.model_asked != want:
-            fail(key, want, record.model_asked)
-        elif key == "error" and record.error != want:
-            fail(key, want, record.error or "no error")
-        elif key == "interrupted" and ("interrupted" in actions) != want:
-            fail(key, want, "interrupted" in actions)
-        elif key == "latency_ms":
-            for stage, budget in want.items():
-                took = record.latency_ms.get(stage)
-                if took is None or took > budget:
-                    shown = "never reached" if took is None else f"{took:.0f} ms"
-                    if enforce_latency:
-                        fail(key, f"{stage} within {budget} ms", shown, True)
-                    else:
-                        record.notes.append(
-                            f"{lines.get(key, turn.line)}: turn {turn.number} "
-                            f"{stage} {shown} over its {budget} ms budget "
-                            "(not enforced; --enforce-latency fails it)"
-                        )
+        expectations.check(key, want)
+    failures = expectations.failures
     if turn.audio is not None and (record.audio_problem or not record.heard):
         failures.append(
             Failure(
-                lines.get("audio", turn.line),
+                turn.expect.lines.get("audio", turn.line),
                 f"turn {turn.number} audio",
                 f"speech in {turn.audio}",
                 record.audio_problem or "no words heard in it",
             )
         )
-    if record.error and "error" not in expect:
+    if record.error and "error" not in turn.expect.values:
         # A turn that failed is a failure unless the file says it should (with --llm real:
         # a model that answers 401 to everything fails the run instead of passing it).
         failures.append(
@@ -399,13 +306,8 @@ def check(
                 f"{record.error} error: {record.reply}",
             )
         )
-    if (
-        llm == "scripted"
-        and record.model_asked
-        and turn.model is None
-        and turn.model_fault is None
-        and turn.model_tool is None
-    ):
+    unscripted = turn.model is None and turn.model_fault is None and turn.model_tool is None
+    if llm == "scripted" and record.model_asked and unscripted:
         failures.append(
             Failure(
                 turn.line,
@@ -415,6 +317,145 @@ def check(
             )
         )
     return failures
+
+
+class _Expectations:
+    """One method per `expect` key of a dialogue turn (companion/dialogue/spec.py); each adds
+    a Failure when the turn's record does not meet it."""
+
+    def __init__(self, record: TurnRecord, navigator: Navigator, enforce_latency: bool) -> None:
+        self.record, self.trip, self.enforce = record, navigator.trip, enforce_latency
+        self.failures: list[Failure] = []
+        self._key = ""
+
+    def check(self, key: str, want: Any) -> None:
+        self._key = key
+        getattr(self, f"_{key}")(want)
+
+    def _fail(self, expected: Any, got: Any, described: bool = False) -> None:
+        """`described`: `expected` is a description ("a reply containing ..."), not a value."""
+        turn = self.record.turn
+        self.failures.append(
+            Failure(
+                turn.expect.lines.get(self._key, turn.line),
+                f"turn {turn.number} expect.{self._key}",
+                expected if described else _fmt(expected),
+                got if described else _fmt(got),
+            )
+        )
+
+    def _happened(self, want: str, what: str) -> None:
+        if want not in self.record.actions:
+            self._fail(what, _what_happened(self.record.actions), True)
+
+    def _intent(self, want: str) -> None:
+        if self.record.intent != want:
+            self._fail(want, self.record.intent)
+
+    def _slots(self, want: dict[str, Any]) -> None:
+        slots = self.record.slots
+        for slot, value in want.items():
+            if slots.get(slot) != value:
+                got = f"{slot} = {_fmt(slots.get(slot))} (all slots: {slots})"
+                self._fail(f"{slot} = {_fmt(value)}", got, True)
+
+    def _persona(self, want: str) -> None:
+        if self.record.persona != want:
+            self._fail(want, self.record.persona)
+
+    def _heard(self, want: str) -> None:
+        if _words(self.record.heard) != _words(want):
+            self._fail(want, self.record.heard)
+
+    def _reply(self, want: str) -> None:
+        if self.record.reply.strip() != want.strip():
+            self._fail(want, self.record.reply)
+
+    def _reply_contains(self, want: list[str]) -> None:
+        reply = self.record.reply
+        for part in want:
+            if part.lower() not in reply.lower():
+                self._fail(f'a reply containing "{part}"', _fmt(reply), True)
+
+    def _reply_not_contains(self, want: list[str]) -> None:
+        reply = self.record.reply
+        for part in want:
+            if part.lower() in reply.lower():
+                self._fail(f'a reply without "{part}"', _fmt(reply), True)
+
+    def _reply_matches(self, want: str) -> None:
+        if not re.search(want, self.record.reply, re.IGNORECASE):
+            self._fail(f"a reply matching /{want}/", _fmt(self.record.reply), True)
+
+    def _max_sentences(self, want: int) -> None:
+        sentences = self.record.sentences
+        if len(sentences) > want:
+            self._fail(f"at most {want} sentences", f"{len(sentences)}: {sentences}", True)
+
+    def _spoken(self, want: list[str]) -> None:
+        if self.record.sentences != want:
+            self._fail(want, self.record.sentences)
+
+    def _switched_to(self, want: str) -> None:
+        self._happened(f"switched:{want}", f"a switch to {want}")
+
+    def _refused(self, want: str) -> None:
+        self._happened(f"refused:{want}", f"a refusal for {want}")
+
+    def _search(self, want: str) -> None:
+        self._happened(f"search:{want}", f"search answered from {want}")
+
+    def _destination(self, want: str) -> None:
+        got = self.trip.destination.label if self.trip.destination else None
+        if got is None or want.lower() not in got.lower():
+            self._fail(want, got)
+
+    def _stops(self, want: list[str]) -> None:
+        labels = [s.label for s in self.trip.stops]
+        if len(labels) != len(want) or any(
+            w.lower() not in g.lower() for w, g in zip(want, labels, strict=False)
+        ):
+            self._fail(want, labels)
+
+    def _no_route(self, want: bool) -> None:
+        trip = self.trip
+        if want == trip.active:
+            got = trip.destination.label if trip.destination else "no route"
+            self._fail("no route" if want else "a route", got, True)
+
+    def _action(self, want: str) -> None:
+        if not any(a.endswith(f":{want}") for a in self.record.actions):
+            self._fail(want, _what_happened(self.record.actions))
+
+    def _model_asked(self, want: bool) -> None:
+        if self.record.model_asked != want:
+            self._fail(want, self.record.model_asked)
+
+    def _error(self, want: str) -> None:
+        if self.record.error != want:
+            self._fail(want, self.record.error or "no error")
+
+    def _interrupted(self, want: bool) -> None:
+        interrupted = "interrupted" in self.record.actions
+        if interrupted != want:
+            self._fail(want, interrupted)
+
+    def _latency_ms(self, want: dict[str, float]) -> None:
+        record = self.record
+        turn = record.turn
+        for stage, budget in want.items():
+            took = record.latency_ms.get(stage)
+            if took is not None and took <= budget:
+                continue
+            shown = "never reached" if took is None else f"{took:.0f} ms"
+            if self.enforce:
+                self._fail(f"{stage} within {budget} ms", shown, True)
+            else:
+                record.notes.append(
+                    f"{turn.expect.lines.get('latency_ms', turn.line)}: turn {turn.number} "
+                    f"{stage} {shown} over its {budget} ms budget "
+                    "(not enforced; --enforce-latency fails it)"
+                )
 
 
 def _what_happened(actions: list[str]) -> str:
