@@ -18,102 +18,10 @@ import concurrent.futures
 import logging
 from typing import Any
 
-import numpy as np
-
-from ..audio.wakeword import phrase_of
-from ..personas import Voice
-from ..stt.base import SAMPLE_RATE, RecognizerStream, SpeechEngine
+from ..stt.base import SpeechEngine
 from ..tts.factory import Synthesizer
 
 log = logging.getLogger(__name__)
-
-SAMPLES_PER_CHUNK = 1024
-
-
-def service_info(
-    engine: SpeechEngine | None, synth_name: str, voices: list[str], wake_words: list[str]
-) -> Any:
-    from wyoming.info import (
-        AsrModel,
-        AsrProgram,
-        Attribution,
-        Info,
-        TtsProgram,
-        TtsVoice,
-        WakeModel,
-        WakeProgram,
-    )
-
-    from .. import __version__
-
-    ours = Attribution(name="companion", url="https://github.com/companion-car/companion")
-    asr = []
-    if engine is not None:
-        model = AsrModel(
-            name=engine.name,
-            attribution=ours,
-            installed=True,
-            description=engine.description,
-            version=__version__,
-            languages=[engine.language.split("-")[0]],
-        )
-        asr = [
-            AsrProgram(
-                name="companion-stt",
-                attribution=ours,
-                installed=True,
-                description="companion's speech to text",
-                version=__version__,
-                models=[model],
-            )
-        ]
-    tts = []
-    if synth_name:
-        tts = [
-            TtsProgram(
-                name="companion-tts",
-                attribution=ours,
-                installed=True,
-                description=f"companion's text to speech ({synth_name})",
-                version=__version__,
-                voices=[
-                    TtsVoice(
-                        name=v,
-                        attribution=ours,
-                        installed=True,
-                        description=v,
-                        version=None,
-                        languages=[v.split("-")[0].replace("_", "-").lower() or "en"],
-                    )
-                    for v in voices
-                ],
-            )
-        ]
-    wake = []
-    if wake_words:
-        oww = Attribution(name="openWakeWord", url="https://github.com/dscripka/openWakeWord")
-        wake = [
-            WakeProgram(
-                name="companion-wake",
-                attribution=ours,
-                installed=True,
-                description="companion's wake words (openWakeWord)",
-                version=__version__,
-                models=[
-                    WakeModel(
-                        name=name,
-                        attribution=oww,
-                        installed=True,
-                        description=phrase_of(name),
-                        version=None,
-                        languages=["en"],
-                        phrase=phrase_of(name),
-                    )
-                    for name in wake_words
-                ],
-            )
-        ]
-    return Info(asr=asr, tts=tts, wake=wake)
 
 
 class Services:
@@ -130,145 +38,19 @@ class Services:
         self.engine = engine
         self.synth = synth
         self.wake_words = list(wake_words or [])
+        from .handler import service_info
+
         self.info = service_info(engine, synth_name if synth else "", voices, self.wake_words)
         self.synth_worker = concurrent.futures.ThreadPoolExecutor(1, "wyoming-tts")
 
 
-def close_all(detectors: list[Any]) -> None:
-    for detector in detectors:
-        detector.close()
-
-
 def handler_factory(services: Services) -> Any:
-    from wyoming.asr import Transcribe, Transcript
-    from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
-    from wyoming.error import Error
-    from wyoming.event import Event
-    from wyoming.info import Describe
-    from wyoming.server import AsyncEventHandler
-    from wyoming.tts import Synthesize
-    from wyoming.wake import Detect, Detection, NotDetected
+    """For the Wyoming server: a new handler for each connection."""
+    from functools import partial
 
-    from ..audio.wakeword import WakeWordDetector
+    from .handler import ServiceHandler
 
-    class Handler(AsyncEventHandler):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            # One thread per connection owns its recogniser stream (or wake-word detectors).
-            self._stt = concurrent.futures.ThreadPoolExecutor(1, "wyoming-stt")
-            self._stream: RecognizerStream | None = None
-            self._convert = AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
-            self._wake_names: list[str] | None = None  # set by `detect`: this is wake audio
-            self._detectors: list[WakeWordDetector] = []
-            self._detected = False
-
-        async def _in_stt(self, fn: Any, *args: Any) -> Any:
-            return await asyncio.get_running_loop().run_in_executor(self._stt, fn, *args)
-
-        async def handle_event(self, event: Event) -> bool:
-            if Describe.is_type(event.type):
-                await self.write_event(services.info.event())
-                return True
-            if Detect.is_type(event.type):
-                return await self._detect(Detect.from_event(event))
-            if self._wake_names is not None:
-                return await self._wake_audio(event)
-            if Transcribe.is_type(event.type) or AudioStart.is_type(event.type):
-                if services.engine is None:
-                    await self.write_event(Error(text="no speech to text here").event())
-                    return False
-                if self._stream is None:
-                    self._stream = await self._in_stt(services.engine.stream)
-                return True
-            if AudioChunk.is_type(event.type):
-                if self._stream is None:
-                    return True  # audio outside an utterance: nothing to do
-                chunk = self._convert.convert(AudioChunk.from_event(event))
-                await self._in_stt(self._stream.accept, chunk.audio)
-                return True
-            if AudioStop.is_type(event.type):
-                if self._stream is None:
-                    await self.write_event(Transcript(text="").event())
-                    return True
-                stream, self._stream = self._stream, None
-                result = await self._in_stt(stream.finish)
-                await self.write_event(Transcript(text=result.text).event())
-                return True
-            if Synthesize.is_type(event.type):
-                return await self._synthesize(Synthesize.from_event(event))
-            return True
-
-        async def _detect(self, request: Any) -> bool:
-            """`detect`: the audio that follows is for the wake words asked for (all we have
-            when none are named)."""
-            wanted = request.names or services.wake_words
-            known = {phrase_of(n): n for n in services.wake_words}
-            unknown = [n for n in wanted if phrase_of(n) not in known]
-            if not services.wake_words or unknown:
-                offered = ", ".join(services.wake_words) or "none"
-                what = f"no wake word {', '.join(unknown)}" if unknown else "no wake words"
-                await self.write_event(Error(text=f"{what} here (offered: {offered})").event())
-                return False
-            self._wake_names = [known[phrase_of(n)] for n in wanted]
-            return True
-
-        async def _wake_audio(self, event: Event) -> bool:
-            names = self._wake_names or []
-            if AudioStart.is_type(event.type):
-                self._detected = False
-                self._detectors = await self._in_stt(
-                    lambda: [WakeWordDetector(name) for name in names]
-                )
-            elif AudioChunk.is_type(event.type):
-                if not self._detectors:
-                    return True  # audio before audio-start
-                chunk = AudioChunk.from_event(event)
-                samples = np.frombuffer(self._convert.convert(chunk).audio, "<i2")
-                fired = await self._in_stt(lambda: [d.push(samples) for d in self._detectors])
-                for detector, hit in zip(self._detectors, fired, strict=True):
-                    if hit:
-                        self._detected = True
-                        found = Detection(name=detector.name, timestamp=chunk.timestamp)
-                        await self.write_event(found.event())
-            elif AudioStop.is_type(event.type):
-                if not self._detected:
-                    await self.write_event(NotDetected().event())
-                detectors, self._detectors = self._detectors, []
-                await self._in_stt(close_all, detectors)
-            return True
-
-        async def _synthesize(self, request: Any) -> bool:
-            if services.synth is None:
-                await self.write_event(Error(text="no text to speech here").event())
-                return False
-            name = request.voice.name if request.voice is not None and request.voice.name else ""
-            loop = asyncio.get_running_loop()
-            try:
-                audio = await loop.run_in_executor(
-                    services.synth_worker,
-                    services.synth.synthesize,
-                    request.text,
-                    Voice(piper=name),
-                )
-            except Exception as exc:  # SynthesisError and the engine's own
-                await self.write_event(Error(text=f"synthesis failed: {exc}").event())
-                return True
-            fmt = dict(rate=audio.rate, width=2, channels=1)
-            await self.write_event(AudioStart(**fmt).event())
-            data = audio.samples.astype("<i2").tobytes()
-            step = SAMPLES_PER_CHUNK * 2
-            for i in range(0, len(data), step):
-                await self.write_event(AudioChunk(audio=data[i : i + step], **fmt).event())
-            await self.write_event(AudioStop().event())
-            return True
-
-        async def disconnect(self) -> None:
-            detectors, self._detectors = self._detectors, []
-            if detectors:
-                self._stt.submit(close_all, detectors)
-            self._stt.shutdown(wait=False)
-
-    return Handler
+    return partial(ServiceHandler, services)
 
 
 async def serve(uri: str, services: Services, ready: Any = None) -> None:
