@@ -249,20 +249,6 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int, table_r
     where = f"turn {index + 1}"
     if not isinstance(raw, dict):
         raise DataFileError(path, f"{where} must be a [[turn]] table.", first)
-    # The turn's own keys stop at its [turn.expect] table, which has its own range.
-    expect_first, expect_last = first, first
-    if "expect" in raw:
-        following = [
-            n for n in range(first + 1, len(lines) + 1) if lines[n - 1].strip() == "[turn.expect]"
-        ]
-        if following:
-            expect_first = following[0]
-            nxt = [
-                n
-                for n in range(expect_first + 1, len(lines) + 1)
-                if lines[n - 1].strip().startswith("[")
-            ]
-            expect_last = nxt[0] if nxt else len(lines) + 1
 
     def turn_line(key: str) -> int:
         return _key_line(lines, key, first, last)
@@ -286,26 +272,7 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int, table_r
                 turn_line("audio"),
             )
         turn.audio = audio
-    turn.model = values.get("model")
-    fault = values.get("model_fault")
-    if fault is not None and fault not in FAULTS:
-        raise DataFileError(
-            path,
-            f'{where}: model_fault "{fault}" is not one of '
-            f"{', '.join(FAULTS)}.{suggest(fault, FAULTS)}",
-            turn_line("model_fault"),
-        )
-    turn.model_fault = fault
-    tool = values.get("model_tool")
-    if tool is not None:
-        if not isinstance(tool.get("name"), str) or not isinstance(tool.get("arguments", {}), dict):
-            raise DataFileError(
-                path,
-                f"{where}: model_tool needs a name and arguments, e.g. "
-                '{ name = "navigate_to", arguments = { place = "SFO" } }.',
-                turn_line("model_tool"),
-            )
-        turn.model_tool = {"name": tool["name"], "arguments": dict(tool.get("arguments", {}))}
+    _model_of(turn, values, path, where, turn_line)
     turn.interrupt_after = values.get("interrupt_after")
     turn.advance_minutes = float(values.get("advance_minutes", 0))
     if "speed_kmh" in values:
@@ -320,13 +287,55 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int, table_r
                 turn_line("web_results"),
             )
         turn.web_results.append({k: str(v) for k, v in result.items()})
+    expect_first, expect_last = _expect_range(raw, lines, first)
 
     def expect_line(key: str) -> int:
         return _key_line(lines, key, expect_first, expect_last)
 
-    expect = _check(
-        path, text, values.get("expect", {}), EXPECT_KEYS, f"{where} expect", expect_line
-    )
+    turn.expect = _expect(path, text, values.get("expect", {}), where, expect_line)
+    return turn
+
+
+def _expect_range(raw: dict[str, Any], lines: list[str], first: int) -> tuple[int, int]:
+    """The lines of a turn's [turn.expect] table (the turn's own keys stop at it)."""
+    if "expect" not in raw:
+        return first, first
+    following = [
+        n for n in range(first + 1, len(lines) + 1) if lines[n - 1].strip() == "[turn.expect]"
+    ]
+    if not following:
+        return first, first
+    start = following[0]
+    nxt = [n for n in range(start + 1, len(lines) + 1) if lines[n - 1].strip().startswith("[")]
+    return start, nxt[0] if nxt else len(lines) + 1
+
+
+def _model_of(turn: Turn, values: dict[str, Any], path: Path, where: str, line: Any) -> None:
+    """What the scripted model does in this turn: a reply, a fault or a tool call."""
+    turn.model = values.get("model")
+    fault = values.get("model_fault")
+    if fault is not None and fault not in FAULTS:
+        raise DataFileError(
+            path,
+            f'{where}: model_fault "{fault}" is not one of '
+            f"{', '.join(FAULTS)}.{suggest(fault, FAULTS)}",
+            line("model_fault"),
+        )
+    turn.model_fault = fault
+    tool = values.get("model_tool")
+    if tool is not None:
+        if not isinstance(tool.get("name"), str) or not isinstance(tool.get("arguments", {}), dict):
+            raise DataFileError(
+                path,
+                f"{where}: model_tool needs a name and arguments, e.g. "
+                '{ name = "navigate_to", arguments = { place = "SFO" } }.',
+                line("model_tool"),
+            )
+        turn.model_tool = {"name": tool["name"], "arguments": dict(tool.get("arguments", {}))}
+
+
+def _expect(path: Path, text: str, raw: Any, where: str, expect_line: Any) -> Expect:
+    expect = _check(path, text, raw, EXPECT_KEYS, f"{where} expect", expect_line)
     for key in ("reply_contains", "reply_not_contains"):
         if isinstance(expect.get(key), str):
             expect[key] = [expect[key]]
@@ -347,5 +356,4 @@ def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int, table_r
                 f"{where} expect: reply_matches is not a valid pattern ({exc}).",
                 expect_line("reply_matches"),
             ) from None
-    turn.expect = Expect(expect, {key: expect_line(key) for key in expect})
-    return turn
+    return Expect(expect, {key: expect_line(key) for key in expect})
