@@ -256,7 +256,13 @@ def load_settings(
         else:
             setattr(getattr(settings, section), key, value)
             settings.sources[dotted] = "flag"
+    _check_choices(settings)
+    _check_wake_word(settings)
+    return settings
 
+
+def _check_choices(settings: Settings) -> None:
+    """Every setting with a fixed set of values holds one of them."""
     if settings.persona.history not in HISTORY_POLICIES:
         raise ValueError(
             f"persona.history must be one of {', '.join(HISTORY_POLICIES)}, not "
@@ -278,6 +284,21 @@ def load_settings(
             f'speech.tts "{tts}" (from {settings.sources["speech.tts"]}) is not one of '
             f"{', '.join(TTS_CHOICES)} or wyoming://HOST:PORT.{suggest(tts, TTS_CHOICES)}"
         )
+    if not 0 <= settings.speech.vad_aggressiveness <= 3:
+        raise ValueError(
+            "speech.vad_aggressiveness must be 0, 1, 2 or 3 "
+            f"(from {settings.sources['speech.vad_aggressiveness']})."
+        )
+    provider = settings.llm.provider
+    if provider not in PROVIDER_NAMES:
+        raise ValueError(
+            f'Unknown llm.provider "{provider}" (from {settings.sources["llm.provider"]}).'
+            f"{suggest(provider, PROVIDER_NAMES)} Choose one of: {', '.join(PROVIDER_NAMES)}."
+        )
+
+
+def _check_wake_word(settings: Settings) -> None:
+    """speech.wake_word: a Wyoming service's address, a model that ships or a .tflite file."""
     wake_word = settings.speech.wake_word
     if wake_word.startswith("wyoming://"):
         from .wyoming.client import WyomingError, parse_uri
@@ -303,18 +324,6 @@ def load_settings(
                     else "needs pyopen-wakeword: pip install 'companion[cabin]'"
                 )
             )
-    if not 0 <= settings.speech.vad_aggressiveness <= 3:
-        raise ValueError(
-            "speech.vad_aggressiveness must be 0, 1, 2 or 3 "
-            f"(from {settings.sources['speech.vad_aggressiveness']})."
-        )
-    provider = settings.llm.provider
-    if provider not in PROVIDER_NAMES:
-        raise ValueError(
-            f'Unknown llm.provider "{provider}" (from {settings.sources["llm.provider"]}).'
-            f"{suggest(provider, PROVIDER_NAMES)} Choose one of: {', '.join(PROVIDER_NAMES)}."
-        )
-    return settings
 
 
 def _set(settings: Settings, section: str, key: str, raw: str, source: str) -> None:

@@ -176,6 +176,57 @@ def dialogue_from_session(recording: Recording) -> str:
     the model answered (scripted, so the test needs no model), and what the build did then
     (intent, persona switch, refusal, destination, the reply)."""
     header = recording.header
+    turns = _recorded_turns(recording)
+    order = list(turns)
+    about = (
+        f"Recorded on {header.get('recorded', '?')}: {len(order)} turns "
+        "(written by companion test --from-session)."
+    )
+    out = [
+        f"description = {_toml(about)}",
+        "",
+        "[setup]",
+        f"persona = {_toml(header.get('persona', 'assistant'))}",
+    ]
+    if header.get("kids_mode"):
+        out.append("kids_mode = true")
+    if header.get("mature_content"):
+        out.append("mature_content = true")
+    for turn in turns.values():
+        out += _turn_toml(turn)
+    return "\n".join(out) + "\n"
+
+
+def _turn_toml(turn: dict[str, Any]) -> list[str]:
+    """One recorded turn as a [[turn]] table with its expectations."""
+    out = ["", "[[turn]]", f"say = {_toml(turn['say'])}"]
+    error = turn.get("error")
+    if error in STAND_IN:
+        out.append(
+            f"# recorded: the model could not be reached ({error}); a server error stands in"
+        )
+        turn["error"] = error = STAND_IN[error]
+    if turn["model_asked"] and error in FAULT_FOR_ERROR:
+        out.append(f"model_fault = {_toml(FAULT_FOR_ERROR[error])}")
+    elif turn["model_asked"] and turn.get("reply"):
+        out.append(f"model = {_toml(turn['reply'])}")
+    out.append("[turn.expect]")
+    for key in ("intent", "switched_to", "refused", "action", "destination", "error"):
+        if key in turn:
+            out.append(f"{key} = {_toml(turn[key])}")
+    out.append(f"model_asked = {'true' if turn['model_asked'] else 'false'}")
+    if (
+        turn["model_asked"]
+        and turn.get("reply")
+        and not turn.get("interrupted")
+        and not turn.get("error")
+    ):
+        out.append(f"reply = {_toml(turn['reply'])}")
+    return out
+
+
+def _recorded_turns(recording: Recording) -> dict[int, dict[str, Any]]:
+    """turn id -> what was said and what the build did then, in the order said."""
     turns: dict[int, dict[str, Any]] = {}
     order: list[int] = []
     routed: dict[str, Any] | None = None  # a turn that started a route: its destination
@@ -212,46 +263,7 @@ def dialogue_from_session(recording: Recording) -> str:
                 turn["interrupted"] = event.interrupted
             case ev.TurnError():
                 turn["error"] = event.kind
-    about = (
-        f"Recorded on {header.get('recorded', '?')}: {len(order)} turns "
-        "(written by companion test --from-session)."
-    )
-    out = [
-        f"description = {_toml(about)}",
-        "",
-        "[setup]",
-        f"persona = {_toml(header.get('persona', 'assistant'))}",
-    ]
-    if header.get("kids_mode"):
-        out.append("kids_mode = true")
-    if header.get("mature_content"):
-        out.append("mature_content = true")
-    for turn_id in order:
-        turn = turns[turn_id]
-        out += ["", "[[turn]]", f"say = {_toml(turn['say'])}"]
-        error = turn.get("error")
-        if error in STAND_IN:
-            out.append(
-                f"# recorded: the model could not be reached ({error}); a server error stands in"
-            )
-            turn["error"] = error = STAND_IN[error]
-        if turn["model_asked"] and error in FAULT_FOR_ERROR:
-            out.append(f"model_fault = {_toml(FAULT_FOR_ERROR[error])}")
-        elif turn["model_asked"] and turn.get("reply"):
-            out.append(f"model = {_toml(turn['reply'])}")
-        out.append("[turn.expect]")
-        for key in ("intent", "switched_to", "refused", "action", "destination", "error"):
-            if key in turn:
-                out.append(f"{key} = {_toml(turn[key])}")
-        out.append(f"model_asked = {'true' if turn['model_asked'] else 'false'}")
-        if (
-            turn["model_asked"]
-            and turn.get("reply")
-            and not turn.get("interrupted")
-            and not turn.get("error")
-        ):
-            out.append(f"reply = {_toml(turn['reply'])}")
-    return "\n".join(out) + "\n"
+    return {turn_id: turns[turn_id] for turn_id in order}
 
 
 def _toml(value: Any) -> str:

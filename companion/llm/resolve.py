@@ -60,37 +60,9 @@ def resolve_endpoint(
     ollama = ollama_url(environ)
     picked: tuple[local.LocalModel | None, Path] | None = None  # looked for once, if needed
     if provider == "auto":
-        if llm.base_url:
-            provider = "custom"
-            chosen_by = f"llm.base_url is set ({sources.get('llm.base_url', 'default')})"
-        elif environ.get("OPENAI_BASE_URL"):
-            provider, base_url, key_env_override = (
-                "custom",
-                environ["OPENAI_BASE_URL"],
-                "OPENAI_API_KEY",
-            )
-            chosen_by = "OPENAI_BASE_URL is set in the environment"
-        elif environ.get("XAI_API_KEY"):
-            provider, chosen_by = "xai", "XAI_API_KEY is set in the environment"
-        elif environ.get("OPENAI_API_KEY"):
-            provider, chosen_by = "openai", "OPENAI_API_KEY is set in the environment"
-        elif probe(ollama):
-            provider, base_url = "ollama", ollama
-            where = "OLLAMA_HOST" if environ.get("OLLAMA_HOST") else "the default address"
-            chosen_by = f"Ollama answers at {base_url.removesuffix('/v1')} ({where})"
-        elif (picked := local.pick_model(llm.local_model)) is not None:
-            provider, chosen_by = "local", "a local model is installed and nothing else answers"
-        else:
-            provider, base_url = "ollama", ollama
-            no_local = (
-                "local models are off (llm.local_model = none)"
-                if llm.local_model.strip().lower() == "none"
-                else "no local model is installed"
-            )
-            chosen_by = (
-                "nothing answers: no URL or API key is set, Ollama is not running at "
-                f"{base_url.removesuffix('/v1')} and {no_local}"
-            )
+        provider, base_url, key_env_override, chosen_by, picked = _auto(
+            settings, environ, probe, ollama
+        )
     elif provider == "ollama" and not base_url:
         base_url = ollama
     preset = PRESETS[provider]
@@ -127,3 +99,44 @@ def resolve_endpoint(
         local_threads=max(0, llm.local_threads),
         problem=problem,
     )
+
+
+def _auto(
+    settings: Settings, environ: Mapping[str, str], probe: Callable[[str], bool], ollama: str
+) -> tuple[str, str, str | None, str, tuple[local.LocalModel | None, Path] | None]:
+    """llm.provider = "auto": (provider, base URL, key variable, why, the local model)."""
+    llm, sources = settings.llm, settings.sources
+    provider, base_url, key_env_override, chosen_by = "auto", llm.base_url, None, ""
+    picked: tuple[local.LocalModel | None, Path] | None = None
+    if llm.base_url:
+        provider = "custom"
+        chosen_by = f"llm.base_url is set ({sources.get('llm.base_url', 'default')})"
+    elif environ.get("OPENAI_BASE_URL"):
+        provider, base_url, key_env_override = (
+            "custom",
+            environ["OPENAI_BASE_URL"],
+            "OPENAI_API_KEY",
+        )
+        chosen_by = "OPENAI_BASE_URL is set in the environment"
+    elif environ.get("XAI_API_KEY"):
+        provider, chosen_by = "xai", "XAI_API_KEY is set in the environment"
+    elif environ.get("OPENAI_API_KEY"):
+        provider, chosen_by = "openai", "OPENAI_API_KEY is set in the environment"
+    elif probe(ollama):
+        provider, base_url = "ollama", ollama
+        where = "OLLAMA_HOST" if environ.get("OLLAMA_HOST") else "the default address"
+        chosen_by = f"Ollama answers at {base_url.removesuffix('/v1')} ({where})"
+    elif (picked := local.pick_model(llm.local_model)) is not None:
+        provider, chosen_by = "local", "a local model is installed and nothing else answers"
+    else:
+        provider, base_url = "ollama", ollama
+        no_local = (
+            "local models are off (llm.local_model = none)"
+            if llm.local_model.strip().lower() == "none"
+            else "no local model is installed"
+        )
+        chosen_by = (
+            "nothing answers: no URL or API key is set, Ollama is not running at "
+            f"{base_url.removesuffix('/v1')} and {no_local}"
+        )
+    return provider, base_url, key_env_override, chosen_by, picked

@@ -217,24 +217,8 @@ def _parse(path: Path) -> _Raw:
     for alias in data.get("aliases", []):
         if not isinstance(alias, str) or not alias.strip():
             raise fail("aliases", 'must be a list of phrases, like ["story mode", "stories"]')
-    examples = []
-    for n, example in enumerate(data.get("examples", [])):
-        if not isinstance(example, dict):
-            raise fail("examples", f"entry {n + 1} must be an [[examples]] table")
-        for key in example:
-            if key not in EXAMPLE_KEYS:
-                raise fail(
-                    "examples",
-                    f'entry {n + 1} has unknown key "{key}".{suggest(key, EXAMPLE_KEYS)}',
-                )
-        if set(example) != set(EXAMPLE_KEYS) or not all(
-            isinstance(example[k], str) and example[k].strip() for k in EXAMPLE_KEYS
-        ):
-            raise fail("examples", f'entry {n + 1} needs both user = "..." and assistant = "..."')
-        examples.append((example["user"], example["assistant"]))
     if "examples" in data:
-        data["examples"] = examples
-
+        data["examples"] = _examples(data["examples"], fail)
     for table, keys in TABLES.items():
         if table not in data:
             continue
@@ -248,6 +232,26 @@ def _parse(path: Path) -> _Raw:
             data[table][key] = typed(key, value, keys[key], table)
     _check_ranges(data, fail)
     return _Raw(path, text, data)
+
+
+def _examples(entries: Any, fail: Any) -> list[tuple[str, str]]:
+    """The [[examples]] tables: (user, assistant) pairs."""
+    examples = []
+    for n, example in enumerate(entries):
+        if not isinstance(example, dict):
+            raise fail("examples", f"entry {n + 1} must be an [[examples]] table")
+        for key in example:
+            if key not in EXAMPLE_KEYS:
+                raise fail(
+                    "examples",
+                    f'entry {n + 1} has unknown key "{key}".{suggest(key, EXAMPLE_KEYS)}',
+                )
+        if set(example) != set(EXAMPLE_KEYS) or not all(
+            isinstance(example[k], str) and example[k].strip() for k in EXAMPLE_KEYS
+        ):
+            raise fail("examples", f'entry {n + 1} needs both user = "..." and assistant = "..."')
+        examples.append((example["user"], example["assistant"]))
+    return examples
 
 
 def _check_ranges(data: dict[str, Any], fail: Any) -> None:
