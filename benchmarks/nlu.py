@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from nlu_training import training  # noqa: E402
 from report import machine, replace_section  # noqa: E402
 
 from companion.config import BUNDLED_PERSONAS  # noqa: E402
 from companion.personas import load_personas  # noqa: E402
-from companion.router import route, training  # noqa: E402
+from companion.router import route  # noqa: E402
 
 
 def main() -> None:

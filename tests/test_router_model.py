@@ -165,7 +165,7 @@ def test_nlu_jsonl_keeps_its_interface_and_adds_the_slots_at_top_level():
 
 @needs_data
 def test_the_shipped_model_was_trained_on_the_current_data_and_templates():
-    from companion.router import training
+    from benchmarks.nlu_training import training
 
     examples = [*training.template_examples(data_dir=SHARED), *training.corpus_examples(SHARED)]
     assert shipped_model().fingerprint == training.fingerprint(examples), (
@@ -176,7 +176,7 @@ def test_the_shipped_model_was_trained_on_the_current_data_and_templates():
 
 def test_training_is_deterministic(tmp_path):
     pytest.importorskip("sklearn", reason="training needs the [train] extra")
-    from companion.router import training
+    from benchmarks.nlu_training import training
 
     sample = training.template_examples()[::7]
     for name in ("a.npz", "b.npz"):
@@ -190,7 +190,7 @@ def test_a_held_out_fold_meets_the_targets(cast):
     the issue's targets because one fold is small (25 KVRET navigation requests); the full
     cross-validation is in benchmarks/nlu.py and docs/PERFORMANCE.md."""
     pytest.importorskip("sklearn", reason="training needs the [train] extra")
-    from companion.router import training
+    from benchmarks.nlu_training import training
 
     corpus = training.corpus_examples(SHARED)
     parts = training.folds(corpus, 4)
@@ -224,3 +224,33 @@ def test_chat_answers_odd_input_plainly_and_keeps_going(scripted, isolated_user)
     assert "Sorry, I didn't catch that." in done.stdout
     assert "Navigating to" not in done.stdout
     assert done.stdout.rstrip().endswith("Assistant: Still here.")
+
+
+def test_the_sentence_grammar_expands_lists_choices_options_and_bindings():
+    """The templates' grammar (benchmarks/nlu_training/sentences.py), piece by piece."""
+    import random
+
+    from benchmarks.nlu_training.sentences import Generator, Grammar, TemplateError, plural
+
+    grammar = Grammar({"thing": ["charger", "ATM", "Bluebird Coffee"], "polite": ["please "]})
+    grammar.rng = random.Random(3)
+    said = {grammar.expand("(find|locate) {thing:a}[ now]") for _ in range(200)}
+    assert {"find a charger", "locate an ATM", "find Bluebird Coffee now"} <= said
+    assert all(s.split()[0] in ("find", "locate") for s in said)
+    assert all(" now" not in s or s.endswith(" now") for s in said)
+    many = Generator(
+        "navigation.find_nearby", 5, ("{t:plural} or one {t}?",), bind=(("t", "thing"),)
+    )
+    for _ in range(20):  # a bound variable is the same word wherever it is used
+        first, _, rest = many.make(grammar).partition(" or one ")
+        assert first == plural(rest.removesuffix("?"))
+    assert plural("pharmacy") == "pharmacies" and plural("coffee place") == "coffee places"
+    for broken in ("(find|locate", "{nothing}", "find]", "{thing:shout}"):
+        with pytest.raises(TemplateError):
+            grammar.expand(broken)
+
+
+def test_the_training_code_and_its_sentences_are_not_in_the_runtime_package():
+    package = Path(__file__).resolve().parents[1] / "companion"
+    assert not list(package.rglob("training.py")) and not list(package.rglob("templates.py"))
+    assert not [p for p in package.rglob("*.toml") if "sentences" in p.parts]

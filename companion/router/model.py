@@ -1,6 +1,6 @@
 """The trained intent model: a linear classifier over word and character n-grams.
 
-The weights are trained by `companion/router/training.py` (`python benchmarks/train_nlu.py`)
+The weights are trained by `benchmarks/nlu_training/` (`python benchmarks/train_nlu.py`)
 and shipped as `intent_model.npz` inside the package. Prediction is a sparse dot product in
 NumPy, so the router needs no machine-learning library at run time and loads in milliseconds.
 The features are computed by `features()` below, the one function both training and

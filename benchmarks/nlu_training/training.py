@@ -2,12 +2,15 @@
 
     python benchmarks/train_nlu.py            # trains, cross-validates, writes intent_model.npz
 
+This is not part of the runtime package (nor of the wheel): the car only loads the artefact.
+
 Data (see `../shared/data/README.md` for sources and licences):
 - KVRET dev (Stanford in-car dialogues): the driver's first request of each dialogue,
   labelled by the dialogue's task (navigate / weather / schedule);
 - SLURP devel (CC BY 4.0): 2,033 ordinary home-assistant requests, labelled from their
   scenario and intent (alarms, music, lights, email... are what the car can't do);
-- our own templated requests (`templates.py`).
+- our own templated requests: sentence templates as data (`sentences/*.toml`, read by
+  `sentences.py`), some filled from KVRET's entity lists.
 
 Deterministic: a fixed seed for the templates and the folds, and a deterministic solver, so
 the same data gives byte-identical weights. Needs scikit-learn (`pip install -e '.[train]'`);
@@ -29,15 +32,24 @@ from typing import Any
 
 import numpy as np
 
-from ..personas import load_personas
-from ..resources import BUNDLED_PERSONAS
-from .model import MODEL_FILE, IntentModel, features, persona_names
-from .slots import category_of, is_proper_place, named_place, place_kind
-from .templates import PERSONA_NAMES, generate
+from companion.personas import load_personas
+from companion.resources import BUNDLED_PERSONAS
+from companion.router.model import MODEL_FILE, IntentModel, features, persona_names
+from companion.router.slots import (
+    CATEGORIES,
+    CUISINES,
+    category_of,
+    is_proper_place,
+    named_place,
+    place_kind,
+)
+
+from . import sentences
 
 SEED = 20261202
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-MODEL_PATH = Path(__file__).with_name(MODEL_FILE)
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+MODEL_PATH = ROOT / "companion" / "router" / MODEL_FILE
 
 LABELS = (
     "navigation.start",
@@ -186,130 +198,52 @@ def corpus_examples(data_dir: Path = DEFAULT_DATA) -> list[Example]:
 
 
 def template_examples(seed: int = SEED, data_dir: Path | None = DEFAULT_DATA) -> list[Example]:
-    """Our templated requests, plus (when `data_dir` has it) requests filled from KVRET's
-    entity lists: its places, place types, cities and calendar events."""
-    rng = random.Random(seed)
-    out = [
-        Example(text, label, "template", f"template-{i}")
-        for i, (text, label) in enumerate(generate(rng))
-    ]
+    """Our templated requests (sentences/*.toml), with those filled from KVRET's entity lists
+    when `data_dir` has them."""
+    grammar = templates(seed)
+    available: set[str] = set()
     entities = data_dir / "kvret_entities.json" if data_dir else None
     if entities is not None and entities.exists():
-        made = entity_requests(json.loads(entities.read_text()), rng)
-        out += [
-            Example(text, label, "template", f"entities-{i}")
-            for i, (text, label) in enumerate(made)
-        ]
+        grammar.grammar.lists.update(kvret_lists(json.loads(entities.read_text())))
+        available.add("kvret")
+    out = [
+        Example(text, label, "template", f"template-{i}")
+        for i, (text, label) in enumerate(grammar.generate(frozenset(available)))
+    ]
+    # The kinds of place alone are requests too ("Gas station."), except home and friend.
+    out += [
+        Example(word, "navigation.find_nearby", "template", f"category-{category}-{word}")
+        for category, words in CATEGORIES.items()
+        if category not in ("home", "friend")
+        for word in words[:3]
+    ]
     return out
 
 
-def entity_requests(entities: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
-    """Requests built from KVRET's entity lists (kvret_entities.json), in our own phrasings."""
+def templates(seed: int = SEED) -> sentences.Sentences:
+    """The sentence templates, with the router's own cuisine words as `{cuisine}`."""
+    loaded = sentences.load(seed=seed)
+    loaded.grammar.lists["cuisine"] = sorted({w for words in CUISINES.values() for w in words[:2]})
+    return loaded
 
-    def pick(items: Sequence[Any]) -> Any:
-        return items[rng.randrange(len(items))]
 
+def kvret_lists(entities: dict[str, Any]) -> dict[str, list[str]]:
+    """KVRET's entity lists (kvret_entities.json) as template lists (`kvret_*`)."""
     pois = [p for p in entities.get("poi", []) if isinstance(p, dict) and p.get("poi")]
-    types = [t for t in entities.get("poi_type", []) if isinstance(t, str)]
-    places = [str(x) for x in entities.get("location", [])]
-    weather = [str(x) for x in entities.get("weather_attribute", [])]
-    when = [str(x) for x in entities.get("weekly_time", [])] or ["today"]
-    events = [str(x) for x in entities.get("event", [])]
-    parties = [str(x) for x in entities.get("party", [])] or ["my boss"]
-    distances = [str(x) for x in entities.get("distance", [])] or ["5 miles"]
-    out: set[tuple[str, str]] = set()
-    for _ in range(1500):
-        kind = rng.random()
-        if pois and kind < 0.3:
-            poi = pick(pois)
-            form = pick(
-                [
-                    "navigate to {p}",
-                    "take me to {p}",
-                    "directions to {p}",
-                    "i want to go to {p}",
-                    "what's the address of {p}",
-                    "where is {p}",
-                    "get me to {p} please",
-                    "car, drive to {p}",
-                    "set navigation to {p}",
-                    "how do i get to {p} avoiding traffic",
-                    "find the route to {p}",
-                    "{p}, the one at {a}",
-                    "show me {p} on the map",
-                ]
-            )
-            out.add((form.format(p=poi["poi"], a=poi.get("address", "")), "navigation.start"))
-        elif types and kind < 0.6:
-            kind_said = pick(types)
-            if kind_said in ("home", "friends house"):
-                said = "home" if kind_said == "home" else "my friend's house"
-                form = pick(
-                    [
-                        "take me to {t}",
-                        "directions to {t}",
-                        "where is {t}",
-                        "get me to {t}",
-                        "i need to get to {t}",
-                        "navigate to {t}",
-                    ]
-                )
-                out.add((form.format(t=said), "navigation.start"))
-                continue
-            if kind_said == "certain address":
-                continue
-            form = pick(
-                [
-                    "find the nearest {t}",
-                    "where is a {t}",
-                    "is there a {t} within {d}",
-                    "i need a {t}",
-                    "which {t} is closest",
-                    "show me a {t} nearby",
-                    "car, find me a {t} with no traffic",
-                    "any {t} around here",
-                    "give me directions to the closest {t}",
-                    "a {t} please",
-                    "what {t}s are near us",
-                    "i'm looking for a {t}",
-                ]
-            )
-            out.add((form.format(t=kind_said, d=pick(distances)), "navigation.find_nearby"))
-        elif places and kind < 0.8:
-            form = pick(
-                [
-                    "what's the weather in {c} {w}",
-                    "will there be {a} in {c} {w}",
-                    "is it going to be {a} {w}",
-                    "forecast for {c} {w}",
-                    "check if it will be {a} in {c}",
-                    "what is the {a} in {c} {w}",
-                ]
-            )
-            out.add(
-                (
-                    form.format(c=pick(places), w=pick(when), a=pick(weather or ["rain"])),
-                    "search.weather",
-                )
-            )
-        elif events:
-            form = pick(
-                [
-                    "when is my {e}",
-                    "schedule a {e} with {p} {w}",
-                    "remind me about my {e}",
-                    "what time is my {e}",
-                    "set a {e} with {p}",
-                    "who is coming to the {e}",
-                ]
-            )
-            out.add(
-                (
-                    form.format(e=pick(events), p=pick(parties), w=pick(when)),
-                    "out_of_scope.calendar",
-                )
-            )
-    return sorted(out)
+    kinds = [t for t in entities.get("poi_type", []) if isinstance(t, str)]
+    return {
+        "kvret_poi": [str(p["poi"]) for p in pois],
+        "kvret_poi_at": [f"{p['poi']}, the one at {p.get('address', '')}" for p in pois],
+        "kvret_poi_type": [
+            t for t in kinds if t not in ("home", "friends house", "certain address")
+        ],
+        "kvret_location": [str(x) for x in entities.get("location", [])] or ["here"],
+        "kvret_weather": [str(x) for x in entities.get("weather_attribute", [])] or ["rain"],
+        "kvret_when": [str(x) for x in entities.get("weekly_time", [])] or ["today"],
+        "kvret_event": [str(x) for x in entities.get("event", [])] or ["meeting"],
+        "kvret_party": [str(x) for x in entities.get("party", [])] or ["my boss"],
+        "kvret_distance": [str(x) for x in entities.get("distance", [])] or ["5 miles"],
+    }
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -319,7 +253,8 @@ def training_names() -> frozenset[str]:
     """The persona names training marks as <persona>: the shipped cast's names and aliases, and
     the invented characters of the templates."""
     cast = load_personas(BUNDLED_PERSONAS)[0].values()
-    return persona_names([*PERSONA_NAMES, *(n for p in cast for n in p.spoken_names)])
+    invented = templates().grammar.lists["persona_name"]
+    return persona_names([*invented, *(n for p in cast for n in p.spoken_names)])
 
 
 def _matrix(rows_of_features: Sequence[set[str]], index: dict[str, int]) -> Any:
@@ -511,7 +446,7 @@ def cross_validate(
 ) -> tuple[Scores, list[tuple[Example, Any]]]:
     """Train on the templates and k-1 folds of the corpora, route the held-out fold through
     the real router with that model; every corpus example is held out once."""
-    from . import route
+    from companion.router import route
 
     results: list[tuple[Example, Any]] = []
     parts = folds(corpus, k)
