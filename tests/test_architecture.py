@@ -110,3 +110,23 @@ def test_there_is_one_providers_module_and_one_text_normaliser():
             continue
         source = path.read_text(encoding="utf-8")
         assert "def normalize(" not in source and "def fold(" not in source, path
+
+
+def test_no_function_class_or_file_is_too_big_to_read():
+    """Counted over companion/ by the AST (decorators excluded): a function over 80 lines, a
+    class over 350 or a file over 600 has more than one job; split it by job."""
+    too_big = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        where = path.relative_to(ROOT).as_posix()
+        if len(source.splitlines()) > 600:
+            too_big.append(f"{where}: {len(source.splitlines())} lines (at most 600)")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                most = 350 if isinstance(node, ast.ClassDef) else 80
+                if size > most:
+                    too_big.append(
+                        f"{where}:{node.lineno} {node.name}: {size} lines (at most {most})"
+                    )
+    assert not too_big, "\n".join(too_big)
