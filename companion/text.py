@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Letters from other scripts that look like Latin ones ("unhіnged" with a Cyrillic і).
 _LOOKALIKES = str.maketrans(
@@ -138,3 +139,34 @@ def clean_data(value: object) -> object:
     if isinstance(value, dict):
         return {clean(str(k)): clean_data(v) for k, v in value.items()}
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One utterance, normalised once on its way through the router: `raw` as heard or
+    typed, `normal` (`normalize()`: the router's form) and `key` (`name_key()`: how names are
+    compared). Functions that read words take an Utterance or a plain string."""
+
+    raw: str
+    normal: str
+    key: str
+
+    @classmethod
+    def of(cls, text: str | Utterance) -> Utterance:
+        if isinstance(text, Utterance):
+            return text
+        return cls(text, normalize(text), name_key(text))
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.normal.split()
+
+
+def normal_of(text: str | Utterance) -> str:
+    """The router's normal form, computed once per utterance."""
+    return text.normal if isinstance(text, Utterance) else normalize(text)
+
+
+def key_of(text: str | Utterance) -> str:
+    """The name-comparison form, computed once per utterance."""
+    return text.key if isinstance(text, Utterance) else name_key(text)

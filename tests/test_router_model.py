@@ -254,3 +254,32 @@ def test_the_training_code_and_its_sentences_are_not_in_the_runtime_package():
     package = Path(__file__).resolve().parents[1] / "companion"
     assert not list(package.rglob("training.py")) and not list(package.rglob("templates.py"))
     assert not [p for p in package.rglob("*.toml") if "sentences" in p.parts]
+
+
+def test_the_router_normalises_an_utterance_once(monkeypatch, cast):
+    """route() takes the words once into an Utterance that every step reads: the normal form
+    is computed once however many slots are read."""
+    import companion.personas.switching as switching
+    import companion.router.model as model
+    import companion.router.slots as slots
+    import companion.text as text
+
+    route("warm up the cast's names", cast)  # the cast's own names are normalised once, cached
+    calls: list[str] = []
+
+    def counting(module: object, name: str, label: str) -> None:
+        original = getattr(module, name)
+
+        def counted(value: str) -> str:
+            calls.append(label)
+            return original(value)
+
+        monkeypatch.setattr(module, name, counted)
+
+    for module in (text, model, slots):
+        counting(module, "normalize", "normalize")
+    counting(text, "name_key", "name_key")
+    counting(switching, "normalize", "name_key")  # switching's name for name_key
+    intent = route("take me to the nearest italian restaurant within 2 miles avoiding tolls", cast)
+    assert intent.name == "navigation.find_nearby" and intent.slots["cuisine"] == "italian"
+    assert sorted(calls) == ["name_key", "normalize"], calls

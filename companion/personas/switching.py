@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..text import Utterance, key_of
 from ..text import name_key as normalize
 from .loader import Persona
 
@@ -101,13 +102,13 @@ def _best(
 
 
 def detect_switch(
-    text: str, cast: Iterable[Persona], *, asked: bool = False, bare: bool = True
+    text: str | Utterance, cast: Iterable[Persona], *, asked: bool = False, bare: bool = True
 ) -> SwitchRequest | None:
     """The persona a switch request in `text` names (`persona_id` None: nobody in the cast).
     Whether the words *are* a switch request is the router's intent model's call; `asked`
     says it decided they are, so an unknown name after any switch phrase is reported; `bare`
     False skips the check for an utterance that is nothing but a name."""
-    spoken = normalize(text)
+    spoken = key_of(text)
     if not spoken:
         return None
     names = _names(cast)
@@ -146,7 +147,7 @@ _SAFETY_TOPIC = re.compile(
 )
 
 
-def asks_to_change_safety(text: str) -> bool:
+def asks_to_change_safety(text: str | Utterance) -> bool:
     """True for "turn off kids mode", "enable mature content" and the like."""
-    spoken = normalize(text)
+    spoken = key_of(text)
     return bool(_SAFETY_SETTING.search(spoken) and _SAFETY_TOPIC.search(spoken))

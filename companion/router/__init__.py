@@ -1,13 +1,14 @@
 """The router: what did the driver ask for? Local, offline and fast; runs before any LLM call.
 
-A trained intent model (`model.py`, trained by `training.py` on in-car dialogues, ordinary
-voice-assistant requests and our own templates) decides *what* was asked: navigation, search,
-assistant control, a persona switch, plain conversation, or something the car can't do
-(`out_of_scope.*`: music, alarms, lights, messages...). Two rules stay in front of it because
+A trained intent model (`model.py`, trained by `benchmarks/nlu_training/` on in-car
+dialogues, ordinary voice-assistant requests and our own sentence templates) decides *what*
+was asked: navigation, search, assistant control, a persona switch, plain conversation, or
+something the car can't do (`out_of_scope.*`: music, alarms, lights, messages...). Two rules stay in front of it because
 they are exact by construction: a request to change a safety setting, and an utterance that is
 nothing but a persona's name. The details (the place category and cuisine, a distance limit,
 route preferences, the persona's name) are then read out of the words by `slots.py` and
-`personas/switching.py`.
+`personas/switching.py`. The utterance is normalised once, into a `text.Utterance` that
+every step reads.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..personas.loader import Persona
 from ..personas.switching import asks_to_change_safety, detect_switch
-from ..text import name_key as normalize_name
-from ..text import normalize
+from ..text import Utterance, key_of
 from .slots import category_of, is_proper_place, named_place, place_slots, stop_place
 
 if TYPE_CHECKING:
@@ -58,30 +58,33 @@ _LOOKUP_COMMAND = re.compile(
 )
 
 
-def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = None) -> Intent:
+def route(
+    text: str | Utterance, cast: Iterable[Persona], *, model: IntentModel | None = None
+) -> Intent:
     """The intent of one utterance. `slots["explicit"]` of a persona switch is False when the
     utterance was only a persona's name or alias; the pipeline decides whether that is a
     switch or a request to the active persona."""
-    if not any(ch.isalnum() for ch in normalize(text)):
+    u = Utterance.of(text)
+    if not any(ch.isalnum() for ch in u.normal):
         return Intent("unclear", confidence=0.0)
-    if asks_to_change_safety(text):
+    if asks_to_change_safety(u):
         return Intent("safety.change_request")
     if model is None:
         from .model import shipped_model
 
         model = shipped_model()
     cast = list(cast)
-    found = model.predict(text, _cast_names(tuple(n for p in cast for n in p.spoken_names)))
+    found = model.predict(u, _cast_names(tuple(n for p in cast for n in p.spoken_names)))
     label, p = found.label, round(found.probability, 2)
 
-    by_name = detect_switch(text, cast)
+    by_name = detect_switch(u, cast)
     if by_name is not None and not by_name.explicit:
         if by_name.score >= 0.999:
             # The whole utterance is exactly a persona's name, or an alias of two words or
             # more ("Storyteller!", "kids trivia"). A lone ordinary word that is only an alias
             # or an id ("trivia", "quiz") is a request for the thing, not for the persona.
-            named = {normalize_name(each.name) for each in cast if each.id == by_name.persona_id}
-            if by_name.heard in named or len(normalize_name(text).split()) > 1:
+            named = {key_of(each.name) for each in cast if each.id == by_name.persona_id}
+            if by_name.heard in named or len(u.key.split()) > 1:
                 return Intent(
                     "persona.switch",
                     {"persona": by_name.persona_id, "heard": by_name.heard, "explicit": False},
@@ -93,7 +96,7 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
     if label == "persona.switch" and p < MIN_SWITCH_PROBABILITY:
         label = "conversation"  # not sure enough to change who is talking
     if label == "persona.switch":
-        request = by_name or detect_switch(text, cast, asked=True, bare=False)
+        request = by_name or detect_switch(u, cast, asked=True, bare=False)
         if request is None:
             return Intent("conversation", confidence=p)  # a switch, but to whom?
         return Intent(
@@ -106,11 +109,11 @@ def route(text: str, cast: Iterable[Persona], *, model: IntentModel | None = Non
         nav_p = sum(v for k, v in found.probabilities.items() if k.startswith("navigation."))
         if nav_p < MIN_NAVIGATION_PROBABILITY:
             return Intent("conversation", confidence=round(1 - nav_p, 2))
-        return _navigation(label, text, p)
+        return _navigation(label, u, p)
     if label == "search.weather":
-        return Intent(label, {"query": text.strip()}, p)
+        return Intent(label, {"query": u.raw.strip()}, p)
     if label == "search.lookup":
-        t = normalize(text)
+        t = u.normal
         command = _LOOKUP_COMMAND.match(t)
         return Intent(label, {"query": t[command.end() :] if command else t}, p)
     if label.startswith("out_of_scope."):
@@ -127,7 +130,7 @@ def _cast_names(names: tuple[str, ...]) -> frozenset[str]:
     return persona_names(names)
 
 
-def _navigation(label: str, text: str, p: float) -> Intent:
+def _navigation(label: str, text: Utterance, p: float) -> Intent:
     """A navigation intent with its slots; a request without a destination we can read is
     answered by the persona rather than guessed at."""
     slots = place_slots(text)

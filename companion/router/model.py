@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..text import normalize
+from ..text import Utterance, normalize
 
 MODEL_FILE = "intent_model.npz"
 MAX_CHARS = 300  # a request longer than this is not a car command; only its start is read
@@ -90,11 +90,16 @@ def _mark_personas(words: list[str], names: frozenset[str]) -> list[str]:
     return out
 
 
-def features(text: str, names: frozenset[str] = frozenset()) -> list[str]:
+def features(text: str | Utterance, names: frozenset[str] = frozenset()) -> list[str]:
     """The model's input: word 1-2-grams (with start and end marks; a persona's name is one
-    <persona> word), character 2-5-grams inside words, and a length bucket. `text` is raw; it
-    is normalised here. `names`: the cast's names, from `persona_names()`."""
-    t = normalize(text[: MAX_CHARS * 2])[:MAX_CHARS]
+    <persona> word), character 2-5-grams inside words, and a length bucket. `text` is raw (it
+    is normalised here) or an Utterance (normalised already). `names`: the cast's names, from
+    `persona_names()`."""
+    raw = text.raw if isinstance(text, Utterance) else text
+    if isinstance(text, Utterance) and len(raw) <= MAX_CHARS * 2:
+        t = text.normal[:MAX_CHARS]  # the same as below: the whole text was short enough
+    else:
+        t = normalize(raw[: MAX_CHARS * 2])[:MAX_CHARS]
     words = t.split()
     marked_words = _mark_personas(words, names)
     out = [f"w:{w}" for w in marked_words]
@@ -158,7 +163,7 @@ class IntentModel:
                 fingerprint,
             )
 
-    def scores(self, text: str, names: frozenset[str] = frozenset()) -> np.ndarray:
+    def scores(self, text: str | Utterance, names: frozenset[str] = frozenset()) -> np.ndarray:
         present = set(features(text, names))
         known = [self.index[f] for f in present if f in self.index]
         total = self.bias.copy()
@@ -167,7 +172,7 @@ class IntentModel:
             total += self.weights[known].sum(axis=0) / math.sqrt(len(present))
         return total
 
-    def predict(self, text: str, names: frozenset[str] = frozenset()) -> Prediction:
+    def predict(self, text: str | Utterance, names: frozenset[str] = frozenset()) -> Prediction:
         """`names`: the cast's names (`persona_names()`), so a name reads as a name."""
         scores = self.scores(text, names)
         exp = np.exp(scores - scores.max())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..text import normalize
+from ..text import Utterance, normal_of, normalize
 
 # Place categories: the words that name them (longest match wins; word boundaries apply).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -187,19 +187,19 @@ _CUISINE_OF = {word: cuisine for cuisine, words in CUISINES.items() for word in 
 _CUISINE_RE = re.compile(r"\b(" + _alternation(list(_CUISINE_OF)) + r")\b")
 
 
-def category_of(text: str) -> str | None:
+def category_of(text: str | Utterance) -> str | None:
     """The place category a phrase names ("a place to sleep" -> hotel), or None. A cuisine
     alone ("pizza", "chinese food") names a restaurant."""
-    found = _CATEGORY_RE.findall(normalize(text))
+    found = _CATEGORY_RE.findall(normal_of(text))
     if found:
         # The longest, most specific word names the category ("fast food restaurant").
         return _LEXICON[max(found, key=len)]
     return "restaurant" if cuisine_of(text) else None
 
 
-def cuisine_of(text: str) -> str | None:
+def cuisine_of(text: str | Utterance) -> str | None:
     """The cuisine a phrase names ("chinese restaurant" -> chinese), or None."""
-    found = _CUISINE_RE.findall(normalize(text))
+    found = _CUISINE_RE.findall(normal_of(text))
     return _CUISINE_OF[max(found, key=len)] if found else None
 
 
@@ -228,7 +228,7 @@ def cuisine_said(cuisine: str) -> str:
     return cuisine.title() if cuisine in _PROPER_CUISINES else cuisine
 
 
-def place_kind(text: str) -> tuple[str | None, str | None]:
+def place_kind(text: str | Utterance) -> tuple[str | None, str | None]:
     """(category, cuisine) of a phrase: "pizza restaurant" -> ("restaurant", "pizza")."""
     category = category_of(text)
     return category, cuisine_of(text) if category == "restaurant" else None
@@ -291,10 +291,10 @@ _AWAY = re.compile(
 )
 
 
-def distance_limit(text: str) -> tuple[float, str] | None:
+def distance_limit(text: str | Utterance) -> tuple[float, str] | None:
     """A distance limit the driver set, in metres, with the words said: "within 5 miles" ->
     (8046.72, "5 miles"). Minutes ("within 10 minutes") are not distances: None."""
-    t = normalize(text)
+    t = normal_of(text)
     for pattern in (_WITHIN, _AWAY):
         found = pattern.search(t)
         if not found:
@@ -341,9 +341,9 @@ _MODIFIERS = (
 ROUTE_PREFERENCES = ("avoid_traffic", "avoid_tolls", "avoid_highways", "fastest")
 
 
-def modifiers(text: str) -> dict[str, bool]:
+def modifiers(text: str | Utterance) -> dict[str, bool]:
     """The modifiers said: nearest, fastest and the things to avoid."""
-    t = normalize(text)
+    t = normal_of(text)
     return {key: True for key, pattern in _MODIFIERS if pattern.search(t)}
 
 
@@ -380,19 +380,19 @@ def is_proper_place(phrase: str) -> bool:
     return bool(rest.split())
 
 
-def named_place(text: str) -> str | None:
+def named_place(text: str | Utterance) -> str | None:
     """The place after "navigate to", "take me to" ... when it names one."""
-    found = _NAMED_PLACE.search(normalize(text))
+    found = _NAMED_PLACE.search(normal_of(text))
     return found.group(1).strip() if found and found.group(1).strip() else None
 
 
-def stop_place(text: str) -> str | None:
+def stop_place(text: str | Utterance) -> str | None:
     """The place after "stop at", "swing by" ... ("stop at Luigi's on the way")."""
-    found = _STOP_PLACE.search(normalize(text))
+    found = _STOP_PLACE.search(normal_of(text))
     return found.group(1).strip() if found else None
 
 
-def place_slots(text: str) -> dict[str, Any]:
+def place_slots(text: str | Utterance) -> dict[str, Any]:
     """Every place detail in a request: category, cuisine, distance limit, modifiers."""
     slots: dict[str, Any] = dict(modifiers(text))
     category, cuisine = place_kind(text)
