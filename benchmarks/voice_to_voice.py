@@ -129,9 +129,10 @@ def first_loud(samples: np.ndarray, start: int) -> int | None:
 
 
 @contextlib.contextmanager
-def running_listen(card, base_url: str | None, timings: Path, *extra: str):
+def running_listen(card, base_url: str | None, timings: Path, *extra: str, checkout=None):
     """`companion listen` on the virtual sound card, with the microphone and speaker tapped;
-    yields the taps once it is listening and has said its greeting."""
+    yields the taps once it is listening and has said its greeting. `checkout`: run that
+    source tree's companion instead (another commit, for a side-by-side comparison)."""
     command = [
         sys.executable,
         "-m",
@@ -146,9 +147,11 @@ def running_listen(card, base_url: str | None, timings: Path, *extra: str):
     # Navigation and search are off so that every request takes the path measured here: the
     # persona's (scripted) language model answers it.
     persona_only = {"COMPANION_NAVIGATION_ENABLED": "false", "COMPANION_SEARCH_ENABLED": "false"}
+    source = {"PYTHONPATH": str(checkout)} if checkout else {}
     listen = subprocess.Popen(
         command,
-        env={**os.environ, **card.client_env, **persona_only},
+        env={**os.environ, **card.client_env, **persona_only, **source},
+        cwd=checkout,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -169,14 +172,20 @@ def running_listen(card, base_url: str | None, timings: Path, *extra: str):
 
 
 def run_block(
-    card, server, naive: bool, names: list[str], workdir: Path, local: bool = False
+    card,
+    server,
+    naive: bool,
+    names: list[str],
+    workdir: Path,
+    local: bool = False,
+    checkout: Path | None = None,
 ) -> list[dict]:
     """Start `companion listen`, speak each utterance, measure, stop it."""
     timings = workdir / f"timings-{'naive' if naive else 'streaming'}-{time.monotonic_ns()}.jsonl"
     results = []
     extra = ("--naive-speech",) if naive else ()
     url = None if local else server.base_url
-    with running_listen(card, url, timings, *extra) as (mic, speaker):
+    with running_listen(card, url, timings, *extra, checkout=checkout) as (mic, speaker):
         for turn, name in enumerate(names, start=1):
             before = mic.samples().size
             subprocess.run(
@@ -345,9 +354,17 @@ def main() -> None:
         action="store_true",
         help="the installed local model instead of the naive pipeline, beside the scripted one",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="CHECKOUT",
+        help="another commit's source tree: its streaming pipeline beside this one's",
+    )
     args = parser.parse_args()
     if args.local:
         return main_local(args)
+    if args.baseline:
+        return main_baseline(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="companion-bench-"))
     card = start_sound_card(workdir / "pulse")
@@ -387,6 +404,42 @@ def main() -> None:
         print("barge-in", json.dumps(barge_summary))
     if args.write:
         write_section(args.write, summary, rows, ratio, args, barge_summary, len(barge))
+
+
+def main_baseline(args) -> None:
+    """This tree's streaming pipeline and another commit's (`--baseline CHECKOUT`), alternating
+    blocks so both see the same machine load; the overheads side by side and their ratio."""
+    workdir = Path(tempfile.mkdtemp(prefix="companion-bench-"))
+    card = start_sound_card(workdir / "pulse")
+    rows: dict[str, list[dict]] = {"this": [], "baseline": []}
+    try:
+        reply = ScriptedReply(REPLY, match=".")
+        with ScriptedLLMServer([reply], ttft=TTFT, tokens_per_second=TOKENS_PER_SECOND) as server:
+            for round_ in range(args.rounds):
+                names = round_names(args, round_)
+                order = ("this", "baseline") if round_ % 2 == 0 else ("baseline", "this")
+                for mode in order:
+                    tree = args.baseline if mode == "baseline" else None
+                    block = run_block(card, server, False, names, workdir, checkout=tree)
+                    rows[mode] += block
+                    for r in block:
+                        print(
+                            f"{mode:9} {r['utterance']:17} voice-to-voice "
+                            f"{r['voice_to_voice']:5} ms  overhead {r['overhead']:5} ms"
+                        )
+    finally:
+        stop_sound_card(card)
+    if not rows["this"] or not rows["baseline"]:
+        sys.exit("no measurements: see the messages above")
+    summary = {mode: summarize(r) for mode, r in rows.items()}
+    for key in ("voice_to_voice", "overhead"):
+        this, base = summary["this"][key], summary["baseline"][key]
+        print(
+            f"{key}: this {this['median']:.0f} ms (p90 {this['p90']:.0f}), baseline "
+            f"{base['median']:.0f} ms (p90 {base['p90']:.0f}), ratio of medians "
+            f"{this['median'] / base['median']:.2f} ({len(rows['this'])} and "
+            f"{len(rows['baseline'])} utterances)"
+        )
 
 
 def main_local(args) -> None:
