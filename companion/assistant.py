@@ -25,7 +25,7 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import parts as build
 from .config import Settings
@@ -42,8 +42,14 @@ from .events import (
 from .parts import Parts
 from .personas.session import PersonaSession
 from .redaction import redact, redact_event
-from .tts.output import SpeechOutput
-from .turns.taking import TurnTaker
+from .tts.output import SpeakerLike, SpeechOutput
+from .turns.taking import ListenerLike, TurnTaker
+
+if TYPE_CHECKING:
+    from .audio.echo import EchoGate
+    from .llm.client import ChatClient
+    from .navigation.navigator import Navigator
+    from .search import Searcher
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +116,10 @@ class Assistant:
             before_turn=reload_cast,
         )
         self.drive_sim = SimulatedDrive(settings.navigation, self.post)
-        self.client: Any = None
-        self.navigator: Any = None
-        self.searcher: Any = None
-        self.echo_gate: Any = None
+        self.client: ChatClient | None = None
+        self.navigator: Navigator | None = None
+        self.searcher: Searcher | None = None
+        self.echo_gate: EchoGate | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         self._greeted = False
@@ -130,11 +136,11 @@ class Assistant:
     # --- the parts, as the other pieces own them ---------------------------------------------
 
     @property
-    def speaker(self) -> Any:
+    def speaker(self) -> SpeakerLike | None:
         return self.output.speaker
 
     @property
-    def listener(self) -> Any:
+    def listener(self) -> ListenerLike | None:
         return self.turns.listener
 
     # --- start-up ----------------------------------------------------------------------------

@@ -3,12 +3,12 @@
 A trained intent model (`model.py`, trained by `benchmarks/nlu_training/` on in-car
 dialogues, ordinary voice-assistant requests and our own sentence templates) decides *what*
 was asked: navigation, search, assistant control, a persona switch, plain conversation, or
-something the car can't do (`out_of_scope.*`: music, alarms, lights, messages...). Two rules stay in front of it because
-they are exact by construction: a request to change a safety setting, and an utterance that is
-nothing but a persona's name. The details (the place category and cuisine, a distance limit,
-route preferences, the persona's name) are then read out of the words by `slots.py` and
-`personas/switching.py`. The utterance is normalised once, into a `text.Utterance` that
-every step reads.
+something the car can't do (`out_of_scope.*`: music, alarms, lights, messages...). Two rules
+stay in front of it because they are exact by construction: a request to change a safety
+setting, and an utterance that is nothing but a persona's name. The details (the place
+category and cuisine, a distance limit, route preferences, the persona's name) are then read
+out of the words by `slots.py` and `personas/switching.py`. The utterance is normalised once,
+into a `text.Utterance` that every step reads.
 """
 
 from __future__ import annotations

@@ -8,13 +8,30 @@ So a spoken "louder" is what the dock shows next, and the next key press starts 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..events import VolumeChanged
+
+if TYPE_CHECKING:
+    from ..personas import Voice
 
 MIN_VOLUME = 0.1  # never silent by volume: mute is for that
 KEY_STEP = 0.1  # a key or a button
 VOICE_STEP = 0.2  # "louder" / "quieter": enough to hear the difference
+
+
+class SpeakerLike(Protocol):
+    """What the core needs of the speaking stage (`companion.tts.speaker.Speaker`)."""
+
+    volume: float
+
+    @property
+    def busy(self) -> bool: ...
+    def say(self, text: str, voice: Voice, reports: Any = None) -> None: ...
+    def cue(self, audio: Any, name: str = "earcon") -> None: ...
+    def stop(self) -> None: ...
+    def wait_until_done(self, timeout: float | None = None) -> bool: ...
+    def close(self) -> None: ...
 
 
 class SpeechOutput:
@@ -25,22 +42,22 @@ class SpeechOutput:
         self, post: Callable[[VolumeChanged], None] | None = None, *, muted: bool = False
     ) -> None:
         self._post = post
-        self._speaker: Any = None
+        self._speaker: SpeakerLike | None = None
         self.volume = 1.0
         self.muted = muted
 
     @property
-    def speaker(self) -> Any:
+    def speaker(self) -> SpeakerLike | None:
         return self._speaker
 
     @speaker.setter
-    def speaker(self, speaker: Any) -> None:
+    def speaker(self, speaker: SpeakerLike | None) -> None:
         self._speaker = speaker
         if speaker is not None:
             speaker.volume = self.volume
 
     @property
-    def active(self) -> Any:
+    def active(self) -> SpeakerLike | None:
         return None if self.muted else self._speaker
 
     def set_volume(self, volume: float) -> float:

@@ -31,9 +31,9 @@ from ..personas.session import PersonaSession
 from ..router import Intent, route
 from ..router.model import shipped_model
 from ..skills import SkillTable
-from ..tts.output import SpeechOutput
+from ..tts.output import SpeakerLike, SpeechOutput
 from .reply import Replies
-from .turn import Answer, SpeakerLike, ToolUse, Turn
+from .turn import Answer, ToolUse, Turn
 
 if TYPE_CHECKING:
     from ..navigation.navigator import Navigator

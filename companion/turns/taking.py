@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..events import (
     AnyEvent,
@@ -36,10 +37,24 @@ from ..text import same_words
 if TYPE_CHECKING:
     from ..config import SpeechSettings
     from ..personas import Persona
-    from ..tts.output import SpeechOutput
+    from ..tts.output import SpeakerLike, SpeechOutput
     from .pipeline import TurnPipeline
 
 log = logging.getLogger(__name__)
+
+
+class ListenerLike(Protocol):
+    """What turn taking needs of the listener (`companion.stt.listener.Listener`)."""
+
+    finished: threading.Event
+
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 3.0) -> None: ...
+    def press(self) -> None: ...
+    def release(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
 
 SPECULATION_TIMEOUT_S = 5.0  # a guess whose final transcript never came is dropped
 READY_TIMEOUT_S = 30.0  # a request made while the core loads waits this long for it
@@ -76,7 +91,7 @@ class TurnTaker:
         self.output = output
         self.clock = clock
         self.pipeline: TurnPipeline | None = None
-        self.listener: Any = None
+        self.listener: ListenerLike | None = None
         self.cues: Callable[[str], None] = lambda name: None  # earcons, once speech is on
         self.ready: asyncio.Event | None = None  # set once navigation and search are loaded
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -84,7 +99,7 @@ class TurnTaker:
         self._before_turn = before_turn  # e.g. re-read the persona files
         self._turn: asyncio.Task[None] | None = None
         self._guess: _Guess | None = None
-        self._paused: Any = None  # the listener paused while we speak
+        self._paused: ListenerLike | None = None  # the listener paused while we speak
 
     def start(self) -> None:
         """On the loop."""
@@ -94,7 +109,7 @@ class TurnTaker:
     # --- what is going on -------------------------------------------------------------------
 
     @property
-    def speaker(self) -> Any:
+    def speaker(self) -> SpeakerLike | None:
         return self.output.speaker
 
     @property

@@ -40,7 +40,7 @@ from ..events import (
     TurnStarted,
 )
 from ..router import Intent
-from ..tts.output import SpeechOutput
+from ..tts.output import SpeakerLike, SpeechOutput
 
 if TYPE_CHECKING:
     from ..llm.client import Message
@@ -58,16 +58,6 @@ class ToolUse:
 
     def __init__(self, intent: Intent) -> None:
         self.intent = intent
-
-
-class SpeakerLike(Protocol):
-    """What a turn needs of the speaker (`companion.tts.speaker.Speaker`)."""
-
-    volume: float
-
-    def say(self, text: str, voice: Voice, reports: Any = None) -> None: ...
-    def stop(self) -> None: ...
-    def wait_until_done(self, timeout: float | None = None) -> bool: ...
 
 
 class ReplyPath(Protocol):
