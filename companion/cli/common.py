@@ -69,19 +69,27 @@ def add_wake_word_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_talk_flags(
-    parser: argparse.ArgumentParser, audio_in_help: str, listen_mode_help: str
+def add_voice_toggles(
+    parser: argparse.ArgumentParser, audio_in_help: str, *, mute_help: str, barge_in_help: str
 ) -> None:
-    """The speech flags `ui` and `chat` share, then the speech and settings groups."""
-    parser.add_argument("--mute", action="store_true", help="do not speak replies")
+    """--audio-in, --mute, --no-earcons, --no-barge-in: every command that listens."""
+    parser.add_argument("--mute", action="store_true", help=mute_help)
     parser.add_argument("--audio-in", type=Path, metavar="FILE", help=audio_in_help)
     parser.add_argument(
         "--no-earcons", action="store_true", help='no "listening" / "got it" / "error" sounds'
     )
-    parser.add_argument(
-        "--no-barge-in",
-        action="store_true",
-        help="hands-free: do not listen while speaking (no interrupting by voice)",
+    parser.add_argument("--no-barge-in", action="store_true", help=barge_in_help)
+
+
+def add_talk_flags(
+    parser: argparse.ArgumentParser, audio_in_help: str, listen_mode_help: str
+) -> None:
+    """The speech flags `ui` and `chat` share, then the speech and settings groups."""
+    add_voice_toggles(
+        parser,
+        audio_in_help,
+        mute_help="do not speak replies",
+        barge_in_help="hands-free: do not listen while speaking (no interrupting by voice)",
     )
     parser.add_argument(
         "--listen-mode",

@@ -15,6 +15,7 @@ from .common import (
     add_settings_flags,
     add_talk_flags,
     add_timings_flag,
+    add_voice_toggles,
     add_wake_word_flag,
     library_for,
     session_for,
@@ -120,17 +121,11 @@ def _add_listen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "hands_free if that is push_to_talk)",
     )
     add_wake_word_flag(listen)
-    listen.add_argument(
-        "--audio-in", type=Path, metavar="FILE", help="a recording stands in for the microphone"
-    )
-    listen.add_argument("--mute", action="store_true", help="print replies, do not speak them")
-    listen.add_argument(
-        "--no-earcons", action="store_true", help='no "listening" / "got it" / "error" sounds'
-    )
-    listen.add_argument(
-        "--no-barge-in",
-        action="store_true",
-        help="do not listen while speaking (no interrupting by voice)",
+    add_voice_toggles(
+        listen,
+        "a recording stands in for the microphone",
+        mute_help="print replies, do not speak them",
+        barge_in_help="do not listen while speaking (no interrupting by voice)",
     )
     add_timings_flag(listen)
     listen.add_argument(
