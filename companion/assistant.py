@@ -120,7 +120,6 @@ class Assistant:
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
         self.echo_gate: EchoGate | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         self._greeted = False
         self._core_loaded = threading.Event()  # the echo gate exists (the listener needs it)
@@ -136,6 +135,11 @@ class Assistant:
     # --- the parts, as the other pieces own them ---------------------------------------------
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop the core runs on (once `start()` ran)."""
+        return self.turns.loop
+
+    @property
     def speaker(self) -> SpeakerLike | None:
         return self.output.speaker
 
@@ -148,7 +152,6 @@ class Assistant:
     def start(self) -> None:
         """On the loop, instantly: remember the loop, start the drive. The rest is loaded by
         the `load_*` methods."""
-        self.loop = asyncio.get_running_loop()
         self.turns.start()
         self.drive_sim.start(self.tick_s, self.tick)
 
@@ -213,9 +216,7 @@ class Assistant:
         self.load_speech_out()
 
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
-        loop = self.loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(fn, *args)
+        self.turns.on_loop(fn, *args)
 
     def load_skills(self) -> None:
         """Blocking (reads data files): navigation and search."""

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..events import Notice, ReplyDelta, ReplyDone, SentenceReady, Stage, TurnError
@@ -91,7 +92,8 @@ class Replies:
         self.client = client
         self.streaming_speech = streaming_speech
         self.limits = TurnLimits()
-        self.can_act: Any = lambda name: False  # whether a skill carries out this intent
+        # Whether a skill carries out this intent (the pipeline's skill table says).
+        self.can_act: Callable[[str], bool] = lambda name: False
 
     async def say(self, turn: Turn, text: str, voice_of: Persona) -> ReplyDone:
         """A reply decided locally, spoken whole (in `voice_of`'s voice)."""

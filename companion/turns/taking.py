@@ -190,7 +190,7 @@ class TurnTaker:
             speaker.stop()
         task = self._turn
         if task is not None and not task.done():
-            self._on_loop(task.cancel)
+            self.on_loop(task.cancel)
         log.info("barge-in (%s)", why)
         self.post(BargeIn(why, t=at))
 
@@ -210,19 +210,19 @@ class TurnTaker:
                 if self.barge_in_by_voice and mode == "hands_free":
                     self.barge_in("voice")
             case EndOfSpeechLikely():
-                self._on_loop(self._speculate, event.text)
+                self.on_loop(self._speculate, event.text)
             case FinalTranscript():
                 self.cues("got_it")
-                self._on_loop(self._heard, event.text)
+                self.on_loop(self._heard, event.text)
             case WakePhraseHeard():
                 self.barge_in("wake_phrase")
                 self.cues("listening")
             case ListenerState(state="listening") if mode == "push_to_talk":
                 self.cues("listening")
             case NothingHeard():
-                self._on_loop(self.drop_guess)
+                self.on_loop(self.drop_guess)
             case InputProblem():
-                self._on_loop(self.drop_guess)
+                self.on_loop(self.drop_guess)
                 self.cues("error")
                 self.post(Status("speech_in", "problem", event.message))
 
@@ -288,7 +288,8 @@ class TurnTaker:
         else:
             asyncio.ensure_future(coro)
 
-    def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+    def on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run `fn(*args)` on the loop, from any thread (nothing once the loop is closed)."""
         loop = self.loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(fn, *args)

@@ -21,7 +21,6 @@ both go through the reply path the pipeline lends the turn (`companion.turns.rep
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -249,5 +248,4 @@ class Turn:
     def _drop_held(self) -> None:
         if self._release is not None and not self._release.done():
             self._release.cancel()
-        with contextlib.suppress(Exception):
-            self._held = []
+        self._held = []
