@@ -10,7 +10,10 @@ import os
 import shutil
 import subprocess
 import time
+import wave
 from pathlib import Path
+
+import numpy as np
 
 
 class SoundCardError(Exception):
@@ -138,3 +141,38 @@ def start_sound_card(runtime: Path, session_scoped: bool = False) -> VirtualSoun
 
 def stop_sound_card(card: VirtualSoundCard) -> None:
     subprocess.run(["pulseaudio", "--kill"], env=card.env, timeout=30)
+
+
+def sound_blocks(path: Path, threshold: int = 600, min_ms: int = 30) -> np.ndarray:
+    """Which 10 ms blocks of a 16 kHz WAV hold sound. A blip shorter than `min_ms` is not
+    sound: an output stream that opens can click, and on a busy machine the click comes a
+    few hundred milliseconds before the sentence it opens for, which read as a gap."""
+    with wave.open(str(path)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    blocks = samples[: len(samples) // 160 * 160].reshape(-1, 160)
+    loud = np.abs(blocks.astype(np.int32)).max(axis=1) > threshold
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        if (end - start) * 10 < min_ms:
+            loud[start:end] = False
+    return loud
+
+
+def loud_segments(path: Path, split_s: float, threshold: int = 600) -> list[tuple[float, float]]:
+    """(start, end) seconds of sound in a 16 kHz WAV, joining gaps shorter than `split_s`."""
+    segments: list[list[float]] = []
+    for index in np.flatnonzero(sound_blocks(path, threshold)):
+        start, end = index / 100, (index + 1) / 100
+        if segments and start - segments[-1][1] < split_s:
+            segments[-1][1] = end
+        else:
+            segments.append([start, end])
+    return [(a, b) for a, b in segments]
+
+
+def longest_gap(path: Path, start: float, end: float, threshold: int = 600) -> float:
+    longest = run = 0
+    for is_loud in sound_blocks(path, threshold)[int(start * 100) : int(end * 100)]:
+        run = 0 if is_loud else run + 1
+        longest = max(longest, run)
+    return longest / 100

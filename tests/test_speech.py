@@ -14,7 +14,7 @@ from companion.personas import Voice
 from companion.tts.speaker import Speaker
 from companion.tts.synth import Pyttsx3Synthesizer, read_wav, write_wav
 
-from .soundcard import wait_until_recording
+from .soundcard import longest_gap, loud_segments, wait_until_recording
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +158,34 @@ def test_speaker_plays_sentences_on_the_sound_card_and_stop_cuts_them_off(
         recorder.wait()
         first, full = loud_seconds(recording)
         assert first is not None and full > 1.5, "nothing audible reached the speaker"
+
+        # Sentences follow each other in the player itself: a listener that is slow to take
+        # a sentence's report (a busy screen, a loaded machine that wakes the speaker's
+        # thread late) must not hold the next sentence back. Half a second of it would show
+        # as a 0.6 s silence; the pause between sentences is 0.1 s.
+        reported = []
+
+        def slow_listener(text: str, stopped: bool, played: float) -> None:
+            reported.append((text, stopped))
+            time.sleep(0.5)  # a listener that takes its time, not a wait for the test
+
+        speaker.on_spoken = slow_listener
+        recording = tmp_path / "slow_listener.wav"
+        recorder = sound_card.record_speaker(recording, 0)
+        wait_until_recording(recording)
+        sentences = ["Charging has started.", "It will be full in forty minutes."]
+        for sentence in sentences:
+            speaker.say(sentence)
+        assert speaker.wait_until_done(timeout=30)
+        wait_until_recording(recording, 0.3)
+        recorder.terminate()
+        recorder.wait()
+        assert reported == [(sentence, False) for sentence in sentences]
+        segments = loud_segments(recording, split_s=1.0)
+        assert len(segments) == 1, f"the two sentences were heard apart: {segments}"
+        gap = longest_gap(recording, *segments[0])
+        assert gap < 0.35, f"a {gap * 1000:.0f} ms silence between the sentences"
+        speaker.on_spoken = None
 
         recording = tmp_path / "stopped.wav"
         recorder = sound_card.record_speaker(recording, 0)

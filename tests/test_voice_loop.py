@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from companion.memory import INTERRUPTED_NOTE
@@ -18,7 +16,7 @@ from companion.memory import INTERRUPTED_NOTE
 from .conftest import start_sound_card, stop_sound_card
 from .helpers import read_events, reply
 from .helpers import wait_for_event as find_event
-from .soundcard import wait_until_recording
+from .soundcard import longest_gap, loud_segments, wait_until_recording
 from .speech_helpers import AUDIO, voice_turn, words
 from .test_cli import Repl
 
@@ -42,41 +40,6 @@ def answered(scripted, events: list[dict], turn: int):
     speculative guess may have sent others before it)."""
     text = [e for e in events if e["event"] == "FinalTranscript"][turn - 1]["text"]
     return [r for r in scripted.requests if r.last_user_message == text][-1]
-
-
-def sound_blocks(path: Path, threshold: int = 600, min_ms: int = 30) -> np.ndarray:
-    """Which 10 ms blocks of a 16 kHz WAV hold sound. A blip shorter than `min_ms` is not
-    sound: an output stream that opens can click, and on a busy machine the click comes a
-    few hundred milliseconds before the sentence it opens for, which read as a gap."""
-    with wave.open(str(path)) as wav:
-        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
-    blocks = samples[: len(samples) // 160 * 160].reshape(-1, 160)
-    loud = np.abs(blocks.astype(np.int32)).max(axis=1) > threshold
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
-        if (end - start) * 10 < min_ms:
-            loud[start:end] = False
-    return loud
-
-
-def loud_segments(path: Path, split_s: float, threshold: int = 600) -> list[tuple[float, float]]:
-    """(start, end) seconds of sound in a 16 kHz WAV, joining gaps shorter than `split_s`."""
-    segments: list[list[float]] = []
-    for index in np.flatnonzero(sound_blocks(path, threshold)):
-        start, end = index / 100, (index + 1) / 100
-        if segments and start - segments[-1][1] < split_s:
-            segments[-1][1] = end
-        else:
-            segments.append([start, end])
-    return [(a, b) for a, b in segments]
-
-
-def longest_gap(path: Path, start: float, end: float, threshold: int = 600) -> float:
-    longest = run = 0
-    for is_loud in sound_blocks(path, threshold)[int(start * 100) : int(end * 100)]:
-        run = 0 if is_loud else run + 1
-        longest = max(longest, run)
-    return longest / 100
 
 
 def listen(card, scripted, timings: Path, *extra: str) -> Repl:

@@ -1,10 +1,13 @@
-"""Playing audio through sounddevice, in small blocks so that `stop()` takes effect at once."""
+"""Playing audio through sounddevice: buffers queued back to back without a gap, and a
+`stop()` that takes effect within one device block."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any
 
@@ -41,39 +44,55 @@ def _sounddevice() -> Any:
         raise AudioOutputError(str(exc)) from None
 
 
-class AudioPlayer:
-    """Plays mono int16 buffers on one output device; thread-safe `stop()` from anywhere.
+@dataclass(eq=False)
+class Playback:
+    """One buffer handed to the player: where it has got to, and whether it was heard to the
+    end. `done` is set when it ends either way (played out, stopped, or the device lost)."""
 
-    The stream runs continuously with a callback that pulls from the current buffer and fills
-    silence when there is none: no underruns between sentences, and `stop()` takes effect at
-    the next callback (a few milliseconds), not after a device buffer drains.
+    samples: np.ndarray
+    position: int = 0
+    completed: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def fraction(self) -> float:
+        """How much of it was played (for what the driver heard of a cut-off sentence)."""
+        return min(1.0, self.position / max(1, len(self.samples)))
+
+
+class AudioPlayer:
+    """Plays mono int16 buffers on one output device, gaplessly; thread-safe `stop()`.
+
+    The stream runs continuously with a callback that pulls from a queue of buffers and fills
+    silence when there is none. A buffer queued (`queue()`) while another plays follows it in
+    the same device callback, so consecutive sentences have no gap however late the thread
+    that queued it is woken. `stop()` takes effect at the next callback (a few milliseconds),
+    not after a device buffer drains.
     """
 
     def __init__(self, device: str = "", echo_gate: EchoGate | None = None) -> None:
         self.device = parse_device(device)
         self.echo_gate = echo_gate  # told how loud each block was, for barge-in
-        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._stream: Any = None
         self._stream_rate = 0
-        self._current: np.ndarray | None = None
-        self._position = 0
-        self._drained = threading.Event()
-        self.last_fraction = 0.0  # how much of the last buffer was played (for clipping)
+        self._queue: deque[Playback] = deque()
+        self.last_fraction = 0.0  # how much of the last buffer `play()` played (for clipping)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        filled = 0
         with self._lock:
-            current = self._current
-            if current is None:
-                outdata.fill(0)
-            else:
-                chunk = current[self._position : self._position + frames]
-                outdata[: len(chunk), 0] = chunk
-                outdata[len(chunk) :].fill(0)
-                self._position += len(chunk)
-                if self._position >= len(current):
-                    self._current = None
-                    self._drained.set()
+            while filled < frames and self._queue:
+                current = self._queue[0]
+                chunk = current.samples[current.position : current.position + frames - filled]
+                outdata[filled : filled + len(chunk), 0] = chunk
+                filled += len(chunk)
+                current.position += len(chunk)
+                if current.position >= len(current.samples):
+                    current.completed = True
+                    current.done.set()
+                    self._queue.popleft()
+        outdata[filled:].fill(0)
         if self.echo_gate is not None:
             # When this block will be heard, on the monotonic clock the microphone uses.
             try:
@@ -111,38 +130,54 @@ class AudioPlayer:
         stream.start()
         return stream
 
+    def accepts(self, rate: int) -> bool:
+        """Whether a buffer at `rate` can be queued now without cutting what is queued (a
+        different rate needs the stream reopened, so it waits until the queue is empty)."""
+        with self._lock:
+            return not self._queue or rate == self._stream_rate
+
+    def queue(self, samples: np.ndarray, rate: int) -> Playback:
+        """Queue a buffer behind whatever is playing; returns at once. Raises
+        AudioOutputError when there is no usable output device."""
+        if not self.accepts(rate):
+            raise ValueError(f"a {rate} Hz buffer queued behind {self._stream_rate} Hz audio")
+        self._open(rate)
+        playback = Playback(samples.astype(np.int16, copy=False).reshape(-1))
+        with self._lock:
+            self._queue.append(playback)
+        return playback
+
+    def check(self) -> None:
+        """Raise AudioOutputError if the device went away while something is queued."""
+        stream = self._stream
+        if stream is not None and not stream.active:
+            self.close()
+            raise AudioOutputError("Audio output stopped while speaking (device lost?).")
+
     def play(
         self, samples: np.ndarray, rate: int, cancelled: Callable[[], bool] | None = None
     ) -> bool:
         """Play to the end (True), or until `stop()` is called or `cancelled()` turns true
         (False). Blocks."""
-        self._stop.clear()
-        stream = self._open(rate)
-        with self._lock:
-            self._drained.clear()
-            self._position = 0
-            self._current = samples.astype(np.int16, copy=False).reshape(-1)
-        while not self._drained.wait(BLOCK_SECONDS):
-            if self._stop.is_set() or (cancelled is not None and cancelled()):
-                with self._lock:
-                    self._current = None  # silence from the next callback on
-                    self.last_fraction = self._position / max(1, len(samples))
-                return False
-            if not stream.active:  # the device went away mid-sentence
-                self.close()
-                raise AudioOutputError("Audio output stopped while speaking (device lost?).")
-        self.last_fraction = 1.0
-        return True
+        playback = self.queue(samples, rate)
+        while not playback.done.wait(BLOCK_SECONDS):
+            if cancelled is not None and cancelled():
+                self.stop()
+                break
+            self.check()
+        self.last_fraction = playback.fraction
+        return playback.completed
 
     def stop(self) -> None:
-        """Silence from the next device callback on (a few ms), from any thread."""
-        self._stop.set()
+        """Silence from the next device callback on (a few ms), from any thread; everything
+        queued ends, not completed."""
         with self._lock:
-            self._current = None
+            dropped, self._queue = self._queue, deque()
+        for playback in dropped:
+            playback.done.set()
 
     def close(self) -> None:
-        with self._lock:
-            self._current = None
+        self.stop()
         if self._stream is not None:
             try:
                 self._stream.abort()

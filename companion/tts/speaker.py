@@ -17,10 +17,9 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Protocol
 
-from ..audio.playback import AudioOutputError, AudioPlayer
+from ..audio.playback import BLOCK_SECONDS, AudioOutputError, AudioPlayer, Playback
 from ..personas import Voice
 from .factory import Synthesizer
 from .synth import Audio, Pyttsx3Synthesizer
@@ -52,6 +51,13 @@ class _Item:
     cue: str = ""  # an earcon: no text, audio given
     seq: int = 0
     reports: SentenceReports | None = None
+    playback: Playback | None = None  # once queued in the player
+
+
+@dataclass
+class _Playing:
+    item: _Item
+    playback: Playback
 
 
 class Speaker:
@@ -192,24 +198,76 @@ class Speaker:
             self._audio.put(item)
 
     def _play_loop(self) -> None:
+        """Hand sentences to the player one ahead: while one is heard, the next is already
+        queued behind it in the player, so it follows in the same device callback (a busy
+        machine that wakes this thread late adds no gap). Reports go out as each ends."""
+        current: _Playing | None = None  # being heard
+        ahead: _Item | None = None  # taken from the queue, next to be heard
+        closing = False
         while True:
-            item = self._audio.get()
-            if item is None:
-                return
-            if self._stale(item) or item.audio is None or not self.enabled:
-                self._finished(item, stopped=True)
+            if current is None:
+                if ahead is None:
+                    if closing:
+                        return
+                    ahead = self._audio.get()
+                    if ahead is None:
+                        return
+                item, ahead = ahead, None
+                current = self._hand_over(item)
+                if current is not None and not item.cue:
+                    self._progress(item, "playing")
                 continue
-            if not item.cue:
-                self._progress(item, "playing")
             try:
-                completed = self.player.play(
-                    item.audio.samples, item.audio.rate, cancelled=partial(self._stale, item)
-                )
+                while not current.playback.done.wait(BLOCK_SECONDS):
+                    if self._stale(current.item) or not self.enabled:
+                        self.player.stop()
+                        break
+                    self.player.check()
+                    if ahead is None and not closing:
+                        try:
+                            ahead = self._audio.get_nowait()
+                        except queue.Empty:
+                            continue
+                        if ahead is None:
+                            closing = True
+                            continue
+                    if ahead is not None and ahead.playback is None:
+                        self._queue_behind(ahead)
             except AudioOutputError as exc:
                 self.enabled = False
                 self._problem(str(exc))
-                completed = False
-            self._finished(item, stopped=not completed, played=self.player.last_fraction)
+            done, current = current, None
+            self._finished(
+                done.item, stopped=not done.playback.completed, played=done.playback.fraction
+            )
+            if ahead is not None and ahead.playback is not None:
+                # Already queued in the player: it is being heard now (or was dropped).
+                current, ahead = _Playing(ahead, ahead.playback), None
+                if not current.item.cue and not self._stale(current.item):
+                    self._progress(current.item, "playing")
+
+    def _hand_over(self, item: _Item) -> _Playing | None:
+        """Queue an item in the player now (nothing is playing); None when it is not to be
+        played (stale, failed synthesis, speech off), reported as stopped."""
+        if self._stale(item) or item.audio is None or not self.enabled:
+            self._finished(item, stopped=True)
+            return None
+        try:
+            item.playback = self.player.queue(item.audio.samples, item.audio.rate)
+        except AudioOutputError as exc:
+            self.enabled = False
+            self._problem(str(exc))
+            self._finished(item, stopped=True)
+            return None
+        return _Playing(item, item.playback)
+
+    def _queue_behind(self, item: _Item) -> None:
+        """Queue the next item behind the one playing, if it can follow it without a gap
+        (same rate, still wanted); otherwise it waits to be handed over on its own."""
+        if self._stale(item) or item.audio is None or not self.enabled:
+            return
+        if self.player.accepts(item.audio.rate):
+            item.playback = self.player.queue(item.audio.samples, item.audio.rate)
 
     def _progress(self, item: _Item, stage: str) -> None:
         report = item.reports.progress if item.reports is not None else self.on_progress
