@@ -137,3 +137,37 @@ def test_a_missing_earcon_is_only_that_sound_lost(tmp_path, caplog):
     assert "make_earcons.py" in caplog.text
     with pytest.raises(KeyError, match="one of listening"):
         earcons.get("fanfare")
+
+
+def test_the_cancellers_reference_timeline_keeps_what_was_played_by_time():
+    """The echo canceller's record of what the speakers played (written from the audio
+    callback, in place): checked against a plain array of the whole timeline."""
+    from companion.audio.aec import KEEP_S, RATE, _Timeline
+
+    rng = np.random.default_rng(1)
+    timeline = _Timeline()
+    t0 = 500.0
+    whole = np.zeros(int(30 * RATE), np.int16)  # what was heard, sample by sample from t0
+    at = 0
+    for _ in range(3000):  # ~30 s of callbacks of 11-400 samples, with pauses and overlaps
+        n = int(rng.integers(11, 400))
+        step = int(rng.choice([0, 0, 0, 0, 0, 0, 0, 0, 80, -40]))  # a pause or an overlap
+        at = max(0, at + step)
+        if at + n > len(whole):
+            break
+        block = rng.integers(-3000, 3000, n).astype(np.int16)
+        whole[at : at + n] = block
+        whole[at + n : at + n + 400] = 0  # nothing is known after the last write
+        timeline.write(t0 + at / RATE, block)
+        at += n
+        # The last KEEP_S read back exactly (at most twice that is held).
+        for back in (0.01, 0.5, KEEP_S - 0.02):
+            start = at - int(back * RATE)
+            if start >= 0:
+                got = timeline.read(t0 + start / RATE, 160)
+                assert np.array_equal(got, whole[start : start + 160]), (at, back)
+    assert not timeline.read(t0 + (at - int((2 * KEEP_S + 0.1) * RATE)) / RATE, 160).any()
+    # A time far from what is held starts it again.
+    timeline.write(t0 + 1000.0, np.full(160, 7, np.int16))
+    assert np.array_equal(timeline.read(t0 + 1000.0, 160), np.full(160, 7, np.int16))
+    assert not timeline.read(t0 + at / RATE - 0.1, 160).any()
