@@ -41,9 +41,10 @@ from .events import (
 )
 from .parts import Parts
 from .personas.session import PersonaSession
-from .redaction import redact, redact_event
+from .redaction import redact
 from .tts.output import SpeakerLike, SpeechOutput
 from .turns.taking import ListenerLike, TurnTaker
+from .untrusted import shown_event
 
 if TYPE_CHECKING:
     from .audio.echo import EchoGate
@@ -125,9 +126,10 @@ class Assistant:
         self._core_loaded = threading.Event()  # the echo gate exists (the listener needs it)
 
     def _post(self, event: AnyEvent) -> None:
-        # The one redaction path: nothing a front end shows, logs, times or records can carry
-        # a key, a URL's password or an Authorization value.
-        event = redact_event(event)
+        # The one redaction and sanitising path: nothing a front end shows, logs, times or
+        # records can carry a key, a URL's password, an Authorization value, or a control
+        # sequence a terminal would obey (untrusted.py).
+        event = shown_event(event)
         if self.recorder is not None:
             self.recorder.write(event)
         self._front_end(event)

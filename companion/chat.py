@@ -39,6 +39,7 @@ from .logs import EventLog
 from .loopthread import LoopThread
 from .personas.session import PersonaSession
 from .timeline import WaterfallPrinter
+from .untrusted import control
 
 HOW_TO_TALK = {
     "push_to_talk": "press Enter on an empty line to talk, Enter again to stop",
@@ -93,7 +94,8 @@ class _Printer:
                 self.write(f"you (voice)> {event.text.strip()}\n")
             case PartialTranscript() if self.interactive and event.text and not self.mid_reply:
                 with self.lock:
-                    self.out.write(f"\r\x1b[K  … {event.text}")
+                    control(self.out, "\r\x1b[K")
+                    self.out.write(f"  … {event.text}")
                     self.showing_partial = True
             case NothingHeard() if self.speech.listen_mode == "push_to_talk" or self.interactive:
                 self.notice("didn't catch that")
@@ -141,7 +143,7 @@ class _Printer:
 
     def _clear_partial(self) -> None:
         if self.showing_partial:
-            self.out.write("\r\x1b[K")
+            control(self.out, "\r\x1b[K")
             self.showing_partial = False
 
 

@@ -22,9 +22,13 @@ from typing import Any
 from . import events as ev
 from .redaction import redact
 from .schema import DataFileError
+from .untrusted import shown_event
 
 VERSION = 1
 SKIPPED = (ev.InputLevel,)  # ten times a second: not worth a line each
+# What a recording may hold (a day's driving is ~20,000 events and a few MB).
+MAX_EVENTS = 200_000
+MAX_BYTES = 64 * 1024 * 1024
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in vars(ev).values()
@@ -107,6 +111,10 @@ class Recording:
 def load_session(path: Path) -> Recording:
     """Read a recording; a file that is not one is reported with its line."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise DataFileError(
+                path, f"larger than {MAX_BYTES // 2**20} MB; is it a session recording?"
+            )
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(path, f"can't read this recording ({exc})") from None
@@ -134,9 +142,24 @@ def load_session(path: Path) -> Recording:
                 )
             header = record
             continue
+        if not isinstance(record, dict):
+            raise DataFileError(
+                path, 'this line is not an event (a JSON object with an "event" field)', number
+            )
+        dt = record.get("dt", 0.0)
+        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not 0 <= dt < 1e7:
+            raise DataFileError(
+                path, f'"dt" must be the seconds since the start (a number), not {dt!r}', number
+            )
+        if len(events) >= MAX_EVENTS:
+            raise DataFileError(
+                path,
+                f"more than {MAX_EVENTS:,} events; split the recording or record a shorter session",
+                number,
+            )
         event = _event(record)
         if event is not None:
-            events.append((float(record.get("dt", 0.0)), event))
+            events.append((float(dt), event))
     if header is None:
         raise DataFileError(path, "the recording is empty")
     return Recording(path, header, events)
@@ -149,9 +172,11 @@ def _event(record: dict[str, Any]) -> ev.AnyEvent | None:
     names = {f.name for f in dataclasses.fields(cls)}
     fields = {k: (tuple(v) if k == "words" else v) for k, v in record.items() if k in names}
     try:
-        return cls(**fields)  # type: ignore[no-any-return]
+        event = cls(**fields)
     except TypeError:
         return None
+    # A recording is a file from anyone: its text is shown like a model's (untrusted.py).
+    return shown_event(event)  # type: ignore[no-any-return]
 
 
 # --- a recording as a dialogue test -----------------------------------------------------------
@@ -267,5 +292,6 @@ def _recorded_turns(recording: Recording) -> dict[int, dict[str, Any]]:
 
 
 def _toml(value: Any) -> str:
-    """A TOML basic string (JSON's escapes are valid TOML)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A TOML value: JSON's escapes are valid TOML, and DEL, which JSON leaves as it is but
+    TOML forbids raw, is escaped too."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

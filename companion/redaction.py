@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
-from typing import Any
 
 # Shapes of API keys that servers sometimes echo back in their error messages.
 _KEY_SHAPES = re.compile(r"\b(?:sk|xai|gsk)-[A-Za-z0-9*_\-]{8,}")
@@ -78,18 +76,3 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
-
-
-def redact_event(event: Any) -> Any:
-    """An event with every text field redacted (a copy only when something changed): the
-    core passes each event through this before any front end, log or recording sees it."""
-    if not dataclasses.is_dataclass(event) or isinstance(event, type):
-        return event
-    changes = {}
-    for f in dataclasses.fields(event):
-        value = getattr(event, f.name)
-        if isinstance(value, str) and value:
-            cleaned = redact(value)
-            if cleaned != value:
-                changes[f.name] = cleaned
-    return dataclasses.replace(event, **changes) if changes else event

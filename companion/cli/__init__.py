@@ -21,6 +21,7 @@ from .. import __version__
 from ..logs import setup_logging
 from ..redaction import redact
 from ..schema import DataFileError
+from ..untrusted import SafeStream
 from . import dialogue, personas, speech, talk, tools, voice
 from .common import UserError, add_settings_flags, settings_from
 from .speech import SpeechCommandError
@@ -84,6 +85,17 @@ def _with_settings(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Everything it prints goes through the one sanitiser (untrusted.py):
+    a persona's name, a server's error body or a catalogue entry cannot drive the terminal."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = setup_logging(verbose=args.verbose)

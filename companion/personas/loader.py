@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import DataFileError, expect_type, line_of, load_toml, suggest
+from ..untrusted import shown
 from .content import find_adult_content, rating_from_content
 
 log = logging.getLogger(__name__)
@@ -350,16 +351,18 @@ def _build(raw: _Raw, raws: dict[str, _Raw]) -> Persona:
     rating, kids_safe, reasons = _earned(raw, raws, data)
     return Persona(
         id=path.stem,
-        name=data["name"],
-        description=data["description"],
+        # A persona file is a stranger's text: what the screen and terminal show of it is
+        # shown() (untrusted.py); the prompt goes to the model as it is.
+        name=shown(data["name"], one_line=True),
+        description=shown(data["description"], one_line=True),
         system_prompt=data["system_prompt"],
-        greeting=data.get("greeting") or f"Hi, this is {data['name']}.",
+        greeting=shown(data.get("greeting") or f"Hi, this is {data['name']}."),
         rating=rating,
         kids_safe=kids_safe,
         claimed_rating=data.get("rating", "everyone"),
         claimed_kids_safe=bool(data.get("kids_safe", False)),
         rating_reasons=reasons,
-        aliases=tuple(a.strip() for a in data.get("aliases", [])),
+        aliases=tuple(shown(a, one_line=True) for a in data.get("aliases", [])),
         examples=tuple(data.get("examples", [])),
         voice=Voice(
             id=voice.get("id", ""),
