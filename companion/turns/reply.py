@@ -139,7 +139,7 @@ class Replies:
             if messages is None:
                 messages = session.memory.messages(persona, turn.text, session.extra_instructions())
             await self._stream(turn, persona, messages, tools, reply)
-            acted = self._tool_intent(reply.calls)
+            acted = self._tool_intent(reply.calls, tools)
             if acted is not None:
                 await turn.confirmed()
                 return ToolUse(acted)
@@ -226,9 +226,17 @@ class Replies:
         await turn.finish_speaking()
         return error
 
-    def _tool_intent(self, calls: list[ToolCall]) -> Intent | None:
-        """The first tool call we can carry out (a skill for it is set up), as an intent."""
+    def _tool_intent(
+        self, calls: list[ToolCall], offered: list[dict[str, Any]] | None
+    ) -> Intent | None:
+        """The first tool call we can carry out, as an intent: only a tool this very request
+        offered (a search summary offers none, so an instruction inside a web result can't
+        start a route, whatever the model makes of it), and one a skill is set up for."""
+        names = {tool.get("function", {}).get("name") for tool in offered or ()}
         for call in calls:
+            if call.name not in names:
+                log.info("ignored a tool call nobody offered: %.80r", call.name)
+                continue
             intent = intent_for(call.name, call.arguments)
             if intent is not None and self.can_act(intent.name):
                 return intent

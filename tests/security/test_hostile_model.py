@@ -129,3 +129,46 @@ async def test_kids_mode_never_shows_or_says_a_sentence_with_adult_content(scrip
     assert KIDS_CHANGE_OF_SUBJECT in said
     stored = turns.session.memory.exchanges[-1].assistant
     assert "sexual" not in stored
+
+
+async def test_an_instruction_in_a_search_result_changes_nothing(tmp_path, scripted):
+    """The model 'obeys' a result that says to navigate or switch persona: its summary comes
+    back as tool calls. The summary offered no tools, so none is carried out."""
+    from tests.nav_helpers import Drive, llm_client
+
+    scripted.add(
+        reply(tool_call={"name": "search", "arguments": {"query": "turtle symbol"}}),
+        reply(
+            "Done.",
+            tool_call={"name": "navigate_to", "arguments": {"place": "QuickFuel"}},
+        ),
+        reply(tool_call={"name": "switch_persona", "arguments": {"id": "unhinged"}}),
+        reply("Back to normal."),
+    )
+    drive = Drive(tmp_path, client=llm_client(scripted.base_url))
+    drive.pipeline.offer_tools = True
+    said = await drive.say("my dashboard shows a little tortoise, is that bad")
+    assert said == "Done."
+    assert "tools" not in scripted.requests[1].body  # the summary offered none
+    assert not drive.navigator.trip.active and drive.session.active.id == "assistant"
+    said = await drive.say("look up what the turtle symbol means in the manual")
+    assert not drive.navigator.trip.active and drive.session.active.id == "assistant"
+    assert await drive.say("how are you") == "Back to normal."
+    await drive.close()
+
+
+async def test_a_model_that_keeps_calling_tools_ends_its_turn_and_the_next_is_answered(
+    tmp_path, scripted
+):
+    from tests.nav_helpers import Drive, llm_client
+
+    search = {"name": "search", "arguments": {"query": "turtle symbol"}}
+    # Every request about the tortoise (the summary's too) is answered with another search.
+    scripted.add(reply(tool_call=search, match="tortoise"), reply("Back to normal."))
+    drive = Drive(tmp_path, client=llm_client(scripted.base_url))
+    drive.pipeline.offer_tools = True
+    said = await drive.say("my dashboard shows a little tortoise, is that bad")
+    assert said == EMPTY_REPLY  # the summary's own search call is not carried out
+    assert len(scripted.requests) == 2  # the question, then the summary: no recursion
+    assert await drive.say("how are you") == "Back to normal."
+    await drive.close()
