@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 # Letters from other scripts that look like Latin ones ("unhіnged" with a Cyrillic і).
-_LOOKALIKES = str.maketrans(
+LOOKALIKES = str.maketrans(
     {
         "а": "a",
         "в": "b",
@@ -105,7 +105,7 @@ def name_key(text: str) -> str:
     """Lower-case ASCII words: look-alike letters mapped, accents and punctuation dropped,
     letters spelled one by one ("u n h i n g e d") joined back into a word."""
     text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text).casefold().translate(_LOOKALIKES)
+    text = _INVISIBLE.sub("", text).casefold().translate(LOOKALIKES)
     text = fold(text)
     return re.sub(r"\b(?:[a-z] ){2,}[a-z]\b", lambda m: m.group().replace(" ", ""), text)
 

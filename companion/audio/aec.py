@@ -332,6 +332,15 @@ class EchoCanceller:
 
     def _frame(self, mic: np.ndarray, t_end: float) -> Cleaned:
         ref = self._reference(t_end)
+        import os as _os
+
+        if _os.environ.get("DBG_AUDIO"):
+            with (
+                open(_os.environ["DBG_AUDIO"] + "/ref.raw", "ab") as f0,
+                open(_os.environ["DBG_AUDIO"] + "/mic.raw", "ab") as f1,
+            ):
+                f0.write(ref.astype("<i2").tobytes())
+                f1.write(mic.astype("<i2").tobytes())
         self.frames += 1
         if ref.any():
             self.active_frames += 1

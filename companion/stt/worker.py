@@ -185,6 +185,11 @@ class Worker:
         # Our own voice subtracted: a version to listen with; the linear one for the quick
         # barge-in and the recogniser; a noise-suppressed one for a loud road.
         cleaned = canceller.process(block.samples, block.t)
+        import os as _os
+
+        if _os.environ.get("DBG_AUDIO"):
+            with open(_os.environ["DBG_AUDIO"] + "/raw.raw", "ab") as f0:
+                f0.write(block.samples.astype("<i2").tobytes())
         for judge, linear, suppressed in zip(
             self._judge_framer.push(cleaned.listen),
             self._fast_framer.push(cleaned.linear),
@@ -194,6 +199,18 @@ class Worker:
             if not self._open:  # an utterance is recognised from one version throughout
                 self.listener.suppressing = self._driver.road_is_loud(self.echo_gate)
             heard = suppressed if self.listener.suppressing else linear
+            import os as _os
+
+            if _os.environ.get("DBG_AUDIO"):
+                d = _os.environ["DBG_AUDIO"]
+                with (
+                    open(d + "/lin.raw", "ab") as f1,
+                    open(d + "/flags.txt", "a") as f2,
+                    open(d + "/judge.raw", "ab") as f3,
+                ):
+                    f1.write(linear.astype("<i2").tobytes())
+                    f3.write(judge.astype("<i2").tobytes())
+                    f2.write(f"{block.t:.3f} {int(self.listener.suppressing)} {int(self._open)}\n")
             self._frame(heard, block.t, judge, linear)
 
     def _controls(self) -> None:

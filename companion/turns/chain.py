@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..limits import KIDS_CHANGE_OF_SUBJECT
-from ..personas.content import find_adult_content
+from ..personas.content import unfit_for_children
 from ..text import normalize
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class RepeatStop:
 
 class KidsGate:
     def check(self, sentence: str) -> Verdict:
-        if find_adult_content({"reply": sentence}):
+        if unfit_for_children(sentence):
             log.info("kids mode stopped a sentence of the reply")
             return Verdict(KIDS_CHANGE_OF_SUBJECT, end=True)
         return Verdict(sentence)

@@ -21,9 +21,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..events import Notice, ReplyDelta, ReplyDone, SentenceReady, Stage, TurnError
-from ..limits import EMPTY_REPLY, STILL_THINKING, TurnLimits
+from ..limits import EMPTY_REPLY, KIDS_CHANGE_OF_SUBJECT, STILL_THINKING, TurnLimits
 from ..llm.client import ChatClient, Message, ToolCall
 from ..llm.errors import LLMError
+from ..personas.content import unfit_for_children
 from ..router import Intent
 from ..router.tools import intent_for
 from ..tts.chunker import SentenceChunker
@@ -96,7 +97,12 @@ class Replies:
         self.can_act: Callable[[str], bool] = lambda name: False
 
     async def say(self, turn: Turn, text: str, voice_of: Persona) -> ReplyDone:
-        """A reply decided locally, spoken whole (in `voice_of`'s voice)."""
+        """A reply decided locally, spoken whole (in `voice_of`'s voice). In kids mode it is
+        read like a model's reply first: a local answer can carry a tool's or a place file's
+        words ("I couldn't find a place called ...")."""
+        if turn.session.kids_mode and unfit_for_children(text):
+            log.info("kids mode stopped a local answer")
+            text = KIDS_CHANGE_OF_SUBJECT
         turn.emit(ReplyDelta(turn.id, text))
         chunker = SentenceChunker()
         try:
