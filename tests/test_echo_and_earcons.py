@@ -171,3 +171,90 @@ def test_the_cancellers_reference_timeline_keeps_what_was_played_by_time():
     timeline.write(t0 + 1000.0, np.full(160, 7, np.int16))
     assert np.array_equal(timeline.read(t0 + 1000.0, 160), np.full(160, 7, np.int16))
     assert not timeline.read(t0 + at / RATE - 0.1, 160).any()
+
+
+def test_each_stretch_of_playback_is_learned_afresh():
+    """Over the greeting a converged canceller left little of the echo; at the start of the
+    next reply it let much more through. What was learned over the greeting must not make
+    the reply's first words pass for the driver."""
+    gate = EchoGate()
+    t = feed(gate, playing_db=-20.0, mic_db=-75.0, frames=200, t0=100.0)  # the greeting
+    assert not gate.is_echo(-60.0, t)  # learned: -55 dB of coupling, so this is the driver
+    for _ in range(100):  # two seconds of silence from the speaker
+        gate.played(-96.0, t)
+        t += 0.02
+    gate.played(-20.0, t)  # the reply starts; the canceller lets the echo through
+    t += 0.02
+    assert all(gate.is_echo(-24.0, t + i * 0.02) for i in range(10))
+    # A driver clearly louder than the echo is still heard at once.
+    assert not gate.is_echo(-4.0, t + 0.3)
+    # A stretch that goes on is one stretch: its estimate is kept between sentences.
+    later = feed(gate, playing_db=-20.0, mic_db=-24.0, frames=200, t0=t + 0.4)
+    gate.played(-96.0, later)
+    gate.played(-20.0, later + 0.1)  # the 100 ms pause between sentences
+    assert gate.coupling_db > -10.0
+
+
+def test_blocks_are_stamped_by_their_samples_not_by_when_the_callback_ran():
+    from companion.audio.clock import SampleClock
+
+    clock = SampleClock(22050)
+    rng = np.random.default_rng(3)
+    t, stamps = 100.0, []
+    for _ in range(2000):  # callbacks of 11-64 samples, woken up to 30 ms late
+        frames = int(rng.integers(11, 65))
+        stamps.append((clock.stamp(frames, t + float(rng.uniform(0, 0.03))), t))
+        t += frames / 22050
+    assert clock.anchors == 1
+    first = stamps[0][0] - stamps[0][1]
+    assert all(abs((got - true) - first) < 1e-9 for got, true in stamps)  # one steady offset
+    # An underflow (the device played without us), or a clock far from the count, re-anchors.
+    assert clock.stamp(64, t + 1.0, broken=True) == t + 1.0 and clock.anchors == 2
+    assert clock.stamp(64, t + 5.0) == t + 5.0 and clock.anchors == 3
+
+
+def test_the_quick_barge_in_needs_the_listening_version_to_hear_a_voice_too():
+    """The linear residue alone jumping (the echo path moved under the filter) is no driver:
+    AEC3's version of the same frames must hear a voice as well."""
+    from companion.audio.files import read_audio
+    from companion.audio.vad import EndpointSettings, Segmenter
+    from tests.speech_helpers import AUDIO
+
+    clip = read_audio(AUDIO / "how_long.wav", 16000)
+    loud = np.flatnonzero(np.abs(clip.astype(np.int32)) > 2000)[0]
+    frames = [clip[i : i + 320] for i in range(loud, loud + 320 * 15, 320)]
+    silent = np.zeros(320, np.int16)
+
+    def starts(judge_of) -> bool:
+        seg = Segmenter(EndpointSettings())
+        # Everything the listening version hears is taken for echo: only the quick path can
+        # start an utterance here.
+        return any(
+            events and events[0][0] == "start"
+            for f in frames
+            for events in [
+                seg.push(f, lambda _: True, quick=lambda _: True, judge=judge_of(f), fast=f)
+            ]
+        )
+
+    assert not starts(lambda f: silent)
+    assert starts(lambda f: f)
+
+
+def test_with_no_echo_to_cancel_the_listener_does_not_trust_the_suppressor():
+    """Headphones, or speakers far from the microphone: the assistant's voice does not come
+    back. Then AEC3 is no judge of who speaks (it held such a driver 20-70 dB down)."""
+    gate = EchoGate()
+    assert gate.echo_present  # not known yet: assume an echo (the safe side)
+    t = 100.0
+    for _ in range(100):
+        gate.played(-15.0, t)
+        gate.heard_raw(-90.0, t)  # 75 dB under the playback: nothing comes back
+        t += 0.02
+    assert not gate.echo_present
+    cabin = EchoGate()
+    for _ in range(100):
+        cabin.played(-15.0, t)
+        cabin.heard_raw(-35.0, t)  # a cabin: 20 dB under it
+        t += 0.02
+    assert cabin.echo_present

@@ -74,11 +74,13 @@ NOMINAL_SPEECH_DBFS = -26.0
 
 
 class Cleaned(NamedTuple):
-    """The microphone, three ways, for the listener (16 kHz int16, the same length)."""
+    """The microphone, three ways, for the listener, and as it came (16 kHz int16, the same
+    length)."""
 
     listen: np.ndarray  # AEC3 (with noise suppression) on the raw microphone: VAD
     linear: np.ndarray  # the linear filter alone: the quick barge-in, and the recogniser
     suppressed: np.ndarray  # the linear filter, then AEC3: the recogniser in loud road noise
+    raw: np.ndarray  # the microphone itself: how much of our voice reaches it at all
 
 
 _SPEEX_SET_SAMPLING_RATE = 24  # speex_echo.h
@@ -332,29 +334,20 @@ class EchoCanceller:
 
     def _frame(self, mic: np.ndarray, t_end: float) -> Cleaned:
         ref = self._reference(t_end)
-        import os as _os
-
-        if _os.environ.get("DBG_AUDIO"):
-            with (
-                open(_os.environ["DBG_AUDIO"] + "/ref.raw", "ab") as f0,
-                open(_os.environ["DBG_AUDIO"] + "/mic.raw", "ab") as f1,
-            ):
-                f0.write(ref.astype("<i2").tobytes())
-                f1.write(mic.astype("<i2").tobytes())
         self.frames += 1
         if ref.any():
             self.active_frames += 1
         if self.failed:
-            return Cleaned(mic, mic, mic)
+            return Cleaned(mic, mic, mic, mic)
         try:
             listen = self._run(self._apm, mic, ref)
             if self.linear is None or self._apm_words is None:
-                return Cleaned(listen, listen, listen)
+                return Cleaned(listen, listen, listen, mic)
             linear = self.linear.frame(mic, ref)
-            return Cleaned(listen, linear, self._run(self._apm_words, linear, ref))
+            return Cleaned(listen, linear, self._run(self._apm_words, linear, ref), mic)
         except Exception:
             # LiveKit's native side went away (it is shut down at interpreter exit, while the
             # listener may still run) or failed: listen on, uncancelled (the gate still works).
             log.info("echo cancellation stopped; listening without it", exc_info=True)
             self.failed = True
-            return Cleaned(mic, mic, mic)
+            return Cleaned(mic, mic, mic, mic)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .clock import SampleClock
 from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
 from .echo import EchoGate
 from .vad import level_db
@@ -77,6 +78,7 @@ class AudioPlayer:
         self._stream: Any = None
         self._stream_rate = 0
         self._queue: deque[Playback] = deque()
+        self._clock = SampleClock(1)  # the stream's (set when it opens)
         self.last_fraction = 0.0  # how much of the last buffer `play()` played (for clipping)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
@@ -94,12 +96,15 @@ class AudioPlayer:
                     self._queue.popleft()
         outdata[filled:].fill(0)
         if self.echo_gate is not None:
-            # When this block will be heard, on the monotonic clock the microphone uses.
+            # When this block will be heard, on the monotonic clock the microphone uses:
+            # counted in samples from the stream's start (clock.py), not read per callback.
             try:
                 delay = max(0.0, time.outputBufferDacTime - time.currentTime)
             except AttributeError:
                 delay = 0.0
-            report_output(self.echo_gate, outdata[:, 0], self._stream_rate, monotonic() + delay)
+            broken = bool(status and getattr(status, "output_underflow", False))
+            heard = self._clock.stamp(frames, monotonic() + delay, broken)
+            report_output(self.echo_gate, outdata[:, 0], self._stream_rate, heard)
 
     def _open(self, rate: int) -> Any:
         if self._stream is not None and self._stream_rate == rate and self._stream.active:
@@ -119,6 +124,7 @@ class AudioPlayer:
 
     def _start_stream(self, sd: Any, rate: int) -> Any:
         self._stream_rate = rate  # the callback reads it from its first call on
+        self._clock = SampleClock(rate)
         stream = sd.OutputStream(
             samplerate=rate,
             channels=1,

@@ -15,7 +15,7 @@ import numpy as np
 from ..audio.aec import NOMINAL_SPEECH_DBFS, SUPPRESS_BELOW_SNR_DB
 from ..audio.capture import AudioInputError, InputEnded
 from ..audio.echo import EchoGate
-from ..audio.vad import Framer, Segmenter
+from ..audio.vad import Framer, Segmenter, level_db
 from ..events import (
     EndOfSpeechLikely,
     FinalTranscript,
@@ -127,6 +127,7 @@ class Worker:
         self._judge_framer = Framer()
         self._fast_framer = Framer()
         self._suppressed_framer = Framer()
+        self._raw_framer = Framer()
         self._driver = DriverLevel()
         self._open = False  # an utterance is being recognised
         self._armed_until = 0.0  # wake mode: the phrase was said alone; take the next one
@@ -185,33 +186,21 @@ class Worker:
         # Our own voice subtracted: a version to listen with; the linear one for the quick
         # barge-in and the recogniser; a noise-suppressed one for a loud road.
         cleaned = canceller.process(block.samples, block.t)
-        import os as _os
-
-        if _os.environ.get("DBG_AUDIO"):
-            with open(_os.environ["DBG_AUDIO"] + "/raw.raw", "ab") as f0:
-                f0.write(block.samples.astype("<i2").tobytes())
-        for judge, linear, suppressed in zip(
+        gate = self.echo_gate
+        assert gate is not None
+        for judge, linear, suppressed, raw in zip(
             self._judge_framer.push(cleaned.listen),
             self._fast_framer.push(cleaned.linear),
             self._suppressed_framer.push(cleaned.suppressed),
+            self._raw_framer.push(cleaned.raw),
             strict=True,
         ):
             if not self._open:  # an utterance is recognised from one version throughout
-                self.listener.suppressing = self._driver.road_is_loud(self.echo_gate)
+                self.listener.suppressing = self._driver.road_is_loud(gate)
+                gate.heard_raw(level_db(raw), block.t)
             heard = suppressed if self.listener.suppressing else linear
-            import os as _os
-
-            if _os.environ.get("DBG_AUDIO"):
-                d = _os.environ["DBG_AUDIO"]
-                with (
-                    open(d + "/lin.raw", "ab") as f1,
-                    open(d + "/flags.txt", "a") as f2,
-                    open(d + "/judge.raw", "ab") as f3,
-                ):
-                    f1.write(linear.astype("<i2").tobytes())
-                    f3.write(judge.astype("<i2").tobytes())
-                    f2.write(f"{block.t:.3f} {int(self.listener.suppressing)} {int(self._open)}\n")
-            self._frame(heard, block.t, judge, linear)
+            # No echo to remove (headphones, a quiet cabin): AEC3 is no judge (echo.py).
+            self._frame(heard, block.t, judge if gate.echo_present else linear, linear)
 
     def _controls(self) -> None:
         presses, releases = self.listener.presses()
