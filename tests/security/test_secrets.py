@@ -128,3 +128,89 @@ async def test_no_secret_reaches_the_screen(tmp_path, echoing):
         assert secrets_in(screen) == [] and secrets_in(banner) == []
         assert secrets_in(transcript_text(app)) == []
         assert "***" in banner  # the URL is there, its password masked
+
+
+PARTS_KEY = "sk-live-7Qz3Xw9Lm2Rt5Vb8Nc4Hd6Jf"
+
+
+def leaked_parts(text: str, key: str = PARTS_KEY) -> list[str]:
+    """Any 8 characters of `key` in a row in `text`: as they are, percent-decoded,
+    JSON-unescaped or with the spaces and dashes between them taken out."""
+    import re
+    import urllib.parse
+
+    unescaped = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    views = [text, urllib.parse.unquote(text), unescaped]
+    views += [re.sub(r"[\s\-_.]", "", v) for v in views]
+    squeezed_key = re.sub(r"[\s\-_.]", "", key)
+    found = []
+    for candidate in (key, squeezed_key):
+        for i in range(len(candidate) - 7):
+            part = candidate[i : i + 8]
+            if any(part in v for v in views):
+                found.append(part)
+    return found
+
+
+def test_a_model_that_echoes_the_key_in_part_encoded_or_spaced_leaks_nothing(tmp_path, scripted):
+    import urllib.parse
+
+    from tests.helpers import reply
+
+    echoes = [
+        f"Your key starts {PARTS_KEY[:14]} and that is all.",
+        f"Encoded it is {urllib.parse.quote(PARTS_KEY, safe='')} there.",
+        "Spelled out: " + " ".join(PARTS_KEY) + " done.",
+        "As JSON: " + "".join(f"\\u{ord(c):04x}" for c in PARTS_KEY[6:20]) + " ok.",
+        f"Hyphenated {'-'.join(PARTS_KEY[8:24])} end.",
+    ]
+    scripted.add(reply(" ".join(echoes), tokens_per_second=400))
+    log, timings, recording = tmp_path / "c.log", tmp_path / "t.jsonl", tmp_path / "r.jsonl"
+    env = {**os.environ, "COMPANION_LOG_FILE": str(log), "COMPANION_LLM_API_KEY": PARTS_KEY}
+    chat = subprocess.run(
+        companion_cmd(
+            "-v",
+            "chat",
+            "--mute",
+            "--llm-base-url",
+            scripted.base_url,
+            "--timings",
+            str(timings),
+            "--record",
+            str(recording),
+        ),
+        input="what is my key\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert "that is all" in chat.stdout and "done." in chat.stdout  # the reply was shown
+    assert leaked_parts(chat.stdout + chat.stderr) == []
+    for path in (log, timings, recording):
+        assert leaked_parts(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_redaction_masks_parts_and_encodings_and_leaves_other_text():
+    import urllib.parse
+
+    from companion.redaction import StreamRedactor, redact
+
+    Secret(PARTS_KEY)
+    for form in (
+        PARTS_KEY[3:15],
+        urllib.parse.quote(PARTS_KEY, safe=""),
+        " ".join(PARTS_KEY[5:20]),
+        "".join(f"\\u{ord(c):04x}" for c in PARTS_KEY[:12]),
+    ):
+        assert leaked_parts(redact(f"before {form} after")) == [], form
+        assert redact(f"before {form} after").startswith("before ")
+    ordinary = "Turn left at the second light, then 2.4 miles on Elm Street."
+    assert redact(ordinary) == ordinary
+    stream, out = StreamRedactor(), ""
+    text = f"The key is {PARTS_KEY} and that is that."
+    for i in range(0, len(text), 3):  # three characters at a time, as a model streams
+        out += stream.push(text[i : i + 3])
+    out += stream.flush()
+    assert leaked_parts(out) == [] and out.startswith("The key is ") and "that is that." in out
