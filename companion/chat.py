@@ -116,11 +116,16 @@ class _Printer:
             self.out.flush()
 
     def notice(self, text: str) -> None:
-        """A side note; held back while a reply line is being written."""
-        if self.mid_reply:
-            self.deferred.append(text)
-        else:
-            self.write(f"  ({text})\n")
+        """A side note; held back while a reply line is being written. Under the lock: a
+        note from another thread arriving while the reply line ends was lost (appended after
+        the held notes were printed, then cleared with them)."""
+        with self.lock:
+            if self.mid_reply:
+                self.deferred.append(text)
+                return
+            self._clear_partial()
+            self.out.write(f"  ({text})\n")
+            self.out.flush()
 
     def _delta(self, name: str, text: str) -> None:
         with self.lock:

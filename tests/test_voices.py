@@ -632,3 +632,69 @@ def test_wyoming_openwakeword_wakes_us(speech):
     finally:
         service.process.terminate()
         service.process.wait(10)
+
+
+@pytest.fixture
+def strict() -> Iterator[Service]:
+    yield from our_service("--engine", "pocketsphinx", "--max-utterance", "3")
+
+
+def test_one_wyoming_client_cannot_exhaust_the_service(strict):
+    """A client that sends a book to speak, declares a 2 GiB payload, streams audio without
+    end or sends garbage gets an `error` back and is let go; the service stays small and
+    another client's short request is answered."""
+    import json as jsonlib
+
+    from wyoming.audio import AudioChunk, AudioStart, AudioStop
+    from wyoming.client import AsyncTcpClient
+    from wyoming.tts import Synthesize
+
+    async def first_error_or_audio(client) -> str:
+        while True:
+            event = await asyncio.wait_for(client.read_event(), 30)
+            if event is None:
+                return "closed"
+            if event.type == "error":
+                return f"error: {event.data.get('text')}"
+            if AudioStop.is_type(event.type):
+                return "audio"
+
+    async def raw(header: bytes) -> str:
+        reader, writer = await asyncio.open_connection("127.0.0.1", strict.port)
+        writer.write(header)
+        await writer.drain()
+        header = jsonlib.loads(await asyncio.wait_for(reader.readline(), 10))
+        data = await reader.readexactly(header.get("data_length", 0))
+        writer.close()
+        return jsonlib.dumps(header) + data.decode()
+
+    async def attacks() -> dict[str, str]:
+        out = {}
+        async with AsyncTcpClient("127.0.0.1", strict.port) as client:
+            await client.write_event(Synthesize(text="Drive safely. " * 800).event())
+            out["book"] = await first_error_or_audio(client)
+        huge = {"type": "audio-chunk", "data": {}, "payload_length": 2**31}
+        out["huge"] = await raw(jsonlib.dumps(huge).encode() + b"\n")
+        out["garbage"] = await raw(b"this is not json\n")
+        async with AsyncTcpClient("127.0.0.1", strict.port) as client:
+            await client.write_event(AudioStart(rate=16000, width=2, channels=1).event())
+            second = bytes(32000)
+            for _ in range(10):  # 10 s of audio, sent as fast as it goes (3 s allowed)
+                await client.write_event(
+                    AudioChunk(rate=16000, width=2, channels=1, audio=second).event()
+                )
+            out["endless"] = await first_error_or_audio(client)
+        async with AsyncTcpClient("127.0.0.1", strict.port) as client:
+            await client.write_event(Synthesize(text="Turn left.").event())
+            out["short"] = await first_error_or_audio(client)
+        return out
+
+    out = asyncio.run(attacks())
+    assert out["book"].startswith("error: text too long") and "at most 2000" in out["book"]
+    assert '"limit"' in out["huge"] and "payload_length" in out["huge"]
+    assert "not JSON" in out["garbage"]
+    assert out["endless"].startswith("error: utterance longer than 3 s")
+    assert out["short"] == "audio"  # another client is still served
+    status = Path(f"/proc/{strict.process.pid}/status").read_text()
+    peak_kb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+    assert peak_kb < 1.5 * 1024 * 1024, f"peak memory {peak_kb / 1024:.0f} MB"

@@ -136,27 +136,35 @@ class EchoGate:
         return float(np.median(levels)) if levels else SILENT_DB
 
     def clear_of_echo(self, mic_db: float, t: float, margin_db: float) -> bool:
-        """The quick barge-in's test, on the canceller's linear output (`aec.Cleaned.linear`):
-        is a frame `margin_db` above what that signal holds without the driver, i.e. the echo
-        it leaves (playback level plus its own learned coupling) on top of its noise floor
-        (`noise_floor_db`)? Without the floor, steady road rumble passed for the driver
-        whenever the assistant spoke softly. (The segmenter also wants the listening version
-        to hear a voice in the same frame: `vad.Segmenter.push`.)
+        """The quick barge-in's test: `linear_headroom` at least `margin_db`."""
+        headroom = self.linear_headroom(mic_db, t)
+        return headroom is not None and headroom >= margin_db
 
-        Call it for every frame while no utterance is open (it learns from them); it is False
-        while nothing plays (the usual start rule decides then). Until the coupling is
-        learned, the gate assumes a loud echo."""
+    def linear_headroom(self, mic_db: float, t: float) -> float | None:
+        """How far (dB) a frame of the canceller's linear output (`aec.Cleaned.linear`) is
+        above what that signal holds without the driver: the echo it leaves (playback level
+        plus its own learned coupling, with the young-estimate margin) on top of its noise
+        floor (`noise_floor_db`). Without the floor, steady road rumble passed for the
+        driver whenever the assistant spoke softly. None while nothing plays.
+
+        The quick barge-in wants MARGIN_LINEAR_DB of it (and the listening version to hear a
+        voice too: `vad.Segmenter.push`); the usual start rule wants `margin_db` of it as
+        well as AEC3's version clear of the echo (`is_echo`): on the sound card each
+        canceller now and then let the echo through for a moment, never both at once.
+
+        Call it once for every frame while no utterance is open (it learns from them). Until
+        the coupling is learned, the gate assumes a loud echo."""
         reference = self.reference_db(t)
         floor = self.noise_floor_db
         with self._lock:
             self._fast_levels.append(mic_db)
             if reference <= self.active_db:
-                return False
+                return None
             coupling = self._coupling(self._fast_observed)
             unsure = self._unsure(len(self._fast_observed), self._fast_observed.maxlen)
             self._fast_observed.append(mic_db - reference)
         expected = 10 * np.log10(10 ** ((reference + coupling) / 10) + 10 ** (floor / 10))
-        return bool(mic_db >= expected + margin_db + unsure)
+        return float(mic_db - expected - unsure)
 
     def heard_raw(self, mic_db: float, t: float) -> None:
         """The raw microphone's level for a frame at `t` (before any canceller), while no

@@ -41,6 +41,14 @@ def add_subcommands(sub: Any, settings_flags: Any) -> dict[str, Any]:
     serve.add_argument("--no-stt", action="store_true", help="do not offer speech to text")
     serve.add_argument("--no-tts", action="store_true", help="do not offer text to speech")
     serve.add_argument("--no-wake", action="store_true", help="do not offer wake words")
+    serve.add_argument(
+        "--max-utterance",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="the longest audio one request may send to be transcribed (default 30 s); "
+        "more is refused with an error event",
+    )
     add_speech_flags(serve)
     add_voice_flags(serve)
     settings_flags(serve, "config")
@@ -130,6 +138,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             else "Nothing to serve: leave out one of --no-stt, --no-tts, --no-wake."
         )
     services = Services(engine, synth, name, voices, wake_words)
+    services.max_utterance_s = max(1.0, args.max_utterance)
     host = args.uri.rsplit(":", 1)[0]
 
     def ready(port: int) -> None:

@@ -229,11 +229,16 @@ class Worker:
         self._frames_in += 1
         gate = self.echo_gate
         echo = None if gate is None or self._open else (lambda level: gate.is_echo(level, t))
-        # Over a cancelled echo the driver's first syllable is clear: barge in on it.
+        # Over a cancelled echo the driver's first syllable is clear: barge in on it. And the
+        # usual start rule wants both cancellers' versions clear of the echo (echo.py).
         quick = None
-        if gate is not None and gate.canceller is not None and not self._open:
+        if gate is not None and gate.canceller is not None and not self._open and fast is not None:
             margin = gate.canceller.onset_margin_db
-            quick = lambda level: gate.clear_of_echo(level, t, margin)  # noqa: E731
+            headroom = gate.linear_headroom(level_db(fast), t)
+            if headroom is not None:
+                quick = lambda _level: headroom >= margin  # noqa: E731
+                # (is_echo first: it learns from every frame.)
+                echo = lambda level: gate.is_echo(level, t) or headroom < gate.margin_db  # noqa: E731
         events = self._seg.push(frame, echo, quick=quick, judge=judge, fast=fast)
         if self._open and fast is not None and self._seg.frames_since_speech == 0:
             self._driver.voiced(fast)

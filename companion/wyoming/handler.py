@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import json
+import logging
 from typing import Any
 
 import numpy as np
@@ -33,6 +36,15 @@ from ..personas import Voice
 from ..stt.base import SAMPLE_RATE, RecognizerStream, SpeechEngine
 
 SAMPLES_PER_CHUNK = 1024
+
+# What one connection may ask of the service (docs/WYOMING.md and docs/SECURITY.md). Checked
+# before anything is read or done, so one client can neither fill the memory nor hold the
+# shared synthesiser for minutes.
+MAX_HEADER_BYTES = 64 * 1024  # one event's JSON line
+MAX_DATA_BYTES = 64 * 1024  # an event's declared data
+MAX_PAYLOAD_BYTES = 1024 * 1024  # an event's declared payload (an audio chunk is ~2 KB)
+MAX_TEXT_CHARS = 2000  # text per synthesize: about two minutes of speech
+log = logging.getLogger(__name__)
 OURS = Attribution(name="companion", url="https://github.com/companion-car/companion")
 
 
@@ -134,6 +146,34 @@ class ServiceHandler(AsyncEventHandler):
         self._wake_names: list[str] | None = None  # set by `detect`: this is wake audio
         self._detectors: list[WakeWordDetector] = []
         self._detected = False
+        self._heard_s = 0.0  # seconds of audio in the utterance being transcribed
+
+    async def run(self) -> None:
+        """Receive events until the client goes, an event breaks a limit or is malformed
+        (one log line, and an `error` event back), or `handle_event` says stop."""
+        self._is_running = True
+        try:
+            while self._is_running:
+                try:
+                    event = await read_bounded_event(self.reader)
+                except WyomingLimitError as exc:
+                    log.info("wyoming client %s: %s", self._peer(), exc)
+                    with contextlib.suppress(Exception):
+                        await self.write_event(Error(text=str(exc), code="limit").event())
+                    break
+                if event is None:
+                    break
+                if not await self.handle_event(event):
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away mid-event
+        finally:
+            await self.disconnect()
+            self.writer.close()
+
+    def _peer(self) -> str:
+        peer = self.writer.get_extra_info("peername")
+        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "?"
 
     async def _in_stt(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._stt, fn, *args)
@@ -152,11 +192,25 @@ class ServiceHandler(AsyncEventHandler):
                 return False
             if self._stream is None:
                 self._stream = await self._in_stt(self.services.engine.stream)
+                self._heard_s = 0.0
             return True
         if AudioChunk.is_type(event.type):
             if self._stream is None:
                 return True  # audio outside an utterance: nothing to do
             chunk = self._convert.convert(AudioChunk.from_event(event))
+            self._heard_s += len(chunk.audio) / (2 * SAMPLE_RATE)
+            most = self.services.max_utterance_s
+            if self._heard_s > most:
+                stream, self._stream = self._stream, None
+                await self._in_stt(stream.finish)
+                log.info("wyoming client %s: utterance over %.0f s", self._peer(), most)
+                await self.write_event(
+                    Error(
+                        text=f"utterance longer than {most:g} s; send audio-stop sooner",
+                        code="limit",
+                    ).event()
+                )
+                return False
             await self._in_stt(self._stream.accept, chunk.audio)
             return True
         if AudioStop.is_type(event.type):
@@ -213,6 +267,18 @@ class ServiceHandler(AsyncEventHandler):
             await self.write_event(Error(text="no text to speech here").event())
             return False
         name = request.voice.name if request.voice is not None and request.voice.name else ""
+        if len(request.text) > MAX_TEXT_CHARS:
+            log.info(
+                "wyoming client %s: synthesize of %d characters", self._peer(), len(request.text)
+            )
+            await self.write_event(
+                Error(
+                    text=f"text too long ({len(request.text)} characters; at most "
+                    f"{MAX_TEXT_CHARS} per synthesize): send it a paragraph at a time",
+                    code="limit",
+                ).event()
+            )
+            return True
         loop = asyncio.get_running_loop()
         try:
             audio = await loop.run_in_executor(
@@ -238,3 +304,50 @@ class ServiceHandler(AsyncEventHandler):
         if detectors:
             self._stt.submit(close_all, detectors)
         self._stt.shutdown(wait=False)
+
+
+class WyomingLimitError(Exception):
+    """An event that breaks a limit or is not an event: the message says which."""
+
+
+async def read_bounded_event(reader: asyncio.StreamReader) -> Event | None:
+    """The next event (None at the end of the stream), like the wyoming package's reader but
+    checking every declared length against the limits *before* reading it: a client that
+    declares a 2 GiB payload is refused, not buffered."""
+    try:
+        line = await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial.strip():
+            raise WyomingLimitError("the connection ended inside an event") from None
+        return None
+    except asyncio.LimitOverrunError:
+        raise WyomingLimitError(f"an event header over {MAX_HEADER_BYTES} bytes") from None
+    try:
+        header = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise WyomingLimitError("not a Wyoming event (its header is not JSON)") from None
+    if not isinstance(header, dict) or not isinstance(header.get("type"), str):
+        raise WyomingLimitError('not a Wyoming event (no "type")')
+    data = header.get("data") or {}
+    sizes = {"data_length": MAX_DATA_BYTES, "payload_length": MAX_PAYLOAD_BYTES}
+    declared = {}
+    for key, most in sizes.items():
+        value = header.get(key) or 0
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise WyomingLimitError(f"{key} must be a byte count, not {value!r}")
+        if value > most:
+            raise WyomingLimitError(f"{key} {value} is over the limit of {most} bytes")
+        declared[key] = value
+    if not isinstance(data, dict):
+        raise WyomingLimitError("an event's data must be an object")
+    if declared["data_length"]:
+        extra = await reader.readexactly(declared["data_length"])
+        try:
+            more = json.loads(extra)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise WyomingLimitError("an event's data is not JSON") from None
+        if not isinstance(more, dict):
+            raise WyomingLimitError("an event's data must be an object")
+        data = {**data, **more}
+    payload = await reader.readexactly(declared["payload_length"]) or None
+    return Event(type=header["type"], data=data, payload=payload)

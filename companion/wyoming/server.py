@@ -42,6 +42,7 @@ class Services:
 
         self.info = service_info(engine, synth_name if synth else "", voices, self.wake_words)
         self.synth_worker = concurrent.futures.ThreadPoolExecutor(1, "wyoming-tts")
+        self.max_utterance_s = 30.0  # audio per request to transcribe (--max-utterance)
 
 
 def handler_factory(services: Services) -> Any:
