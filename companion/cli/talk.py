@@ -5,7 +5,9 @@ on the screen)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -248,8 +250,35 @@ def _serve_ui(where: str) -> int:
         "(Ctrl+C stops the server)",
         flush=True,
     )
-    Server(command, host=host or "localhost", port=int(port), title="companion").serve()
+
+    class Serving(Server):
+        def request_exit(self) -> None:
+            # SIGINT or SIGTERM: end every tab's screen first. textual-serve alone waited on
+            # the open tabs (up to a minute), and a tab's process outlived it, spinning.
+            _end_children()
+            super().request_exit()
+
+    Serving(command, host=host or "localhost", port=int(port), title="companion").serve()
+    _end_children()
     return 0
+
+
+def _end_children() -> None:
+    """SIGTERM to every process this one started (the browser tabs' screens)."""
+    import signal
+
+    me = os.getpid()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGTERM)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:

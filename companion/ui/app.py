@@ -12,6 +12,7 @@ with `exit_on_error=False`; turns run as async workers. Nothing a user can cause
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -412,7 +413,36 @@ def run_app(
         replay=replay,
         tick_s=3600.0 if replay is not None else 1.0,
     )  # replay: its own drive
+    if "web_driver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        end_with_the_server(app)
     result = app.run()
     if app.assistant.loop is not None and not app.assistant.closed:
         app.assistant.close_blocking()
     return result or 0
+
+
+def end_with_the_server(app: CompanionApp) -> None:
+    """A browser tab's screen under `ui --serve` (textual-serve's web driver talks to it
+    over stdin/stdout): when the server is gone (stopped by SIGTERM, killed, crashed) the
+    tab's process must go too. Left alone it kept running with its input closed, spinning
+    on a CPU. The kernel sends SIGTERM when the parent dies (Linux), and a watcher notices
+    the new parent within a quarter of a second either way."""
+    import signal
+    import threading
+
+    parent = os.getppid()
+    with contextlib.suppress(Exception):  # Linux only: PR_SET_PDEATHSIG
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(0.25)
+        log.info("the ui --serve server is gone: this tab's screen ends")
+        with contextlib.suppress(Exception):
+            app.call_from_thread(app.exit)
+        threading.Event().wait(1.0)
+        os._exit(0)  # the screen did not end in a second: nothing is left to show it to
+
+    threading.Thread(target=watch, name="serve-parent", daemon=True).start()
