@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -124,3 +125,13 @@ def published_sha256(url: str) -> str:
 def sha256_of(path: Path) -> str:
     with path.open("rb") as f:
         return str(hashlib.file_digest(f, "sha256").hexdigest())
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+
+
+def safe_name(name: str) -> bool:
+    """Whether a name from a catalogue (a model, a voice) can become a file or folder name
+    in our own folder: letters, digits, dots, dashes, underscores and pluses, no "..", no
+    separator, at most 128 characters. Anything else is refused before it is a path."""
+    return bool(_SAFE_NAME.fullmatch(name)) and ".." not in name

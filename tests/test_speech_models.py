@@ -185,6 +185,23 @@ def test_unknown_name_suggests_and_never_exits_through_vosk(catalogue, isolated_
     assert f'Did you mean "{NAME}"' in result.stderr
 
 
+def test_a_catalogue_name_that_is_a_path_is_refused_before_it_is_one(
+    catalogue, model_zip, isolated_user
+):
+    """A hostile catalogue: entries whose names climb out of the models folder."""
+    entries = json.loads((catalogue.root / "model-list.json").read_text())
+    evil = [dict(entries[0], name=name) for name in ("../../escaped", "a/b", "..", ".hidden")]
+    catalogue.publish(entries + evil)
+    listed = run(catalogue, "models", "list", "--all")
+    assert NAME in listed.stdout
+    assert "escaped" not in listed.stdout and "a/b" not in listed.stdout
+    for name in ("../../escaped", "a/b"):
+        result = run(catalogue, "models", "install", name)
+        assert result.returncode == 2 and "no Vosk model called" in result.stderr
+    assert not (isolated_user / "escaped").exists()
+    assert not list(isolated_user.rglob("escaped*"))
+
+
 def test_a_damaged_or_failed_download_installs_nothing(catalogue, model_zip, isolated_user):
     # Wrong checksum: the archive is downloaded but rejected.
     entries = json.loads((catalogue.root / "model-list.json").read_text())

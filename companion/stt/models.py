@@ -244,12 +244,19 @@ def fetch_catalog(url: str = MODEL_LIST_URL) -> list[CatalogEntry]:
         if not isinstance(item, dict) or "name" not in item:
             continue
         name = str(item["name"])
+        if not downloads.safe_name(name):  # a catalogue is a stranger's file: a name is a path
+            log.info("the Vosk model list has an entry with an unsafe name %.80r; skipped", name)
+            continue
+        try:
+            size = int(item.get("size", 0) or 0)
+        except (TypeError, ValueError):
+            size = 0
         entries.append(
             CatalogEntry(
                 name=name,
                 language=str(item.get("lang", "")),
                 language_text=str(item.get("lang_text", "")),
-                size=int(item.get("size", 0) or 0),
+                size=size,
                 size_text=str(item.get("size_text", "")),
                 kind=str(item.get("type", "")),
                 url=str(item.get("url") or url.rsplit("/", 1)[0] + f"/{name}.zip"),
@@ -327,7 +334,7 @@ def _safe_extract(zf: zipfile.ZipFile, where: Path) -> None:
     root = where.resolve()
     for member in zf.infolist():
         target = (where / member.filename).resolve()
-        if not str(target).startswith(str(root)):
+        if not target.is_relative_to(root):
             raise SttError(f"The model archive has an unsafe path {member.filename!r}; refused.")
     zf.extractall(where)
 

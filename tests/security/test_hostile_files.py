@@ -186,3 +186,17 @@ def test_a_broken_or_foreign_card_is_one_line_naming_the_file(tmp_path, name, da
     assert result.returncode != 0 and not (tmp_path / "out").exists()
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and words in lines[0], result.stderr
+
+
+def test_a_dialogue_with_too_many_turns_is_one_clear_error(tmp_path):
+    from companion.dialogue.spec import MAX_TURNS, load_dialogue
+    from companion.schema import DataFileError
+
+    path = tmp_path / "endless.toml"
+    turns = "".join(f'[[turn]]\nsay = "hello {n}"\n' for n in range(MAX_TURNS + 100))
+    path.write_text('description = "too long"\n' + turns, encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_dialogue(path)
+    message = str(caught.value)
+    line = 2 + 2 * MAX_TURNS  # the first turn past the limit
+    assert f"endless.toml:{line}" in message and f"at most {MAX_TURNS}" in message, message
