@@ -111,20 +111,6 @@ async def test_a_browser_gets_the_first_frame_of_the_car_screen(served):
         async with http.get(f"http://127.0.0.1:{port}/") as page:
             assert page.status == 200
             assert "companion" in await page.text()
-        received = b""
         async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws:
-            deadline = time.monotonic() + 30
-            while b"NAVIGATION" not in received:
-                left = deadline - time.monotonic()
-                assert left > 0, f"no first frame; got {received[-400:]!r}"
-                try:
-                    message = await ws.receive(timeout=left)
-                except TimeoutError:
-                    continue
-                if message.type == aiohttp.WSMsgType.BINARY:
-                    received += message.data
-                elif message.type == aiohttp.WSMsgType.TEXT:
-                    received += message.data.encode()
-                elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-                    break
+            received = await first_frame(ws)
         assert b"NAVIGATION" in received  # the navigation card's title: the screen drew

@@ -76,11 +76,9 @@ def secrets_in(text: str) -> list[str]:
     return [s for s in (PASSWORD, QUERY_KEY, ENV_KEY, basic) if s in text]
 
 
-def test_no_secret_reaches_the_terminal_the_log_the_timings_or_config_show(tmp_path, echoing):
-    log, timings, recording = tmp_path / "companion.log", tmp_path / "t.jsonl", tmp_path / "r"
-    env = {**os.environ, "COMPANION_LOG_FILE": str(log), "COMPANION_LLM_API_KEY": ENV_KEY}
-    url = leaky_url(echoing)
-    chat = subprocess.run(
+def chat_recorded(url, timings, recording, env, said: str) -> subprocess.CompletedProcess:
+    """`companion -v chat` against `url`, writing its timings and a recording."""
+    return subprocess.run(
         companion_cmd(
             "-v",
             "chat",
@@ -91,13 +89,20 @@ def test_no_secret_reaches_the_terminal_the_log_the_timings_or_config_show(tmp_p
             str(timings),
             "--record",
             str(recording),
-        ),
-        input="hello\ntell me a joke\n",
+        ),  # fmt: skip
+        input=said,
         capture_output=True,
         text=True,
         timeout=60,
         env=env,
     )
+
+
+def test_no_secret_reaches_the_terminal_the_log_the_timings_or_config_show(tmp_path, echoing):
+    log, timings, recording = tmp_path / "companion.log", tmp_path / "t.jsonl", tmp_path / "r"
+    env = {**os.environ, "COMPANION_LOG_FILE": str(log), "COMPANION_LLM_API_KEY": ENV_KEY}
+    url = leaky_url(echoing)
+    chat = chat_recorded(url, timings, recording, env, "hello\ntell me a joke\n")
     assert "rejected" in chat.stdout or "401" in chat.stdout  # the server was reached
     shown = chat.stdout + chat.stderr
     assert secrets_in(shown) == []
@@ -167,24 +172,7 @@ def test_a_model_that_echoes_the_key_in_part_encoded_or_spaced_leaks_nothing(tmp
     scripted.add(reply(" ".join(echoes), tokens_per_second=400))
     log, timings, recording = tmp_path / "c.log", tmp_path / "t.jsonl", tmp_path / "r.jsonl"
     env = {**os.environ, "COMPANION_LOG_FILE": str(log), "COMPANION_LLM_API_KEY": PARTS_KEY}
-    chat = subprocess.run(
-        companion_cmd(
-            "-v",
-            "chat",
-            "--mute",
-            "--llm-base-url",
-            scripted.base_url,
-            "--timings",
-            str(timings),
-            "--record",
-            str(recording),
-        ),
-        input="what is my key\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    chat = chat_recorded(scripted.base_url, timings, recording, env, "what is my key\n")
     assert chat.returncode == 0, chat.stderr
     assert "that is all" in chat.stdout and "done." in chat.stdout  # the reply was shown
     assert leaked_parts(chat.stdout + chat.stderr) == []
