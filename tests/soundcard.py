@@ -104,6 +104,28 @@ def wait_until_recording(path: Path, seconds: float = 0.1, timeout: float = 20) 
     return time.monotonic() - now / 32000
 
 
+def wait_until_heard(
+    path: Path, seconds: float, threshold: int = 1000, timeout: float = 30
+) -> None:
+    """Block until the recording at `path` (being written) holds `seconds` of sound louder
+    than `threshold`: what was played has been heard, however late it started."""
+
+    def loud() -> float:
+        try:
+            data = path.read_bytes()[44:]
+        except OSError:
+            return 0.0
+        samples = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
+        blocks = samples[: len(samples) // 160 * 160].reshape(-1, 160)
+        return float((np.abs(blocks.astype(np.int32)).max(axis=1) > threshold).sum()) / 100
+
+    deadline = time.monotonic() + timeout
+    while loud() < seconds:
+        if time.monotonic() > deadline:
+            raise SoundCardError(f"{path} holds no {seconds} s of sound after {timeout} s")
+        time.sleep(0.05)
+
+
 def start_sound_card(runtime: Path, session_scoped: bool = False) -> VirtualSoundCard:
     """Start a PulseAudio daemon with the car's null sinks in its own runtime folder."""
     if not shutil.which("pulseaudio"):

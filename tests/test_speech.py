@@ -14,7 +14,7 @@ from companion.personas import Voice
 from companion.tts.speaker import Speaker
 from companion.tts.synth import Pyttsx3Synthesizer, read_wav, write_wav
 
-from .soundcard import longest_gap, loud_segments, wait_until_recording
+from .soundcard import longest_gap, loud_segments, wait_until_heard, wait_until_recording
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def test_speaker_plays_sentences_on_the_sound_card_and_stop_cuts_them_off(
             "because the driver pressed the button to talk."
         )
         assert playing.wait(30), "the sentence never started playing"
-        wait_until_recording(recording, 0.5)  # half a second of it has been heard
+        wait_until_heard(recording, 0.5)  # half a second of it has been heard
         speaker.stop()
         assert speaker.wait_until_done(timeout=5)
         wait_until_recording(recording, 1.0)  # what would have followed, had it not stopped

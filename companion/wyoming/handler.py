@@ -158,8 +158,7 @@ class ServiceHandler(AsyncEventHandler):
                     event = await read_bounded_event(self.reader)
                 except WyomingLimitError as exc:
                     log.info("wyoming client %s: %s", self._peer(), exc)
-                    with contextlib.suppress(Exception):
-                        await self.write_event(Error(text=str(exc), code="limit").event())
+                    await self._refuse(str(exc))
                     break
                 if event is None:
                     break
@@ -170,6 +169,22 @@ class ServiceHandler(AsyncEventHandler):
         finally:
             await self.disconnect()
             self.writer.close()
+
+    async def _refuse(self, why: str) -> None:
+        """Send an `error` and let the client go, making sure it can read the error: a
+        socket closed with the client's data still unread is reset, and a reset can drop the
+        error on its way. So: send it, stop sending, then read and drop what the client
+        still sends (a second at most) before the connection is closed."""
+        with contextlib.suppress(Exception):
+            await self.write_event(Error(text=why, code="limit").event())
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            await self.writer.drain()
+        deadline = asyncio.get_running_loop().time() + 1.0
+        with contextlib.suppress(Exception):
+            while (left := deadline - asyncio.get_running_loop().time()) > 0:
+                if not await asyncio.wait_for(self.reader.read(65536), left):
+                    break
 
     def _peer(self) -> str:
         peer = self.writer.get_extra_info("peername")
@@ -204,12 +219,7 @@ class ServiceHandler(AsyncEventHandler):
                 stream, self._stream = self._stream, None
                 await self._in_stt(stream.finish)
                 log.info("wyoming client %s: utterance over %.0f s", self._peer(), most)
-                await self.write_event(
-                    Error(
-                        text=f"utterance longer than {most:g} s; send audio-stop sooner",
-                        code="limit",
-                    ).event()
-                )
+                await self._refuse(f"utterance longer than {most:g} s; send audio-stop sooner")
                 return False
             await self._in_stt(self._stream.accept, chunk.audio)
             return True
