@@ -67,7 +67,7 @@ class AudioPlayer:
     The stream runs continuously with a callback that pulls from a queue of buffers and fills
     silence when there is none. A buffer queued (`queue()`) while another plays follows it in
     the same device callback, so consecutive sentences have no gap however late the thread
-    that queued it is woken. `stop()` takes effect at the next callback (a few milliseconds),
+    that queued it is woken. `stop()` takes effect at the next callback (within the ~35 ms buffer),
     not after a device buffer drains.
     """
 
@@ -130,7 +130,11 @@ class AudioPlayer:
             channels=1,
             dtype="int16",
             device=self.device,
-            latency="low",
+            # PortAudio's "high" latency (35 ms on PulseAudio) over "low" (9 ms): on a busy
+            # machine a callback woken 10 ms late underran the low buffer, and PulseAudio
+            # played a third of a second of silence in the middle of a sentence (the flake
+            # loop). stop() still silences within one buffer.
+            latency="high",
             callback=self._callback,
         )
         stream.start()
@@ -175,7 +179,7 @@ class AudioPlayer:
         return playback.completed
 
     def stop(self) -> None:
-        """Silence from the next device callback on (a few ms), from any thread; everything
+        """Silence from the next device callback on (tens of ms), from any thread; everything
         queued ends, not completed."""
         with self._lock:
             dropped, self._queue = self._queue, deque()
