@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from .clock import SampleClock
 from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
 from .echo import EchoGate
 from .vad import level_db
@@ -21,6 +20,7 @@ from .vad import level_db
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
+STALL_S = 2.0  # no progress on a playing buffer this long: the stream is restarted
 
 
 def report_output(echo_gate: EchoGate, samples: np.ndarray, rate: int, t: float) -> None:
@@ -67,7 +67,7 @@ class AudioPlayer:
     The stream runs continuously with a callback that pulls from a queue of buffers and fills
     silence when there is none. A buffer queued (`queue()`) while another plays follows it in
     the same device callback, so consecutive sentences have no gap however late the thread
-    that queued it is woken. `stop()` takes effect at the next callback (within the ~35 ms buffer),
+    that queued it is woken. `stop()` takes effect at the next callback (a few milliseconds),
     not after a device buffer drains.
     """
 
@@ -78,7 +78,7 @@ class AudioPlayer:
         self._stream: Any = None
         self._stream_rate = 0
         self._queue: deque[Playback] = deque()
-        self._clock = SampleClock(1)  # the stream's (set when it opens)
+        self._watched: tuple[Playback | None, int, float] = (None, 0, 0.0)  # (what, where, when)
         self.last_fraction = 0.0  # how much of the last buffer `play()` played (for clipping)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
@@ -96,15 +96,12 @@ class AudioPlayer:
                     self._queue.popleft()
         outdata[filled:].fill(0)
         if self.echo_gate is not None:
-            # When this block will be heard, on the monotonic clock the microphone uses:
-            # counted in samples from the stream's start (clock.py), not read per callback.
+            # When this block will be heard, on the monotonic clock the microphone uses.
             try:
                 delay = max(0.0, time.outputBufferDacTime - time.currentTime)
             except AttributeError:
                 delay = 0.0
-            broken = bool(status and getattr(status, "output_underflow", False))
-            heard = self._clock.stamp(frames, monotonic() + delay, broken)
-            report_output(self.echo_gate, outdata[:, 0], self._stream_rate, heard)
+            report_output(self.echo_gate, outdata[:, 0], self._stream_rate, monotonic() + delay)
 
     def _open(self, rate: int) -> Any:
         if self._stream is not None and self._stream_rate == rate and self._stream.active:
@@ -124,17 +121,12 @@ class AudioPlayer:
 
     def _start_stream(self, sd: Any, rate: int) -> Any:
         self._stream_rate = rate  # the callback reads it from its first call on
-        self._clock = SampleClock(rate)
         stream = sd.OutputStream(
             samplerate=rate,
             channels=1,
             dtype="int16",
             device=self.device,
-            # PortAudio's "high" latency (35 ms on PulseAudio) over "low" (9 ms): on a busy
-            # machine a callback woken 10 ms late underran the low buffer, and PulseAudio
-            # played a third of a second of silence in the middle of a sentence (the flake
-            # loop). stop() still silences within one buffer.
-            latency="high",
+            latency="low",
             callback=self._callback,
         )
         stream.start()
@@ -157,12 +149,23 @@ class AudioPlayer:
             self._queue.append(playback)
         return playback
 
-    def check(self) -> None:
-        """Raise AudioOutputError if the device went away while something is queued."""
+    def check(self, playback: Playback | None = None) -> None:
+        """Raise AudioOutputError if the device went away while something is queued, and
+        restart a stream that stalled: active, but `playback` made no progress for
+        STALL_S (PortAudio on PulseAudio stopped calling back once under load, and the
+        sentence waited for ever). The stalled buffer ends, not completed."""
         stream = self._stream
         if stream is not None and not stream.active:
             self.close()
             raise AudioOutputError("Audio output stopped while speaking (device lost?).")
+        if playback is None:
+            return
+        now = monotonic()
+        if playback.position != self._watched[1] or playback is not self._watched[0]:
+            self._watched = (playback, playback.position, now)
+        elif now - self._watched[2] > STALL_S:
+            log.info("audio output stalled for %.1f s: restarting the stream", STALL_S)
+            self.close()
 
     def play(
         self, samples: np.ndarray, rate: int, cancelled: Callable[[], bool] | None = None
@@ -174,12 +177,12 @@ class AudioPlayer:
             if cancelled is not None and cancelled():
                 self.stop()
                 break
-            self.check()
+            self.check(playback)
         self.last_fraction = playback.fraction
         return playback.completed
 
     def stop(self) -> None:
-        """Silence from the next device callback on (tens of ms), from any thread; everything
+        """Silence from the next device callback on (a few ms), from any thread; everything
         queued ends, not completed."""
         with self._lock:
             dropped, self._queue = self._queue, deque()

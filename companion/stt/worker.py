@@ -15,7 +15,7 @@ import numpy as np
 from ..audio.aec import NOMINAL_SPEECH_DBFS, SUPPRESS_BELOW_SNR_DB
 from ..audio.capture import AudioInputError, InputEnded
 from ..audio.echo import EchoGate
-from ..audio.vad import Framer, Segmenter, level_db
+from ..audio.vad import Framer, Segmenter
 from ..events import (
     EndOfSpeechLikely,
     FinalTranscript,
@@ -127,7 +127,6 @@ class Worker:
         self._judge_framer = Framer()
         self._fast_framer = Framer()
         self._suppressed_framer = Framer()
-        self._raw_framer = Framer()
         self._driver = DriverLevel()
         self._open = False  # an utterance is being recognised
         self._armed_until = 0.0  # wake mode: the phrase was said alone; take the next one
@@ -186,21 +185,16 @@ class Worker:
         # Our own voice subtracted: a version to listen with; the linear one for the quick
         # barge-in and the recogniser; a noise-suppressed one for a loud road.
         cleaned = canceller.process(block.samples, block.t)
-        gate = self.echo_gate
-        assert gate is not None
-        for judge, linear, suppressed, raw in zip(
+        for judge, linear, suppressed in zip(
             self._judge_framer.push(cleaned.listen),
             self._fast_framer.push(cleaned.linear),
             self._suppressed_framer.push(cleaned.suppressed),
-            self._raw_framer.push(cleaned.raw),
             strict=True,
         ):
             if not self._open:  # an utterance is recognised from one version throughout
-                self.listener.suppressing = self._driver.road_is_loud(gate)
-                gate.heard_raw(level_db(raw), block.t)
+                self.listener.suppressing = self._driver.road_is_loud(self.echo_gate)
             heard = suppressed if self.listener.suppressing else linear
-            # No echo to remove (headphones, a quiet cabin): AEC3 is no judge (echo.py).
-            self._frame(heard, block.t, judge if gate.echo_present else linear, linear)
+            self._frame(heard, block.t, judge, linear)
 
     def _controls(self) -> None:
         presses, releases = self.listener.presses()
@@ -229,16 +223,11 @@ class Worker:
         self._frames_in += 1
         gate = self.echo_gate
         echo = None if gate is None or self._open else (lambda level: gate.is_echo(level, t))
-        # Over a cancelled echo the driver's first syllable is clear: barge in on it. And the
-        # usual start rule wants both cancellers' versions clear of the echo (echo.py).
+        # Over a cancelled echo the driver's first syllable is clear: barge in on it.
         quick = None
-        if gate is not None and gate.canceller is not None and not self._open and fast is not None:
+        if gate is not None and gate.canceller is not None and not self._open:
             margin = gate.canceller.onset_margin_db
-            headroom = gate.linear_headroom(level_db(fast), t)
-            if headroom is not None:
-                quick = lambda _level: headroom >= margin  # noqa: E731
-                # (is_echo first: it learns from every frame.)
-                echo = lambda level: gate.is_echo(level, t) or headroom < gate.margin_db  # noqa: E731
+            quick = lambda level: gate.clear_of_echo(level, t, margin)  # noqa: E731
         events = self._seg.push(frame, echo, quick=quick, judge=judge, fast=fast)
         if self._open and fast is not None and self._seg.frames_since_speech == 0:
             self._driver.voiced(fast)

@@ -222,7 +222,7 @@ class Speaker:
                     if self._stale(current.item) or not self.enabled:
                         self.player.stop()
                         break
-                    self.player.check()
+                    self.player.check(current.playback)
                     if ahead is None and not closing:
                         try:
                             ahead = self._audio.get_nowait()
