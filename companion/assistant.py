@@ -34,17 +34,14 @@ from .events import (
     ActionTaken,
     AnyEvent,
     Notice,
-    ReplyDelta,
-    ReplyDone,
     SafetyChanged,
     SentenceSpoken,
     Status,
-    TurnEnded,
     TurnError,
 )
 from .parts import Parts
 from .personas.session import PersonaSession
-from .redaction import StreamRedactor, has_secrets, redact
+from .redaction import ReplyStreams, redact
 from .tts.output import SpeakerLike, SpeechOutput
 from .turns.taking import ListenerLike, TurnTaker
 from .untrusted import shown_event
@@ -127,32 +124,14 @@ class Assistant:
         self.closed = False
         self._greeted = False
         self._core_loaded = threading.Event()  # the echo gate exists (the listener needs it)
-        self._streams: dict[int, StreamRedactor] = {}  # replies being streamed, by turn
+        self._streams = ReplyStreams()  # replies being streamed, redacted across pieces
 
     def _post(self, event: AnyEvent) -> None:
-        # The one redaction and sanitising path: nothing a front end shows, logs, times or
-        # records can carry a key (whole, in part, encoded), a URL's password, an
-        # Authorization value, or a control sequence a terminal would obey (untrusted.py).
-        # A reply streams in pieces: a key split across them is caught by holding the last
-        # few characters back until the next piece (redaction.StreamRedactor).
-        if isinstance(event, ReplyDelta) and has_secrets():
-            stream = self._streams.setdefault(event.turn_id, StreamRedactor())
-            event = ReplyDelta(event.turn_id, stream.push(event.text))
-            if not event.text:
-                return
-        elif (
-            isinstance(event, (ReplyDone, TurnError, TurnEnded)) and event.turn_id in self._streams
-        ):
-            rest = self._streams.pop(event.turn_id).flush()
-            if rest:
-                self._post_one(ReplyDelta(event.turn_id, rest))
-        self._post_one(event)
-
-    def _post_one(self, event: AnyEvent) -> None:
-        event = shown_event(event)
-        if self.recorder is not None:
-            self.recorder.write(event)
-        self._front_end(event)
+        for out in self._streams.through(event):  # no key, even split across pieces
+            out = shown_event(out)  # the one redaction and sanitising path: untrusted.py
+            if self.recorder is not None:
+                self.recorder.write(out)
+            self._front_end(out)
 
     # --- the parts, as the other pieces own them ---------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 # Shapes of API keys that servers sometimes echo back in their error messages.
 _KEY_SHAPES = re.compile(r"\b(?:sk|xai|gsk)-[A-Za-z0-9*_\-]{8,}")
@@ -215,3 +216,25 @@ class StreamRedactor:
         ]
         self._shown = upto
         return redact(_masked(part, local))
+
+
+class ReplyStreams:
+    """The core's streamed replies, by turn: each `ReplyDelta` goes through its turn's
+    `StreamRedactor` while a secret long enough to be looked for is configured, and what is
+    held back goes out before the turn's `ReplyDone`, `TurnError` or `TurnEnded`."""
+
+    def __init__(self) -> None:
+        self._by_turn: dict[int, StreamRedactor] = {}
+
+    def through(self, event: Any) -> list[Any]:
+        """The events to post for `event`, in order (none while a piece is held back)."""
+        from .events import ReplyDelta, ReplyDone, TurnEnded, TurnError
+
+        if isinstance(event, ReplyDelta) and has_secrets():
+            stream = self._by_turn.setdefault(event.turn_id, StreamRedactor())
+            text = stream.push(event.text)
+            return [ReplyDelta(event.turn_id, text)] if text else []
+        if isinstance(event, (ReplyDone, TurnError, TurnEnded)) and event.turn_id in self._by_turn:
+            rest = self._by_turn.pop(event.turn_id).flush()
+            return [ReplyDelta(event.turn_id, rest), event] if rest else [event]
+        return [event]

@@ -170,16 +170,29 @@ MAX_TURNS = 500  # turns in one dialogue file (a long drive is ~100)
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
-def load_dialogue(path: Path) -> Dialogue:
-    """Read and check one dialogue file. Raises DataFileError (file:line: what to do)."""
+def _check_size(path: Path) -> None:
     try:
         too_big = path.stat().st_size > MAX_FILE_BYTES
     except OSError:
-        too_big = False  # load_toml says what is wrong with it
+        return  # load_toml says what is wrong with it
     if too_big:
         raise DataFileError(
             path, f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into several dialogues"
         )
+
+
+def _too_many_turns(path: Path, count: int, line: int) -> DataFileError:
+    return DataFileError(
+        path,
+        f"{count:,} turns; a dialogue test holds at most {MAX_TURNS:,}: split it into "
+        "several files (each runs on its own)",
+        line,
+    )
+
+
+def load_dialogue(path: Path) -> Dialogue:
+    """Read and check one dialogue file. Raises DataFileError (file:line: what to do)."""
+    _check_size(path)
     data, text = load_toml(path)
     lines = text.splitlines()
     end = len(lines) + 1
@@ -252,13 +265,7 @@ def load_dialogue(path: Path) -> Dialogue:
             end - 1,
         )
     if len(turns) > MAX_TURNS:
-        first, _ = table_range("[[turn]]", MAX_TURNS)
-        raise DataFileError(
-            path,
-            f"{len(turns):,} turns; a dialogue test holds at most {MAX_TURNS:,}: split it into "
-            "several files (each runs on its own)",
-            first,
-        )
+        raise _too_many_turns(path, len(turns), table_range("[[turn]]", MAX_TURNS)[0])
     for index, raw in enumerate(turns):
         dialogue.turns.append(_turn(path, text, lines, raw, index, table_range))
     return dialogue
