@@ -221,20 +221,27 @@ class StreamRedactor:
 class ReplyStreams:
     """The core's streamed replies, by turn: each `ReplyDelta` goes through its turn's
     `StreamRedactor` while a secret long enough to be looked for is configured, and what is
-    held back goes out before the turn's `ReplyDone`, `TurnError` or `TurnEnded`."""
+    held back goes out before the next `SentenceReady`, `ReplyDone`, `TurnError` or
+    `TurnEnded` of that turn."""
 
     def __init__(self) -> None:
         self._by_turn: dict[int, StreamRedactor] = {}
 
     def through(self, event: Any) -> list[Any]:
         """The events to post for `event`, in order (none while a piece is held back)."""
-        from .events import ReplyDelta, ReplyDone, TurnEnded, TurnError
+        from .events import ReplyDelta, ReplyDone, SentenceReady, TurnEnded, TurnError
 
         if isinstance(event, ReplyDelta) and has_secrets():
             stream = self._by_turn.setdefault(event.turn_id, StreamRedactor())
             text = stream.push(event.text)
             return [ReplyDelta(event.turn_id, text)] if text else []
-        if isinstance(event, (ReplyDone, TurnError, TurnEnded)) and event.turn_id in self._by_turn:
-            rest = self._by_turn.pop(event.turn_id).flush()
+        ends = (SentenceReady, ReplyDone, TurnError, TurnEnded)
+        if isinstance(event, ends) and event.turn_id in self._by_turn:
+            # A whole sentence is out (it is redacted as a whole): what was held goes first,
+            # so the text shown, and recorded, is never behind what is said.
+            stream = self._by_turn[event.turn_id]
+            if not isinstance(event, SentenceReady):
+                del self._by_turn[event.turn_id]
+            rest = stream.flush()
             return [ReplyDelta(event.turn_id, rest), event] if rest else [event]
         return [event]
