@@ -54,11 +54,6 @@ def shown(text: str, *, one_line: bool = False) -> str:
     return text
 
 
-def safe(text: str) -> bool:
-    """Whether `text` has nothing for `shown()` to take out."""
-    return not _CONTROLS.search(text) and "\x1b" not in text
-
-
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return redact(shown(value)) if value else value
@@ -98,10 +93,6 @@ class SafeStream:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
-
-    @property
-    def wrapped(self) -> TextIO:
-        return self._stream
 
     def write(self, text: str) -> int:
         self._stream.write(redact(shown(text)))
