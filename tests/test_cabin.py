@@ -83,6 +83,39 @@ def test_the_canceller_removes_our_voice_from_the_microphone(story):
     assert gate.canceller.active_frames > 500  # it was given the reference
 
 
+def test_the_canceller_follows_a_player_at_another_rate_in_small_irregular_blocks(story):
+    """The player's real shape: a Piper voice plays at 22,050 Hz, and PulseAudio calls the
+    output callback with 11-64 samples at a time, its times wobbling by a few milliseconds.
+    The reference must still line up with the microphone (the resampler gives its output in
+    late bursts; placing a burst at the callback's time left the canceller with nothing)."""
+    import soxr
+
+    cabin = Cabin(seconds=6.0, delay_ms=40, seed=6)
+    cabin.play(0.0, story[: 6 * 16000])
+    mic = cabin.microphone()
+    played = soxr.resample(story[: 6 * 16000].astype(np.float32), 16000, 22050)
+    played = np.clip(played, -32768, 32767).astype(np.int16)
+    canceller = aec.EchoCanceller()
+    rng = np.random.default_rng(7)
+    t0, given, raw, cleaned = 1000.0, 0, [], []
+    for i in range(0, len(mic) - 160 + 1, 160):  # 10 ms of microphone at a time
+        mic_end = t0 + (i + 160) / 16000
+        while given < len(played) and t0 + given / 22050 < mic_end + 0.02:  # played ahead
+            n = int(rng.integers(11, 65))
+            wobble = float(rng.uniform(-0.004, 0.004))
+            canceller.far_end(played[given : given + n], 22050, t0 + given / 22050 + wobble)
+            given += n
+        raw.append(mic[i : i + 160])
+        cleaned.append(canceller.process(mic[i : i + 160], mic_end).linear)
+    tail = slice(3 * 16000, None)  # after the filter has converged
+
+    def db(x):
+        return 10 * np.log10(np.mean(np.concatenate(x)[tail].astype(np.float64) ** 2) + 1e-9)
+
+    assert canceller.active_frames > 400  # it was given the reference, on the mic's clock
+    assert db(raw) - db(cleaned) > 18  # dB of echo taken out by the linear filter (22 here)
+
+
 def test_sixty_seconds_of_the_assistant_talking_is_never_taken_for_the_driver(engine, story):
     """(b) No false barge-in and no self-transcript: echo 6 dB louder than a driver would be,
     road noise, the whole minute."""

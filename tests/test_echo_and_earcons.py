@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from time import monotonic
 
 import numpy as np
 import pytest
 
+from companion.audio.clock import SampleClock
 from companion.audio.echo import EchoGate
 from companion.tts.earcons import NAMES, SOUNDS, Earcons
 
@@ -137,3 +139,212 @@ def test_a_missing_earcon_is_only_that_sound_lost(tmp_path, caplog):
     assert "make_earcons.py" in caplog.text
     with pytest.raises(KeyError, match="one of listening"):
         earcons.get("fanfare")
+
+
+def test_the_cancellers_reference_timeline_keeps_what_was_played_by_time():
+    """The echo canceller's record of what the speakers played (written from the audio
+    callback, in place): checked against a plain array of the whole timeline."""
+    from companion.audio.aec import KEEP_S, RATE, _Timeline
+
+    rng = np.random.default_rng(1)
+    timeline = _Timeline()
+    t0 = 500.0
+    whole = np.zeros(int(30 * RATE), np.int16)  # what was heard, sample by sample from t0
+    at = 0
+    for _ in range(3000):  # ~30 s of callbacks of 11-400 samples, with pauses and overlaps
+        n = int(rng.integers(11, 400))
+        step = int(rng.choice([0, 0, 0, 0, 0, 0, 0, 0, 80, -40]))  # a pause or an overlap
+        at = max(0, at + step)
+        if at + n > len(whole):
+            break
+        block = rng.integers(-3000, 3000, n).astype(np.int16)
+        whole[at : at + n] = block
+        whole[at + n : at + n + 400] = 0  # nothing is known after the last write
+        timeline.write(t0 + at / RATE, block)
+        at += n
+        # The last KEEP_S read back exactly (at most twice that is held).
+        for back in (0.01, 0.5, KEEP_S - 0.02):
+            start = at - int(back * RATE)
+            if start >= 0:
+                got = timeline.read(t0 + start / RATE, 160)
+                assert np.array_equal(got, whole[start : start + 160]), (at, back)
+    assert not timeline.read(t0 + (at - int((2 * KEEP_S + 0.1) * RATE)) / RATE, 160).any()
+    # A time far from what is held starts it again.
+    timeline.write(t0 + 1000.0, np.full(160, 7, np.int16))
+    assert np.array_equal(timeline.read(t0 + 1000.0, 160), np.full(160, 7, np.int16))
+    assert not timeline.read(t0 + at / RATE - 0.1, 160).any()
+
+
+def test_each_stretch_of_playback_is_learned_afresh():
+    """Over the greeting a converged canceller left little of the echo; at the start of the
+    next reply it let much more through. What was learned over the greeting must not make
+    the reply's first words pass for the driver."""
+    gate = EchoGate()
+    t = feed(gate, playing_db=-20.0, mic_db=-75.0, frames=200, t0=100.0)  # the greeting
+    assert not gate.is_echo(-60.0, t)  # learned: -55 dB of coupling, so this is the driver
+    for _ in range(100):  # two seconds of silence from the speaker
+        gate.played(-96.0, t)
+        t += 0.02
+    gate.played(-20.0, t)  # the reply starts; the canceller lets the echo through
+    t += 0.02
+    assert all(gate.is_echo(-24.0, t + i * 0.02) for i in range(10))
+    # A driver clearly louder than the echo is still heard at once.
+    assert not gate.is_echo(-4.0, t + 0.3)
+    # A stretch that goes on is one stretch: its estimate is kept between sentences.
+    later = feed(gate, playing_db=-20.0, mic_db=-24.0, frames=200, t0=t + 0.4)
+    gate.played(-96.0, later)
+    gate.played(-20.0, later + 0.1)  # the 100 ms pause between sentences
+    assert gate.coupling_db > -10.0
+
+
+def test_a_driver_talking_over_the_reply_is_not_learned_as_the_echo():
+    """Double talk: while the driver speaks over a well-cancelled reply, the gate must not
+    learn the driver's voice as the echo, or the rest of the request passes for echo."""
+    gate = EchoGate()
+    t = feed(gate, playing_db=-10.0, mic_db=-94.0, frames=200, t0=100.0)  # echo cancelled
+    said = []
+    for i in range(60):  # 1.2 s of the driver at -25 dBFS over the reply
+        gate.played(-10.0, t)
+        said.append(not gate.is_echo(-25.0 - (i % 5), t))
+        t += 0.02
+    assert all(said)
+    assert gate.coupling_db < -60.0
+    # The same for the linear version's own estimate.
+    t = 300.0
+    for _ in range(200):
+        gate.played(-10.0, t)
+        gate.linear_headroom(-50.0, t)
+        t += 0.02
+    heard = []
+    for _ in range(60):
+        gate.played(-10.0, t)
+        heard.append(gate.linear_headroom(-22.0, t))
+        t += 0.02
+    assert min(h for h in heard if h is not None) > 12.0
+
+
+def test_an_underflow_mid_reply_makes_the_gate_relearn_the_echo():
+    """After an underflow the device played silence we never sent: our voice now reaches
+    the microphone later than the cancellers learned, and what they leave can jump. The
+    player tells the gate, which assumes a loud echo again until it has relearned it."""
+    from types import SimpleNamespace
+
+    from companion.audio.playback import AudioPlayer, Playback
+
+    gate = EchoGate()
+    player = AudioPlayer(echo_gate=gate)
+    player._stream_rate = 16000
+    player._clock = SampleClock(16000)
+    tone = (np.sin(np.arange(16000) / 5.0) * 3000).astype(np.int16)
+    player._queue.append(Playback(tone))
+    out = np.zeros((320, 1), np.int16)
+    when = SimpleNamespace(outputBufferDacTime=0.0, currentTime=0.0)
+    fine, underflow = (
+        SimpleNamespace(output_underflow=False),
+        SimpleNamespace(output_underflow=True),
+    )
+    # The reply so far: a quiet echo learned (-55 dB of coupling), then 0.6 s more of it
+    # played as counted (each block 20 ms later).
+    t = feed(gate, playing_db=-20.0, mic_db=-75.0, frames=200, t0=monotonic() - 4.0)
+    for i in range(30):
+        when.outputBufferDacTime = i * 0.02
+        player._callback(out, 320, when, fine)
+    assert player._clock.anchors == 1
+    t = monotonic() + 0.58  # when the next block is heard
+    assert not gate.is_echo(-60.0, t)  # -60 dB is the driver
+    when.outputBufferDacTime = 0.58
+    player._callback(out, 320, when, underflow)
+    assert player._clock.anchors == 2
+    assert gate.is_echo(-60.0, t) and gate.is_echo(-24.0, t)  # a loud echo assumed again
+    assert not gate.is_echo(-4.0, t)  # a driver far louder than any echo is still heard
+
+
+def test_blocks_are_stamped_by_their_samples_not_by_when_the_callback_ran():
+    from companion.audio.clock import SampleClock
+
+    clock = SampleClock(22050)
+    rng = np.random.default_rng(3)
+    t, stamps = 100.0, []
+    for _ in range(2000):  # callbacks of 11-64 samples, woken up to 30 ms late
+        frames = int(rng.integers(11, 65))
+        stamps.append((clock.stamp(frames, t + float(rng.uniform(0, 0.03))), t))
+        t += frames / 22050
+    assert clock.anchors == 1
+    first = stamps[0][0] - stamps[0][1]
+    assert all(abs((got - true) - first) < 1e-9 for got, true in stamps)  # one steady offset
+    # An underflow (the device played without us), or a clock far from the count, re-anchors.
+    assert clock.stamp(64, t + 1.0, broken=True) == t + 1.0 and clock.anchors == 2
+    assert clock.stamp(64, t + 5.0) == t + 5.0 and clock.anchors == 3
+
+
+def test_a_player_that_ran_dry_without_saying_so_re_anchors():
+    """PulseAudio's ALSA plugin may play silence we did not send without flagging an
+    underflow: the heard time then jumps ahead of the count and stays there. A player's clock
+    re-anchors on that; a capture clock (late callbacks are normal, its audio is buffered) keeps
+    its count through the same lateness."""
+    from companion.audio.clock import PLAYER_LATE_S, SampleClock
+
+    player, capture = SampleClock(22050, late_s=PLAYER_LATE_S), SampleClock(22050)
+    for clock in (player, capture):
+        t = 50.0
+        for _ in range(100):
+            clock.stamp(441, t)
+            t += 441 / 22050
+        stall = 0.49  # as measured on the virtual sound card at a start-up under load
+        clock.stamp(441, t + stall)
+    assert player.anchors == 2 and capture.anchors == 1
+    # Ordinary callback jitter never re-anchors the player.
+    jitter = SampleClock(22050, late_s=PLAYER_LATE_S)
+    rng = np.random.default_rng(5)
+    t = 0.0
+    for _ in range(3000):
+        jitter.stamp(441, t + float(rng.uniform(0, 0.045)))
+        t += 441 / 22050
+    assert jitter.anchors == 1
+
+
+def test_the_quick_barge_in_needs_the_listening_version_to_hear_a_voice_too():
+    """The linear residue alone jumping (the echo path moved under the filter) is no driver:
+    AEC3's version of the same frames must hear a voice as well."""
+    from companion.audio.files import read_audio
+    from companion.audio.vad import EndpointSettings, Segmenter
+    from tests.speech_helpers import AUDIO
+
+    clip = read_audio(AUDIO / "how_long.wav", 16000)
+    loud = np.flatnonzero(np.abs(clip.astype(np.int32)) > 2000)[0]
+    frames = [clip[i : i + 320] for i in range(loud, loud + 320 * 15, 320)]
+    silent = np.zeros(320, np.int16)
+
+    def starts(judge_of) -> bool:
+        seg = Segmenter(EndpointSettings())
+        # Everything the listening version hears is taken for echo: only the quick path can
+        # start an utterance here.
+        return any(
+            events and events[0][0] == "start"
+            for f in frames
+            for events in [
+                seg.push(f, lambda _: True, quick=lambda _: True, judge=judge_of(f), fast=f)
+            ]
+        )
+
+    assert not starts(lambda f: silent)
+    assert starts(lambda f: f)
+
+
+def test_with_no_echo_to_cancel_the_listener_does_not_trust_the_suppressor():
+    """Headphones, or speakers far from the microphone: the assistant's voice does not come
+    back. Then AEC3 is no judge of who speaks (it held such a driver 20-70 dB down)."""
+    gate = EchoGate()
+    assert gate.echo_present  # not known yet: assume an echo (the safe side)
+    t = 100.0
+    for _ in range(100):
+        gate.played(-15.0, t)
+        gate.heard_raw(-90.0, t)  # 75 dB under the playback: nothing comes back
+        t += 0.02
+    assert not gate.echo_present
+    cabin = EchoGate()
+    for _ in range(100):
+        cabin.played(-15.0, t)
+        cabin.heard_raw(-35.0, t)  # a cabin: 20 dB under it
+        t += 0.02
+    assert cabin.echo_present

@@ -321,8 +321,10 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
     assert [
         e["why"] for e in read_events(timings) if e["event"] == "BargeIn" and e["t"] > first["t"]
     ] == ["voice"]
-    # Without an echo canceller the echo still in the air garbles the first word or two (see
-    # docs/ARCHITECTURE.md); the request itself gets through.
+    # The canceller takes the echo out (it follows the 22 kHz player: tests/test_cabin.py), but
+    # the driver's first word or two, said over the echo before the reply stops, can come out
+    # garbled while it adapts to both talking at once (PocketSphinx heard "so long" and "all
+    # on" for "how long"); the request itself gets through.
     assert words(answered(scripted, read_events(timings), 3).last_user_message)[-3:] == [
         "we",
         "get",

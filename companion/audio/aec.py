@@ -74,11 +74,13 @@ NOMINAL_SPEECH_DBFS = -26.0
 
 
 class Cleaned(NamedTuple):
-    """The microphone, three ways, for the listener (16 kHz int16, the same length)."""
+    """The microphone, three ways, for the listener, and as it came (16 kHz int16, the same
+    length)."""
 
     listen: np.ndarray  # AEC3 (with noise suppression) on the raw microphone: VAD
     linear: np.ndarray  # the linear filter alone: the quick barge-in, and the recogniser
     suppressed: np.ndarray  # the linear filter, then AEC3: the recogniser in loud road noise
+    raw: np.ndarray  # the microphone itself: how much of our voice reaches it at all
 
 
 _SPEEX_SET_SAMPLING_RATE = 24  # speex_echo.h
@@ -130,6 +132,88 @@ class LinearCanceller:
             self._lib.speex_echo_state_destroy(state)
 
 
+class _Run:
+    """The player's blocks that follow each other without a break, at one rate: where each
+    16 kHz reference sample of them belongs in time."""
+
+    def __init__(self, rate: int, t: float) -> None:
+        self.rate, self.t0 = rate, t
+        self.taken = 0  # samples in, at `rate`
+        self.placed = 0  # samples out, at 16 kHz
+        self._resampler: Any = (
+            # Low quality is plenty for a reference, and its output lags the input by at
+            # most ~22 ms (HQ: 40 ms): it must be there by the time its echo is captured.
+            None
+            if rate == RATE
+            else soxr.ResampleStream(rate, RATE, 1, dtype="int16", quality="LQ")
+        )
+
+    @property
+    def input_end(self) -> float:
+        """When the sample after the last one given is heard."""
+        return self.t0 + self.taken / self.rate
+
+    @property
+    def output_time(self) -> float:
+        """When the next 16 kHz sample out is heard."""
+        return self.t0 + self.placed / RATE
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        self.taken += len(samples)
+        if self._resampler is None:
+            return samples.astype(np.int16, copy=False)
+        return np.asarray(self._resampler.resample_chunk(samples.astype(np.int16)), np.int16)
+
+    def flush(self) -> np.ndarray:
+        if self._resampler is None:
+            return np.zeros(0, np.int16)
+        return np.asarray(
+            self._resampler.resample_chunk(np.zeros(0, np.int16), last=True), np.int16
+        )
+
+
+class _Timeline:
+    """The last KEEP_S of what the speakers played (16 kHz), by when it is heard. Written
+    from the audio callback many times a second, so it writes in place: a buffer twice as
+    long as it keeps, shifted down only when it fills (no copy of the whole per block)."""
+
+    def __init__(self) -> None:
+        self._keep = int(KEEP_S * RATE)
+        self._buf = np.zeros(2 * self._keep, np.int16)
+        self._n = 0  # samples held
+        self._t0 = 0.0  # when buf[0] is heard
+
+    def write(self, t: float, block: np.ndarray) -> None:
+        """`block` is heard from `t` on. A pause since the last write is silence; an overlap
+        is overwritten; a time far from what is held starts the timeline again."""
+        end = self._t0 + self._n / RATE
+        if self._n and self._t0 <= t <= end + KEEP_S:
+            at = int(round((t - self._t0) * RATE))
+        else:
+            self._t0, self._n, at = t, 0, 0
+        block = block[-self._keep :]
+        if at + len(block) > len(self._buf):  # full: drop the oldest, keep the last KEEP_S
+            drop = at + len(block) - self._keep
+            kept = max(0, min(self._n, at) - drop)
+            self._buf[:kept] = self._buf[drop : drop + kept]
+            self._n = min(self._n, kept)
+            self._t0 += drop / RATE
+            at -= drop
+        if at > self._n:
+            self._buf[self._n : at] = 0
+        self._buf[at : at + len(block)] = block
+        self._n = at + len(block)
+
+    def read(self, t: float, count: int) -> np.ndarray:
+        """`count` samples heard from `t` on (silence where nothing was played)."""
+        start = int(round((t - self._t0) * RATE))
+        out = np.zeros(count, np.int16)
+        lo, hi = max(0, start), min(self._n, start + count)
+        if hi > lo:
+            out[lo - start : hi - start] = self._buf[lo:hi]
+        return out
+
+
 class EchoCanceller:
     """Fed by the player (`far_end`), used by the listener (`process`). Thread-safe.
 
@@ -178,9 +262,8 @@ class EchoCanceller:
         atexit.register(self._stop_at_exit)
         self._apm_words = apm(gain_control) if self.linear is not None else None  # after it
         self._lock = threading.Lock()
-        self._ref = np.zeros(0, np.int16)  # the reference timeline at 16 kHz
-        self._ref_t0 = 0.0  # when its first sample is heard
-        self._resamplers: dict[int, object] = {}
+        self._timeline = _Timeline()  # what the speakers played, at 16 kHz, by time
+        self._far: _Run | None = None  # the player's current run of blocks
         self._pending = np.zeros(0, np.int16)  # microphone samples short of a frame
         self.frames = 0  # microphone frames processed
         self.active_frames = 0  # ... of which had the assistant's voice in the reference
@@ -194,40 +277,33 @@ class EchoCanceller:
     # -- the player's side ---------------------------------------------------------------
 
     def far_end(self, samples: np.ndarray, rate: int, t: float) -> None:
-        """The player put `samples` (mono int16 at `rate`) out; the first is heard at `t`."""
-        block = self._to_16k(samples.reshape(-1), rate)
-        with self._lock:
-            end = self._ref_t0 + len(self._ref) / RATE
-            if not len(self._ref) or abs(t - end) > JITTER_S:
-                if len(self._ref) and 0 < t - end < KEEP_S:  # a pause: silence in between
-                    gap = np.zeros(int((t - end) * RATE), np.int16)
-                    self._ref = np.concatenate([self._ref, gap, block])
-                else:  # first block, or the clock jumped: start the timeline again
-                    self._ref, self._ref_t0 = block, t
-            else:
-                self._ref = np.concatenate([self._ref, block])
-            extra = len(self._ref) - int(KEEP_S * RATE)
-            if extra > 0:
-                self._ref = self._ref[extra:]
-                self._ref_t0 += extra / RATE
+        """The player put `samples` (mono int16 at `rate`) out; the first is heard at `t`.
 
-    def _to_16k(self, samples: np.ndarray, rate: int) -> np.ndarray:
-        if rate == RATE:
-            return samples.astype(np.int16, copy=False)
-        stream = self._resamplers.get(rate)
-        if stream is None:
-            stream = self._resamplers[rate] = soxr.ResampleStream(rate, RATE, 1, dtype="int16")
-        return np.asarray(stream.resample_chunk(samples.astype(np.int16)), np.int16)  # type: ignore[attr-defined]
+        Blocks that follow on from the last (within JITTER_S) continue one *run*: the run's
+        samples are placed at its start time plus their count, so the reference is as smooth
+        as the sound itself, whatever the callbacks' timing. A streaming resampler (other
+        rates) gives its output in bursts, late: its k-th output sample still belongs at the
+        run's start plus k / 16 kHz, so that is where it goes. A jump in time starts a run.
+        """
+        samples = samples.reshape(-1)
+        with self._lock:
+            run = self._far
+            if run is None or run.rate != rate or abs(t - run.input_end) > JITTER_S:
+                if run is not None:
+                    self._place(run, run.flush())
+                run = self._far = _Run(rate, t)
+            self._place(run, run.push(samples))
+
+    def _place(self, run: _Run, block: np.ndarray) -> None:
+        """Put a run's next 16 kHz samples on the reference timeline (lock held)."""
+        if len(block):
+            self._timeline.write(run.output_time, block)
+            run.placed += len(block)
 
     def _reference(self, t_end: float) -> np.ndarray:
         """The reference samples heard during the 10 ms that end at `t_end`."""
         with self._lock:
-            start = int(round((t_end - FRAME / RATE - self._ref_t0) * RATE))
-            out = np.zeros(FRAME, np.int16)
-            lo, hi = max(0, start), min(len(self._ref), start + FRAME)
-            if hi > lo:
-                out[lo - start : hi - start] = self._ref[lo:hi]
-        return out
+            return self._timeline.read(t_end - FRAME / RATE, FRAME)
 
     # -- the listener's side -------------------------------------------------------------
 
@@ -262,16 +338,16 @@ class EchoCanceller:
         if ref.any():
             self.active_frames += 1
         if self.failed:
-            return Cleaned(mic, mic, mic)
+            return Cleaned(mic, mic, mic, mic)
         try:
             listen = self._run(self._apm, mic, ref)
             if self.linear is None or self._apm_words is None:
-                return Cleaned(listen, listen, listen)
+                return Cleaned(listen, listen, listen, mic)
             linear = self.linear.frame(mic, ref)
-            return Cleaned(listen, linear, self._run(self._apm_words, linear, ref))
+            return Cleaned(listen, linear, self._run(self._apm_words, linear, ref), mic)
         except Exception:
             # LiveKit's native side went away (it is shut down at interpreter exit, while the
             # listener may still run) or failed: listen on, uncancelled (the gate still works).
             log.info("echo cancellation stopped; listening without it", exc_info=True)
             self.failed = True
-            return Cleaned(mic, mic, mic)
+            return Cleaned(mic, mic, mic, mic)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .clock import SampleClock
 from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
 from .files import Resampler, iter_blocks
 
@@ -64,16 +65,22 @@ class MicrophoneSource:
         self.dropped_blocks = 0
         self.overflows = 0
         self._last_callback = 0.0
+        self._clock = SampleClock(RATE)  # the stream's (set when it opens)
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         now = time.monotonic()
         self._last_callback = now
-        if status and status.input_overflow:
+        broken = bool(status and status.input_overflow)
+        if broken:
             self.overflows += 1
         samples = np.frombuffer(bytes(indata), dtype=np.int16)
         if self._resample is not None:
             samples = self._resample(samples)
-        block = Block(samples.copy(), now)
+        # When its last sample was captured: counted in samples from the stream's start
+        # (clock.py), so a callback woken late does not move the echo canceller's timeline.
+        rate = self._clock.rate
+        start = self._clock.stamp(frames, now - frames / rate, broken)
+        block = Block(samples.copy(), start + frames / rate)
         try:
             self._queue.put_nowait(block)
         except queue.Full:
@@ -111,6 +118,7 @@ class MicrophoneSource:
             info = sd.query_devices(self.device, "input")
             rate = int(info["default_samplerate"])
             self._resample = Resampler(rate, RATE)
+        self._clock = SampleClock(rate)
         stream = sd.RawInputStream(
             samplerate=rate,
             channels=1,

@@ -22,6 +22,24 @@ estimate gets up to `unsure_db` more margin, shrinking to none once the history 
 Waiting those 3 s before trusting it at all is no answer: a driver who speaks over the start
 of the greeting (with no echo at all) would then be learned as the echo and never heard.
 
+The coupling is learned afresh for each stretch of playback (a reply, a greeting): when the
+assistant starts again after `resume_after_s` of silence, what was learned before is dropped
+and the young-estimate rules above apply again. With an echo canceller in front, what the
+gate sees is what the canceller leaves, and that changes between replies: AEC3 converged
+over the greeting left 40-100 dB less than it let through at the start of the next reply,
+and the coupling learned over the greeting let the reply's first words pass for the driver
+(the assistant interrupted itself; found on the virtual sound card under load). The volume
+the driver set between replies changes the coupling too.
+
+What is learned from is only what the gate takes for the echo (once the first half second
+is learned): a driver talking over the reply is not the echo. Learned from as well, the
+driver's first syllables filled the top tenth of the history within 0.3 s and raised the
+estimate to the driver's own level, and the rest of the request passed for the echo (on the
+sound card: a reply at -9 dBFS, AEC3 leaving nothing of it, the learned level went from -84
+to -15 dB while the driver spoke). This is the classic double-talk rule: stop adapting while
+both talk. Where the echo really grows (the volume turned up), the growth is learned in
+steps of up to `margin_db`, and each new stretch of playback is learned afresh anyway.
+
 Limit: over a loud echo the driver must be `margin_db` louder at the microphone than the echo
 to interrupt by voice. Push-to-talk always interrupts.
 """
@@ -35,6 +53,9 @@ from typing import Any
 import numpy as np
 
 from .vad import SILENT_DB
+
+# Our voice reaching the microphone this far under what we play is no echo worth cancelling.
+NO_ECHO_DB = -50.0
 
 
 class EchoGate:
@@ -55,6 +76,7 @@ class EchoGate:
         learn_frames: int = 25,
         percentile: float = 90.0,
         unsure_db: float = 10.0,
+        resume_after_s: float = 1.0,
     ) -> None:
         self.margin_db = margin_db
         self.initial_coupling_db = initial_coupling_db
@@ -63,12 +85,17 @@ class EchoGate:
         self.learn_frames = learn_frames
         self.percentile = percentile
         self.unsure_db = unsure_db  # extra margin for a young estimate (see the module's doc)
+        self.resume_after_s = resume_after_s  # silence after which the coupling is relearned
+        self._last_audible = float("-inf")
         self._played: deque[tuple[float, float]] = deque(maxlen=2000)
         self._observed: deque[float] = deque(maxlen=history_frames)
         # The same two things for the quick barge-in's signal: its coupling, and its levels
         # (for the noise floor: the last 2 s).
         self._fast_observed: deque[float] = deque(maxlen=history_frames)
         self._fast_levels: deque[float] = deque(maxlen=100)
+        # How loud our voice reaches the microphone before any canceller (the last 3 s of
+        # playback): whether there is an echo to cancel at all (`echo_present`).
+        self._raw_observed: deque[float] = deque(maxlen=history_frames)
         self._lock = threading.Lock()
         self.canceller: Any = None
 
@@ -79,7 +106,24 @@ class EchoGate:
     def played(self, level_db: float, t: float) -> None:
         """The player put a block of `level_db` out, audible at monotonic time `t`."""
         with self._lock:
+            if level_db > self.active_db:
+                if t - self._last_audible > self.resume_after_s:  # a new stretch: relearn
+                    self._observed.clear()
+                    self._fast_observed.clear()
+                self._last_audible = max(self._last_audible, t)
             self._played.append((t, level_db))
+
+    def timeline_moved(self) -> None:
+        """The player's output broke (an underflow) or jumped: our voice reaches the
+        microphone at another moment than the cancellers had learned, and they let it through
+        until they adapt again. What was learned is dropped, as for a new stretch of
+        playback, so the loud echo assumed while learning covers that moment. (On the
+        virtual sound card under load, with three test workers on two busy cores, the
+        greeting interrupted itself over a loopback echo about one start-up in fifty; the
+        player's clock re-anchored several times per start-up there.)"""
+        with self._lock:
+            self._observed.clear()
+            self._fast_observed.clear()
 
     def reference_db(self, t: float) -> float:
         """The loudest the assistant played in the `tail_s` before `t`."""
@@ -113,25 +157,66 @@ class EchoGate:
         return float(np.median(levels)) if levels else SILENT_DB
 
     def clear_of_echo(self, mic_db: float, t: float, margin_db: float) -> bool:
-        """The quick barge-in's test, on the canceller's linear output (`aec.Cleaned.linear`):
-        is a frame `margin_db` above what that signal holds without the driver, i.e. the echo
-        it leaves (playback level plus its own learned coupling) on top of its noise floor
-        (`noise_floor_db`)? Without the floor, steady road rumble passed for the driver
-        whenever the assistant spoke softly.
+        """The quick barge-in's test: `linear_headroom` at least `margin_db`."""
+        headroom = self.linear_headroom(mic_db, t)
+        return headroom is not None and headroom >= margin_db
 
-        Call it for every frame while no utterance is open (it learns from them); it is False
-        while nothing plays (the usual start rule decides then). Until the coupling is
-        learned, the gate assumes a loud echo."""
+    def linear_headroom(self, mic_db: float, t: float) -> float | None:
+        """How far (dB) a frame of the canceller's linear output (`aec.Cleaned.linear`) is
+        above what that signal holds without the driver: the echo it leaves (playback level
+        plus its own learned coupling, with the young-estimate margin) on top of its noise
+        floor (`noise_floor_db`). Without the floor, steady road rumble passed for the
+        driver whenever the assistant spoke softly. None while nothing plays.
+
+        The quick barge-in wants MARGIN_LINEAR_DB of it (and the listening version to hear a
+        voice too: `vad.Segmenter.push`); the usual start rule wants `margin_db` of it as
+        well as AEC3's version clear of the echo (`is_echo`): on the sound card each
+        canceller now and then let the echo through for a moment, never both at once.
+
+        Call it once for every frame while no utterance is open (it learns from them). Until
+        the coupling is learned, the gate assumes a loud echo."""
         reference = self.reference_db(t)
         floor = self.noise_floor_db
         with self._lock:
-            self._fast_levels.append(mic_db)
             if reference <= self.active_db:
-                return False
+                self._fast_levels.append(mic_db)
+                return None
+            seen = len(self._fast_observed)
             coupling = self._coupling(self._fast_observed)
-            self._fast_observed.append(mic_db - reference)
-        expected = 10 * np.log10(10 ** ((reference + coupling) / 10) + 10 ** (floor / 10))
-        return bool(mic_db >= expected + margin_db)
+            unsure = self._unsure(seen, self._fast_observed.maxlen)
+            expected = 10 * np.log10(10 ** ((reference + coupling) / 10) + 10 ** (floor / 10))
+            headroom = float(mic_db - expected - unsure)
+            if seen < self.learn_frames or headroom < self.margin_db:  # (not while both talk)
+                self._fast_observed.append(mic_db - reference)
+                self._fast_levels.append(mic_db)
+        return headroom
+
+    def heard_raw(self, mic_db: float, t: float) -> None:
+        """The raw microphone's level for a frame at `t` (before any canceller), while no
+        utterance is open: it learns how much of the assistant's voice gets back at all."""
+        reference = self.reference_db(t)
+        if reference > self.active_db:
+            with self._lock:
+                self._raw_observed.append(mic_db - reference)
+
+    @property
+    def echo_present(self) -> bool:
+        """Does the assistant's voice reach the microphone less than NO_ECHO_DB under what it
+        plays? Until that is known (half a second of playback), assume it does. With no echo
+        to remove, AEC3's suppressor is no judge of who speaks: it held a driver talking
+        over the assistant 20-70 dB down (it never learns an echo path it could trust), so
+        the listener judges the linear output instead (then the microphone as it is)."""
+        with self._lock:
+            if len(self._raw_observed) < self.learn_frames:
+                return True
+            return float(np.percentile(self._raw_observed, self.percentile)) > NO_ECHO_DB
+
+    def _unsure(self, seen: int, most: int | None) -> float:
+        """Extra margin for an estimate learned from `seen` frames (none before it is used:
+        the loud echo assumed then needs none)."""
+        if seen < self.learn_frames:
+            return 0.0
+        return self.unsure_db * (1.0 - seen / (most or seen))
 
     def is_echo(self, mic_db: float, t: float) -> bool:
         """Is a microphone frame of `mic_db`, captured at `t`, explained by our own output?
@@ -143,8 +228,8 @@ class EchoGate:
         with self._lock:
             seen = len(self._observed)
             coupling = self._coupling(self._observed)
-            self._observed.append(observed)
-        unsure = 0.0
-        if seen >= self.learn_frames:  # (before, the loud echo assumed needs no more margin)
-            unsure = self.unsure_db * (1.0 - seen / (self._observed.maxlen or seen))
-        return observed < coupling + self.margin_db + unsure
+            unsure = self._unsure(seen, self._observed.maxlen)
+            echo = observed < coupling + self.margin_db + unsure
+            if seen < self.learn_frames or echo:  # (not while both talk: see the module doc)
+                self._observed.append(observed)
+        return echo

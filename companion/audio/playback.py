@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .clock import PLAYER_LATE_S, SampleClock
 from .devices import AudioDeviceError, open_with_rescan, parse_device, sounddevice_module
 from .echo import EchoGate
 from .vad import level_db
@@ -79,6 +80,7 @@ class AudioPlayer:
         self._stream_rate = 0
         self._queue: deque[Playback] = deque()
         self._watched: tuple[Playback | None, int, float] = (None, 0, 0.0)  # (what, where, when)
+        self._clock = SampleClock(1)  # the stream's (set when it opens)
         self.last_fraction = 0.0  # how much of the last buffer `play()` played (for clipping)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
@@ -96,17 +98,26 @@ class AudioPlayer:
                     self._queue.popleft()
         outdata[filled:].fill(0)
         if self.echo_gate is not None:
-            # When this block will be heard, on the monotonic clock the microphone uses.
+            # When this block will be heard, on the monotonic clock the microphone uses:
+            # counted in samples from the stream's start (clock.py), not read per callback.
             try:
                 delay = max(0.0, time.outputBufferDacTime - time.currentTime)
             except AttributeError:
                 delay = 0.0
-            report_output(self.echo_gate, outdata[:, 0], self._stream_rate, monotonic() + delay)
+            broken = bool(status and getattr(status, "output_underflow", False))
+            anchors = self._clock.anchors
+            heard = self._clock.stamp(frames, monotonic() + delay, broken)
+            if self._clock.anchors != anchors and anchors:
+                # The samples and the clock parted (an underflow: the device played silence
+                # we did not send): where our voice is in the microphone moved, and the echo
+                # learned so far no longer holds.
+                self.echo_gate.timeline_moved()
+            report_output(self.echo_gate, outdata[:, 0], self._stream_rate, heard)
 
     def _open(self, rate: int) -> Any:
         if self._stream is not None and self._stream_rate == rate and self._stream.active:
             return self._stream
-        self.close()
+        self._close_stream()  # (what is queued stays: a stalled stream's restart)
         sd = _sounddevice()
         try:
             stream = open_with_rescan(sd, lambda: self._start_stream(sd, rate))
@@ -121,6 +132,7 @@ class AudioPlayer:
 
     def _start_stream(self, sd: Any, rate: int) -> Any:
         self._stream_rate = rate  # the callback reads it from its first call on
+        self._clock = SampleClock(rate, late_s=PLAYER_LATE_S)
         stream = sd.OutputStream(
             samplerate=rate,
             channels=1,
@@ -152,8 +164,8 @@ class AudioPlayer:
     def check(self, playback: Playback | None = None) -> None:
         """Raise AudioOutputError if the device went away while something is queued, and
         restart a stream that stalled: active, but `playback` made no progress for
-        STALL_S (PortAudio on PulseAudio stopped calling back once under load, and the
-        sentence waited for ever). The stalled buffer ends, not completed."""
+        STALL_S (PortAudio on PulseAudio now and then stops calling back on a busy machine,
+        and the sentence waited for ever). What is queued plays on from where it stopped."""
         stream = self._stream
         if stream is not None and not stream.active:
             self.close()
@@ -165,7 +177,18 @@ class AudioPlayer:
             self._watched = (playback, playback.position, now)
         elif now - self._watched[2] > STALL_S:
             log.info("audio output stalled for %.1f s: restarting the stream", STALL_S)
-            self.close()
+            self._watched = (playback, playback.position, now)
+            self._restart()
+
+    def _restart(self) -> None:
+        """A new stream at the same rate; the queue is kept (the old stream's callback has
+        stopped before the new one starts)."""
+        self._close_stream()
+        try:
+            self._open(self._stream_rate)
+        except AudioOutputError:
+            self.stop()
+            raise
 
     def play(
         self, samples: np.ndarray, rate: int, cancelled: Callable[[], bool] | None = None
@@ -191,6 +214,9 @@ class AudioPlayer:
 
     def close(self) -> None:
         self.stop()
+        self._close_stream()
+
+    def _close_stream(self) -> None:
         if self._stream is not None:
             try:
                 self._stream.abort()

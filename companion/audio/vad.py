@@ -195,7 +195,8 @@ class Segmenter:
     ) -> list[tuple[Any, ...]]:
         """`is_echo(level)`: True when the frame is the assistant's own voice (not speech).
         `quick(level)`, when the echo is cancelled: True when a frame of `fast` is far above
-        what the echo leaves; `barge_in_ms` of unbroken such voice starts an utterance (the
+        what the echo leaves, and `judge` hears a voice in it too; `barge_in_ms` of unbroken
+        such voice starts an utterance (the
         usual rule wants `start_ms` in a window). Both are asked for every frame, silent ones
         too: the gate learns from them.
         `judge`: the version of the frame to decide on, if not `frame` itself (the echo
@@ -203,7 +204,7 @@ class Segmenter:
         `fast`: the version the quick barge-in judges (default: `judge`)."""
         heard = frame if judge is None else judge
         self.last_level = level_db(heard)
-        voiced = self.detector.is_speech(heard, self.last_level)
+        heard_voice = voiced = self.detector.is_speech(heard, self.last_level)
         if is_echo is not None and is_echo(self.last_level) and voiced:
             voiced = False
         self.frames_since_speech = 0 if voiced else self.frames_since_speech + 1
@@ -211,7 +212,15 @@ class Segmenter:
         if quick is not None:
             onset = heard if fast is None else fast
             onset_level = level_db(onset)
-            clear = quick(onset_level) and self.onset_detector.is_speech(onset, onset_level)
+            # Both versions must hear a voice: on the sound card the linear filter's residue
+            # jumped by 20 dB now and then (the echo path moved under it) while the listening
+            # version (AEC3) heard nothing at all. A driver shows in both, if a frame or two
+            # later in AEC3's.
+            clear = (
+                quick(onset_level)
+                and heard_voice
+                and self.onset_detector.is_speech(onset, onset_level)
+            )
         self._voiced_run = self._voiced_run + 1 if clear else 0
         if not self.in_utterance:
             self._window.append(voiced)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from ..audio.aec import NOMINAL_SPEECH_DBFS, SUPPRESS_BELOW_SNR_DB
 from ..audio.capture import AudioInputError, InputEnded
 from ..audio.echo import EchoGate
-from ..audio.vad import Framer, Segmenter
+from ..audio.vad import Framer, Segmenter, level_db
 from ..events import (
     EndOfSpeechLikely,
     FinalTranscript,
@@ -85,6 +86,29 @@ class DriverLevel:
         return driver - gate.noise_floor_db < SUPPRESS_BELOW_SNR_DB
 
 
+def echo_rules(
+    gate: EchoGate | None, t: float, fast: np.ndarray | None
+) -> tuple[Callable[[float], bool] | None, Callable[[float], bool] | None]:
+    """The segmenter's two echo tests for a frame at `t` while no utterance is open: is it
+    our own voice (`is_echo`), and, over a cancelled echo, is the driver's first syllable
+    clear of it (the quick barge-in)? The usual start rule then wants both cancellers'
+    versions clear of the echo (echo.py)."""
+    if gate is None:
+        return None, None
+    echo = lambda level: gate.is_echo(level, t)  # noqa: E731
+    if gate.canceller is None or fast is None:
+        return echo, None
+    margin = gate.canceller.onset_margin_db
+    headroom = gate.linear_headroom(level_db(fast), t)
+    if headroom is None:
+        return echo, None
+    # (is_echo first: it learns from every frame.)
+    return (
+        lambda level: gate.is_echo(level, t) or headroom < gate.margin_db,
+        lambda _level: headroom >= margin,
+    )
+
+
 class Worker:
     """One listening run: created and run on the listener's thread."""
 
@@ -127,6 +151,7 @@ class Worker:
         self._judge_framer = Framer()
         self._fast_framer = Framer()
         self._suppressed_framer = Framer()
+        self._raw_framer = Framer()
         self._driver = DriverLevel()
         self._open = False  # an utterance is being recognised
         self._armed_until = 0.0  # wake mode: the phrase was said alone; take the next one
@@ -185,16 +210,21 @@ class Worker:
         # Our own voice subtracted: a version to listen with; the linear one for the quick
         # barge-in and the recogniser; a noise-suppressed one for a loud road.
         cleaned = canceller.process(block.samples, block.t)
-        for judge, linear, suppressed in zip(
+        gate = self.echo_gate
+        assert gate is not None
+        for judge, linear, suppressed, raw in zip(
             self._judge_framer.push(cleaned.listen),
             self._fast_framer.push(cleaned.linear),
             self._suppressed_framer.push(cleaned.suppressed),
+            self._raw_framer.push(cleaned.raw),
             strict=True,
         ):
             if not self._open:  # an utterance is recognised from one version throughout
-                self.listener.suppressing = self._driver.road_is_loud(self.echo_gate)
+                self.listener.suppressing = self._driver.road_is_loud(gate)
+                gate.heard_raw(level_db(raw), block.t)
             heard = suppressed if self.listener.suppressing else linear
-            self._frame(heard, block.t, judge, linear)
+            # No echo to remove (headphones, a quiet cabin): AEC3 is no judge (echo.py).
+            self._frame(heard, block.t, judge if gate.echo_present else linear, linear)
 
     def _controls(self) -> None:
         presses, releases = self.listener.presses()
@@ -221,13 +251,7 @@ class Worker:
         fast: np.ndarray | None = None,
     ) -> None:
         self._frames_in += 1
-        gate = self.echo_gate
-        echo = None if gate is None or self._open else (lambda level: gate.is_echo(level, t))
-        # Over a cancelled echo the driver's first syllable is clear: barge in on it.
-        quick = None
-        if gate is not None and gate.canceller is not None and not self._open:
-            margin = gate.canceller.onset_margin_db
-            quick = lambda level: gate.clear_of_echo(level, t, margin)  # noqa: E731
+        echo, quick = echo_rules(self.echo_gate, t, fast) if not self._open else (None, None)
         events = self._seg.push(frame, echo, quick=quick, judge=judge, fast=fast)
         if self._open and fast is not None and self._seg.frames_since_speech == 0:
             self._driver.voiced(fast)

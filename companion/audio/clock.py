@@ -1,0 +1,52 @@
+"""When a block of a sound stream is heard or was captured: by counting samples.
+
+The echo canceller lines up what the speakers played with what the microphone heard by time,
+so both sides must stamp their blocks on one steady timeline. Reading the clock in every
+device callback is not steady: on a busy machine a callback is woken late and unevenly
+(20 ms and more), and PortAudio's latency estimate moves too. Measured on the virtual sound
+card, the player's per-callback stamps wandered by ~22 ms every second or so, and every jump
+moved the canceller's reference against the microphone: its adaptive filters lost the echo
+and let the assistant's voice through for a moment, enough to pass for the driver.
+
+A stream's samples, though, come at exactly its rate. `SampleClock` anchors a stream once
+and then stamps each block by the samples counted since. It anchors again only when the
+stream broke (an underflow or overflow: the device played or recorded without us) or when
+the count and the clock part by more than a callback can explain (the device's clock
+drifting from ours over a long drive).
+"""
+
+from __future__ import annotations
+
+EARLY_S = 0.05  # a callback cannot be this much earlier than its samples: re-anchor
+LATE_S = 0.5  # nor this much later (a stalled stream): re-anchor
+# A player's stamp is when its block will be *heard*. A late callback does not move that while
+# the device still has audio buffered; once the count lags the heard time by more than the
+# buffer, the device ran dry and played silence we did not send. PulseAudio's ALSA plugin
+# does not always report that as an underflow: on the virtual sound card a start-up under
+# load moved the heard time by 0.49 s with no flag, and the count stayed 0.49 s behind for
+# the whole greeting (its echo then had no reference and passed for the driver). Healthy
+# streams there stayed within 43 ms of the count (22 ms typical): 0.1 s tells the two apart.
+PLAYER_LATE_S = 0.1
+
+
+class SampleClock:
+    """Stamps the blocks of one continuous stream at `rate` samples per second."""
+
+    def __init__(self, rate: int, late_s: float = LATE_S) -> None:
+        self.rate = rate
+        self.late_s = late_s
+        self._t0: float | None = None
+        self._count = 0
+        self.anchors = 0  # how many times it anchored (1 for a healthy stream)
+
+    def stamp(self, frames: int, observed: float, broken: bool = False) -> float:
+        """The time of the first sample of the next block of `frames` samples. `observed` is
+        that time as the clock read it in this callback; `broken`: the device reported an
+        underflow or overflow before this block."""
+        t0 = self._t0
+        expected = observed if t0 is None else t0 + self._count / self.rate
+        if t0 is None or broken or not -EARLY_S <= observed - expected <= self.late_s:
+            self._t0, self._count, expected = observed, 0, observed
+            self.anchors += 1
+        self._count += frames
+        return expected
