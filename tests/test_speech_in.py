@@ -218,6 +218,9 @@ def _press_at(seconds: float, release_at: float | None = None):
             while source.position < release_at:
                 time.sleep(0.005)
             listener.release()
+            # The rest, not pressed, as fast as it decodes: the pace mattered for the press
+            # and the release, not for showing that nothing after the release is heard.
+            source.realtime = False
 
     return during
 

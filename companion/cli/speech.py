@@ -164,11 +164,14 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
             print(f"companion: error: {exc}", file=sys.stderr)
             failed += 1
             continue
+        # Each file's line goes out as soon as it is known (flushed: into a pipe Python would
+        # hold it back until the end), so a reader sees progress and a reader that went away
+        # (`| head -1`) stops the run at the next file instead of after all of them.
         if args.json:
-            print(json.dumps(result, ensure_ascii=False))
+            print(json.dumps(result, ensure_ascii=False), flush=True)
         else:
             shown = result["text"] or "(no speech heard)"
-            print(f"{path}: {shown}" if len(args.files) > 1 else shown)
+            print(f"{path}: {shown}" if len(args.files) > 1 else shown, flush=True)
     return 2 if failed else 0
 
 

@@ -33,16 +33,22 @@ def test_personas_try_fails_when_the_model_does(tmp_path):
 
 
 def test_a_closed_pipe_ends_quietly():
-    files = [str(AUDIO / "long_sentence.wav")] * 6
+    """Like `companion transcribe *.wav | head -1`: the first line arrives while the rest are
+    still being transcribed, and the reader going away stops the run at the next file."""
+    files = [str(AUDIO / "how_long.wav")] * 6
     with subprocess.Popen(
         companion_cmd("transcribe", *files), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as process:
         assert process.stdout is not None and process.stderr is not None
-        process.stdout.readline()  # like `| head -1`: read a line, then go away
+        first = process.stdout.readline()  # like `| head -1`: read a line, then go away
+        # It came while the run went on (the next file has to be transcribed before the run
+        # can even notice the reader left): nothing held back until the end.
+        still_running = process.poll() is None
         process.stdout.close()
         err = process.stderr.read().decode()
         code = process.wait(timeout=120)
     assert code == 0, err
+    assert b"how_long.wav: " in first and still_running
     assert "BrokenPipe" not in err and "unexpected" not in err and "Traceback" not in err
 
 
