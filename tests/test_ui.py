@@ -47,7 +47,8 @@ async def test_typed_request_streams_the_reply_into_the_transcript(tmp_path, scr
 
 
 async def test_navigation_card_follows_the_route_and_the_simulated_drive(tmp_path):
-    app = make_app(tmp_path, None, tick_s=0.2, navigation__sim_speedup=15.0)
+    # The drive at 60x: a few seconds to arrival, a dozen ticks of it on the card.
+    app = make_app(tmp_path, None, tick_s=0.2, navigation__sim_speedup=60.0)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "No route" in nav_text(app), what="maps loaded")
         await type_text(pilot, "take me to the nearest charger")
