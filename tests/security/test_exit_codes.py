@@ -108,7 +108,7 @@ def test_help_documents_the_exit_status_and_a_usage_error_is_2():
 def test_ctrl_c_stops_a_long_command_with_status_130():
     import signal
 
-    files = [str(AUDIO / "long_sentence.wav")] * 20
+    files = [str(AUDIO / "how_long.wav")] * 20
     with subprocess.Popen(
         companion_cmd("transcribe", *files), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as process:
