@@ -118,7 +118,7 @@ class MicrophoneSource:
             info = sd.query_devices(self.device, "input")
             rate = int(info["default_samplerate"])
             self._resample = Resampler(rate, RATE)
-        self._clock = SampleClock(rate)
+        self._clock = SampleClock(rate, name="microphone")
         stream = sd.RawInputStream(
             samplerate=rate,
             channels=1,

@@ -17,6 +17,10 @@ drifting from ours over a long drive).
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 EARLY_S = 0.05  # a callback cannot be this much earlier than its samples: re-anchor
 LATE_S = 0.5  # nor this much later (a stalled stream): re-anchor
 # A player's stamp is when its block will be *heard*. A late callback does not move that while
@@ -32,12 +36,14 @@ PLAYER_LATE_S = 0.1
 class SampleClock:
     """Stamps the blocks of one continuous stream at `rate` samples per second."""
 
-    def __init__(self, rate: int, late_s: float = LATE_S) -> None:
+    def __init__(self, rate: int, late_s: float = LATE_S, name: str = "stream") -> None:
         self.rate = rate
         self.late_s = late_s
+        self.name = name  # for the log: "player", "microphone"
         self._t0: float | None = None
         self._count = 0
         self.anchors = 0  # how many times it anchored (1 for a healthy stream)
+        self._logged = float("-inf")
 
     def stamp(self, frames: int, observed: float, broken: bool = False) -> float:
         """The time of the first sample of the next block of `frames` samples. `observed` is
@@ -46,6 +52,16 @@ class SampleClock:
         t0 = self._t0
         expected = observed if t0 is None else t0 + self._count / self.rate
         if t0 is None or broken or not -EARLY_S <= observed - expected <= self.late_s:
+            if t0 is not None and observed - self._logged > 1.0:  # at most once a second
+                self._logged = observed
+                log.info(
+                    "%s clock anchored again (%d): the device's time moved %+.3f s from the "
+                    "sample count%s",
+                    self.name,
+                    self.anchors + 1,
+                    observed - expected,
+                    " (underflow/overflow reported)" if broken else "",
+                )
             self._t0, self._count, expected = observed, 0, observed
             self.anchors += 1
         self._count += frames

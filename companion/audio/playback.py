@@ -132,7 +132,7 @@ class AudioPlayer:
 
     def _start_stream(self, sd: Any, rate: int) -> Any:
         self._stream_rate = rate  # the callback reads it from its first call on
-        self._clock = SampleClock(rate, late_s=PLAYER_LATE_S)
+        self._clock = SampleClock(rate, late_s=PLAYER_LATE_S, name="player")
         stream = sd.OutputStream(
             samplerate=rate,
             channels=1,

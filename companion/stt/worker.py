@@ -5,6 +5,7 @@ control flags; this owns everything heard."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -84,6 +85,31 @@ class DriverLevel:
         assert gate is not None
         driver = float(np.median(self.levels)) if self.levels else NOMINAL_SPEECH_DBFS
         return driver - gate.noise_floor_db < SUPPRESS_BELOW_SNR_DB
+
+
+log = logging.getLogger(__name__)
+
+
+def log_voice_over_playback(
+    gate: EchoGate | None,
+    t: float,
+    frame: np.ndarray,
+    judge: np.ndarray | None,
+    fast: np.ndarray | None,
+) -> None:
+    """When a voice starts while the assistant speaks (a barge-in follows): log the levels the
+    gate judged, to explain a barge-in the driver didn't make."""
+    if gate is None or not gate.speaking(t):
+        return
+    log.info(
+        "voice over playback: microphone %.1f dB (cleaned %s, linear %s), playback %.1f dB, "
+        "coupling %.1f dB",
+        level_db(frame),
+        "-" if judge is None else f"{level_db(judge):.1f}",
+        "-" if fast is None else f"{level_db(fast):.1f}",
+        gate.reference_db(t),
+        gate.coupling_db,
+    )
 
 
 def echo_rules(
@@ -269,6 +295,7 @@ class Worker:
         for event in events:
             kind = event[0]
             if kind == "start":
+                log_voice_over_playback(self.echo_gate, t, frame, judge, fast)
                 self._on_start(event[1], t)
             elif kind == "speech":
                 self._on_speech(event[1], t)
