@@ -259,6 +259,31 @@ def test_an_underflow_mid_reply_makes_the_gate_relearn_the_echo():
     assert not gate.is_echo(-4.0, t)  # a driver far louder than any echo is still heard
 
 
+def test_a_microphone_that_lost_samples_makes_the_gate_relearn_the_echo():
+    """The same from the microphone's side: an overflow (the device recorded without us)
+    moves where our voice sits in what the microphone hands over; the listener's worker sees
+    the microphone clock anchor again and the gate assumes a loud echo until it relearns."""
+    from types import SimpleNamespace
+
+    from companion.audio.capture import MicrophoneSource
+    from companion.stt.worker import follow_timeline
+
+    gate = EchoGate()
+    mic = MicrophoneSource()
+    block = np.zeros(320, np.int16).tobytes()
+    fine, overflow = (
+        SimpleNamespace(input_overflow=False),
+        SimpleNamespace(input_overflow=True),
+    )
+    t = feed(gate, playing_db=-20.0, mic_db=-75.0, frames=200, t0=monotonic() - 4.0)
+    mic._callback(block, 320, None, fine)
+    seen = follow_timeline(gate, mic, 0)
+    assert seen == 1 and not gate.is_echo(-60.0, t)  # the first anchor; -60 dB is the driver
+    mic._callback(block, 320, None, overflow)
+    seen = follow_timeline(gate, mic, seen)
+    assert seen == 2 and gate.is_echo(-60.0, t)  # a loud echo assumed again
+
+
 def test_blocks_are_stamped_by_their_samples_not_by_when_the_callback_ran():
     from companion.audio.clock import SampleClock
 
@@ -277,30 +302,40 @@ def test_blocks_are_stamped_by_their_samples_not_by_when_the_callback_ran():
     assert clock.stamp(64, t + 5.0) == t + 5.0 and clock.anchors == 3
 
 
-def test_a_player_that_ran_dry_without_saying_so_re_anchors():
-    """PulseAudio's ALSA plugin may play silence we did not send without flagging an
-    underflow: the heard time then jumps ahead of the count and stays there. A player's clock
-    re-anchors on that; a capture clock (late callbacks are normal, its audio is buffered) keeps
-    its count through the same lateness."""
+def test_a_stream_that_lost_time_without_saying_so_re_anchors_and_a_late_callback_does_not():
+    """PulseAudio's ALSA plugin may play silence we did not send (or drop what it recorded)
+    without flagging it: the clock then runs ahead of the count and stays there. A player's
+    clock re-anchors at once on a jump past 0.1 s; any clock re-anchors once every callback of
+    half a second stayed late. A single late callback, which then catches up, moves nothing."""
     from companion.audio.clock import PLAYER_LATE_S, SampleClock
 
-    player, capture = SampleClock(22050, late_s=PLAYER_LATE_S), SampleClock(22050)
-    for clock in (player, capture):
-        t = 50.0
-        for _ in range(100):
-            clock.stamp(441, t)
+    def run(clock, lateness, n=200):  # lateness(i) for callback i of 441 samples (20 ms)
+        t, stamps = 50.0, []
+        for i in range(n):
+            stamps.append((clock.stamp(441, t + lateness(i)), t))
             t += 441 / 22050
-        stall = 0.49  # as measured on the virtual sound card at a start-up under load
-        clock.stamp(441, t + stall)
-    assert player.anchors == 2 and capture.anchors == 1
-    # Ordinary callback jitter never re-anchors the player.
-    jitter = SampleClock(22050, late_s=PLAYER_LATE_S)
+        return stamps
+
+    # As measured on the virtual sound card at a start-up under load: 0.49 s, for good.
+    player, capture = SampleClock(22050, late_s=PLAYER_LATE_S), SampleClock(22050)
+    run(player, lambda i: 0.49 if i >= 100 else 0.0)
+    stamps = run(capture, lambda i: 0.49 if i >= 100 else 0.0)
+    assert player.anchors == 2 and capture.anchors == 2
+    late, true = stamps[-1]
+    assert abs(late - (true + 0.49)) < 0.005  # stamped where the samples really were
+    # 60 ms lost for good: past the drift bound, under the player's jump bound.
+    drifted = SampleClock(22050, late_s=PLAYER_LATE_S)
+    stamps = run(drifted, lambda i: 0.06 if i >= 50 else 0.0)
+    assert drifted.anchors == 2 and abs(stamps[-1][0] - (stamps[-1][1] + 0.06)) < 0.005
+    # One callback woken 0.3 s late, the next ones catching up: the count holds.
+    once = SampleClock(22050)
+    stamps = run(once, lambda i: 0.3 if i == 100 else 0.0)
+    assert once.anchors == 1 and all(abs(got - true) < 1e-9 for got, true in stamps)
+    # Ordinary callback jitter never re-anchors either clock.
     rng = np.random.default_rng(5)
-    t = 0.0
-    for _ in range(3000):
-        jitter.stamp(441, t + float(rng.uniform(0, 0.045)))
-        t += 441 / 22050
-    assert jitter.anchors == 1
+    for clock in (SampleClock(22050, late_s=PLAYER_LATE_S), SampleClock(22050)):
+        run(clock, lambda i: float(rng.uniform(0, 0.045)), n=3000)
+        assert clock.anchors == 1
 
 
 def test_the_quick_barge_in_needs_the_listening_version_to_hear_a_voice_too():

@@ -67,6 +67,12 @@ class MicrophoneSource:
         self._last_callback = 0.0
         self._clock = SampleClock(RATE)  # the stream's (set when it opens)
 
+    @property
+    def anchors(self) -> int:
+        """How often the stream's clock anchored (clock.py): more than once, and where the
+        microphone's samples sit against the player's moved (the echo gate must relearn)."""
+        return self._clock.anchors
+
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         now = time.monotonic()
         self._last_callback = now

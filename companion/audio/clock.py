@@ -11,8 +11,14 @@ and let the assistant's voice through for a moment, enough to pass for the drive
 A stream's samples, though, come at exactly its rate. `SampleClock` anchors a stream once
 and then stamps each block by the samples counted since. It anchors again only when the
 stream broke (an underflow or overflow: the device played or recorded without us) or when
-the count and the clock part by more than a callback can explain (the device's clock
-drifting from ours over a long drive).
+the count and the clock part by more than a callback can explain: at once when they part by
+more than `late_s`, and when every callback of the last `WINDOW_S` of the stream read the
+clock later than the count by more than `DRIFT_S`. A callback woken late is late once and
+then catches up (the next ones come quickly while the buffer drains); samples the device
+lost without saying so (PulseAudio's ALSA plugin does not always flag them) or a device
+clock drifting from ours over a long drive leave every later callback behind, and only those
+move the anchor. Each re-anchor after the first moves the timeline the echo canceller learned
+on, so its owner tells the echo gate (`EchoGate.timeline_moved`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,11 @@ LATE_S = 0.5  # nor this much later (a stalled stream): re-anchor
 # the whole greeting (its echo then had no reference and passed for the driver). Healthy
 # streams there stayed within 43 ms of the count (22 ms typical): 0.1 s tells the two apart.
 PLAYER_LATE_S = 0.1
+# Persistent lateness: the least of the last half second's offsets. Healthy streams on the
+# virtual sound card under load stayed within 43 ms at worst (a single late callback), and
+# their least offset over any half second within a few ms.
+DRIFT_S = 0.03
+WINDOW_S = 0.5
 
 
 class SampleClock:
@@ -44,25 +55,41 @@ class SampleClock:
         self._count = 0
         self.anchors = 0  # how many times it anchored (1 for a healthy stream)
         self._logged = float("-inf")
+        self._least = float("inf")  # the least offset since `_window_from` samples
+        self._window_from = 0
 
     def stamp(self, frames: int, observed: float, broken: bool = False) -> float:
         """The time of the first sample of the next block of `frames` samples. `observed` is
         that time as the clock read it in this callback; `broken`: the device reported an
         underflow or overflow before this block."""
         t0 = self._t0
-        expected = observed if t0 is None else t0 + self._count / self.rate
-        if t0 is None or broken or not -EARLY_S <= observed - expected <= self.late_s:
-            if t0 is not None and observed - self._logged > 1.0:  # at most once a second
-                self._logged = observed
-                log.info(
-                    "%s clock anchored again (%d): the device's time moved %+.3f s from the "
-                    "sample count%s",
-                    self.name,
-                    self.anchors + 1,
-                    observed - expected,
-                    " (underflow/overflow reported)" if broken else "",
-                )
-            self._t0, self._count, expected = observed, 0, observed
-            self.anchors += 1
+        if t0 is None or broken:
+            return self._anchor(observed, frames, observed, broken)
+        expected = t0 + self._count / self.rate
+        offset = observed - expected
+        if not -EARLY_S <= offset <= self.late_s:
+            return self._anchor(observed, frames, expected, broken)
+        self._least = min(self._least, offset)
+        if self._count - self._window_from >= WINDOW_S * self.rate:
+            if self._least > DRIFT_S:
+                # Every callback of the window was late: the stream lost time. Move the anchor
+                # by the least of it (what a late wake-up cannot explain).
+                return self._anchor(expected + self._least, frames, expected, broken)
+            self._least, self._window_from = float("inf"), self._count
         self._count += frames
         return expected
+
+    def _anchor(self, at: float, frames: int, expected: float, broken: bool) -> float:
+        if self._t0 is not None and at - self._logged > 1.0:  # at most once a second
+            self._logged = at
+            log.info(
+                "%s clock anchored again (%d): the device's time moved %+.3f s from the "
+                "sample count%s",
+                self.name,
+                self.anchors + 1,
+                at - expected,
+                " (underflow/overflow reported)" if broken else "",
+            )
+        self._t0, self._count, self.anchors = at, frames, self.anchors + 1
+        self._least, self._window_from = float("inf"), 0
+        return at

@@ -90,6 +90,15 @@ class DriverLevel:
 log = logging.getLogger(__name__)
 
 
+def follow_timeline(gate: EchoGate | None, source: Any, seen: int) -> int:
+    """The microphone's clock anchored again (clock.py) since it was `seen` anchored: where
+    our voice sits in the microphone moved, and the gate relearns. Returns the count now."""
+    anchors = getattr(source, "anchors", 0)
+    if seen and anchors != seen and gate is not None:
+        gate.timeline_moved()
+    return anchors
+
+
 def log_voice_over_playback(
     gate: EchoGate | None,
     t: float,
@@ -143,6 +152,7 @@ class Worker:
         self.settings = listener.settings
         self.engine = listener.engine
         self.source = listener.source
+        self._anchors = 0  # the microphone clock's, as last seen
         self._stop = listener.stop_requested
         self._emit = listener.emit
         self._set_state = listener.set_state
@@ -174,10 +184,8 @@ class Worker:
         self._framer = Framer()
         # With a canceller: the versions VAD and the quick barge-in judge, and the recogniser's
         # version for loud road noise (aec.Cleaned).
-        self._judge_framer = Framer()
-        self._fast_framer = Framer()
-        self._suppressed_framer = Framer()
-        self._raw_framer = Framer()
+        self._judge_framer, self._fast_framer = Framer(), Framer()
+        self._suppressed_framer, self._raw_framer = Framer(), Framer()
         self._driver = DriverLevel()
         self._open = False  # an utterance is being recognised
         self._armed_until = 0.0  # wake mode: the phrase was said alone; take the next one
@@ -228,6 +236,7 @@ class Worker:
 
     def _block(self, block: Any) -> None:
         """One block of audio from the source, in frames, through the canceller if any."""
+        self._anchors = follow_timeline(self.echo_gate, self.source, self._anchors)
         canceller = self.echo_gate.canceller if self.echo_gate is not None else None
         if canceller is None:
             for frame in self._framer.push(block.samples):
