@@ -147,8 +147,8 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
     timings = tmp_path / "timings.jsonl"
     try:
         scripted.add(
-            reply("Looking for Italian places.", match="would like"),
-            reply("Typed reply.", match="still there"),
+            reply("Typed reply.", match="still there"),  # rules are tried in order
+            reply("Looking for Italian places.", match="."),  # whatever the words so far
         )
         repl = Repl(
             "--voice",
@@ -165,23 +165,26 @@ def test_unplugging_the_microphone_mid_sentence_keeps_what_was_heard(scripted, t
         player = subprocess.Popen(
             ["paplay", "--device=car_mic", str(AUDIO / "long_sentence.wav")], env=card.env
         )
-        # Unplugged mid-sentence: once the recogniser has heard the first words (an event,
-        # not a time: a busy machine hears them later), long before "parking".
+        # Unplugged mid-sentence: once the recogniser has heard its first three words,
+        # whatever it made of them (an event, not a time: a busy machine hears them later;
+        # not exact words: real-time capture is not the same samples twice), seconds before
+        # "parking".
         assert wait_for_event(
             timings,
-            lambda e: e["event"] == "PartialTranscript" and "would like to" in e["text"],
+            lambda e: e["event"] == "PartialTranscript" and len(e["text"].split()) >= 3,
             timeout=30,
         ), read_events(timings)
     finally:
         stop_sound_card(card)
     player.wait(timeout=10)
     repl.wait_for("stopped delivering audio (unplugged?)", timeout=15)
-    repl.wait_for("you (voice)> i would like to", timeout=30)
+    repl.wait_for("you (voice)> ", timeout=30)
     heard = repl.out.split("you (voice)> ", 1)[1].split("\n", 1)[0]
-    assert "parking" not in heard  # only the words before the unplug
+    assert len(heard.split()) >= 3, heard  # the words before the unplug make the turn ...
+    assert "parking" not in heard  # ... and only those
     # Answered: by the persona, or by the navigator when the words so far ask for a place.
     deadline = time.monotonic() + 30
-    while "Assistant: " not in repl.out.split("you (voice)> i would like to", 1)[1]:
+    while "Assistant: " not in repl.out.split("you (voice)> ", 1)[1]:
         assert time.monotonic() < deadline, repl.out
         time.sleep(0.05)
     repl.send("are you still there")
