@@ -252,7 +252,12 @@ def test_an_underflow_mid_reply_makes_the_gate_relearn_the_echo():
     assert player._clock.anchors == 1
     t = monotonic() + 0.58  # when the next block is heard
     assert not gate.is_echo(-60.0, t)  # -60 dB is the driver
+    # An underflow flagged while the count still matches the clock: nothing moved.
     when.outputBufferDacTime = 0.58
+    player._callback(out, 320, when, underflow)
+    assert player._clock.anchors == 1 and not gate.is_echo(-60.0, t)
+    # One that cost 0.2 s of silence: our voice now comes 0.2 s later.
+    when.outputBufferDacTime = 0.6 + 0.2
     player._callback(out, 320, when, underflow)
     assert player._clock.anchors == 2
     assert gate.is_echo(-60.0, t) and gate.is_echo(-24.0, t)  # a loud echo assumed again
@@ -279,6 +284,9 @@ def test_a_microphone_that_lost_samples_makes_the_gate_relearn_the_echo():
     mic._callback(block, 320, None, fine)
     seen = follow_timeline(gate, mic, 0)
     assert seen == 1 and not gate.is_echo(-60.0, t)  # the first anchor; -60 dB is the driver
+    import time
+
+    time.sleep(0.1)  # the input: 0.1 s that the device recorded without us (80 ms unexplained)
     mic._callback(block, 320, None, overflow)
     seen = follow_timeline(gate, mic, seen)
     assert seen == 2 and gate.is_echo(-60.0, t)  # a loud echo assumed again
@@ -297,7 +305,8 @@ def test_blocks_are_stamped_by_their_samples_not_by_when_the_callback_ran():
     assert clock.anchors == 1
     first = stamps[0][0] - stamps[0][1]
     assert all(abs((got - true) - first) < 1e-9 for got, true in stamps)  # one steady offset
-    # An underflow (the device played without us), or a clock far from the count, re-anchors.
+    # An underflow that cost time (the device played without us), or a clock far from the
+    # count, re-anchors.
     assert clock.stamp(64, t + 1.0, broken=True) == t + 1.0 and clock.anchors == 2
     assert clock.stamp(64, t + 5.0) == t + 5.0 and clock.anchors == 3
 

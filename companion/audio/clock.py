@@ -10,15 +10,15 @@ and let the assistant's voice through for a moment, enough to pass for the drive
 
 A stream's samples, though, come at exactly its rate. `SampleClock` anchors a stream once
 and then stamps each block by the samples counted since. It anchors again only when the
-stream broke (an underflow or overflow: the device played or recorded without us) or when
-the count and the clock part by more than a callback can explain: at once when they part by
-more than `late_s`, and when every callback of the last `WINDOW_S` of the stream read the
-clock later than the count by more than `DRIFT_S`. A callback woken late is late once and
-then catches up (the next ones come quickly while the buffer drains); samples the device
-lost without saying so (PulseAudio's ALSA plugin does not always flag them) or a device
-clock drifting from ours over a long drive leave every later callback behind, and only those
-move the anchor. Each re-anchor after the first moves the timeline the echo canceller learned
-on, so its owner tells the echo gate (`EchoGate.timeline_moved`).
+count and the clock part by more than a callback can explain: at once when they part by more
+than `late_s`, or by more than `DRIFT_S` after the device reported an underflow or overflow
+(it played or recorded without us), and when every callback of the last `WINDOW_S` of the
+stream read the clock later than the count by more than `DRIFT_S`. A callback woken late is
+late once and then catches up (the next ones come quickly while the buffer drains); samples
+the device lost without saying so (PulseAudio's ALSA plugin does not always flag them) or a
+device clock drifting from ours over a long drive leave every later callback behind, and
+only those move the anchor. Each re-anchor after the first moves the timeline the echo
+canceller learned on, so its owner tells the echo gate (`EchoGate.timeline_moved`).
 """
 
 from __future__ import annotations
@@ -63,11 +63,15 @@ class SampleClock:
         that time as the clock read it in this callback; `broken`: the device reported an
         underflow or overflow before this block."""
         t0 = self._t0
-        if t0 is None or broken:
+        if t0 is None:
             return self._anchor(observed, frames, observed, broken)
         expected = t0 + self._count / self.rate
         offset = observed - expected
-        if not -EARLY_S <= offset <= self.late_s:
+        # A reported underflow or overflow moves the anchor only if it cost time the count
+        # cannot absorb: under load PortAudio flagged one every second or so while the count
+        # still matched the clock, and each re-anchor makes the echo gate relearn (while it
+        # does, a driver as loud as the echo is not heard).
+        if (broken and offset > DRIFT_S) or not -EARLY_S <= offset <= self.late_s:
             return self._anchor(observed, frames, expected, broken)
         self._least = min(self._least, offset)
         if self._count - self._window_from >= WINDOW_S * self.rate:
