@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -76,3 +77,16 @@ def listen(
 
 def finals(events: list[ListenerEvent]) -> list[FinalTranscript]:
     return [e for e in events if isinstance(e, FinalTranscript)]
+
+
+@functools.cache
+def heard_at_rest(name: str) -> str:
+    """What the recogniser the voice tests get (the product's own choice for en-us) makes of a
+    fixture recording decoded as fast as it goes. A real-time test compares what it heard
+    with this, within REAL_TIME_MAX_WER: what capture on a busy machine adds, without
+    counting a word the recogniser mishears from the file itself (PocketSphinx hears "add a
+    stop at a coffee shop" as "at a stop the coffee shop")."""
+    from companion.stt.models import load_engine
+
+    engine, _ = load_engine("auto", "en-us")
+    return " ".join(f.text for f in finals(listen(engine, name)))

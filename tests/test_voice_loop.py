@@ -17,7 +17,14 @@ from .conftest import start_sound_card, stop_sound_card
 from .helpers import read_events, reply
 from .helpers import wait_for_event as find_event
 from .soundcard import longest_gap, loud_segments, wait_until_recording
-from .speech_helpers import AUDIO, voice_turn, word_error_rate, words
+from .speech_helpers import (
+    AUDIO,
+    REAL_TIME_MAX_WER,
+    heard_at_rest,
+    voice_turn,
+    word_error_rate,
+    words,
+)
 from .test_cli import Repl
 
 # These tests are about the streaming LLM path (barge-in, echo, speech): the spoken requests
@@ -42,14 +49,14 @@ def answered(scripted, events: list[dict], turn: int):
     return [r for r in scripted.requests if r.last_user_message == text][-1]
 
 
-def listen(card, scripted, timings: Path, *extra: str) -> Repl:
+def listen(card, scripted, timings: Path, *extra: str, env: dict | None = None) -> Repl:
     session = Repl(
         "--llm-base-url",
         scripted.base_url,
         "--timings",
         str(timings),
         *extra,
-        env={**card.client_env, **PERSONA_ONLY},
+        env={**card.client_env, **PERSONA_ONLY, **(env or {})},
         command="listen",
     )
     session.wait_for("just speak", timeout=30)
@@ -253,7 +260,8 @@ def test_pressing_to_talk_during_a_reply_stops_it(sound_card, scripted, tmp_path
     sound_card.play_into_microphone(AUDIO / "add_stop.wav")
     repl.wait_for("Adding it.", timeout=30)
     assert scripted.requests[0].client_disconnected
-    assert "coffee shop" in scripted.requests[1].last_user_message
+    heard = scripted.requests[1].last_user_message  # the pressed request, as a new turn
+    assert word_error_rate(heard_at_rest("add_stop"), heard) <= REAL_TIME_MAX_WER, heard
     code, _, err = repl.finish()
     assert code == 0 and "Traceback" not in err
 
@@ -279,13 +287,17 @@ def test_the_assistants_own_voice_does_not_interrupt_it_but_the_driver_can(scrip
         sentences = " ".join(
             f"Here is sentence number {n} about the road ahead." for n in range(1, 6)
         )
+        # The first two requests get their replies in order, whatever the recogniser made of
+        # them on a busy machine (it once heard "navigate to the mirror structure"), so no
+        # speculative start may use one up.
         scripted.add(
             reply("About ten minutes.", ttft=0.2, match="get there|long"),
-            reply(sentences, ttft=0.2, tokens_per_second=30, match="charger|nearest"),
-            reply(LONG_REPLY, ttft=0.2, tokens_per_second=25, match="."),
+            reply(sentences, ttft=0.2, tokens_per_second=30),
+            reply(LONG_REPLY, ttft=0.2, tokens_per_second=25),
         )
         timings = tmp_path / "timings.jsonl"
-        session = listen(card, scripted, timings)
+        no_guess = {"COMPANION_SPEECH_SPECULATE_AFTER_MS": "0"}
+        session = listen(card, scripted, timings, env=no_guess)
         card.play_into_microphone(AUDIO / "navigate_charger.wav")
         done = wait_for_event(timings, lambda e: e["event"] == "ReplyDone", timeout=40)
         first = wait_for_event(timings, lambda e: e["event"] == "TurnStarted")
