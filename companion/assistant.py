@@ -116,7 +116,7 @@ class Assistant:
             spawn=spawn,
             before_turn=reload_cast,
         )
-        self.drive_sim = SimulatedDrive(settings.navigation, self.post)
+        self.drive_sim = SimulatedDrive(settings.navigation, self.post, settings.car)
         self.client: ChatClient | None = None
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
@@ -204,6 +204,7 @@ class Assistant:
             streaming_speech=self.streaming_speech,
             speed=lambda: self.drive_sim.speed_kmh,
             output=self.output,
+            car=self.drive_sim,
         )
 
         def attach() -> None:

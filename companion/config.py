@@ -46,6 +46,7 @@ CHOICES = {
     "speech.engine": ENGINES,
     "speech.vad": VADS,
     "navigation.units": UNITS,
+    "car.temperature": ("C", "F"),
     "ui.theme": ("auto", "night", "day"),
 }
 
@@ -144,6 +145,12 @@ class NavigationSettings:
 
 
 @dataclass
+class CarSettings:
+    temperature: str = "C"  # C | F: how temperatures are said and shown
+    reserve_percent: float = 10.0  # "can I make it?" keeps this much of the battery in hand
+
+
+@dataclass
 class SearchSettings:
     enabled: bool = True  # false: questions go to the persona as conversation
     searxng_url: str = ""  # a SearXNG instance with the JSON API on; empty: offline only
@@ -163,13 +170,24 @@ class Settings:
     persona: PersonaSettings = field(default_factory=PersonaSettings)
     safety: SafetySettings = field(default_factory=SafetySettings)
     navigation: NavigationSettings = field(default_factory=NavigationSettings)
+    car: CarSettings = field(default_factory=CarSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     ui: UISettings = field(default_factory=UISettings)
     config_file: Path | None = None
     config_file_found: bool = False
     sources: dict[str, str] = field(default_factory=dict)  # "llm.model" -> where it was set
 
-    SECTIONS = ("llm", "memory", "speech", "persona", "safety", "navigation", "search", "ui")
+    SECTIONS = (
+        "llm",
+        "memory",
+        "speech",
+        "persona",
+        "safety",
+        "navigation",
+        "car",
+        "search",
+        "ui",
+    )
 
     def items(self) -> list[tuple[str, str, Any]]:
         """(section, key, value) for every setting, in declaration order."""
@@ -267,6 +285,12 @@ def _check_choices(settings: Settings) -> None:
         raise ValueError(
             f"persona.history must be one of {', '.join(HISTORY_POLICIES)}, not "
             f'"{settings.persona.history}" (from {settings.sources["persona.history"]}).'
+        )
+    reserve = settings.car.reserve_percent
+    if not 0 <= reserve <= 50:
+        raise ValueError(
+            f"car.reserve_percent {reserve:g} (from {settings.sources['car.reserve_percent']}) "
+            "must be between 0 and 50 (percent of the battery kept in hand)."
         )
     for dotted, allowed in CHOICES.items():
         section, key = dotted.split(".")

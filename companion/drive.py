@@ -15,20 +15,29 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .car import Car
+from .car.energy import DEFAULT_RESERVE_PERCENT
 from .events import AnyEvent, DriveUpdate, Notice
 
 if TYPE_CHECKING:
-    from .config import NavigationSettings
+    from .config import CarSettings, NavigationSettings
     from .navigation.navigator import Navigator
 
 log = logging.getLogger(__name__)
 
 
 class SimulatedDrive:
-    def __init__(self, settings: NavigationSettings, post: Callable[[AnyEvent], None]) -> None:
+    def __init__(
+        self,
+        settings: NavigationSettings,
+        post: Callable[[AnyEvent], None],
+        car: CarSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.post = post
         self.car = Car()
+        self.units = settings.units
+        self.temperature = car.temperature if car is not None else "C"
+        self.reserve_percent = car.reserve_percent if car is not None else DEFAULT_RESERVE_PERCENT
         self.navigator: Navigator | None = None  # set once navigation is loaded
         self._fixed: tuple[float | None] | None = None  # set_speed(): not simulated
         self._task: asyncio.Task[None] | None = None
@@ -76,6 +85,10 @@ class SimulatedDrive:
         self.post(self.update())
         return value
 
+    def set_climate_on(self, on: bool) -> None:
+        self.car.climate_on = on
+        self.post(self.update())
+
     def update(self) -> DriveUpdate:
         car = self.car
         trip = self.navigator.snapshot() if self.navigator is not None else None
@@ -87,6 +100,7 @@ class SimulatedDrive:
             car.outside_c,
             car.climate_c,
             trip,
+            car.climate_on,
         )
 
     async def aclose(self) -> None:

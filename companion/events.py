@@ -274,8 +274,9 @@ class DriveUpdate(CoreEvent):
     battery_percent: int
     range_km: float
     outside_c: float
-    climate_c: float
+    climate_c: float  # the cabin's setpoint
     trip: dict[str, Any] | None  # Navigator.snapshot(), None without navigation
+    climate_on: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from .tts.output import VOICE_STEP
 from .turns.turn import Answer, ToolUse, Turn
 
 if TYPE_CHECKING:
+    from .car.skill import CarControls
     from .llm.client import Message
     from .navigation.navigator import Navigator
     from .search import Searcher
@@ -221,9 +222,10 @@ class SkillTable:
         navigator: Navigator | None = None,
         searcher: Searcher | None = None,
         offer_tools: bool = False,
+        car: CarControls | None = None,
     ) -> SkillTable:
-        """The standard skills; navigation and search only where they are set up (without
-        them their requests go to the persona)."""
+        """The standard skills; navigation, search and the car only where they are set up
+        (without them their requests go to the persona)."""
         tools = TOOLS if offer_tools and (navigator or searcher) else None
         skills: list[Skill] = [
             PersonaSkill(),
@@ -235,6 +237,10 @@ class SkillTable:
             skills.append(NavigationSkill(navigator))
         if searcher is not None:
             skills.append(SearchSkill(searcher))
+        if car is not None:
+            from .car.skill import CarSkill
+
+            skills.append(CarSkill(car, navigator))
         return cls(skills)
 
     def for_intent(self, name: str) -> Skill:

@@ -28,7 +28,7 @@ from .geo import (
 )
 from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
 from .places import Gazetteer, Place
-from .questions import Choice, Confirm, answer_to
+from .questions import ChargerOffer, Choice, Confirm, Question, answer_to
 from .report import summary_line, trip_snapshot
 from .routing import ROAD_FACTOR, Route, estimate_route
 from .trip import Trip, TripEvent
@@ -99,7 +99,7 @@ class Navigator:
         self.geocoder = geocoder
         self.router = router
         self.trip = Trip(gazetteer.start)
-        self.pending: Choice | Confirm | None = None
+        self.pending: Question | None = None
         self._fallback: str | None = None
 
     async def aclose(self) -> None:
@@ -125,7 +125,7 @@ class Navigator:
         handler = getattr(self, f"_do_{action}", None)
         if handler is None:
             return Answer("I can't do that with navigation yet.", "unsupported")
-        if action not in ("choose", "confirm"):
+        if action not in ("choose", "confirm", "charge_stop"):
             self.pending = None
         answer: Answer = await handler(slots, text)
         answer.data.setdefault("trip", self.snapshot())
@@ -295,6 +295,51 @@ class Navigator:
         if answer == "add_stop":
             return await self._add_stop(pending.place)
         return Answer(f"Okay, keeping the route to {self.trip.goal.label}.", "kept")
+
+    async def _do_charge_stop(self, slots: dict[str, Any], text: str) -> Answer:
+        """The answer to "Shall I add a charger on the way?": the charger that costs the
+        smallest detour, as a stop on the way to the place asked about."""
+        pending, self.pending = self.pending, None
+        if not isinstance(pending, ChargerOffer) or not slots.get("answer"):
+            return Answer("Okay, no charger.", "charger_declined")
+        trip, goal = self.trip, pending.place
+        here = trip.position
+        chargers = await self._nearby("charger")
+        if not chargers:
+            return Answer("I couldn't find a charger on the way.", "no_match", {"query": "charger"})
+        charger = min(chargers, key=lambda p: distance_m(here, p.pos) + distance_m(p.pos, goal.pos))
+        if trip.active and trip.goal.label == goal.label:
+            return await self._add_stop(charger)
+        route = await self._route([here, charger.pos, goal.pos])
+        trip.set_route(goal, [charger], route)
+        about = "about " if route.estimated else ""
+        return Answer(
+            f"Navigating to {goal.label} with a stop at {charger.label}, "
+            f"{say_distance(route.distance_m, self.units)}, {about}{say_duration(route.duration_s)}.",
+            "route_started",
+            {"destination": goal.label, "stop": charger.label, "source": goal.source},
+        )
+
+    # --- for the car: where a place is and the road there ------------------------------------
+
+    async def plan(self, place: str, category: str | None = None) -> tuple[Place, Route] | None:
+        """The place a request names (a name, "home", or the nearest of a kind) and the road
+        from here, resolved as navigation does; None when there is no such place."""
+        here = self.trip.position
+        if category:
+            found = await self._nearby(category)
+            found = sorted(found, key=lambda p: distance_m(here, p.pos))
+        elif place == "home":
+            found = await asyncio.to_thread(self.gazetteer.find, "home", here)
+        else:
+            found = await self._resolve(place)
+        if not found:
+            return None
+        return found[0], await self._route([here, found[0].pos])
+
+    def offer_charger(self, place: Place) -> None:
+        """Ask "Shall I add a charger on the way?" (the caller says it); "yes" adds one."""
+        self.pending = ChargerOffer(place)
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -78,14 +78,34 @@ class Confirm:
     preferences: tuple[str, ...] = ()
 
 
+@dataclass
+class ChargerOffer:
+    """ "Shall I add a charger on the way?" to `place` (the trip's goal when it is one)."""
+
+    place: Place
+
+
+_PLEASE_DO = re.compile(
+    r"^(?:yes|yeah|yep|yup|sure|ok|okay|please|do it|go ahead|please do|add (?:it|one|a charger)|"
+    r"sounds good|good idea|let's do (?:it|that))\b"
+)
+Question = Choice | Confirm | ChargerOffer
+
+
 def answer_to(
-    pending: Choice | Confirm | None, text: str, here: LatLon
+    pending: Question | None, text: str, here: LatLon
 ) -> tuple[str, dict[str, Any]] | None:
     """If `text` answers the open question, the intent for it."""
     if pending is None:
         return None
     # The router's normalisation (fillers off, apostrophes kept: "i'll take", "let's do").
     t = normalize(text)
+    if isinstance(pending, ChargerOffer):
+        if _KEEP.match(t) or _NONE.match(t):
+            return "navigation.charge_stop", {"answer": False}
+        if _PLEASE_DO.match(t):
+            return "navigation.charge_stop", {"answer": True}
+        return None
     if isinstance(pending, Confirm):
         if _ADD.search(t):
             return "navigation.confirm", {"answer": "add_stop"}

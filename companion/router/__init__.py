@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..personas.loader import Persona
 from ..personas.switching import asks_to_change_safety, detect_switch
 from ..text import Utterance, key_of
+from .car_slots import climate_request, range_request, status_topic
 from .slots import category_of, is_proper_place, named_place, place_slots, stop_place
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 class Intent:
     """`name` is dotted: `persona.switch`, `safety.change_request`, `navigation.*`
     (`start`, `find_nearby`, `add_stop`, `cancel`, `eta`, `distance`, `where_am_i`),
-    `search.*` (`weather`, `lookup`), `control.*` (`stop`, `repeat`, `louder`, `quieter`,
+    `search.*` (`weather`, `lookup`), `car.*` (`status`, `climate`, `range`: the car's
+    readings, its climate, whether the battery reaches a place), `control.*` (`stop`, `repeat`, `louder`, `quieter`,
     `cancel`), `out_of_scope.*` (what the car can't do: `media`, `alarm`, `smart_home`,
     `messages`, `calendar`, `lists`, `orders`, `transport`), `unclear` (nothing to
     understand: empty, emoji, noise) and `conversation`."""
@@ -52,6 +54,8 @@ MIN_NAVIGATION_PROBABILITY = 0.6
 MIN_SWITCH_PROBABILITY = 0.5
 # "I can't do that" closes the door on the persona's model: only when it is the likelier answer.
 MIN_OUT_OF_SCOPE_PROBABILITY = 0.5
+# A car answer is the car's own numbers: only when the model finds it the likelier reading.
+MIN_CAR_PROBABILITY = 0.5
 _LOOKUP_COMMAND = re.compile(
     r"^(?:can you |could you )?(?:search(?: the web| online)? for|"
     r"look up|lookup|google|find out)\s+"
@@ -116,11 +120,25 @@ def route(
         t = u.normal
         command = _LOOKUP_COMMAND.match(t)
         return Intent(label, {"query": t[command.end() :] if command else t}, p)
+    if label.startswith("car."):
+        car_p = sum(v for k, v in found.probabilities.items() if k.startswith("car."))
+        if car_p < MIN_CAR_PROBABILITY:
+            return Intent("conversation", confidence=round(1 - car_p, 2))
+        return Intent(label, car_slots(label, u), p)
     if label.startswith("out_of_scope."):
         if p < MIN_OUT_OF_SCOPE_PROBABILITY:  # unsure: the persona's model may well help
             return Intent("conversation", confidence=p)
         return Intent(label, {"domain": label.removeprefix("out_of_scope.")}, p)
     return Intent(label, {}, p)
+
+
+def car_slots(label: str, u: Utterance) -> dict[str, Any]:
+    """The details of a `car.*` request (`car_slots.py`)."""
+    if label == "car.climate":
+        return climate_request(u)
+    if label == "car.range":
+        return range_request(u)
+    return {"topic": status_topic(u)}
 
 
 @functools.lru_cache(maxsize=8)

@@ -36,6 +36,7 @@ from .reply import Replies
 from .turn import Answer, ToolUse, Turn
 
 if TYPE_CHECKING:
+    from ..car.skill import CarControls
     from ..navigation.navigator import Navigator
     from ..search import Searcher
 
@@ -66,6 +67,7 @@ class TurnPipeline:
         offer_tools: bool = False,
         speed: Callable[[], float | None] = lambda: None,
         output: SpeechOutput | None = None,
+        car: CarControls | None = None,
     ) -> None:
         self.replies = Replies(client, streaming_speech=streaming_speech)
         self.replies.can_act = lambda name: self.skills.claims(name)
@@ -73,6 +75,7 @@ class TurnPipeline:
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
+        self.car = car
         self.skills: SkillTable
         self.set_skills(navigator, searcher)
         self.session = session
@@ -102,7 +105,7 @@ class TurnPipeline:
     def set_skills(self, navigator: Navigator | None, searcher: Searcher | None) -> None:
         """Navigation and search (either may be None: its requests go to the persona)."""
         self.navigator, self.searcher = navigator, searcher
-        self.skills = SkillTable.build(navigator, searcher, self.offer_tools)
+        self.skills = SkillTable.build(navigator, searcher, self.offer_tools, self.car)
 
     @property
     def offer_tools(self) -> bool:

@@ -129,7 +129,7 @@ class CompanionApp(App[int]):
         yield Banner(id="banner")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield CarPanel(self.units, id="car")
+                yield CarPanel(self.units, self.settings.car.temperature, id="car")
                 yield NavCard(self.units, id="nav")
             yield AssistantPanel(id="assistant")
         yield TimingsPanel(id="timings")

@@ -21,6 +21,13 @@ def range_text(km: float, units: str) -> str:
     return f"{round(km / KM_PER_MILE)} mi" if units == "mi" else f"{round(km)} km"
 
 
+def temperature(celsius: float, unit: str, decimals: int = 1) -> str:
+    """'21.0°C', '70°F' (Fahrenheit in whole degrees)."""
+    if unit == "F":
+        return f"{celsius * 9 / 5 + 32:.0f}°F"
+    return f"{celsius:.{decimals}f}°C"
+
+
 def duration(seconds: float) -> str:
     minutes = round(seconds / 60)
     if minutes < 60:

@@ -209,7 +209,8 @@ class ScreenView:
         car.now = now
         car.update_data = event
         self._one(NavCard).show(event.trip, now)
-        self._one(Dock).show_climate(event.climate_c)
+        unit = self.app.assistant.drive_sim.temperature
+        self._one(Dock).show_climate(event.climate_c, event.climate_on, unit)
 
     def safety_changed(self, event: SafetyChanged) -> None:
         self._one(Dock).show_safety(event.kids_mode, event.mature_content)

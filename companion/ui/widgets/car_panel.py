@@ -17,9 +17,10 @@ class CarPanel(Widget):
     update_data: reactive[DriveUpdate | None] = reactive(None, layout=False)
     now: reactive[datetime | None] = reactive(None)
 
-    def __init__(self, units: str = "mi", **kwargs: object) -> None:
+    def __init__(self, units: str = "mi", temperature: str = "C", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.units = units
+        self.temperature = temperature
 
     def render(self) -> str:
         d = self.update_data
@@ -29,15 +30,17 @@ class CarPanel(Widget):
         speed = fmt.speed(d.speed_kmh, self.units)
         battery = f"{d.battery_percent}%"
         range_ = fmt.range_text(d.range_km, self.units)
+        out = fmt.temperature(d.outside_c, self.temperature, 0)
+        cabin = fmt.temperature(d.climate_c, self.temperature) if d.climate_on else "off"
         if self.size.height <= 1:
             return (
                 f"{now} │ {d.gear} {speed} │ Battery {battery} · {range_} │ "
-                f"Out {d.outside_c:.0f}°C │ Cabin {d.climate_c:.1f}°C"
+                f"Out {out} │ Cabin {cabin}"
             )
         if self.size.height <= 3:
             return (
-                f"[b]{now}[/b]  {d.gear}  [b]{speed}[/b]  {d.outside_c:.0f}°C out\n"
-                f"{battery} · {range_} · cabin {d.climate_c:.1f}°"
+                f"[b]{now}[/b]  {d.gear}  [b]{speed}[/b]  {out} out\n"
+                f"{battery} · {range_} · cabin {cabin}"
             )
         meter = fmt.bar(d.battery_percent / 100, 10)
         return "\n".join(
@@ -48,7 +51,7 @@ class CarPanel(Widget):
                 f"Battery {battery}",
                 f"{meter}",
                 f"Range {range_}",
-                f"Outside {d.outside_c:.0f}°C",
-                f"Cabin {d.climate_c:.1f}°C",
+                f"Outside {out}",
+                f"Cabin {cabin}",
             ]
         )

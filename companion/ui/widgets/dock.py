@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button
 
+from .. import format as fmt
+
 CHIP_NAME_MAX = 16  # the name part of the chip: "Kids Storyteller" whole, longer ones cut
 
 
@@ -52,8 +54,9 @@ class Dock(Horizontal):
     def show_volume(self, volume: float, muted: bool) -> None:
         self._set("volume", "Muted" if muted else f"Vol {round(volume * 100)}%", muted)
 
-    def show_climate(self, celsius: float) -> None:
-        self._set("climate", f"{celsius:.1f}°")
+    def show_climate(self, celsius: float, on: bool = True, unit: str = "C") -> None:
+        shown = fmt.temperature(celsius, unit)[:-1] if on else "Off"  # "21.0°", "70°"
+        self._set("climate", shown, not on)
 
     def show_safety(self, kids: bool, mature: bool) -> None:
         self._set("kids", "Kids ON" if kids else "Kids off", kids)
