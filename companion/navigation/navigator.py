@@ -315,7 +315,8 @@ class Navigator:
         about = "about " if route.estimated else ""
         return Answer(
             f"Navigating to {goal.label} with a stop at {charger.label}, "
-            f"{say_distance(route.distance_m, self.units)}, {about}{say_duration(route.duration_s)}.",
+            f"{say_distance(route.distance_m, self.units)}, "
+            f"{about}{say_duration(route.duration_s)}.",
             "route_started",
             {"destination": goal.label, "stop": charger.label, "source": goal.source},
         )

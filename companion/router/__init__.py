@@ -34,10 +34,11 @@ class Intent:
     """`name` is dotted: `persona.switch`, `safety.change_request`, `navigation.*`
     (`start`, `find_nearby`, `add_stop`, `cancel`, `eta`, `distance`, `where_am_i`),
     `search.*` (`weather`, `lookup`), `car.*` (`status`, `climate`, `range`: the car's
-    readings, its climate, whether the battery reaches a place), `control.*` (`stop`, `repeat`, `louder`, `quieter`,
-    `cancel`), `out_of_scope.*` (what the car can't do: `media`, `alarm`, `smart_home`,
-    `messages`, `calendar`, `lists`, `orders`, `transport`), `unclear` (nothing to
-    understand: empty, emoji, noise) and `conversation`."""
+    readings, its climate, whether the battery reaches a place), `control.*` (`stop`,
+    `repeat`, `louder`, `quieter`, `cancel`), `out_of_scope.*` (what the car can't do:
+    `media`, `alarm`, `smart_home`, `messages`, `calendar`, `lists`, `orders`,
+    `transport`), `unclear` (nothing to understand: empty, emoji, noise) and
+    `conversation`."""
 
     name: str
     slots: dict[str, Any] = field(default_factory=dict)
