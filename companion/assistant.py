@@ -368,6 +368,15 @@ class Assistant:
         words is dropped."""
         self.drive_sim.tick(seconds)
         self.turns.drop_stale_guess()
+        if not self.turns.busy():
+            warning = self.drive_sim.range_warning()
+            if warning is not None:
+                self.turns.news(warning)
+
+    async def warn_range(self) -> Any:
+        """The low-range warning now, awaited, if one is due (the dialogue runner's drive)."""
+        warning = self.drive_sim.range_warning()
+        return await self.turns.tell(warning) if warning is not None else None
 
     # --- settings from the front end ---------------------------------------------------------
 

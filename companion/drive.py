@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .car import Car
-from .car.energy import DEFAULT_RESERVE_PERCENT
+from .car.answers import range_warning
+from .car.energy import DEFAULT_RESERVE_PERCENT, reach
 from .events import AnyEvent, DriveUpdate, Notice
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class SimulatedDrive:
         self.reserve_percent = car.reserve_percent if car is not None else DEFAULT_RESERVE_PERCENT
         self.navigator: Navigator | None = None  # set once navigation is loaded
         self._fixed: tuple[float | None] | None = None  # set_speed(): not simulated
+        self.warned_for: str | None = None  # the destination the driver was told about
         self._task: asyncio.Task[None] | None = None
 
     def start(self, tick_s: float, tick: Callable[[float], None]) -> None:
@@ -88,6 +90,30 @@ class SimulatedDrive:
     def set_climate_on(self, on: bool) -> None:
         self.car.climate_on = on
         self.post(self.update())
+
+    def range_warning(self) -> str | None:
+        """Once per destination: the sentence to say when the rest of the route (up to a
+        charger stop, if the route has one) needs more than the battery holds with the
+        reserve; the navigator then asks whether to add a charger. None: nothing to say."""
+        navigator = self.navigator
+        if navigator is None or not navigator.trip.active:
+            return None
+        trip = navigator.trip
+        goal = trip.goal
+        if self.warned_for == goal.label:
+            return None
+        metres = trip.remaining_m
+        ends = [e for e in trip.path.leg_ends_m[:-1] if e > trip.travelled_m]
+        for stop, end in zip(trip.stops, ends, strict=False):
+            if stop.category == "charger":  # the car charges there: the leg to it counts
+                metres = end - trip.travelled_m
+                break
+        r = reach(self.car, metres / 1000, trip.speed_kmh or None, self.reserve_percent)
+        if r.makes_it:
+            return None
+        self.warned_for = goal.label
+        navigator.offer_charger(goal)
+        return range_warning(goal.label, r, self.units)
 
     def update(self) -> DriveUpdate:
         car = self.car

@@ -23,10 +23,16 @@ class Reach:
     arrival_percent: float  # what is left on arrival (may be below zero: it would run out)
     reserve_percent: float
     range_km: float  # the car's rated range now
+    wh_per_km: float  # the consumption assumed for this route
 
     @property
     def makes_it(self) -> bool:
         return self.arrival_percent >= self.reserve_percent
+
+    @property
+    def short_km(self) -> float:
+        """How far before the destination the battery would run empty (0: it wouldn't)."""
+        return max(0.0, -self.arrival_percent) / 100 * PACK_KWH * 1000 / self.wh_per_km
 
 
 def reach(
@@ -36,11 +42,6 @@ def reach(
     reserve_percent: float = DEFAULT_RESERVE_PERCENT,
 ) -> Reach:
     """Will `distance_km` at an average `speed_kmh` (None: unknown) leave the reserve?"""
-    need = distance_km * wh_per_km(speed_kmh) / (PACK_KWH * 1000.0) * 100.0
-    return Reach(
-        distance_km,
-        need,
-        car.charge * 100.0 - need,
-        reserve_percent,
-        car.range_km,
-    )
+    rate = wh_per_km(speed_kmh)
+    need = distance_km * rate / (PACK_KWH * 1000.0) * 100.0
+    return Reach(distance_km, need, car.charge * 100.0 - need, reserve_percent, car.range_km, rate)

@@ -32,6 +32,7 @@ class CarControls(Protocol):
     units: str  # mi | km
     temperature: str  # C | F
     reserve_percent: float
+    warned_for: str | None  # the destination the driver was told would need a charge
 
     def set_climate(self, celsius: float) -> float: ...
 
@@ -103,6 +104,7 @@ class CarSkill:
         text = answers.reach_said(where, r, asks, c.units)
         if not r.makes_it:
             navigator.offer_charger(goal)
+            c.warned_for = goal.label  # told already: no unprompted warning for it
         data = {
             "destination": goal.label,
             "makes_it": r.makes_it,

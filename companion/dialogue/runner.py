@@ -81,6 +81,9 @@ class TurnRecord:
     error: str = ""
     notes: list[str] = field(default_factory=list)  # reported, not failures
     audio_problem: str = ""  # the turn's recording could not be read
+    warning: str = ""  # said unprompted during the turn's drive (a low-range warning)
+    climate_c: float = 0.0  # the car's climate after the turn
+    climate_on: bool = True
 
 
 @dataclass
@@ -172,6 +175,8 @@ class _Session:
         settings.llm.tools = True
         settings.speech.mute = True
         settings.speech.barge_in = False
+        settings.navigation.units = dialogue.units
+        settings.car.temperature = dialogue.temperature
         self.assistant = Assistant(
             settings,
             self.session,
@@ -186,6 +191,11 @@ class _Session:
         await asyncio.to_thread(self.assistant.load_core)
         await asyncio.sleep(0)  # what the loader handed the loop
         self.assistant.drive_sim.set_speed(self.dialogue.speed_kmh)
+        car, setup = self.assistant.drive_sim.car, self.dialogue.car
+        if "battery_percent" in setup:
+            car.charge = setup["battery_percent"] / 100
+        car.outside_c = setup.get("outside_c", car.outside_c)
+        car.climate_c = setup.get("climate_c", car.climate_c)
 
     async def close(self) -> None:
         await self.assistant.aclose()
@@ -197,9 +207,14 @@ class _Session:
     async def run_turn(self, turn: Turn) -> TurnRecord:
         record = TurnRecord(turn)
         if turn.advance_minutes:
-            self.assistant.drive_sim.drive(turn.advance_minutes * 60)
+            drive, first = self.assistant.drive_sim, len(self.events)
+            drive.drive(turn.advance_minutes * 60)
             if self.dialogue.speed_kmh is None:
-                self.assistant.drive_sim.set_speed(self.navigator.trip.speed_kmh)
+                drive.set_speed(self.navigator.trip.speed_kmh)
+            await self.assistant.warn_range()  # said unprompted, as the drive's tick would
+            record.warning = " ".join(
+                e.text for e in self.events[first:] if isinstance(e, ReplyDone)
+            )
         if turn.speed_kmh is not None:
             self.assistant.drive_sim.set_speed(turn.speed_kmh)
         if self.web is not None:
@@ -263,6 +278,8 @@ class _Session:
                 record.actions.append(f"{event.skill}:{event.action}")
         record.persona = self.session.active.id
         record.persona_name = self.session.active.name
+        car = self.assistant.drive_sim.car
+        record.climate_c, record.climate_on = car.climate_c, car.climate_on
 
 
 def _fmt(value: Any) -> str:
@@ -426,6 +443,23 @@ class _Expectations:
     def _action(self, want: str) -> None:
         if not any(a.endswith(f":{want}") for a in self.record.actions):
             self._fail(want, _what_happened(self.record.actions))
+
+    def _climate_c(self, want: float) -> None:
+        if abs(self.record.climate_c - float(want)) > 0.01:
+            self._fail(want, self.record.climate_c)
+
+    def _climate_on(self, want: bool) -> None:
+        if self.record.climate_on != want:
+            self._fail(want, self.record.climate_on)
+
+    def _warning(self, want: str | bool) -> None:
+        said = self.record.warning
+        if want is False and said:
+            self._fail("no warning", _fmt(said), True)
+        elif want is True and not said:
+            self._fail("a warning during the drive", "none", True)
+        elif isinstance(want, str) and want.lower() not in said.lower():
+            self._fail(f"a warning containing {want!r}", _fmt(said) if said else "none", True)
 
     def _model_asked(self, want: bool) -> None:
         if self.record.model_asked != want:

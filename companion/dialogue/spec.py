@@ -41,6 +41,10 @@ SETUP_KEYS: dict[str, type | tuple[type, ...]] = {
     "speed_kmh": (int, float),
     "personas": str,
     "units": str,
+    "temperature": str,
+    "battery_percent": (int, float),
+    "outside_c": (int, float),
+    "climate_c": (int, float),
 }
 TURN_KEYS: dict[str, type | tuple[type, ...]] = {
     "say": str,
@@ -76,6 +80,9 @@ EXPECT_KEYS: dict[str, type | tuple[type, ...]] = {
     "interrupted": bool,
     "action": str,
     "latency_ms": dict,
+    "climate_c": (int, float),
+    "climate_on": bool,
+    "warning": (str, bool),
 }
 LATENCY_STAGES = ("first_sentence", "reply_done", "llm_first_token")
 # Expectations that hold whatever the model says (checked with --llm real too).
@@ -132,6 +139,8 @@ class Dialogue:
     speed_kmh: float | None = None
     personas: Path | None = None
     units: str = "mi"
+    temperature: str = "C"  # C | F
+    car: dict[str, float] = field(default_factory=dict)  # battery_percent, outside_c, climate_c
     turns: list[Turn] = field(default_factory=list)
 
     @property
@@ -237,6 +246,7 @@ def load_dialogue(path: Path) -> Dialogue:
             setattr(dialogue, key, values[key])
     if "speed_kmh" in values:
         dialogue.speed_kmh = float(values["speed_kmh"])
+    _car_setup(path, values, dialogue, lambda k: _key_line(lines, k, first, last))
     llm = values.get("llm", "scripted")
     if llm not in LLM_MODES:
         raise DataFileError(
@@ -269,6 +279,31 @@ def load_dialogue(path: Path) -> Dialogue:
     for index, raw in enumerate(turns):
         dialogue.turns.append(_turn(path, text, lines, raw, index, table_range))
     return dialogue
+
+
+# The car a dialogue starts with: [setup] key -> (lowest, highest) allowed.
+CAR_SETUP = {"battery_percent": (0.0, 100.0), "outside_c": (-40.0, 55.0), "climate_c": (16.0, 28.0)}
+
+
+def _car_setup(path: Path, values: dict[str, Any], dialogue: Dialogue, line: Any) -> None:
+    temperature = values.get("temperature", "C")
+    if temperature not in ("C", "F"):
+        raise DataFileError(
+            path,
+            f'[setup] temperature must be "C" or "F", not "{temperature}".',
+            line("temperature"),
+        )
+    dialogue.temperature = temperature
+    for key, (low, high) in CAR_SETUP.items():
+        if key in values:
+            value = float(values[key])
+            if not low <= value <= high:
+                raise DataFileError(
+                    path,
+                    f"[setup] {key} must be between {low:g} and {high:g}, not {value:g}.",
+                    line(key),
+                )
+            dialogue.car[key] = value
 
 
 def _turn(path: Path, text: str, lines: list[str], raw: Any, index: int, table_range: Any) -> Turn:

@@ -100,6 +100,7 @@ def dialogue_schema() -> dict[str, Any]:
     setup = {key: _typed(kind) for key, kind in SETUP_KEYS.items()}
     setup["llm"]["enum"] = list(LLM_MODES)
     setup["units"]["enum"] = list(UNITS)
+    setup["temperature"]["enum"] = ["C", "F"]
     expect = {key: _typed(kind) for key, kind in EXPECT_KEYS.items()}
     expect["latency_ms"].update(
         additionalProperties=False,

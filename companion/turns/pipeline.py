@@ -76,6 +76,8 @@ class TurnPipeline:
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
         self.car = car
+        if car is not None:
+            self.replies.context = self._car_context
         self.skills: SkillTable
         self.set_skills(navigator, searcher)
         self.session = session
@@ -106,6 +108,26 @@ class TurnPipeline:
         """Navigation and search (either may be None: its requests go to the persona)."""
         self.navigator, self.searcher = navigator, searcher
         self.skills = SkillTable.build(navigator, searcher, self.offer_tools, self.car)
+
+    def _car_context(self) -> str:
+        """What the persona's model is told about the car and the trip."""
+        from ..car.answers import context_block
+        from ..navigation.geo import say_distance, say_duration
+
+        car = self.car
+        if car is None:
+            return ""
+        trip = None
+        navigator = self.navigator
+        if navigator is not None and navigator.trip.active:
+            t = navigator.trip
+            trip = {
+                "destination": t.goal.label,
+                "to_go": say_distance(t.remaining_m, car.units),
+                "time_left": say_duration(t.remaining_s),
+                "stops": ", ".join(s.label for s in t.stops),
+            }
+        return context_block(car.car, car.units, car.temperature, trip)
 
     @property
     def offer_tools(self) -> bool:

@@ -95,6 +95,8 @@ class Replies:
         self.limits = TurnLimits()
         # Whether a skill carries out this intent (the pipeline's skill table says).
         self.can_act: Callable[[str], bool] = lambda name: False
+        # What the persona's model is told about the car and the trip (empty: nothing).
+        self.context: Callable[[], str] = lambda: ""
 
     async def say(self, turn: Turn, text: str, voice_of: Persona) -> ReplyDone:
         """A reply decided locally, spoken whole (in `voice_of`'s voice). In kids mode it is
@@ -143,7 +145,8 @@ class Replies:
         reply = _Stream(turn, persona, chain, self.streaming_speech)
         try:
             if messages is None:
-                messages = session.memory.messages(persona, turn.text, session.extra_instructions())
+                extra = "\n\n".join(p for p in (session.extra_instructions(), self.context()) if p)
+                messages = session.memory.messages(persona, turn.text, extra)
             await self._stream(turn, persona, messages, tools, reply)
             acted = self._tool_intent(reply.calls, tools)
             if acted is not None:

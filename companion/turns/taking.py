@@ -166,6 +166,17 @@ class TurnTaker:
         self.barge_in("safety")
         self._start(self._run(lambda: self._pipeline.announce(text, switched_to), None))
 
+    async def tell(self, text: str) -> Any:
+        """The assistant's own news as a turn of its own, awaited (a low-range warning): it
+        waits for the turn before it rather than cutting it off."""
+        with contextlib.suppress(asyncio.CancelledError):
+            return await self._run(lambda: self._pipeline.announce(text), None)
+        return None
+
+    def news(self, text: str) -> None:
+        """`tell`, started from a timer on the loop."""
+        self._start(self.tell(text))
+
     def press(self) -> None:
         """Push-to-talk pressed (key or mic button): interrupts a reply, then opens (or, when
         toggling, closes) the microphone."""
