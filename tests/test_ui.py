@@ -477,3 +477,36 @@ async def test_a_spoken_louder_and_the_dock_agree_and_the_next_key_starts_from_i
         await pilot.press("f7")  # the next key starts from the spoken value
         await wait_until(pilot, lambda: dock_volume() == "Vol 90%", what="one step down")
         assert app.assistant.speaker.volume == 0.9
+
+
+def dock_climate(app) -> str:
+    return str(app.query_one("#climate", Button).label)
+
+
+async def test_a_typed_climate_request_moves_the_dock_setpoint(tmp_path, scripted):
+    scripted.add(ScriptedReply("It is now a lovely 19 degrees."))  # must never be used
+    app = make_app(tmp_path, scripted.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: dock_climate(app) == "21.0°", what="the dock's setpoint")
+        await type_text(pilot, "set the cabin temperature to 23 degrees")
+        await wait_until(pilot, lambda: dock_climate(app) == "23.0°", what="the dock at 23")
+        await wait_until(pilot, lambda: "Cabin set to 23 degrees" in transcript_text(app))
+        assert "Climate on · cabin 23.0 °C" in transcript_text(app)  # shown as an action
+        await type_text(pilot, "turn the climate off")
+        await wait_until(pilot, lambda: dock_climate(app) == "Off", what="the dock off")
+        assert "23.0" not in str(app.query_one(CarPanel).render())
+        assert not scripted.requests  # the car answered, never the model
+
+
+@pytest.mark.slow
+async def test_a_spoken_climate_request_moves_the_dock_setpoint(tmp_path):
+    app = make_app(tmp_path, None, voice=True, audio_in=AUDIO / "set_climate.wav")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.mic_ready, timeout=30, what="the recogniser")
+        assert dock_climate(app) == "21.0°"
+        await pilot.press("space")
+        await wait_until(
+            pilot, lambda: "You (voice):" in transcript_text(app), timeout=20, what="the words"
+        )
+        await wait_until(pilot, lambda: dock_climate(app) == "23.0°", what="the dock at 23")
+        assert app.assistant.drive_sim.car.climate_c == 23.0
