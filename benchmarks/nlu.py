@@ -20,9 +20,9 @@ import statistics
 import sys
 import time
 import tomllib
-from typing import Any
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,7 +34,6 @@ from report import machine, replace_section  # noqa: E402
 from companion.config import BUNDLED_PERSONAS  # noqa: E402
 from companion.personas import load_personas  # noqa: E402
 from companion.router import route  # noqa: E402
-
 
 EVAL = ROOT / "benchmarks" / "nlu_eval"
 

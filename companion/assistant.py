@@ -204,7 +204,6 @@ class Assistant:
             streaming_speech=self.streaming_speech,
             speed=lambda: self.drive_sim.speed_kmh,
             output=self.output,
-            car=self.drive_sim,
         )
 
         def attach() -> None:
@@ -228,7 +227,7 @@ class Assistant:
             self.navigator, self.searcher = navigator, searcher
             self.drive_sim.navigator = navigator
             if self.turns.pipeline is not None:  # attached by load_core, just before
-                self.turns.pipeline.set_skills(navigator, searcher)
+                self.turns.pipeline.set_skills(navigator, searcher, self.drive_sim)
             if navigator is not None:
                 online = self.settings.navigation.online
                 self.post(
@@ -364,19 +363,10 @@ class Assistant:
     # --- the car: the simulated drive's --------------------------------------------------------
 
     def tick(self, seconds: float = 1.0) -> None:
-        """On the loop, once a second: the drive moves on; a guess that never got its final
-        words is dropped."""
+        """Once a second (on the loop): the drive, stale guesses, a due low-range warning."""
         self.drive_sim.tick(seconds)
         self.turns.drop_stale_guess()
-        if not self.turns.busy():
-            warning = self.drive_sim.range_warning()
-            if warning is not None:
-                self.turns.news(warning)
-
-    async def warn_range(self) -> Any:
-        """The low-range warning now, awaited, if one is due (the dialogue runner's drive)."""
-        warning = self.drive_sim.range_warning()
-        return await self.turns.tell(warning) if warning is not None else None
+        self.turns.news_when_idle(self.drive_sim.range_warning)
 
     # --- settings from the front end ---------------------------------------------------------
 

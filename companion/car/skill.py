@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from ..events import ActionTaken
+from ..navigation.charging import plan
 from . import answers
 from .answers import CarAnswer
 from .energy import reach
@@ -87,7 +88,7 @@ class CarSkill:
             return CarAnswer(NO_NAVIGATION.format(range_said=range_said), "no_navigation")
         trip = navigator.trip
         if place:
-            planned = await navigator.plan(place, str(category) if category else None)
+            planned = await plan(navigator, place, str(category) if category else None)
             if planned is None:
                 return CarAnswer(NO_PLACE.format(place=place), "no_match", {"query": place})
             goal, route = planned

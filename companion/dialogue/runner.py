@@ -211,7 +211,9 @@ class _Session:
             drive.drive(turn.advance_minutes * 60)
             if self.dialogue.speed_kmh is None:
                 drive.set_speed(self.navigator.trip.speed_kmh)
-            await self.assistant.warn_range()  # said unprompted, as the drive's tick would
+            warning = drive.range_warning()  # said unprompted, as the drive's tick would
+            if warning is not None:
+                await self.assistant.turns.tell(warning)
             record.warning = " ".join(
                 e.text for e in self.events[first:] if isinstance(e, ReplyDone)
             )

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..router.slots import ROUTE_PREFERENCES, cuisine_said
 from ..webapi import ServiceError
+from .charging import charger_on_the_way
 from .geo import (
     LatLon,
     bearing_deg,
@@ -28,9 +29,9 @@ from .geo import (
 )
 from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
 from .places import Gazetteer, Place
-from .questions import ChargerOffer, Choice, Confirm, Question, answer_to
+from .questions import ChargerOffer, Choice, Confirm, Question, answer_to, which_one
 from .report import summary_line, trip_snapshot
-from .routing import ROAD_FACTOR, Route, estimate_route
+from .routing import Route, estimate_route
 from .trip import Trip, TripEvent
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,6 @@ CATEGORY_WORDS = {  # singular, plural as said aloud
     "bank": ("bank", "banks"),
     "airport": ("airport", "airports"),
 }
-_COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 
 
 @dataclass
@@ -152,7 +152,7 @@ class Navigator:
                     {"query": "home"},
                 )
         else:
-            found = await self._resolve(place)
+            found = await self.resolve(place)
         if not found:
             return Answer(f"I couldn't find a place called {place}.", "no_match", {"query": place})
         top = found[0]
@@ -172,7 +172,7 @@ class Navigator:
         cuisine = slots.get("cuisine") if category == "restaurant" else None
         if cuisine:  # "a Chinese restaurant", "pizza places"
             one, many = f"{cuisine_said(cuisine)} {one}", f"{cuisine_said(cuisine)} {many}"
-        found = await self._nearby(category, cuisine)
+        found = await self.nearby(category, cuisine)
         limit = slots.get("within_m")
         data = {"category": category, **({"cuisine": cuisine} if cuisine else {})}
         if found and isinstance(limit, (int, float)):
@@ -200,11 +200,11 @@ class Navigator:
         found: list[Place] = []
         said = str(slots.get("place") or "")
         if said:
-            found = await self._resolve(said)
+            found = await self.resolve(said)
             found = [p for p in found if p.source in ("sample", "online")]
         category = slots.get("category")
         if not found and category:
-            found = await self._nearby(category)
+            found = await self.nearby(category)
             if self.trip.active and found:  # the one that costs the smallest detour
                 here, goal = self.trip.position, self.trip.goal.pos
                 found.sort(key=lambda p: distance_m(here, p.pos) + distance_m(p.pos, goal))
@@ -219,7 +219,7 @@ class Navigator:
             return Answer(f"I couldn't find a {what} to stop at.", "no_match", {"query": what})
         if not self.trip.active:
             return await self._go(found[0], lead="There's no route yet, so navigating to ")
-        return await self._add_stop(found[0])
+        return await self.add_stop(found[0])
 
     async def _do_cancel(self, slots: dict[str, Any], text: str) -> Answer:
         was = self.trip.cancel()
@@ -282,7 +282,7 @@ class Navigator:
             return Answer("Okay, never mind.", "choice_dropped")
         place = pending.places[index]
         if pending.purpose == "stop" and self.trip.active:
-            return await self._add_stop(place)
+            return await self.add_stop(place)
         return await self._go(place, preferences=pending.preferences)
 
     async def _do_confirm(self, slots: dict[str, Any], text: str) -> Answer:
@@ -293,50 +293,17 @@ class Navigator:
         if answer == "replace":
             return await self._go(pending.place, confirmed=True, preferences=pending.preferences)
         if answer == "add_stop":
-            return await self._add_stop(pending.place)
+            return await self.add_stop(pending.place)
         return Answer(f"Okay, keeping the route to {self.trip.goal.label}.", "kept")
 
     async def _do_charge_stop(self, slots: dict[str, Any], text: str) -> Answer:
-        """The answer to "Shall I add a charger on the way?": the charger that costs the
-        smallest detour, as a stop on the way to the place asked about."""
+        """The answer to "Shall I add a charger on the way?"."""
         pending, self.pending = self.pending, None
         if not isinstance(pending, ChargerOffer) or not slots.get("answer"):
             return Answer("Okay, no charger.", "charger_declined")
-        trip, goal = self.trip, pending.place
-        here = trip.position
-        chargers = await self._nearby("charger")
-        if not chargers:
-            return Answer("I couldn't find a charger on the way.", "no_match", {"query": "charger"})
-        charger = min(chargers, key=lambda p: distance_m(here, p.pos) + distance_m(p.pos, goal.pos))
-        if trip.active and trip.goal.label == goal.label:
-            return await self._add_stop(charger)
-        route = await self._route([here, charger.pos, goal.pos])
-        trip.set_route(goal, [charger], route)
-        about = "about " if route.estimated else ""
-        return Answer(
-            f"Navigating to {goal.label} with a stop at {charger.label}, "
-            f"{say_distance(route.distance_m, self.units)}, "
-            f"{about}{say_duration(route.duration_s)}.",
-            "route_started",
-            {"destination": goal.label, "stop": charger.label, "source": goal.source},
-        )
+        return Answer(*await charger_on_the_way(self, pending.place))
 
-    # --- for the car: where a place is and the road there ------------------------------------
-
-    async def plan(self, place: str, category: str | None = None) -> tuple[Place, Route] | None:
-        """The place a request names (a name, "home", or the nearest of a kind) and the road
-        from here, resolved as navigation does; None when there is no such place."""
-        here = self.trip.position
-        if category:
-            found = await self._nearby(category)
-            found = sorted(found, key=lambda p: distance_m(here, p.pos))
-        elif place == "home":
-            found = await asyncio.to_thread(self.gazetteer.find, "home", here)
-        else:
-            found = await self._resolve(place)
-        if not found:
-            return None
-        return found[0], await self._route([here, found[0].pos])
+    # --- for the car -------------------------------------------------------------------------
 
     def offer_charger(self, place: Place) -> None:
         """Ask "Shall I add a charger on the way?" (the caller says it); "yes" adds one."""
@@ -353,25 +320,7 @@ class Navigator:
     ) -> Answer:
         places = places[:3]
         self.pending = Choice(places, purpose, preferences)
-        here = self.trip.position
-        parts = []
-        for p in places:
-            road = distance_m(here, p.pos) * ROAD_FACTOR
-            where = p.label
-            if label and p.name == label and p.label != p.name:  # "Main Street" for chains
-                where = p.label.split(" on ", 1)[1]
-            parts.append(
-                where if p.source == "city" else f"{where}, {say_distance(road, self.units)}"
-            )
-        # Items contain commas ("Main Street, 0.4 miles"), so three of them take semicolons.
-        listed = (
-            ", or ".join(parts) if len(parts) == 2 else "; ".join(parts[:-1]) + "; or " + parts[-1]
-        )
-        count = _COUNT.get(len(places), str(len(places)))
-        if places[0].source == "city":
-            text = f"Which one: {listed}?"
-        else:
-            text = f"{count} {label} nearby: {listed}. Which one?"
+        text = which_one(places, label, self.trip.position, self.units)
         return Answer(text, "choices", {"choices": [p.label for p in places]})
 
     async def _go(
@@ -391,7 +340,7 @@ class Navigator:
                 "confirm_replace",
                 {"proposed": place.label},
             )
-        route = await self._route([trip.position, place.pos])
+        route = await self.route([trip.position, place.pos])
         trip.set_route(place, [], route)
         trip.preferences = preferences
         about = "about " if route.estimated else ""
@@ -412,10 +361,10 @@ class Navigator:
             {"destination": place.label, "source": place.source, "preferences": list(preferences)},
         )
 
-    async def _add_stop(self, place: Place) -> Answer:
+    async def add_stop(self, place: Place) -> Answer:
         trip = self.trip
         stops = [*trip.stops, place]
-        route = await self._route([trip.position, *(s.pos for s in stops), trip.goal.pos])
+        route = await self.route([trip.position, *(s.pos for s in stops), trip.goal.pos])
         trip.set_route(trip.goal, stops, route)
         about = "about " if route.estimated else ""
         return Answer(
@@ -446,7 +395,7 @@ class Navigator:
         note = f"{exc.provider} {exc.kind}: {exc.detail}"
         self._fallback = f"{self._fallback}; {note}" if self._fallback else note
 
-    async def _resolve(self, query: str) -> list[Place]:
+    async def resolve(self, query: str) -> list[Place]:
         here = self.trip.position
         if self.geocoder is not None:
             try:
@@ -457,7 +406,7 @@ class Navigator:
                 self._fell_back(exc)
         return await asyncio.to_thread(self.gazetteer.find, query, here)
 
-    async def _nearby(self, category: str, cuisine: str | None = None) -> list[Place]:
+    async def nearby(self, category: str, cuisine: str | None = None) -> list[Place]:
         here = self.trip.position
         if self.geocoder is not None and category in CATEGORY_QUERY:
             query = f"{cuisine} {CATEGORY_QUERY[category]}" if cuisine else CATEGORY_QUERY[category]
@@ -474,7 +423,7 @@ class Navigator:
                 self._fell_back(exc)
         return await asyncio.to_thread(self.gazetteer.nearest, category, here, cuisine=cuisine)
 
-    async def _route(self, waypoints: list[LatLon]) -> Route:
+    async def route(self, waypoints: list[LatLon]) -> Route:
         if self.router is not None:
             try:
                 return await self.router.route(waypoints)

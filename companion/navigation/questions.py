@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..text import fold, normalize
-from .geo import LatLon, distance_m
+from .geo import LatLon, distance_m, say_distance
 from .places import Place
+from .routing import ROAD_FACTOR
+
+_COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 
 _ORDINALS = (  # index, the words for it
     (0, ("first", "1st", "one", "top")),
@@ -137,3 +140,21 @@ def _choice(places: list[Place], t: str, here: LatLon) -> tuple[str, dict[str, A
     if best and scores.count(best) == 1:  # the one choice these words fit best
         return "navigation.choose", {"index": scores.index(best)}
     return None
+
+
+def which_one(places: list[Place], label: str | None, here: LatLon, units: str) -> str:
+    """The question for several places that fit: "Three chargers nearby: Main Street, 0.4
+    miles; ... Which one?" (`label` names them; a chain's branches by their street)."""
+    parts = []
+    for p in places:
+        road = distance_m(here, p.pos) * ROAD_FACTOR
+        where = p.label
+        if label and p.name == label and p.label != p.name:  # "Main Street" for chains
+            where = p.label.split(" on ", 1)[1]
+        parts.append(where if p.source == "city" else f"{where}, {say_distance(road, units)}")
+    # Items contain commas ("Main Street, 0.4 miles"), so three of them take semicolons.
+    listed = ", or ".join(parts) if len(parts) == 2 else "; ".join(parts[:-1]) + "; or " + parts[-1]
+    if places[0].source == "city":
+        return f"Which one: {listed}?"
+    count = _COUNT.get(len(places), str(len(places)))
+    return f"{count} {label} nearby: {listed}. Which one?"

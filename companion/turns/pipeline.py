@@ -75,11 +75,9 @@ class TurnPipeline:
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
-        self.car = car
-        if car is not None:
-            self.replies.context = self._car_context
+        self.car: CarControls | None = None
         self.skills: SkillTable
-        self.set_skills(navigator, searcher)
+        self.set_skills(navigator, searcher, car)
         self.session = session
         self.client = client
         self.output = output or SpeechOutput()
@@ -104,9 +102,18 @@ class TurnPipeline:
     def limits(self) -> TurnLimits:
         return self.replies.limits
 
-    def set_skills(self, navigator: Navigator | None, searcher: Searcher | None) -> None:
-        """Navigation and search (either may be None: its requests go to the persona)."""
+    def set_skills(
+        self,
+        navigator: Navigator | None,
+        searcher: Searcher | None,
+        car: CarControls | None = None,
+    ) -> None:
+        """Navigation, search and the car (any may be None: their requests go to the
+        persona); the persona's model is told about the car when there is one."""
         self.navigator, self.searcher = navigator, searcher
+        self.car = car or self.car
+        if self.car is not None:
+            self.replies.context = self._car_context
         self.skills = SkillTable.build(navigator, searcher, self.offer_tools, self.car)
 
     def _car_context(self) -> str:

@@ -173,9 +173,13 @@ class TurnTaker:
             return await self._run(lambda: self._pipeline.announce(text), None)
         return None
 
-    def news(self, text: str) -> None:
-        """`tell`, started from a timer on the loop."""
-        self._start(self.tell(text))
+    def news_when_idle(self, news: Callable[[], str | None]) -> None:
+        """From a timer on the loop: while nothing is being said, what `news()` has to say
+        (None: nothing) as a turn of its own."""
+        if not self.busy():
+            text = news()
+            if text is not None:
+                self._start(self.tell(text))
 
     def press(self) -> None:
         """Push-to-talk pressed (key or mic button): interrupts a reply, then opens (or, when

@@ -40,7 +40,7 @@ class CarPanel(Widget):
         if self.size.height <= 3:
             return (
                 f"[b]{now}[/b]  {d.gear}  [b]{speed}[/b]  {out} out\n"
-                f"{battery} · {range_} · cabin {cabin}"
+                f"{battery} · {range_} · cabin {cabin.removesuffix('C').removesuffix('F')}"
             )
         meter = fmt.bar(d.battery_percent / 100, 10)
         return "\n".join(

@@ -56,7 +56,7 @@ class Dock(Horizontal):
 
     def show_climate(self, celsius: float, on: bool = True, unit: str = "C") -> None:
         shown = fmt.temperature(celsius, unit)[:-1] if on else "Off"  # "21.0°", "70°"
-        self._set("climate", shown, not on)
+        self._set("climate", shown)
 
     def show_safety(self, kids: bool, mature: bool) -> None:
         self._set("kids", "Kids ON" if kids else "Kids off", kids)
