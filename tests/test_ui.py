@@ -510,3 +510,21 @@ async def test_a_spoken_climate_request_moves_the_dock_setpoint(tmp_path):
         )
         await wait_until(pilot, lambda: dock_climate(app) == "23.0°", what="the dock at 23")
         assert app.assistant.drive_sim.car.climate_c == 23.0
+
+
+async def test_the_car_warns_once_when_the_battery_wont_last_the_drive(tmp_path):
+    app = make_app(tmp_path, None, tick_s=0.2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "No route" in nav_text(app), what="maps loaded")
+        app.assistant.drive_sim.car.charge = 0.3  # about 85 miles of range
+        await type_text(pilot, "navigate to Sacramento")
+        await wait_until(pilot, lambda: "Sacramento" in nav_text(app), what="the route")
+        await wait_until(
+            pilot,
+            lambda: "won't reach Sacramento" in transcript_text(app),
+            what="the unprompted warning",
+        )
+        assert "Shall I add a charger on the way?" in transcript_text(app)
+        await type_text(pilot, "yes")
+        await wait_until(pilot, lambda: "Voltpoint" in nav_text(app), what="the charger stop")
+        assert transcript_text(app).count("won't reach") == 1  # said once, not every tick
