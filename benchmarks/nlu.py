@@ -73,7 +73,7 @@ def car_sets(cast: list) -> dict[str, dict[str, Any]]:
 def slurp_to_car(results: list) -> tuple[int, int]:
     """SLURP requests (weather aside) routed to car.*: (count, of how many)."""
     rows = [(e, i) for e, i in results if e.source == "slurp"]
-    rows = [(e, i) for e, i in rows if not (e.slurp_intent or "").startswith("weather_")]
+    rows = [(e, i) for e, i in rows if e.label != "search.weather"]
     return sum(i.name.startswith("car.") for _, i in rows), len(rows)
 
 

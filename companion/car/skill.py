@@ -90,7 +90,8 @@ class CarSkill:
         if place:
             planned = await plan(navigator, place, str(category) if category else None)
             if planned is None:
-                return CarAnswer(NO_PLACE.format(place=place), "no_match", {"query": place})
+                said = place.title() if place.islower() else place
+                return CarAnswer(NO_PLACE.format(place=said), "no_match", {"query": place})
             goal, route = planned
             km, speed = route.distance_m / 1000, route.speed_mps * 3.6
         elif trip.active:
