@@ -130,6 +130,7 @@ def test_numbers_as_digits_or_words(said, value):
         ("it's way too hot in this car", {"action": "down"}),
         ("switch the AC off", {"action": "off"}),
         ("turn on the heater", {"action": "on"}),
+        ("turn on the seat heater", {"action": "unsupported", "feature": "seat heater"}),
     ],
 )
 def test_climate_requests(request_, slots):

@@ -42,6 +42,9 @@ class CarControls(Protocol):
 
 NO_DESTINATION = "Where to? {range_said}"
 NO_PLACE = "I couldn't find {place}, so I can't say whether the battery reaches it."
+NO_FEATURE = (
+    "I can set the cabin temperature and turn the climate on or off, but not the {feature} yet."
+)
 NO_NAVIGATION = "Navigation is off, so I can't work out that trip. {range_said}"
 
 
@@ -72,6 +75,8 @@ class CarSkill:
     def climate(self, slots: dict[str, object]) -> CarAnswer:
         c = self.controls
         action = str(slots.get("action") or "query")
+        if action == "unsupported":
+            return CarAnswer(NO_FEATURE.format(feature=slots.get("feature")), "unsupported")
         if action in ("on", "off"):
             c.set_climate_on(action == "on")
             return answers.climate_said(c.car, None, action, c.temperature)

@@ -131,10 +131,22 @@ _ASKS = re.compile(
 )
 
 
+# Climate features the demo car doesn't have: said honestly, never pretended.
+_UNSUPPORTED = re.compile(
+    r"\b(defrost\w*|defog\w*|seat (?:heater|heating|cooling|warmer)s?|heated seats?|"
+    r"cooled seats?|steering wheel (?:heater|heating)|heated steering wheel|fan speed|"
+    r"recirculat\w*|fresh air mode|sunroof|windows?)\b"
+)
+
+
 def climate_request(text: str | Utterance) -> dict[str, Any]:
-    """`action`: set | up | down | on | off | query; `value` (for set) or `by` (for up/down,
-    when said), and `unit` ("C" or "F") when the driver said one."""
+    """`action`: set | up | down | on | off | query | unsupported (a feature the car lacks,
+    named in `feature`); `value` (for set) or `by` (for up/down, when said), and `unit`
+    ("C" or "F") when the driver said one."""
     t = normal_of(text)
+    missing = _UNSUPPORTED.search(t)
+    if missing is not None:
+        return {"action": "unsupported", "feature": missing.group(1)}
     slots: dict[str, Any] = {}
     if _FAHRENHEIT.search(t):
         slots["unit"] = "F"
