@@ -19,7 +19,6 @@ import argparse
 import statistics
 import sys
 import time
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,39 +34,14 @@ from companion.config import BUNDLED_PERSONAS  # noqa: E402
 from companion.personas import load_personas  # noqa: E402
 from companion.router import route  # noqa: E402
 
-EVAL = ROOT / "benchmarks" / "nlu_eval"
-
 
 def car_sets(cast: list) -> dict[str, dict[str, Any]]:
     """The hand-written car request sets (nlu_eval/car_*.toml, never trained on), routed by
-    the shipped model: share to car.*, share to the right car intent, sound-alikes to car.*."""
-    out = {}
-    for path in sorted(EVAL.glob("car_*.toml")):
-        car = right = total = alike = alike_car = 0
-        misses = []
-        for block in tomllib.loads(path.read_text())["set"]:
-            for text in block["requests"]:
-                name = route(text, cast).name
-                if block["expect"] == "not car":
-                    alike += 1
-                    alike_car += name.startswith("car.")
-                    if name.startswith("car."):
-                        misses.append(f"{text!r} -> {name}")
-                    continue
-                total += 1
-                car += name.startswith("car.")
-                right += name == block["expect"]
-                if name != block["expect"]:
-                    misses.append(f"{text!r} -> {name} (not {block['expect']})")
-        out[path.stem] = {
-            "requests": total,
-            "to_car": car / total,
-            "right": right / total,
-            "alikes": alike,
-            "alikes_to_car": alike_car,
-            "misses": misses,
-        }
-    return out
+    the shipped model."""
+    return {
+        path.stem: training.car_set_scores(path, lambda text: route(text, cast))
+        for path in sorted(training.EVAL.glob("car_*.toml"))
+    }
 
 
 def slurp_to_car(results: list) -> tuple[int, int]:
@@ -117,8 +91,8 @@ def main() -> None:
             f"{name}: {c['to_car']:.1%} to car.*, {c['right']:.1%} to the right one "
             f"({c['requests']}); sound-alikes to car.*: {c['alikes_to_car']} of {c['alikes']}"
         )
-        for miss in c["misses"]:
-            print("    " + miss)
+        for text, name in c["misses"]:
+            print(f"    {text!r} -> {name}")
     print(f"SLURP (weather aside) to car.*: {car_slurp[0]} of {car_slurp[1]} ({car_slurp_kind})")
 
     texts = [e.text for e in corpus]
@@ -207,7 +181,9 @@ def main() -> None:
             "After it, templates changed only in size and look-alikes, to keep SLURP's "
             "ordinary requests where they were (measured by the cross-validation above, "
             "never by reading `car_final`). Its misses: "
-            + "; ".join(cars.get("car_final", {}).get("misses", [])[:6] or ["none"])
+            + "; ".join(
+                f'"{text}" -> {name}' for text, name in cars.get("car_final", {}).get("misses", [])
+            )
             + ".",
             "",
         ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -203,7 +202,8 @@ def test_a_held_out_fold_meets_the_targets(cast):
     ordinary = [e for e in parts[0] if e.source == "slurp" and e.label != "search.weather"]
     to_car = [e.text for e in ordinary if routed[id(e)].name.startswith("car.")]
     assert len(to_car) <= 0.01 * len(ordinary), to_car
-    car = car_set_scores(EVAL / "car_final.toml", lambda text: route(text, cast, model=model))
+    final = training.EVAL / "car_final.toml"
+    car = training.car_set_scores(final, lambda text: route(text, cast, model=model))
     assert car["to_car"] >= 0.9 and car["alikes_to_car"] == 0, car
     assert scores.switches == 0
     assert scores.false_nav_slurp <= 0.01, scores
@@ -292,39 +292,12 @@ def test_the_router_normalises_an_utterance_once(monkeypatch, cast):
     assert sorted(calls) == ["name_key", "normalize"], calls
 
 
-EVAL = Path(__file__).resolve().parents[1] / "benchmarks" / "nlu_eval"
-
-
-def car_set_scores(path: Path, routed) -> dict:
-    """Share of a hand-written car set routed to car.* and to the right car intent, and how
-    many of its sound-alikes went to car.* (the sets are never trained on)."""
-    total = car = right = alikes = 0
-    misses = []
-    for block in tomllib.loads(path.read_text())["set"]:
-        for text in block["requests"]:
-            name = routed(text).name
-            if block["expect"] == "not car":
-                alikes += name.startswith("car.")
-                wrong = name.startswith("car.")
-            else:
-                total += 1
-                car += name.startswith("car.")
-                right += name == block["expect"]
-                wrong = name != block["expect"]
-            if wrong:
-                misses.append((text, name))
-    return {
-        "to_car": car / total,
-        "right": right / total,
-        "alikes_to_car": alikes,
-        "misses": misses,
-    }
-
-
 @pytest.mark.parametrize("name", ["car_test", "car_holdout", "car_final"])
 def test_the_shipped_model_meets_the_car_targets_on_requests_it_never_saw(name, cast):
     """The issue's targets on the hand-written sets (benchmarks/nlu_eval/, not training
     data): at least 95 % to car.*, 90 % to the right one, no sound-alike to car.*."""
-    got = car_set_scores(EVAL / f"{name}.toml", lambda text: route(text, cast))
+    from benchmarks.nlu_training import training
+
+    got = training.car_set_scores(training.EVAL / f"{name}.toml", lambda text: route(text, cast))
     assert got["to_car"] >= 0.95 and got["right"] >= 0.9, got
     assert got["alikes_to_car"] == 0, got

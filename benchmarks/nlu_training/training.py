@@ -459,3 +459,41 @@ def cross_validate(
         results += [(e, route(e.text, cast, model=model)) for e in held_out]
     routed = dict((id(e), intent) for e, intent in results)
     return score([e for e, _ in results], lambda e: routed[id(e)]), results
+
+
+# --- the hand-written car request sets (benchmarks/nlu_eval/, never trained on) -----------------
+
+EVAL = ROOT / "benchmarks" / "nlu_eval"
+
+
+def car_set_scores(path: Path, routed: Callable[[str], Any]) -> dict[str, Any]:
+    """One `car_*.toml` set routed by `routed(text)` (an `Intent`): the share of its car
+    requests that go to car.* and to the right car intent, how many of its sound-alikes go to
+    car.*, and every miss as (text, intent)."""
+    import tomllib
+
+    total = car = right = alikes = alikes_to_car = 0
+    misses = []
+    for block in tomllib.loads(path.read_text())["set"]:
+        for text in block["requests"]:
+            name = routed(text).name
+            is_car = name.startswith("car.")
+            if block["expect"] == "not car":
+                alikes += 1
+                alikes_to_car += is_car
+                wrong = is_car
+            else:
+                total += 1
+                car += is_car
+                right += name == block["expect"]
+                wrong = name != block["expect"]
+            if wrong:
+                misses.append((text, name))
+    return {
+        "requests": total,
+        "to_car": car / max(total, 1),
+        "right": right / max(total, 1),
+        "alikes": alikes,
+        "alikes_to_car": alikes_to_car,
+        "misses": misses,
+    }
