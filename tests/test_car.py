@@ -185,3 +185,18 @@ def test_the_context_block_quotes_a_hostile_place_name_as_data():
     data = json.loads(block.splitlines()[1])
     assert len(block.splitlines()) == 2  # the name's line break stays inside the JSON string
     assert data["trip"]["destination"] == hostile[:80]
+
+
+@pytest.mark.parametrize(
+    ("request_", "intent"),
+    [
+        ("get to the nearest charger", "navigation.find_nearby"),
+        ("can we get to the nearest charger", "navigation.find_nearby"),
+        ("never get to the nearest charger", "navigation.find_nearby"),  # misheard "navigate"
+        ("can I make it to the nearest charger on this battery", "car.range"),
+    ],
+)
+def test_going_to_a_charger_is_navigation_unless_the_battery_is_the_question(request_, intent):
+    from companion.router import route
+
+    assert route(request_, []).name == intent
