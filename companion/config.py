@@ -19,6 +19,7 @@ from typing import Any
 
 import platformdirs
 
+from .car.state import TEMPERATURE_UNITS
 from .llm.endpoint import LLMEndpoint
 from .llm.providers import PROVIDER_NAMES
 from .logs import LOG_BACKUPS, LOG_MAX_BYTES
@@ -46,7 +47,7 @@ CHOICES = {
     "speech.engine": ENGINES,
     "speech.vad": VADS,
     "navigation.units": UNITS,
-    "car.temperature": ("C", "F"),
+    "car.temperature": TEMPERATURE_UNITS,
     "ui.theme": ("auto", "night", "day"),
 }
 

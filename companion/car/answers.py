@@ -12,12 +12,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..navigation.geo import say_distance
+from ..navigation.geo import METRES_PER_MILE, say_distance
 from .energy import Reach
 from .state import CLIMATE_MAX_C, CLIMATE_MIN_C, Car
 
-TEMPERATURE_UNITS = ("C", "F")
-STEP_C, STEP_F = 1.0, 2.0  # "warmer" without a number
+STEP_C = 1.0  # "warmer" without a number
 
 
 @dataclass
@@ -45,10 +44,15 @@ def say_temperature(celsius: float, unit: str) -> str:
     return f"{value:.1f} degrees"
 
 
+def per_unit(km: float, units: str) -> float:
+    """Kilometres in the configured distance unit (mi | km)."""
+    return km if units == "km" else km * 1000 / METRES_PER_MILE
+
+
 def say_speed(kmh: float, units: str) -> str:
     if units == "km":
         return f"{round(kmh)} kilometres per hour"
-    return f"{round(kmh / 1.609344)} miles per hour"
+    return f"{round(per_unit(kmh, units))} miles per hour"
 
 
 def _range(car: Car, units: str) -> str:
@@ -58,17 +62,15 @@ def _range(car: Car, units: str) -> str:
 def readings(car: Car, units: str, unit: str) -> dict[str, Any]:
     """The car's state as plain data in the configured units (for events and the persona)."""
     per_hour = "km/h" if units == "km" else "mph"
-    speed = car.speed_kmh if units == "km" else car.speed_kmh / 1.609344
-    distance = 1.0 if units == "km" else 1 / 1.609344
     return {
         "battery_percent": car.battery_percent,
-        "range": f"{round(car.range_km * distance)} {units}",
-        "speed": f"{round(speed)} {per_hour}",
+        "range": f"{round(per_unit(car.range_km, units))} {units}",
+        "speed": f"{round(per_unit(car.speed_kmh, units))} {per_hour}",
         "gear": {"D": "drive", "P": "park"}.get(car.gear, car.gear),
         "outside": f"{round(to_unit(car.outside_c, unit))} °{unit}",
         "cabin_setpoint": f"{to_unit(car.climate_c, unit):g} °{unit}",
         "climate": "on" if car.climate_on else "off",
-        "odometer": f"{round(car.odometer_km * distance)} {units}",
+        "odometer": f"{round(per_unit(car.odometer_km, units))} {units}",
     }
 
 

@@ -132,9 +132,9 @@ def _summary(said: CarAnswer, units: str, unit: str) -> str:
         return f"Climate {state} · cabin {setpoint:.1f} °{unit}"
     if said.action.startswith("range_"):
         verdict = "reachable" if data["makes_it"] else "needs a charge"
-        per = 1.0 if units == "km" else 1 / 1.609344
+        distance = answers.per_unit(data["distance_km"], units)
         return (
-            f"{data['destination']} · {data['distance_km'] * per:.0f} {units} · {verdict}, "
+            f"{data['destination']} · {distance:.0f} {units} · {verdict}, "
             f"arriving with {max(0, data['arrival_percent'])} %"
         )
     return said.text

@@ -17,6 +17,7 @@ PACK_KWH = 75.0  # usable battery capacity
 WH_PER_KM = 165.0  # rated average consumption: what the range on the panel assumes
 CLIMATE_MIN_C, CLIMATE_MAX_C = 16.0, 28.0
 CLIMATE_STEP_C = 0.5  # the setpoint's resolution
+TEMPERATURE_UNITS = ("C", "F")  # how temperatures are said and shown (car.temperature)
 
 
 def wh_per_km(speed_kmh: float | None) -> float:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..car.state import TEMPERATURE_UNITS
 from ..schema import DataFileError, expect_type, load_toml, suggest
 
 LLM_MODES = ("scripted", "real")
@@ -287,7 +288,7 @@ CAR_SETUP = {"battery_percent": (0.0, 100.0), "outside_c": (-40.0, 55.0), "clima
 
 def _car_setup(path: Path, values: dict[str, Any], dialogue: Dialogue, line: Any) -> None:
     temperature = values.get("temperature", "C")
-    if temperature not in ("C", "F"):
+    if temperature not in TEMPERATURE_UNITS:
         raise DataFileError(
             path,
             f'[setup] temperature must be "C" or "F", not "{temperature}".',

@@ -87,6 +87,7 @@ def persona_schema() -> dict[str, Any]:
 
 
 def dialogue_schema() -> dict[str, Any]:
+    from ..car.state import TEMPERATURE_UNITS
     from ..dialogue.spec import (
         EXPECT_KEYS,
         FAULTS,
@@ -100,7 +101,7 @@ def dialogue_schema() -> dict[str, Any]:
     setup = {key: _typed(kind) for key, kind in SETUP_KEYS.items()}
     setup["llm"]["enum"] = list(LLM_MODES)
     setup["units"]["enum"] = list(UNITS)
-    setup["temperature"]["enum"] = ["C", "F"]
+    setup["temperature"]["enum"] = list(TEMPERATURE_UNITS)
     expect = {key: _typed(kind) for key, kind in EXPECT_KEYS.items()}
     expect["latency_ms"].update(
         additionalProperties=False,

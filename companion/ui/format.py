@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..car.answers import to_unit
+
 METRES_PER_MILE = 1609.344
 KM_PER_MILE = 1.609344
 
@@ -24,7 +26,7 @@ def range_text(km: float, units: str) -> str:
 def temperature(celsius: float, unit: str, decimals: int = 1) -> str:
     """'21.0°C', '70°F' (Fahrenheit in whole degrees)."""
     if unit == "F":
-        return f"{celsius * 9 / 5 + 32:.0f}°F"
+        return f"{to_unit(celsius, unit):.0f}°F"
     return f"{celsius:.{decimals}f}°C"
 
 
