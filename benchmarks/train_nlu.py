@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from nlu_training import training  # noqa: E402
+from nlu_training import driver_lm, training  # noqa: E402
 
 from companion.config import BUNDLED_PERSONAS  # noqa: E402
 from companion.personas import load_personas  # noqa: E402
@@ -66,6 +66,9 @@ def main() -> None:
         f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB, "
         f"{len(model.index)} features, {len(model.labels)} labels, sha256 {digest}…)"
     )
+    count = driver_lm.build(driver_lm.requests(templates))
+    lm = driver_lm.DRIVER_LM
+    print(f"wrote {lm} ({lm.stat().st_size / 1024:.0f} KiB, {count} phrasings)")
 
 
 if __name__ == "__main__":

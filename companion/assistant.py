@@ -341,8 +341,8 @@ class Assistant:
     def say(self, text: str) -> None:
         self.turns.say(text)
 
-    async def ask(self, text: str) -> Any:
-        return await self.turns.ask(text)
+    async def ask(self, text: str, alternatives: tuple[str, ...] = ()) -> Any:
+        return await self.turns.ask(text, alternatives)
 
     def pick_persona(self, persona_id: str) -> None:
         self.turns.pick_persona(persona_id)

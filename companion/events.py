@@ -228,6 +228,7 @@ class FinalTranscript(ListenerEvent):
     closed_at: float = 0.0
     reason: str = "silence"  # silence | released | max_length | input_ended
     endpoint_at: float = 0.0  # monotonic: when the end of the utterance was decided
+    alternatives: tuple[str, ...] = ()  # the recogniser's next-best readings, best first
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ import numpy as np
 from companion.personas import load_personas
 from companion.resources import BUNDLED_PERSONAS
 from companion.router.model import MODEL_FILE, IntentModel, features, persona_names
+from companion.router.places import KnownPlaces, sample_places
 from companion.router.slots import (
     CATEGORIES,
     CUISINES,
@@ -220,6 +221,32 @@ def template_examples(seed: int = SEED, data_dir: Path | None = DEFAULT_DATA) ->
         if category not in ("home", "friend")
         for word in words[:3]
     ]
+    return out + heard_examples()
+
+
+HEARD = Path(__file__).resolve().parent / "heard.jsonl"
+
+
+# A heard phrasing is trained on only when the recogniser kept the gist: at most this share of
+# its words wrong. Beyond it the words are noise, and a label on noise teaches the router to
+# find requests in noise.
+MAX_HEARD_WER = 0.5
+
+
+def heard_examples(path: Path = HEARD) -> list[Example]:
+    """Template phrasings as the recogniser heard them (`benchmarks/hear_training.py`): the
+    noisy channel the router meets in the car. Each keeps its template's label; what was
+    heard as nothing, as the very words said, or as mostly other words is left out."""
+    from .speech import wer
+
+    if not path.exists():
+        return []
+    out = []
+    for number, line in enumerate(path.read_text().splitlines()):
+        row = json.loads(line)
+        heard = " ".join(row["heard"].split())
+        if heard and 0 < wer([(row["text"], heard)]) <= MAX_HEARD_WER:
+            out.append(Example(heard, row["label"], "heard", f"heard-{number}"))
     return out
 
 
@@ -260,6 +287,14 @@ def training_names() -> frozenset[str]:
     return persona_names([*invented, *(n for p in cast for n in p.spoken_names)])
 
 
+def training_places() -> KnownPlaces:
+    """The names training reads as <place>: the templates' named places and the bundled
+    sample places. The templates' invented names and KVRET's places stay words, as a name
+    the car doesn't know does at run time, so the model learns both."""
+    lists = templates().grammar.lists
+    return KnownPlaces([*lists["place_name"], *lists["place_name_common"], *sample_places().names])
+
+
 def _matrix(rows_of_features: Sequence[set[str]], index: dict[str, int]) -> Any:
     from scipy.sparse import csr_matrix
 
@@ -275,6 +310,8 @@ def _matrix(rows_of_features: Sequence[set[str]], index: dict[str, int]) -> Any:
 
 
 TEMPLATE_WEIGHT = 0.3  # real requests count more: templates are many and alike
+# A heard phrasing counts this share of a template: it is a noisier copy of one.
+HEARD_SHARE = 0.5
 
 
 def train(
@@ -284,15 +321,16 @@ def train(
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
-    names = training_names()
-    present = [set(features(e.text, names)) for e in examples]
+    names, places = training_names(), training_places()
+    present = [set(features(e.text, names, places)) for e in examples]
     vocabulary = sorted(set().union(*present))
     index = {f: i for i, f in enumerate(vocabulary)}
     x = _matrix(present, index)
     labels = [label for label in LABELS if any(e.label == label for e in examples)]
     y = np.array([labels.index(e.label) for e in examples])
     classifier = LogisticRegression(C=c, max_iter=3000, tol=1e-5)
-    weight = np.array([template_weight if e.source == "template" else 1.0 for e in examples])
+    made = {"template": template_weight, "heard": template_weight * HEARD_SHARE}
+    weight = np.array([made.get(e.source, 1.0) for e in examples])
     # One BLAS thread: L-BFGS on this sparse problem makes many small calls, and a pool of
     # spinning BLAS threads cost 3x the CPU for a slower fit (45 vs 16 CPU-s for a held-out
     # fold on 2 cores; the same model either way).
@@ -315,8 +353,9 @@ def fingerprint(
     shipped model records it, and a test fails when the model is older than its data."""
     digest = hashlib.sha256()
     sample = "|".join(features("Car, find me a Chinese restaurant within 5 miles!"))
-    digest.update(f"{c}|{template_weight}|{','.join(LABELS)}|{sample}\n".encode())
+    digest.update(f"{c}|{template_weight}|{HEARD_SHARE}|{','.join(LABELS)}|{sample}\n".encode())
     digest.update("|".join(sorted(training_names())).encode())
+    digest.update("|".join(sorted(training_places().names)).encode())
     for e in sorted(examples, key=lambda e: (e.source, e.group, e.text, e.label)):
         digest.update(f"{e.source}\t{e.text}\t{e.label}\n".encode())
     return digest.hexdigest()
@@ -495,5 +534,33 @@ def car_set_scores(path: Path, routed: Callable[[str], Any]) -> dict[str, Any]:
         "right": right / max(total, 1),
         "alikes": alikes,
         "alikes_to_car": alikes_to_car,
+        "misses": misses,
+    }
+
+
+def place_set_scores(path: Path, routed: Callable[[str], Any]) -> dict[str, Any]:
+    """One `places_*.toml` set routed by `routed(text)`: the share of its requests naming a
+    place that go to navigation, how many of its look-alikes do, and every miss."""
+    import tomllib
+
+    total = nav = alikes = alikes_to_nav = 0
+    misses = []
+    for block in tomllib.loads(path.read_text())["set"]:
+        for text in block["requests"]:
+            name = routed(text).name
+            is_nav = name.startswith("navigation.")
+            if block["expect"] == "navigation":
+                total += 1
+                nav += is_nav
+            else:
+                alikes += 1
+                alikes_to_nav += is_nav
+            if is_nav != (block["expect"] == "navigation"):
+                misses.append((text, name))
+    return {
+        "requests": total,
+        "to_nav": nav / max(total, 1),
+        "alikes": alikes,
+        "alikes_to_nav": alikes_to_nav,
         "misses": misses,
     }

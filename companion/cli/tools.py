@@ -26,7 +26,9 @@ def _add_nlu(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="print the intent and slots the router finds in an utterance",
         description="Runs the router (offline, no LLM) on one utterance, or with --jsonl on "
         "one utterance per line of standard input, writing one JSON object per line: "
-        '{"text", "intent", "slots", "confidence"}.',
+        '{"text", "intent", "slots", "confidence"}. A --jsonl line may also be what '
+        "`companion transcribe --json` prints (or one of its utterances): the recogniser's "
+        'alternatives are then weighed as in the car, and "reading" names the one taken.',
     )
     nlu.add_argument("text", nargs="*", help="the utterance (quote it, or give the words)")
     nlu.add_argument(
@@ -45,14 +47,38 @@ def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     config_sub.add_parser("path", help="print where the config file is looked for")
 
 
+def _readings(line: str) -> list[tuple[str, tuple[str, ...]]]:
+    """A --jsonl line as (text, alternatives) pairs: plain words, or `companion transcribe
+    --json` output (a file's record with its utterances, or one utterance)."""
+    try:
+        record = json.loads(line) if line.startswith("{") else None
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        return [(line, ())]
+    found = record.get("utterances")
+    items = found if isinstance(found, list) else [record]
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"].strip():
+            alternatives = item.get("alternatives")
+            others = alternatives if isinstance(alternatives, list) else []
+            out.append((item["text"].strip(), tuple(a for a in others if isinstance(a, str))))
+    return out
+
+
 def _cmd_nlu(args: argparse.Namespace) -> int:
     from ..router import route
+    from ..router.heard import route_heard
 
     settings = settings_from(args)
     cast = list(library_for(settings).personas.values())
 
-    def record(text: str) -> dict[str, Any]:
-        intent = route(text, cast)
+    def record(text: str, alternatives: tuple[str, ...] = ()) -> dict[str, Any]:
+        if alternatives:
+            intent, reading = route_heard((text, *alternatives), cast)
+        else:
+            intent, reading = route(text, cast), text
         slots = intent.slots
         # The slots people look for most, at the top level too (absent when not said).
         top = {
@@ -64,6 +90,7 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
         }
         return {
             "text": text,
+            **({"reading": reading} if reading != text else {}),
             "intent": intent.name,
             "slots": slots,
             "confidence": intent.confidence,
@@ -74,8 +101,8 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
         if args.text:
             raise UserError("--jsonl reads utterances from standard input; give no text")
         for line in sys.stdin:
-            if line.strip():
-                print(json.dumps(record(line.strip()), ensure_ascii=False), flush=True)
+            for text, alternatives in _readings(line.strip()) if line.strip() else ():
+                print(json.dumps(record(text, alternatives), ensure_ascii=False), flush=True)
         return 0
     if not args.text:
         raise UserError(

@@ -104,9 +104,10 @@ _ENGINES: dict[str, Any] = {}
 _ENGINE_LOCK = threading.Lock()
 
 
-def transcribe(audio: Path) -> tuple[list[str], str]:
-    """(The utterances the recogniser hears in a recording, hands-free like the car; what
-    went wrong reading it, or ""): the path `companion transcribe` takes."""
+def transcribe(audio: Path) -> tuple[list[tuple[str, tuple[str, ...]]], str]:
+    """(The utterances the recogniser hears in a recording, hands-free like the car, each with
+    its alternative readings; what went wrong reading it, or ""): the path `companion
+    transcribe` takes."""
     from ..audio.files import AudioFileError
     from ..stt.base import SttError
     from ..stt.models import load_engine
@@ -121,7 +122,11 @@ def transcribe(audio: Path) -> tuple[list[str], str]:
         result = transcribe_file(engine, audio, speech)
     except (AudioFileError, SttError) as exc:
         return [], str(exc)
-    return [u["text"].strip() for u in result["utterances"] if u["text"].strip()], ""
+    return [
+        (u["text"].strip(), tuple(u.get("alternatives", ())))
+        for u in result["utterances"]
+        if u["text"].strip()
+    ], ""
 
 
 class _Session:
@@ -233,14 +238,14 @@ class _Session:
                         tool_call=turn.model_tool,
                     )
                 )
-        texts = [turn.say]
+        heard: list[tuple[str, tuple[str, ...]]] = [(turn.say, ())]
         if turn.audio is not None:
-            texts, record.audio_problem = await asyncio.to_thread(transcribe, turn.audio)
-        record.heard = " ".join(texts)
+            heard, record.audio_problem = await asyncio.to_thread(transcribe, turn.audio)
+        record.heard = " ".join(text for text, _ in heard)
         first = len(self.events)
-        for text in texts:  # expectations are about the last utterance's turn
+        for text, alternatives in heard:  # expectations are about the last utterance's turn
             first = len(self.events)
-            await self._one(text, turn)
+            await self._one(text, turn, alternatives)
         self._fill(record, self.events[first:])
         return record
 
@@ -251,9 +256,9 @@ class _Session:
             self._interrupt_after = None  # the driver barges in after this sentence
             self.assistant.barge_in("scripted")
 
-    async def _one(self, text: str, turn: Turn) -> None:
+    async def _one(self, text: str, turn: Turn, alternatives: tuple[str, ...] = ()) -> None:
         self._interrupt_after = turn.interrupt_after or None
-        await self.assistant.ask(text)
+        await self.assistant.ask(text, alternatives)
         self._interrupt_after = None
 
     def _fill(self, record: TurnRecord, events: list[AnyEvent]) -> None:

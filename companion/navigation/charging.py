@@ -1,6 +1,7 @@
-"""Trips the battery decides: where a place is and the road there (`plan`, for the car's
-"can I make it?"), and a charger on the way when the driver says yes to "Shall I add a
-charger on the way?" (`charger_on_the_way`)."""
+"""Trips not (yet) taken: where a place is and the road there (`plan`, for the car's "can I
+make it?"), how far and how long to a place ("how far is Beanstalk Coffee", `how_far`), and a
+charger on the way when the driver says yes to "Shall I add a charger on the way?"
+(`charger_on_the_way`)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,31 @@ async def plan(
     if not found:
         return None
     return found[0], await navigator.route([here, found[0].pos])
+
+
+async def how_far(
+    navigator: Wayfinder, slots: dict[str, Any], time: bool
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The answer to "how far is X" / "how long to X" for the place or kind of place in
+    `slots` (None when they name neither): distance and drive time from here, the trip left
+    as it is. (spoken text, action, data)."""
+    place, category = str(slots.get("place") or ""), slots.get("category")
+    if not place and not category:
+        return None
+    found = await plan(navigator, place, None if place else str(category))
+    if found is None:
+        asked = place or str(category)
+        return f"I couldn't find {asked}.", "no_match", {"query": asked}
+    goal, route = found
+    about = "about " if route.estimated else ""
+    distance = say_distance(route.distance_m, navigator.units)
+    duration = say_duration(route.duration_s)
+    text = (
+        f"{goal.label} is {about}{duration} away, {distance}."
+        if time
+        else f"{goal.label} is {about}{distance} away, {duration} by car."
+    )
+    return text[0].upper() + text[1:], "how_far", {"place": goal.name, "meters": route.distance_m}
 
 
 async def charger_on_the_way(navigator: Wayfinder, goal: Place) -> tuple[str, str, dict[str, Any]]:

@@ -16,9 +16,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..router.places import KnownPlaces
 from ..router.slots import ROUTE_PREFERENCES, cuisine_said
 from ..webapi import ServiceError
-from .charging import charger_on_the_way
+from .charging import charger_on_the_way, how_far
 from .geo import (
     LatLon,
     bearing_deg,
@@ -94,13 +95,12 @@ class Navigator:
         geocoder: NominatimGeocoder | None = None,
         router: OSRMRouter | None = None,
     ) -> None:
-        self.gazetteer = gazetteer
-        self.units = units
-        self.geocoder = geocoder
-        self.router = router
+        self.gazetteer, self.units, self.geocoder, self.router = gazetteer, units, geocoder, router
         self.trip = Trip(gazetteer.start)
         self.pending: Question | None = None
         self._fallback: str | None = None
+        # The names the router reads as places: the sample places, then those found online.
+        self.known = KnownPlaces(p.name for p in gazetteer.samples)
 
     async def aclose(self) -> None:
         for provider in (self.geocoder, self.router):
@@ -230,6 +230,8 @@ class Navigator:
         )
 
     async def _do_eta(self, slots: dict[str, Any], text: str) -> Answer:
+        if asked := await how_far(self, slots, time=True):  # "how long to X"
+            return Answer(*asked)
         trip = self.trip
         if not trip.active:
             return Answer("We're not navigating anywhere right now.", "no_trip")
@@ -244,6 +246,8 @@ class Navigator:
         return Answer(text, "eta")
 
     async def _do_distance(self, slots: dict[str, Any], text: str) -> Answer:
+        if asked := await how_far(self, slots, time=False):  # "how far is X"
+            return Answer(*asked)
         trip = self.trip
         if not trip.active:
             return Answer("We're not navigating anywhere right now.", "no_trip")
@@ -401,6 +405,7 @@ class Navigator:
             try:
                 found = await self.geocoder.search(query, here)
                 if found:
+                    self.known.update(p.name for p in found[:5])  # names the router now knows
                     return found
             except ServiceError as exc:
                 self._fell_back(exc)
@@ -413,6 +418,7 @@ class Navigator:
             try:
                 found = await self.geocoder.search(query, here, radius_m=10_000)
                 found = sorted(found, key=lambda p: distance_m(here, p.pos))[:3]
+                self.known.update(p.name for p in found)
                 return [
                     Place(
                         p.name, p.pos, category, p.address, cuisine=cuisine or "", source="online"

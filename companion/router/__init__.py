@@ -23,7 +23,17 @@ from ..personas.loader import Persona
 from ..personas.switching import asks_to_change_safety, detect_switch
 from ..text import Utterance, key_of
 from .car_slots import climate_request, range_request, status_topic
-from .slots import category_of, is_proper_place, named_place, place_slots, stop_place
+from .places import KnownPlaces, sample_places
+from .slots import (
+    asked_about,
+    category_of,
+    is_proper_place,
+    modifiers,
+    named_place,
+    names_a_place,
+    place_slots,
+    stop_place,
+)
 
 if TYPE_CHECKING:
     from .model import IntentModel
@@ -42,6 +52,8 @@ class Intent:
 
     name: str
     slots: dict[str, Any] = field(default_factory=dict)
+    # How sure the router is: of the label; for navigation and the car, that it is a trip
+    # (any navigation.*) or the car's (any car.*), which is what acting on it needs.
     confidence: float = 1.0
 
 
@@ -50,6 +62,12 @@ class Intent:
 # by cross-validation on the public corpora (benchmarks/train_nlu.py): the value that keeps
 # ordinary requests off navigation (≤ 0.5 %) with the most margin while recall stays ≥ 0.97.
 MIN_NAVIGATION_PROBABILITY = 0.6
+# With a place named (one the car knows, or a proper name said as somewhere to go), the bar
+# is lower: the name is evidence of its own. Chosen by cross-validation like the one above
+# (SLURP false navigation) and on the hand-written place sets (benchmarks/nlu_eval/places_*).
+MIN_NAVIGATION_PROBABILITY_NAMED = 0.2
+# ... but never over these: a switch request, or what the car can't do with the place.
+_NEVER_A_PLACE = ("persona.switch", "out_of_scope.messages", "out_of_scope.orders")
 # A switch changes who is talking: the model must find a switch request more likely than all
 # else together.
 MIN_SWITCH_PROBABILITY = 0.5
@@ -64,11 +82,16 @@ _LOOKUP_COMMAND = re.compile(
 
 
 def route(
-    text: str | Utterance, cast: Iterable[Persona], *, model: IntentModel | None = None
+    text: str | Utterance,
+    cast: Iterable[Persona],
+    *,
+    model: IntentModel | None = None,
+    places: KnownPlaces | None = None,
 ) -> Intent:
     """The intent of one utterance. `slots["explicit"]` of a persona switch is False when the
     utterance was only a persona's name or alias; the pipeline decides whether that is a
-    switch or a request to the active persona."""
+    switch or a request to the active persona. `places`: the names the car knows (the
+    navigator's; by default the bundled sample places)."""
     u = Utterance.of(text)
     if not any(ch.isalnum() for ch in u.normal):
         return Intent("unclear", confidence=0.0)
@@ -78,8 +101,10 @@ def route(
         from .model import shipped_model
 
         model = shipped_model()
+    if places is None:
+        places = sample_places()
     cast = list(cast)
-    found = model.predict(u, _cast_names(tuple(n for p in cast for n in p.spoken_names)))
+    found = model.predict(u, _cast_names(tuple(n for p in cast for n in p.spoken_names)), places)
     label, p = found.label, round(found.probability, 2)
 
     by_name = detect_switch(u, cast)
@@ -110,11 +135,9 @@ def route(
             p,
         )
 
-    if label.startswith("navigation."):
-        nav_p = sum(v for k, v in found.probabilities.items() if k.startswith("navigation."))
-        if nav_p < MIN_NAVIGATION_PROBABILITY:
-            return Intent("conversation", confidence=round(1 - nav_p, 2))
-        return _navigation(label, u, p)
+    trip = _trip(label, found.probabilities, u, places)
+    if trip is not None:
+        return trip
     if label == "search.weather":
         return Intent(label, {"query": u.raw.strip()}, p)
     if label == "search.lookup":
@@ -125,12 +148,43 @@ def route(
         car_p = sum(v for k, v in found.probabilities.items() if k.startswith("car."))
         if car_p < MIN_CAR_PROBABILITY:
             return Intent("conversation", confidence=round(1 - car_p, 2))
-        return Intent(label, car_slots(label, u), p)
+        return Intent(label, car_slots(label, u), round(car_p, 2))  # sure it is the car's
     if label.startswith("out_of_scope."):
         if p < MIN_OUT_OF_SCOPE_PROBABILITY:  # unsure: the persona's model may well help
             return Intent("conversation", confidence=p)
         return Intent(label, {"domain": label.removeprefix("out_of_scope.")}, p)
     return Intent(label, {}, p)
+
+
+def _trip(
+    label: str, probabilities: dict[str, float], u: Utterance, places: KnownPlaces
+) -> Intent | None:
+    """The navigation intent when the words ask to go somewhere or about a place (or
+    `conversation` when the model is not sure enough of one); None when they don't."""
+    going = going_to(u)
+    if going is not None and not label.startswith("navigation."):
+        # "take me to / navigate to / directions to X": a trip, whatever X is; a name the car
+        # doesn't know gets "I couldn't find ..." from the navigator, never the model.
+        return _navigation("navigation.start", u, 1.0, places)
+    navigation = {k: v for k, v in probabilities.items() if k.startswith("navigation.")}
+    nav_p = sum(navigation.values())
+    # A place the car knows, named exactly, or a proper name said as somewhere to go ("can we
+    # go to X", "where's X"): evidence enough for a lower bar. (A near miss of a known name
+    # is only a <place> word to the model: "a golden walk" may be just a walk.)
+    known = places.find(u.normal.split())
+    going_there = travels_to(u)
+    if going_there is not None and names_a_place(going_there) and label not in _NEVER_A_PLACE:
+        # "I'd like to go to the Tin Whistle Pub": somewhere to go, by its very words.
+        return _navigation("navigation.start", u, round(nav_p, 2), places)
+    named = (known is not None and known.exact) or going_there is not None
+    if named and nav_p >= MIN_NAVIGATION_PROBABILITY_NAMED and label not in _NEVER_A_PLACE:
+        best = max(navigation, key=navigation.__getitem__)
+        return _navigation(best, u, round(nav_p, 2), places)
+    if not label.startswith("navigation."):
+        return None
+    if nav_p < MIN_NAVIGATION_PROBABILITY and going is None:
+        return Intent("conversation", confidence=round(1 - nav_p, 2))
+    return _navigation(label, u, round(nav_p, 2), places)  # how sure: that it is a trip
 
 
 def car_slots(label: str, u: Utterance) -> dict[str, Any]:
@@ -149,13 +203,27 @@ def _cast_names(names: tuple[str, ...]) -> frozenset[str]:
     return persona_names(names)
 
 
-def _navigation(label: str, text: Utterance, p: float) -> Intent:
+def _navigation(label: str, text: Utterance, p: float, places: KnownPlaces) -> Intent:
     """A navigation intent with its slots; a request without a destination we can read is
-    answered by the persona rather than guessed at."""
+    answered by the persona rather than guessed at. A place the car knows by name is that
+    place, whatever its words say ("Beanstalk Coffee" is not "the nearest coffee")."""
+    known = places.find(text.normal.split())
+    if known is not None:
+        if label in ("navigation.distance", "navigation.eta"):
+            return Intent(label, {"place": known.name}, p)
+        if label in ("navigation.start", "navigation.find_nearby"):
+            return Intent("navigation.start", {**modifiers(text), "place": known.name}, p)
+        if label == "navigation.add_stop":
+            return Intent(label, {**place_slots(text), "place": known.name}, p)
     slots = place_slots(text)
     category = slots.get("category")
+    if label in ("navigation.distance", "navigation.eta"):
+        asked = asked_about(text)
+        if asked is None:
+            return Intent(label, {}, p)
+        return Intent(label, {**slots, "place": asked} if is_proper_place(asked) else slots, p)
     if label == "navigation.start":
-        place = named_place(text)
+        place = named_place(text) or travels_to(text)
         if category in ("home", "friend") and not (
             place and is_proper_place(place) and category_of(place) is None
         ):
@@ -169,7 +237,7 @@ def _navigation(label: str, text: Utterance, p: float) -> Intent:
         if category in ("home", "friend"):
             return Intent("navigation.start", {**slots, "place": category}, p)
         if category is None:
-            place = named_place(text)
+            place = named_place(text) or travels_to(text)
             if place and is_proper_place(place):
                 return Intent("navigation.start", {**slots, "place": place}, p)
         return Intent(label, slots, p)
@@ -179,3 +247,64 @@ def _navigation(label: str, text: Utterance, p: float) -> Intent:
             slots["place"] = place  # "stop at Beanstalk Coffee": a name
         return Intent(label, slots, p)
     return Intent(label, {}, p)
+
+
+# "take me to X": a trip whatever X is; not "take me to the ... website" (not a place).
+_GOING = re.compile(
+    r"^(?:(?:please|ok|okay|hey|car|so|now|can you|could you|would you|will you|just)\s+)*"
+    r"(?:take (?:me|us)|navigate(?: me| us)?|(?:give me |get |i need )?directions|"
+    r"drive (?:me|us)|get (?:me|us)|route (?:me|us)|bring (?:me|us)|guide (?:me|us)|"
+    r"steer (?:me|us)|point (?:me|us)|send (?:me|us)|start navigation|start navigating|"
+    r"set (?:the |a |my )?destination|set (?:a )?course|plot a (?:route|course)|"
+    r"find (?:a |the )?route)\s+(?:to|for)\s+(.+)$"
+)
+_NOT_A_PLACE = re.compile(
+    r"\b(?:website|web site|site|page|app|application|settings|menu|channel|playlist|song|"
+    r"album|podcast|screen|tab)s?$"
+)
+
+
+# Somewhere to go, said any everyday way: "can we go to X", "let's head over to X", "how far
+# is X", "how long to X". Only a proper name counts (`travels_to`). ("where is X" asks about
+# Denmark as often as about a shop: it counts only for a place the car knows.)
+_TRAVELS = re.compile(
+    r"^(?:(?:please|ok|okay|hey|car|so|now|and|then|just|well)\s+)*"
+    r"(?:(?:(?:i|we) (?:want|need|have|would like|wanna|gotta)|i'd like|we'd like|let's|"
+    r"let us|can (?:we|i|you)|could (?:we|i|you)|shall we|i'm|we're|i am|we are)\s+)?"
+    r"(?:to\s+)?(?:go|get|head|drive|ride|travel|going|heading|driving|getting|stop by|"
+    r"swing by|pop over|make it)(?: over| back| down| up| out)?\s+(?:to|towards|at)\s+(.+)$|"
+    r"^(?:how far is|how far away is|how far to|how long to|how long is the drive to|"
+    r"how do i get to)\s+(.+)$"
+)
+# "where is X" / "find X" ask about Denmark or a recipe as often as about a shop: they count
+# only with a place's name (`names_a_place`: "where's Halloway Park").
+_LOOKS_FOR = re.compile(
+    r"^(?:(?:please|ok|okay|hey|car|so|now|can you|could you)\s+)*"
+    r"(?:where is|where's|where are|find|find me|locate|show me|look for)\s+(.+)$"
+)
+
+
+def travels_to(text: str | Utterance) -> str | None:
+    """The proper place a request says it wants to get to ("can we go to Ashford Dental",
+    "how far is Bramblewood Community Center"), or None (no such frame, or no name after it:
+    "let's go to sleep" has one, the model decides; "where is the nearest bank" has none)."""
+    normal = Utterance.of(text).normal
+    found = _TRAVELS.match(normal)
+    if found is not None:
+        place = (found.group(1) or found.group(2) or "").strip()
+    elif (looked := _LOOKS_FOR.match(normal)) is not None and names_a_place(looked.group(1)):
+        place = looked.group(1).strip()
+    else:
+        return None
+    if not place or _NOT_A_PLACE.search(place) or not is_proper_place(place):
+        return None
+    return place
+
+
+def going_to(text: str | Utterance) -> str | None:
+    """The destination of a request to go somewhere, said as a trip ("take me to X",
+    "navigate to X", "directions to X"), or None."""
+    found = _GOING.match(Utterance.of(text).normal)
+    if found is None or _NOT_A_PLACE.search(found.group(1)):
+        return None
+    return found.group(1)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..text import Utterance, normalize
+from .places import PLACE, KnownPlaces, mark
 
 MODEL_FILE = "intent_model.npz"
 MAX_CHARS = 300  # a request longer than this is not a car command; only its start is read
@@ -90,22 +91,29 @@ def _mark_personas(words: list[str], names: frozenset[str]) -> list[str]:
     return out
 
 
-def features(text: str | Utterance, names: frozenset[str] = frozenset()) -> list[str]:
+def features(
+    text: str | Utterance,
+    names: frozenset[str] = frozenset(),
+    places: KnownPlaces | None = None,
+) -> list[str]:
     """The model's input: word 1-2-grams (with start and end marks; a persona's name is one
-    <persona> word), character 2-5-grams inside words, and a length bucket. `text` is raw (it
-    is normalised here) or an Utterance (normalised already). `names`: the cast's names, from
-    `persona_names()`."""
+    <persona> word, a place the car knows one <place> word), character 2-5-grams inside the
+    other words, and a length bucket. `text` is raw (it is normalised here) or an Utterance
+    (normalised already). `names`: the cast's names, from `persona_names()`; `places`: the
+    names the car knows (`places.KnownPlaces`)."""
     raw = text.raw if isinstance(text, Utterance) else text
     if isinstance(text, Utterance) and len(raw) <= MAX_CHARS * 2:
         t = text.normal[:MAX_CHARS]  # the same as below: the whole text was short enough
     else:
         t = normalize(raw[: MAX_CHARS * 2])[:MAX_CHARS]
-    words = t.split()
+    words, _ = mark(t.split(), places)
     marked_words = _mark_personas(words, names)
     out = [f"w:{w}" for w in marked_words]
     marked = ["<s>", *marked_words, "</s>"]
     out += [f"b:{a} {b}" for a, b in zip(marked, marked[1:], strict=False)]
     for w in words:
+        if w == PLACE:
+            continue
         padded = f" {w} "
         for n in (2, 3, 4, 5):
             out += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
@@ -163,8 +171,13 @@ class IntentModel:
                 fingerprint,
             )
 
-    def scores(self, text: str | Utterance, names: frozenset[str] = frozenset()) -> np.ndarray:
-        present = set(features(text, names))
+    def scores(
+        self,
+        text: str | Utterance,
+        names: frozenset[str] = frozenset(),
+        places: KnownPlaces | None = None,
+    ) -> np.ndarray:
+        present = set(features(text, names, places))
         known = [self.index[f] for f in present if f in self.index]
         total = self.bias.copy()
         if known:
@@ -172,9 +185,15 @@ class IntentModel:
             total += self.weights[known].sum(axis=0) / math.sqrt(len(present))
         return total
 
-    def predict(self, text: str | Utterance, names: frozenset[str] = frozenset()) -> Prediction:
-        """`names`: the cast's names (`persona_names()`), so a name reads as a name."""
-        scores = self.scores(text, names)
+    def predict(
+        self,
+        text: str | Utterance,
+        names: frozenset[str] = frozenset(),
+        places: KnownPlaces | None = None,
+    ) -> Prediction:
+        """`names`: the cast's names (`persona_names()`), so a name reads as a name; `places`:
+        the places the car knows, so a place's name reads as a place."""
+        scores = self.scores(text, names, places)
         exp = np.exp(scores - scores.max())
         probs = exp / exp.sum()
         best = int(probs.argmax())

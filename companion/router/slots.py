@@ -355,6 +355,34 @@ _GENERIC = re.compile(
     r"all|fastest|quickest|here|there|me|around|near|by|to|of|for|"
     r"within|miles?|km|kilometers?|\d+)\b"
 )
+# Words that end the name of somewhere you can drive to ("the Tin Whistle Pub", "Halloway
+# Park", "418 Larchmont Avenue"): a proper name with one of these is a place, not a plan
+# ("sleep", "sally's birthday") or a thing ("a definition").
+PLACE_NOUNS = frozenset(
+    """park pub bar cafe diner bakery deli bistro grill tavern restaurant pizzeria market store
+    shop shops stores mall outlet outlets center centre plaza square school college university
+    academy library museum gallery station terminal airport hospital clinic pharmacy hotel inn
+    lodge motel hostel resort marina harbor harbour beach pier dock trailhead trail lake river
+    bridge church chapel temple mosque synagogue cemetery stadium arena field gym studio theater
+    theatre cinema zoo aquarium winery brewery distillery farm ranch garden gardens nursery
+    office offices bank salon spa dentist dental vet veterinary kennel garage depot warehouse
+    factory campus hall courthouse embassy lighthouse castle fort tower falls canyon hill mount
+    mountain valley ridge point island street st avenue ave road rd boulevard blvd lane ln drive
+    dr way court ct place highway hwy parkway pkwy""".split()
+)
+
+
+_TRAILING = re.compile(r"(?:\s+(?:please|now|right now|today|tonight|from here|thanks))+$")
+
+
+def names_a_place(phrase: str) -> bool:
+    """A proper place by its words: a name that ends with a place noun ("the Tin Whistle
+    Pub", "Halloway Park"; not "a ride to the mall of america", "the convention center
+    located")."""
+    words = _TRAILING.sub("", normalize(phrase)).split()
+    return bool(words) and words[-1] in PLACE_NOUNS and is_proper_place(phrase)
+
+
 _NAMED_PLACE = re.compile(
     r"\b(?:directions to|direction to|navigate to|navigation to|take me to|drive me to|"
     r"drive to|go to|get me to|route to|head to|heading to|bring me to|send me to|get to|"
@@ -384,6 +412,31 @@ def named_place(text: str | Utterance) -> str | None:
     """The place after "navigate to", "take me to" ... when it names one."""
     found = _NAMED_PLACE.search(normal_of(text))
     return found.group(1).strip() if found and found.group(1).strip() else None
+
+
+_ASKED_ABOUT = re.compile(
+    r"\b(?:how (?:far|long|many (?:miles|minutes|kilometers|kilometres)) (?:away )?"
+    r"(?:is it |are we |will it take |would it take |does it take |do i have )?"
+    r"(?:from here |to drive |to get |to go |to walk )?(?:(?:is|to|from|till|until) )?|"
+    r"(?:what's|what is) the (?:distance|drive|driving time|drive time) (?:to|from here to) |"
+    r"distance to |time to get to )"
+    r"(?:(?:to|get to|reach) )?(?:the )?(.+?)(?: from here| away| by car| right now| now)*$"
+)
+# The trip's own ("how long until we get there", "how long is the drive"): no place asked.
+_NO_PLACE = re.compile(
+    r"^(?:go|left)$|\b(?:it|that|there|we|us|drive|trip|journey|destination|arrive|arrival|"
+    r"next stop|the stop|ride)\b"
+)
+
+
+def asked_about(text: str | Utterance) -> str | None:
+    """The place a distance or time question asks about ("how far is Beanstalk Coffee",
+    "how long to get to the airport"), or None for the trip's own ("how far is it")."""
+    found = _ASKED_ABOUT.search(normal_of(text))
+    if found is None:
+        return None
+    place = found.group(1).strip()
+    return None if not place or _NO_PLACE.search(place) else place
 
 
 def stop_place(text: str | Utterance) -> str | None:

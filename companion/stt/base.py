@@ -36,6 +36,10 @@ class Transcript:
     text: str
     words: tuple[Word, ...] = field(default_factory=tuple)
     engine: str = ""
+    # The recogniser's next-best readings of the same audio, best first (PocketSphinx's
+    # n-best list; empty where the engine gives none). The router may prefer one it is
+    # surer of (`router.heard`).
+    alternatives: tuple[str, ...] = ()
 
 
 class RecognizerStream(Protocol):

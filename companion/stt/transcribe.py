@@ -49,6 +49,7 @@ def transcribe_file(
                 {
                     "text": event.text,
                     "reason": event.reason,
+                    "alternatives": list(event.alternatives),
                     "partials": partials,
                     "words": [
                         {

@@ -331,9 +331,7 @@ class Worker:
         self._via_wake = via_wake
         self._opened_at = t
         self._last_partial = ""
-        self._speculated = False
-        self._guess = ""
-        self._guessed_at = 0.0
+        self._speculated, self._guess, self._guessed_at = False, "", 0.0
         self._early, self._utterance, self._held = None, [], []
         self._recent.clear()  # what comes after this utterance is not continuous with it
         self._set_state("listening")
@@ -489,8 +487,22 @@ class Worker:
                     closed_at=round(self._frames_in * FRAME_S, 3),
                     reason=reason,
                     endpoint_at=endpoint_at,
+                    alternatives=_after_wake(transcript.alternatives, self.settings),
                 )
             )
         else:
             self._emit(NothingHeard(reason))
         self._set_state("waiting")
+
+
+def _after_wake(alternatives: tuple[str, ...], settings: Any) -> tuple[str, ...]:
+    """In wake-phrase mode, the alternatives' words after the wake phrase (those without it
+    are dropped); in other modes, the alternatives."""
+    if settings.mode != "wake_phrase":
+        return alternatives
+    out = []
+    for alt in alternatives:
+        found, rest, _ = after_wake_phrase(alt, (), settings.wake_phrase)
+        if found and rest:
+            out.append(rest)
+    return tuple(out)

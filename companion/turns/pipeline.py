@@ -29,6 +29,7 @@ from ..llm.client import ChatClient
 from ..personas import Persona
 from ..personas.session import PersonaSession
 from ..router import Intent, route
+from ..router.heard import route_heard
 from ..router.model import shipped_model
 from ..skills import SkillTable
 from ..tts.output import SpeakerLike, SpeechOutput
@@ -171,6 +172,7 @@ class TurnPipeline:
         text: str,
         confirmed: asyncio.Event | None = None,
         source: Source | None = None,
+        alternatives: tuple[str, ...] = (),
     ) -> Answer:
         """Answer one utterance. Returns the final answer; raises CancelledError if cancelled.
 
@@ -182,6 +184,7 @@ class TurnPipeline:
         if source is None:
             source = Source.GUESS if confirmed is not None else Source.TYPED
         turn = self._new_turn(text, source, confirmed)
+        turn.alternatives = alternatives
         try:
             return await turn.run(lambda: self._route_and_answer(turn))
         except asyncio.CancelledError:
@@ -192,7 +195,10 @@ class TurnPipeline:
     async def _route_and_answer(self, turn: Turn) -> Answer:
         session, navigator, text = self.session, self.navigator, turn.text
         follow = navigator.followup(text) if navigator is not None else None
-        intent = Intent(*follow) if follow else route(text, session.cast.values())
+        if follow:
+            intent = Intent(*follow)
+        else:
+            intent, turn.text = self.understand(text, turn.alternatives)
         if intent.name == "persona.switch" and not intent.slots["explicit"]:
             # Only a name or alias ("tell me stories"), and it is the active persona's own or
             # a locked one's: the driver wants the thing itself, so the active persona answers.
@@ -210,6 +216,15 @@ class TurnPipeline:
             # the navigator asked in this very turn (through a tool call) stays open.
             navigator.forget_question()
         return result
+
+    def understand(self, text: str, alternatives: tuple[str, ...] = ()) -> tuple[Intent, str]:
+        """The intent of what the driver said (with the recogniser's other readings, when
+        it gave them: `router.heard`) and the words it was read from."""
+        cast = self.session.cast.values()
+        places = self.navigator.known if self.navigator is not None else None
+        if alternatives:
+            return route_heard((text, *alternatives), cast, places=places)
+        return route(text, cast, places=places), text
 
     async def _answer(self, turn: Turn, intent: Intent) -> Answer:
         """The skill that handles the intent answers; one that changes state waits until a

@@ -143,20 +143,24 @@ class TurnTaker:
         if text:
             self._start(self._typed(text))
 
-    async def ask(self, text: str) -> Any:
+    async def ask(self, text: str, alternatives: tuple[str, ...] = ()) -> Any:
         """Typed words as a turn, awaited: returns its answer (ReplyDone or TurnError), None
-        if it was interrupted or there was nothing to say."""
+        if it was interrupted or there was nothing to say. `alternatives`: other readings of
+        a recording's words (a dialogue test's audio turn)."""
         text = text.strip()
         if not text:
             return None
         with contextlib.suppress(asyncio.CancelledError):
-            return await self._typed(text)
+            return await self._typed(text, alternatives)
         return None
 
-    def _typed(self, text: str) -> Coroutine[Any, Any, Any]:
+    def _typed(self, text: str, alternatives: tuple[str, ...] = ()) -> Coroutine[Any, Any, Any]:
         self.barge_in("typed")
         self.drop_guess()
-        return self._run(lambda: self._pipeline.run_turn(text, source=Source.TYPED), None)
+        return self._run(
+            lambda: self._pipeline.run_turn(text, source=Source.TYPED, alternatives=alternatives),
+            None,
+        )
 
     def pick_persona(self, persona_id: str) -> None:
         self.barge_in("picker")
@@ -228,7 +232,7 @@ class TurnTaker:
                 self.on_loop(self._speculate, event.text)
             case FinalTranscript():
                 self.cues("got_it")
-                self.on_loop(self._heard, event.text)
+                self.on_loop(self._heard, event.text, event.alternatives)
             case WakePhraseHeard():
                 self.barge_in("wake_phrase")
                 self.cues("listening")
@@ -259,10 +263,16 @@ class TurnTaker:
         pipeline = self.pipeline
         self._start(self._run(lambda: pipeline.run_turn(text, confirmed, Source.GUESS), guess))
 
-    def _heard(self, text: str) -> None:
-        """The final transcript: confirm the guess if it had these words, else a new turn."""
+    def _heard(self, text: str, alternatives: tuple[str, ...] = ()) -> None:
+        """The final transcript: confirm the guess if it had these words (and none of the
+        recogniser's other readings is the request instead), else a new turn."""
         guess, self._guess = self._guess, None
-        if guess is not None and not guess.dropped and same_words(guess.text, text):
+        if (
+            guess is not None
+            and not guess.dropped
+            and same_words(guess.text, text)
+            and not self._alternative_wins(text, alternatives)
+        ):
             self._pause_listening()
             guess.confirmed.set()
             return
@@ -271,8 +281,18 @@ class TurnTaker:
         if text.strip():
             words = text.strip()
             self._start(
-                self._run(lambda: self._pipeline.run_turn(words, source=Source.SPOKEN), None)
+                self._run(
+                    lambda: self._pipeline.run_turn(
+                        words, source=Source.SPOKEN, alternatives=alternatives
+                    ),
+                    None,
+                )
             )
+
+    def _alternative_wins(self, text: str, alternatives: tuple[str, ...]) -> bool:
+        if not alternatives or self.pipeline is None:
+            return False
+        return self._pipeline.understand(text, alternatives)[1] != text
 
     def drop_guess(self) -> None:
         guess, self._guess = self._guess, None

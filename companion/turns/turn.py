@@ -94,6 +94,7 @@ class Turn:
         confirmed: asyncio.Event | None = None,
     ) -> None:
         self.id, self.text, self.source = turn_id, text, source
+        self.alternatives: tuple[str, ...] = ()  # the recogniser's other readings of `text`
         self.session = session
         self.output = output or SpeechOutput()
         self.speaker: SpeakerLike | None = self.output.active  # None: muted, text only
