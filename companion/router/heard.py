@@ -59,7 +59,7 @@ def route_heard(
     for text in hypotheses[1 : 1 + MAX_ALTERNATIVES]:
         intent = route(text, cast, model=model, places=places)
         bar = min_probability
-        if str(intent.slots.get("place", "")) in places.names:  # a known place, exactly
+        if str(intent.slots.get("place", "")) in places:  # a place the car knows
             bar = min(bar, MIN_NAMED_ALTERNATIVE_PROBABILITY)
         if (
             _is(intent.name, ACTING)
