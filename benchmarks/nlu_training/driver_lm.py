@@ -23,7 +23,7 @@ from typing import Any
 
 from companion.router.heard import ACTING
 from companion.router.places import sample_places
-from companion.stt.sphinx_engine import DRIVER_LM
+from companion.stt.sphinx_engine import DRIVER_DICT, DRIVER_LM
 from companion.text import normalize
 
 ORDER = 3
@@ -112,4 +112,10 @@ def build(template_texts: Iterable[str], path: Path = DRIVER_LM) -> int:
         text.write_text(arpa(sentences))
         model = pocketsphinx.NGramModel(decoder.config, decoder.logmath, str(text))
         model.write(str(path), pocketsphinx.NGramModel.str_to_type("bin"))
+    # Its own pronouncing dictionary: the model's words only, so the decoder loads in
+    # ~20 ms instead of ~0.6 s for the whole CMU dictionary (it searches the same words).
+    vocabulary = {w for words in sentences for w in words}
+    with open(decoder.config["dict"], encoding="utf-8") as full:
+        entries = [line for line in full if line.split(" ", 1)[0].split("(")[0] in vocabulary]
+    path.with_name(DRIVER_DICT.name).write_text("".join(entries), encoding="utf-8")
     return len(sentences)

@@ -18,6 +18,7 @@ N_BEST_SCAN = 20
 # router's templates): a second decoder hears each utterance with it, and its reading is the
 # first alternative. The transcript itself stays the general model's, so free speech keeps it.
 DRIVER_LM = Path(__file__).resolve().parent / "driver.lm.bin"
+DRIVER_DICT = DRIVER_LM.with_name("driver.dict")  # its words' pronunciations (CMU dict)
 
 
 def _pocketsphinx() -> Any:
@@ -60,6 +61,8 @@ class PocketsphinxEngine:
         if not self.driver_lm:
             return None
         try:
+            if DRIVER_DICT.exists():
+                return self._ps.Decoder(loglevel="FATAL", lm=str(DRIVER_LM), dict=str(DRIVER_DICT))
             return self._ps.Decoder(loglevel="FATAL", lm=str(DRIVER_LM))
         except Exception:
             return None  # the general model alone still works
