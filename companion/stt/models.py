@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import platformdirs
@@ -33,6 +34,9 @@ from .. import downloads
 from ..downloads import Progress
 from ..schema import suggest
 from .base import ENGINES, SpeechEngine, SttError
+
+if TYPE_CHECKING:
+    from ..config import SpeechSettings
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +200,15 @@ def load_engine(
         f"{install_hint(language)}."
     )
     return fallback, notice
+
+
+def engine_for(speech: SpeechSettings) -> tuple[SpeechEngine, str | None]:
+    """`load_engine` for the `[speech]` settings: the engine, model and language they name,
+    with the driver language model on or off (`speech.driver_model`, PocketSphinx only)."""
+    engine, notice = load_engine(speech.engine, speech.language, speech.vosk_model)
+    if not speech.driver_model and hasattr(engine, "driver_lm"):
+        engine.driver_lm = False
+    return engine, notice
 
 
 def _pocketsphinx(language: str) -> SpeechEngine:

@@ -82,9 +82,6 @@ def _language_from_name(name: str) -> str:
     return "-".join(p for p in parts if not p[:1].isdigit()) or "unknown"
 
 
-N_BEST = 5  # readings asked of Vosk for each utterance (the best and its alternatives)
-
-
 class VoskStream:
     def __init__(self, engine: VoskEngine, phrases: Sequence[str] | None) -> None:
         vosk = engine._vosk
@@ -101,13 +98,11 @@ class VoskStream:
         else:
             self._rec = vosk.KaldiRecognizer(engine.model, SAMPLE_RATE)
         self._rec.SetWords(True)
-        if not phrases:
-            self._rec.SetMaxAlternatives(N_BEST)  # results become {"alternatives": [...]}
         self._segments: list[dict[str, Any]] = []  # results Vosk closed at a pause in our turn
 
     def accept(self, pcm: bytes) -> None:
         if self._rec.AcceptWaveform(pcm):
-            self._segments.append(_best(json.loads(self._rec.Result())))
+            self._segments.append(json.loads(self._rec.Result()))
 
     def partial(self) -> str:
         done = " ".join(s.get("text", "") for s in self._segments)
@@ -115,12 +110,7 @@ class VoskStream:
         return _clean(f"{done} {current}")
 
     def finish(self) -> Transcript:
-        final = json.loads(self._rec.FinalResult())
-        results = [*self._segments, _best(final)]
-        # Other readings: of a one-piece utterance (the usual spoken request) only.
-        others = final.get("alternatives", [])[1:] if not self._segments else []
-        readings = (_clean(a.get("text", "")) for a in others)
-        alternatives = tuple(dict.fromkeys(r for r in readings if r and "[" not in r))
+        results = [*self._segments, json.loads(self._rec.FinalResult())]
         self._segments = []
         words = tuple(
             Word(w["word"], float(w["start"]), float(w["end"]), float(w.get("conf", 1.0)))
@@ -129,17 +119,7 @@ class VoskStream:
             if w.get("word") != "[unk]"
         )
         text = _clean(" ".join(r.get("text", "") for r in results))
-        return Transcript(
-            text, words, self._engine.name, tuple(a for a in alternatives if a != text)
-        )
-
-
-def _best(result: dict[str, Any]) -> dict[str, Any]:
-    """A result with alternatives (SetMaxAlternatives) as the plain result of its best one."""
-    alternatives = result.get("alternatives")
-    if alternatives is None:
-        return result
-    return alternatives[0] if alternatives else {"text": ""}
+        return Transcript(text, words, self._engine.name)
 
 
 def _clean(text: str) -> str:
