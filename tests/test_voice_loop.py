@@ -19,6 +19,7 @@ from .helpers import wait_for_event as find_event
 from .soundcard import longest_gap, loud_segments, wait_until_recording
 from .speech_helpers import (
     AUDIO,
+    MANIFEST,
     REAL_TIME_MAX_WER,
     heard_at_rest,
     voice_turn,
@@ -44,9 +45,11 @@ def wait_for_event(path: Path, predicate, timeout: float = 30) -> dict:
 
 def answered(scripted, events: list[dict], turn: int):
     """The LLM request that answered the driver's `turn`-th final transcript (a wrong
-    speculative guess may have sent others before it)."""
-    text = [e for e in events if e["event"] == "FinalTranscript"][turn - 1]["text"]
-    return [r for r in scripted.requests if r.last_user_message == text][-1]
+    speculative guess may have sent others before it). The turn may have been read from one
+    of the recogniser's alternatives (router.heard): those words are the request then."""
+    final = [e for e in events if e["event"] == "FinalTranscript"][turn - 1]
+    readings = [final["text"], *final.get("alternatives", [])]
+    return [r for r in scripted.requests if r.last_user_message in readings][-1]
 
 
 # These tests time speech against speech (barge-in, gaps, echo) on a shared two-core CI
@@ -269,7 +272,11 @@ def test_pressing_to_talk_during_a_reply_stops_it(sound_card, scripted, tmp_path
     repl.wait_for("Adding it.", timeout=30)
     assert scripted.requests[0].client_disconnected
     heard = scripted.requests[1].last_user_message  # the pressed request, as a new turn
-    assert word_error_rate(heard_at_rest("add_stop"), heard) <= REAL_TIME_MAX_WER, heard
+    # What the recogniser hears at rest, or (when the turn was read from one of its
+    # alternatives: router.heard) closer still to the words said.
+    said = MANIFEST["add_stop"]["text"]
+    error = min(word_error_rate(heard_at_rest("add_stop"), heard), word_error_rate(said, heard))
+    assert error <= REAL_TIME_MAX_WER, heard
     code, _, err = repl.finish()
     assert code == 0 and "Traceback" not in err
 
