@@ -35,20 +35,12 @@ from companion.personas import load_personas  # noqa: E402
 from companion.router import route  # noqa: E402
 
 
-def car_sets(cast: list) -> dict[str, dict[str, Any]]:
-    """The hand-written car request sets (nlu_eval/car_*.toml, never trained on), routed by
-    the shipped model."""
+def hand_sets(cast: list, files: str, family: str) -> dict[str, dict[str, Any]]:
+    """The hand-written request sets `nlu_eval/<files>` (never trained on), routed by the
+    shipped model and scored against `family` (`training.set_scores`)."""
     return {
-        path.stem: training.car_set_scores(path, lambda text: route(text, cast))
-        for path in sorted(training.EVAL.glob("car_*.toml"))
-    }
-
-
-def place_sets(cast: list) -> dict[str, dict[str, Any]]:
-    """The hand-written requests naming a place (nlu_eval/places_*.toml, never trained on)."""
-    return {
-        path.stem: training.place_set_scores(path, lambda text: route(text, cast))
-        for path in sorted(training.EVAL.glob("places_*.toml"))
+        path.stem: training.set_scores(path, family, lambda text: route(text, cast))
+        for path in sorted(training.EVAL.glob(files))
     }
 
 
@@ -93,20 +85,20 @@ def main() -> None:
             for line in held_out.lines():
                 print("  " + line)
 
-    cars = car_sets(cast)
+    cars = hand_sets(cast, "car_*.toml", "car")
     for name, c in cars.items():
         print(
-            f"{name}: {c['to_car']:.1%} to car.*, {c['right']:.1%} to the right one "
-            f"({c['requests']}); sound-alikes to car.*: {c['alikes_to_car']} of {c['alikes']}"
+            f"{name}: {c['to_family']:.1%} to car.*, {c['right']:.1%} to the right one "
+            f"({c['requests']}); sound-alikes to car.*: {c['alikes_to_family']} of {c['alikes']}"
         )
         for text, name in c["misses"]:
             print(f"    {text!r} -> {name}")
     print(f"SLURP (weather aside) to car.*: {car_slurp[0]} of {car_slurp[1]} ({car_slurp_kind})")
-    places = place_sets(cast)
+    places = hand_sets(cast, "places_*.toml", "navigation")
     for name, c in places.items():
         print(
-            f"{name}: {c['to_nav']:.1%} of {c['requests']} naming a place to navigation; "
-            f"look-alikes to navigation: {c['alikes_to_nav']} of {c['alikes']}"
+            f"{name}: {c['to_family']:.1%} of {c['requests']} naming a place to navigation; "
+            f"look-alikes to navigation: {c['alikes_to_family']} of {c['alikes']}"
         )
         for text, name in c["misses"]:
             print(f"    {text!r} -> {name}")
@@ -168,11 +160,11 @@ def main() -> None:
             "| < 5 MB |",
             *(
                 f"| car requests `{name}` ({c['requests']}): to `car.*` / to the right one "
-                f"| {c['to_car']:.1%} / {c['right']:.1%} | ≥ 95% / ≥ 90% |"
+                f"| {c['to_family']:.1%} / {c['right']:.1%} | ≥ 95% / ≥ 90% |"
                 for name, c in cars.items()
             ),
             *(
-                f"| sound-alikes `{name}` routed to `car.*` | {c['alikes_to_car']} of "
+                f"| sound-alikes `{name}` routed to `car.*` | {c['alikes_to_family']} of "
                 f"{c['alikes']} | 0 |"
                 for name, c in cars.items()
             ),
@@ -181,12 +173,12 @@ def main() -> None:
             "| ≤ 0.3% |",
             *(
                 f"| requests naming a place `{name}` ({c['requests']}) to navigation "
-                f"| {c['to_nav']:.1%} | ≥ 97% |"
+                f"| {c['to_family']:.1%} | ≥ 97% |"
                 for name, c in places.items()
             ),
             *(
                 f"| look-alikes `{name}` (a place in a request that is not a trip) to "
-                f"navigation | {c['alikes_to_nav']} of {c['alikes']} | 0 |"
+                f"navigation | {c['alikes_to_family']} of {c['alikes']} | 0 |"
                 for name, c in places.items()
             ),
             "",

@@ -505,62 +505,38 @@ def cross_validate(
 EVAL = ROOT / "benchmarks" / "nlu_eval"
 
 
-def car_set_scores(path: Path, routed: Callable[[str], Any]) -> dict[str, Any]:
-    """One `car_*.toml` set routed by `routed(text)` (an `Intent`): the share of its car
-    requests that go to car.* and to the right car intent, how many of its sound-alikes go to
-    car.*, and every miss as (text, intent)."""
+def set_scores(path: Path, family: str, routed: Callable[[str], Any]) -> dict[str, Any]:
+    """One hand-written set (`car_*.toml`, `places_*.toml`) routed by `routed(text)` (an
+    `Intent`). Each block expects an intent of `family` (`car.range`: right when it is that
+    one), the family itself (`navigation`: any of it is right), or `not <family>` (look-alikes
+    that must stay out). Returns the share of requests routed into the family (`to_family`)
+    and to the right intent (`right`), how many look-alikes went in, and every miss as (text,
+    intent)."""
     import tomllib
 
-    total = car = right = alikes = alikes_to_car = 0
+    total = inside = right = alikes = alikes_inside = 0
     misses = []
     for block in tomllib.loads(path.read_text())["set"]:
+        expect = block["expect"]
         for text in block["requests"]:
             name = routed(text).name
-            is_car = name.startswith("car.")
-            if block["expect"] == "not car":
+            is_in = name.startswith(f"{family}.")
+            if expect == f"not {family}":
                 alikes += 1
-                alikes_to_car += is_car
-                wrong = is_car
+                alikes_inside += is_in
+                wrong = is_in
             else:
                 total += 1
-                car += is_car
-                right += name == block["expect"]
-                wrong = name != block["expect"]
+                inside += is_in
+                wrong = not (name == expect or (expect == family and is_in))
+                right += not wrong
             if wrong:
                 misses.append((text, name))
     return {
         "requests": total,
-        "to_car": car / max(total, 1),
+        "to_family": inside / max(total, 1),
         "right": right / max(total, 1),
         "alikes": alikes,
-        "alikes_to_car": alikes_to_car,
-        "misses": misses,
-    }
-
-
-def place_set_scores(path: Path, routed: Callable[[str], Any]) -> dict[str, Any]:
-    """One `places_*.toml` set routed by `routed(text)`: the share of its requests naming a
-    place that go to navigation, how many of its look-alikes do, and every miss."""
-    import tomllib
-
-    total = nav = alikes = alikes_to_nav = 0
-    misses = []
-    for block in tomllib.loads(path.read_text())["set"]:
-        for text in block["requests"]:
-            name = routed(text).name
-            is_nav = name.startswith("navigation.")
-            if block["expect"] == "navigation":
-                total += 1
-                nav += is_nav
-            else:
-                alikes += 1
-                alikes_to_nav += is_nav
-            if is_nav != (block["expect"] == "navigation"):
-                misses.append((text, name))
-    return {
-        "requests": total,
-        "to_nav": nav / max(total, 1),
-        "alikes": alikes,
-        "alikes_to_nav": alikes_to_nav,
+        "alikes_to_family": alikes_inside,
         "misses": misses,
     }
