@@ -8,7 +8,8 @@ It puts the parts together and hands each job to the piece that owns it:
   microphone): `companion.turns.taking.TurnTaker`; each turn is a `companion.turns.Turn`;
 - the speaker, its volume and mute: `companion.tts.output.SpeechOutput`;
 - the simulated car and drive: `companion.drive.SimulatedDrive`;
-- persona and safety: `companion.personas.session.PersonaSession`.
+- persona and safety: `companion.personas.session.PersonaSession`;
+- what is kept between drives (preferences, saved places, memory): `companion.store`.
 
 A front end feeds it text (`say`, `ask`), key presses (`press`, `release`, `stop`) and
 settings, and renders the typed events (`companion.events`) handed to `post`. `post` may be
@@ -39,9 +40,11 @@ from .events import (
     Status,
     TurnError,
 )
+from .navigation.saved import PlaceBook
 from .parts import Parts
 from .personas.session import PersonaSession
 from .redaction import ReplyStreams, redact
+from .store.keeper import Keeper
 from .tts.output import SpeakerLike, SpeechOutput
 from .turns.taking import ListenerLike, TurnTaker
 from .untrusted import shown_event
@@ -125,10 +128,13 @@ class Assistant:
         self._greeted = False
         self._core_loaded = threading.Event()  # the echo gate exists (the listener needs it)
         self._streams = ReplyStreams()  # replies being streamed, redacted across pieces
+        self.keeper = Keeper.open(settings, self.parts.store)  # what is kept between drives
+        self.keeper.restore(settings, session, self.output, self.drive_sim)
 
     def _post(self, event: AnyEvent) -> None:
         for out in self._streams.through(event):  # no key, even split across pieces
             out = shown_event(out)  # the one redaction and sanitising path: untrusted.py
+            self.keeper.observe(out)
             if self.recorder is not None:
                 self.recorder.write(out)
             self._front_end(out)
@@ -136,8 +142,7 @@ class Assistant:
     # --- the parts, as the other pieces own them ---------------------------------------------
 
     @property
-    def loop(self) -> asyncio.AbstractEventLoop | None:
-        """The loop the core runs on (once `start()` ran)."""
+    def loop(self) -> asyncio.AbstractEventLoop | None:  # the core's (once `start()` ran)
         return self.turns.loop
 
     @property
@@ -151,28 +156,26 @@ class Assistant:
     # --- start-up ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """On the loop, instantly: remember the loop, start the drive. The rest is loaded by
-        the `load_*` methods."""
+        """On the loop, instantly: remember the loop, start the drive (then the `load_*`)."""
         self.turns.start()
         self.drive_sim.start(self.tick_s, self.tick)
+        for event in self.keeper.news:  # a damaged database kept aside, in one line
+            self.post(event)
 
     def load(self, voice: bool = False) -> None:
-        """Blocking, everything in order (for front ends without a first frame to show):
-        returns once every part is attached on the loop."""
+        """Blocking: every part in order, attached on the loop (front ends without a frame)."""
         self.load_core()
         if voice:
             self.load_speech_in()
         self.sync()
 
-    def sync(self) -> None:
-        """Blocking (not on the loop): wait until what the loaders handed the loop is done."""
+    def sync(self) -> None:  # blocking: wait until what the loaders handed the loop is done
         loop = self.loop
         if loop is not None and not loop.is_closed():
             asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(timeout=30)
 
     def load_core(self) -> None:
-        """Blocking (imports httpx, numpy and the pipeline's stages): the LLM client, the
-        pipeline, navigation and search, then the voice. Run it in a worker thread."""
+        """Blocking (a worker thread): the LLM client, the pipeline, skills, then the voice."""
         try:
             self._load_core()
         except Exception as exc:  # a broken install: say so, keep the front end up
@@ -219,15 +222,17 @@ class Assistant:
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         self.turns.on_loop(fn, *args)
 
-    def load_skills(self) -> None:
-        """Blocking (reads data files): navigation and search."""
+    def load_skills(self) -> None:  # blocking (reads data files): navigation and search
         navigator = searcher = None
 
         def attach() -> None:
             self.navigator, self.searcher = navigator, searcher
             self.drive_sim.navigator = navigator
+            store = self.keeper.store
+            if navigator is not None and store is not None:
+                navigator.attach(PlaceBook(store.places))
             if self.turns.pipeline is not None:  # attached by load_core, just before
-                self.turns.pipeline.set_skills(navigator, searcher, self.drive_sim)
+                self.turns.pipeline.set_skills(navigator, searcher, self.drive_sim, store)
             if navigator is not None:
                 online = self.settings.navigation.online
                 self.post(
@@ -330,8 +335,7 @@ class Assistant:
 
     # --- talking: the turn taker's ------------------------------------------------------------
 
-    def busy(self) -> bool:
-        """A reply is being generated or spoken."""
+    def busy(self) -> bool:  # a reply is being generated or spoken
         return self.turns.busy()
 
     @property
@@ -353,8 +357,7 @@ class Assistant:
     def release(self) -> None:
         self.turns.release()
 
-    def stop(self) -> None:
-        """Stop talking now (Escape, Ctrl+C): silence and cancel the turn. Any thread."""
+    def stop(self) -> None:  # Escape, Ctrl+C: silence and cancel the turn (any thread)
         self.turns.barge_in("stop")
 
     def barge_in(self, why: str) -> None:
@@ -370,8 +373,7 @@ class Assistant:
 
     # --- settings from the front end ---------------------------------------------------------
 
-    def set_muted(self, muted: bool) -> None:
-        """Muted: replies are text only (the speaker stays ready for unmuting)."""
+    def set_muted(self, muted: bool) -> None:  # text only; the speaker stays ready
         self.output.set_muted(muted)
         speaker = self.speaker
         if muted:
@@ -396,9 +398,9 @@ class Assistant:
             text = f"{what}, so {took_over.name} takes over. {took_over.greeting}"
             self.turns.announce(text, took_over)
 
-    def set_listen_mode(self, mode: str) -> None:
-        """Blocking (restarts the listener): call from a worker thread."""
+    def set_listen_mode(self, mode: str) -> None:  # blocking: from a worker thread
         self.settings.speech.listen_mode = mode
+        self.keeper.keep("listen_mode", mode)
         self.load_speech_in()
 
     # --- shutting down -----------------------------------------------------------------------
@@ -424,3 +426,4 @@ class Assistant:
         for skill in (self.navigator, self.searcher):
             if skill is not None:
                 await skill.aclose()
+        self.keeper.close()

@@ -162,6 +162,17 @@ class SearchSettings:
 
 
 @dataclass
+class DriverSettings:
+    """What is kept between drives, in one SQLite file (`companion places`, `companion memory`)."""
+
+    profile: str = "default"  # whose places, preferences and memory: one per driver
+    save: bool = True  # keep saved places, recent trips and preferences between drives
+    database: str = ""  # the file; empty: the platform's data folder (companion.sqlite3)
+    remember: bool = False  # opt-in: the persona may keep facts the driver asks it to
+    remember_in_kids_mode: bool = False  # ... and while kids mode is on
+
+
+@dataclass
 class UISettings:
     theme: str = "auto"  # auto (night from 19:00 to 07:00) | night | day
 
@@ -176,6 +187,7 @@ class Settings:
     navigation: NavigationSettings = field(default_factory=NavigationSettings)
     car: CarSettings = field(default_factory=CarSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    driver: DriverSettings = field(default_factory=DriverSettings)
     ui: UISettings = field(default_factory=UISettings)
     config_file: Path | None = None
     config_file_found: bool = False
@@ -190,6 +202,7 @@ class Settings:
         "navigation",
         "car",
         "search",
+        "driver",
         "ui",
     )
 
@@ -295,6 +308,11 @@ def _check_choices(settings: Settings) -> None:
         raise ValueError(
             f"car.reserve_percent {reserve:g} (from {settings.sources['car.reserve_percent']}) "
             "must be between 0 and 50 (percent of the battery kept in hand)."
+        )
+    if not settings.driver.profile.strip():
+        raise ValueError(
+            f"driver.profile (from {settings.sources['driver.profile']}) must name the driver, "
+            'e.g. "default" or "alex".'
         )
     for dotted, allowed in CHOICES.items():
         section, key = dotted.split(".")

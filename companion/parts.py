@@ -44,6 +44,7 @@ class Parts:
     make_listener: ListenerFactory | None = None
     make_speaker: SpeakerFactory | None = None
     clock: Callable[[], float] = time.monotonic
+    store: Any = None  # the driver's DriverStore; None: the one the settings name
 
 
 def build_client(settings: Settings, parts: Parts) -> tuple[Any, list[AnyEvent]]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .llm.client import Message
     from .navigation.navigator import Navigator
     from .search import Searcher
+    from .store import DriverStore
 
 SEARCH_MAX_SENTENCES = 3  # a search summary is read while driving
 
@@ -49,6 +50,7 @@ CANT_DO = {
 }
 CANT_DO_OTHER = "That's something I can't do from the car yet."
 DIDNT_CATCH = "Sorry, I didn't catch that."
+NO_STORE = "I can't keep saved places: driver.save is off in the settings."
 
 
 class Skill(Protocol):
@@ -175,6 +177,68 @@ class PersonaSkill:
         return await turn.say(outcome.spoken, outcome.voice_of)
 
 
+class PlacesSkill:
+    """Saved places (`places.*`): save, list, forget, rename, from the driver's database
+    (`navigation/saved.py`). Without a database (driver.save off) it says so."""
+
+    name = "places"
+    handles = frozenset({"places"})
+    changes_state = True
+
+    def __init__(self, navigator: Navigator) -> None:
+        self.navigator = navigator
+
+    async def answer(self, turn: Turn) -> Answer:
+        navigator = self.navigator
+        data: dict[str, Any] = {}
+        if navigator.book is None:
+            text, action = NO_STORE, "unavailable"
+        else:
+            text, action, data = await navigator.book.answer(
+                navigator, turn.intent.name, turn.slots
+            )
+            if action in ("place_saved", "place_renamed"):
+                navigator.known.update([data["name"]])  # the router reads it as a place now
+        turn.emit(ActionTaken(turn.id, "places", action, text, data))
+        turn.remember(text)
+        return await turn.say(text)
+
+
+class MemorySkill:
+    """The persona's opt-in memory of the driver (`memory.*`): remember a fact, say what it
+    remembers, forget one, forget everything (after a yes). Off unless driver.remember is on;
+    kids mode keeps nothing unless driver.remember_in_kids_mode. Forgetting always works."""
+
+    name = "memory"
+    handles = frozenset({"memory"})
+    changes_state = True
+
+    def __init__(self, store: DriverStore | None) -> None:
+        self.store = store
+        self.pending: str | None = None  # "forget_all": waiting for a yes
+
+    def followup(self, text: str) -> tuple[str, dict[str, Any]] | None:
+        """The driver's answer to "Forget everything?"."""
+        if self.pending is None:
+            return None
+        from .store.recall import yes_or_no
+
+        said = yes_or_no(text)
+        return None if said is None else ("memory.forget_all", {"confirmed": said})
+
+    def forget_question(self) -> None:
+        self.pending = None
+
+    async def answer(self, turn: Turn) -> Answer:
+        from .store.recall import memory_answer
+
+        action = turn.intent.name.partition(".")[2]
+        text, done, data = memory_answer(self.store, action, turn.slots, turn.session.kids_mode)
+        self.pending = "forget_all" if done == "confirm_forget_all" else None
+        turn.emit(ActionTaken(turn.id, "memory", done, text, data))
+        return await turn.say(text)
+
+
 class CantDoSkill:
     """What the car can't do (out_of_scope.*) and input with nothing to read (unclear)."""
 
@@ -223,6 +287,7 @@ class SkillTable:
         searcher: Searcher | None = None,
         offer_tools: bool = False,
         car: CarControls | None = None,
+        store: DriverStore | None = None,
     ) -> SkillTable:
         """The standard skills; navigation, search and the car only where they are set up
         (without them their requests go to the persona)."""
@@ -232,9 +297,10 @@ class SkillTable:
             ControlSkill(),
             CantDoSkill(),
             ConversationSkill(tools),
+            MemorySkill(store),
         ]
         if navigator is not None:
-            skills.append(NavigationSkill(navigator))
+            skills += [NavigationSkill(navigator), PlacesSkill(navigator)]
         if searcher is not None:
             skills.append(SearchSkill(searcher))
         if car is not None:
@@ -242,6 +308,11 @@ class SkillTable:
 
             skills.append(CarSkill(car, navigator))
         return cls(skills)
+
+    @property
+    def memory(self) -> MemorySkill | None:
+        found = self._by_handle.get("memory")
+        return found if isinstance(found, MemorySkill) else None
 
     def for_intent(self, name: str) -> Skill:
         found = self._by_handle.get(name) or self._by_handle.get(name.partition(".")[0])

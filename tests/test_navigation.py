@@ -248,7 +248,7 @@ async def test_home_needs_a_setting(tmp_path):
     drive = Drive(tmp_path)
     assert (
         await drive.say("take me home")
-        == "I don't know where home is yet. Set navigation.home in settings."
+        == 'I don\'t know where home is yet. Say "set my home to" and the address.'
     )
     drive.navigator.gazetteer.home = "37.40,-122.10"
     said = await drive.say("take me home")

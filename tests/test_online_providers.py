@@ -163,6 +163,6 @@ async def test_home_set_to_the_word_home_is_no_loop(tmp_path):
     drive.navigator.gazetteer.home = "home"
     assert (
         await drive.say("take me home")
-        == "I don't know where home is yet. Set navigation.home in settings."
+        == 'I don\'t know where home is yet. Say "set my home to" and the address.'
     )
     await drive.close()

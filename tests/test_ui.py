@@ -517,3 +517,38 @@ async def test_the_car_warns_once_when_the_battery_wont_last_the_drive(tmp_path)
         await type_text(pilot, "yes")
         await wait_until(pilot, lambda: "Voltpoint" in nav_text(app), what="the charger stop")
         assert transcript_text(app).count("won't reach") == 1  # said once, not every tick
+
+
+async def test_the_saved_places_view_by_voice_and_palette_renames_drives_and_forgets(tmp_path):
+    from companion.store import SavedPlace
+    from companion.ui.screens.saved_places import SavedPlacesScreen
+
+    app = make_app(tmp_path, None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.assistant.navigator is not None, what="navigation")
+        store = app.assistant.keeper.store
+        sample = app.assistant.navigator.gazetteer.samples[0]
+        pos = sample.pos
+        store.places.save("the gym", SavedPlace("the gym", sample.label, pos.lat, pos.lon))
+        await type_text(pilot, "show my saved places")
+        await wait_until(pilot, lambda: isinstance(app.screen, SavedPlacesScreen), what="view")
+        listing = app.screen.query_one(OptionList)
+        assert "the gym" in str(listing.get_option_at_index(0).prompt)
+        await pilot.press("r")
+        box = app.screen.query_one("#rename-input", Input)
+        box.value = "the pool"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: store.places.get("the pool") is not None, what="rename")
+        assert store.places.get("the gym") is None
+        await pilot.press("enter")  # drive to the highlighted place
+        await wait_until(pilot, lambda: "the pool" in nav_text(app), what="the route")
+        app.action_saved_places()  # the palette's entry
+        await wait_until(pilot, lambda: isinstance(app.screen, SavedPlacesScreen), what="view")
+        await pilot.press("delete")
+        assert store.places.get("the pool") is not None  # one press only asks
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: not store.places.all(), what="forgotten")
+        await pilot.press("escape")
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, SavedPlacesScreen), what="closed"
+        )

@@ -2,7 +2,8 @@
 
 Each subcommand declares its own arguments beside its code: `talk.py` (ui, chat, listen,
 replay), `tools.py` (nlu, config), `personas.py`, `dialogue.py` (test), `speech.py`
-(devices, transcribe, models) and `voice.py` (voices, serve); `common.py` holds what they
+(devices, transcribe, models), `voice.py` (voices, serve) and `driver.py` (places,
+memory); `common.py` holds what they
 share. Errors a user can cause (a bad config file, an unknown persona) are printed as one
 actionable line with exit status 2; anything unexpected is logged with its traceback to the
 log file and reported in one line. No traceback ever reaches the terminal.
@@ -22,7 +23,7 @@ from ..logs import setup_logging
 from ..redaction import redact
 from ..schema import DataFileError
 from ..untrusted import SafeStream
-from . import dialogue, personas, speech, talk, tools, voice
+from . import dialogue, driver, personas, speech, talk, tools, voice
 from .common import UserError, add_settings_flags, settings_from
 from .speech import SpeechCommandError
 
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     for with_settings in (
         speech.add_subcommands(sub, add_settings_flags),
         voice.add_subcommands(sub, add_settings_flags),
+        driver.add_subcommands(sub, add_settings_flags),
     ):
         for name, command in with_settings.items():
             HANDLERS[name] = _with_settings(command)

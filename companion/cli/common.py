@@ -30,6 +30,9 @@ def add_settings_flags(parser: argparse.ArgumentParser, *only: str) -> None:
     kinds = set(only or SETTING_FLAGS)
     group = parser.add_argument_group("settings (override the config file and environment)")
     group.add_argument("--config", type=Path, metavar="FILE", help="config file to read")
+    group.add_argument(
+        "--profile", metavar="NAME", help="the driver whose places and preferences to use"
+    )
     if "llm" in kinds:
         group.add_argument("--provider", choices=PROVIDER_NAMES, help="LLM backend preset")
         group.add_argument("--llm-base-url", metavar="URL", help="OpenAI-compatible /v1 base URL")
@@ -135,6 +138,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "llm.model": getattr(args, "model", None),
         "llm.local_model": getattr(args, "local_model", None),
         "persona.default": getattr(args, "persona", None),
+        "driver.profile": getattr(args, "profile", None),
         "speech.output_device": getattr(args, "output_device", None),
         **speech_flag_values(args),
     }

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from ..resources import BUNDLED_PERSONAS
 from ..schema import DataFileError
 from ..search import KnowledgeBase, Searcher, SearxngClient
 from ..search.kb import BUNDLED_KNOWLEDGE
+from ..store import Database, DriverStore
 from ..text import words as _words
 from .scripted_web import ScriptedSearchServer
 from .spec import MODEL_INDEPENDENT, Dialogue, Turn
@@ -176,6 +178,13 @@ class _Session:
             KnowledgeBase(folders), SearxngClient(self.web.url) if self.web else None
         )
         self._interrupt_after: int | None = None  # the driver barges in after N sentences
+        # Every dialogue starts with an empty database of its own (saved places, memory).
+        self._store_dir = tempfile.TemporaryDirectory(prefix="companion-dialogue-")
+        self.store = DriverStore(
+            Database(Path(self._store_dir.name) / "driver.sqlite3"),
+            "dialogue",
+            remember=dialogue.remember,
+        )
         settings = Settings()
         settings.llm.tools = True
         settings.speech.mute = True
@@ -188,7 +197,11 @@ class _Session:
             self._on_event,
             tick_s=0,
             greet=False,
-            parts=Parts(client=make_client(endpoint), skills=(self.navigator, self.searcher)),
+            parts=Parts(
+                client=make_client(endpoint),
+                skills=(self.navigator, self.searcher),
+                store=self.store,
+            ),
         )
 
     async def start(self) -> None:
@@ -204,6 +217,8 @@ class _Session:
 
     async def close(self) -> None:
         await self.assistant.aclose()
+        self.store.close()
+        self._store_dir.cleanup()
         if self.scripted is not None:
             self.scripted.stop()
         if self.web is not None:

@@ -46,7 +46,18 @@ SETUP_KEYS: dict[str, type | tuple[type, ...]] = {
     "battery_percent": (int, float),
     "outside_c": (int, float),
     "climate_c": (int, float),
+    "remember": bool,
 }
+# [setup] keys copied as they are
+_SETUP_AS_IS = (
+    "persona",
+    "kids_mode",
+    "mature_content",
+    "start",
+    "web_search",
+    "units",
+    "remember",
+)
 TURN_KEYS: dict[str, type | tuple[type, ...]] = {
     "say": str,
     "audio": str,
@@ -141,6 +152,7 @@ class Dialogue:
     personas: Path | None = None
     units: str = "mi"
     temperature: str = "C"  # C | F
+    remember: bool = False  # the persona's opt-in memory is on (driver.remember)
     car: dict[str, float] = field(default_factory=dict)  # battery_percent, outside_c, climate_c
     turns: list[Turn] = field(default_factory=list)
 
@@ -242,7 +254,7 @@ def load_dialogue(path: Path) -> Dialogue:
     values = _check(
         path, text, setup, SETUP_KEYS, "[setup]", lambda k: _key_line(lines, k, first, last)
     )
-    for key in ("persona", "kids_mode", "mature_content", "start", "web_search", "units"):
+    for key in _SETUP_AS_IS:
         if key in values:
             setattr(dialogue, key, values[key])
     if "speed_kmh" in values:

@@ -5,7 +5,6 @@ charger on the way when the driver says yes to "Shall I add a charger on the way
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Protocol
 
 from .geo import LatLon, distance_m, say_distance, say_duration
@@ -21,6 +20,7 @@ class Wayfinder(Protocol):
     units: str
     gazetteer: Gazetteer
 
+    async def home(self) -> list[Place]: ...
     async def resolve(self, query: str) -> list[Place]: ...
     async def nearby(self, category: str, cuisine: str | None = None) -> list[Place]: ...
     async def route(self, waypoints: list[LatLon]) -> Route: ...
@@ -36,7 +36,7 @@ async def plan(
     if category:
         found = sorted(await navigator.nearby(category), key=lambda p: distance_m(here, p.pos))
     elif place == "home":
-        found = await asyncio.to_thread(navigator.gazetteer.find, "home", here)
+        found = await navigator.home()
     else:
         found = await navigator.resolve(place)
     if not found:

@@ -22,8 +22,6 @@ from ..webapi import ServiceError
 from .charging import charger_on_the_way, how_far
 from .geo import (
     LatLon,
-    bearing_deg,
-    compass,
     distance_m,
     say_distance,
     say_duration,
@@ -31,8 +29,9 @@ from .geo import (
 from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
 from .places import Gazetteer, Place
 from .questions import ChargerOffer, Choice, Confirm, Question, answer_to, which_one
-from .report import summary_line, trip_snapshot
+from .report import summary_line, trip_left, trip_snapshot, where_we_are
 from .routing import Route, estimate_route
+from .saved import PlaceBook
 from .trip import Trip, TripEvent
 
 log = logging.getLogger(__name__)
@@ -101,6 +100,12 @@ class Navigator:
         self._fallback: str | None = None
         # The names the router reads as places: the sample places, then those found online.
         self.known = KnownPlaces(p.name for p in gazetteer.samples)
+        self.book: PlaceBook | None = None  # saved places and the trip history (`attach`)
+
+    def attach(self, book: PlaceBook) -> None:
+        """The driver's saved places: found by name, and the router knows their names."""
+        self.book = book
+        self.known.update(book.names())
 
     async def aclose(self) -> None:
         for provider in (self.geocoder, self.router):
@@ -141,13 +146,15 @@ class Navigator:
                 "no_match",
                 {"query": place},
             )
+        if slots.get("recent"):
+            return await self._recent(slots)
         if not place:
             return await self._do_find_nearby(slots, text)
         if place == "home":
-            found = await asyncio.to_thread(self.gazetteer.find, "home", self.trip.position)
+            found = await self.home()
             if not found:
                 return Answer(
-                    "I don't know where home is yet. Set navigation.home in settings.",
+                    'I don\'t know where home is yet. Say "set my home to" and the address.',
                     "no_match",
                     {"query": "home"},
                 )
@@ -197,6 +204,8 @@ class Navigator:
         return self._ask(found, "go", label=many, preferences=_preferences(slots))
 
     async def _do_add_stop(self, slots: dict[str, Any], text: str) -> Answer:
+        if slots.get("recent"):
+            return await self._recent(slots, stop=True)
         found: list[Place] = []
         said = str(slots.get("place") or "")
         if said:
@@ -230,54 +239,24 @@ class Navigator:
         )
 
     async def _do_eta(self, slots: dict[str, Any], text: str) -> Answer:
-        if asked := await how_far(self, slots, time=True):  # "how long to X"
-            return Answer(*asked)
-        trip = self.trip
-        if not trip.active:
-            return Answer("We're not navigating anywhere right now.", "no_trip")
-        about = "About " if trip.estimated else ""
-        text = (
-            f"{about}{say_duration(trip.remaining_s)} to {trip.goal.label}, "
-            f"{say_distance(trip.remaining_m, self.units)} to go"
-            f"{self._estimate_note()}."
-        )
-        if trip.stops:
-            text += f" First we stop at {trip.stops[0].label}."
-        return Answer(text, "eta")
+        asked = await how_far(self, slots, time=True)  # "how long to X"
+        return Answer(*(asked or trip_left(self, time=True)))
 
     async def _do_distance(self, slots: dict[str, Any], text: str) -> Answer:
-        if asked := await how_far(self, slots, time=False):  # "how far is X"
-            return Answer(*asked)
-        trip = self.trip
-        if not trip.active:
-            return Answer("We're not navigating anywhere right now.", "no_trip")
-        about = "About " if trip.estimated else ""
-        return Answer(
-            f"{about}{say_distance(trip.remaining_m, self.units)} to "
-            f"{trip.goal.label}{self._estimate_note()}.",
-            "distance",
-        )
+        asked = await how_far(self, slots, time=False)  # "how far is X"
+        return Answer(*(asked or trip_left(self, time=False)))
 
     async def _do_where_am_i(self, slots: dict[str, Any], text: str) -> Answer:
-        here = self.trip.position
-        found = await asyncio.to_thread(self.gazetteer.locality, here)
-        if found is None:
-            return Answer(
-                f"We're at {here.lat:.3f}, {here.lon:.3f}.", "where_am_i", {"position": str(here)}
-            )
-        city, metres = found
-        name = f"{city.name}, {city.region.split(',')[0]}"
-        if metres < 8000:
-            text = f"We're in {name}."
-        else:
-            side = compass(bearing_deg(city.pos, here))
-            text = f"We're about {say_distance(metres, self.units)} {side} of {name}."
-        if self.trip.active:
-            text += (
-                f" {say_distance(self.trip.remaining_m, self.units).capitalize()} to "
-                f"{self.trip.goal.label}."
-            )
-        return Answer(text, "where_am_i", {"position": str(here), "locality": name})
+        return Answer(*await where_we_are(self))
+
+    async def _recent(self, slots: dict[str, Any], stop: bool = False) -> Answer:
+        """ "back to where we went yesterday", "the last charger we used": the trip history."""
+        place, why = self.book.recent(slots) if self.book else (None, "I keep no trip history.")
+        if place is None:
+            return Answer(why, "no_match", {"query": "recent"})
+        if stop and self.trip.active:
+            return await self.add_stop(place)
+        return await self._go(place, preferences=_preferences(slots))
 
     async def _do_choose(self, slots: dict[str, Any], text: str) -> Answer:
         pending, self.pending = self.pending, None
@@ -346,6 +325,8 @@ class Navigator:
             )
         route = await self.route([trip.position, place.pos])
         trip.set_route(place, [], route)
+        if self.book is not None:
+            self.book.went_to(place)
         trip.preferences = preferences
         about = "about " if route.estimated else ""
         said = f"{lead}{place.label}" if lead else f"Navigating to {place.label}"
@@ -370,6 +351,8 @@ class Navigator:
         stops = [*trip.stops, place]
         route = await self.route([trip.position, *(s.pos for s in stops), trip.goal.pos])
         trip.set_route(trip.goal, stops, route)
+        if self.book is not None:
+            self.book.went_to(place)
         about = "about " if route.estimated else ""
         return Answer(
             f"Adding a stop at {place.label}. We'll reach {trip.goal.label} "
@@ -399,8 +382,15 @@ class Navigator:
         note = f"{exc.provider} {exc.kind}: {exc.detail}"
         self._fallback = f"{self._fallback}; {note}" if self._fallback else note
 
+    async def home(self) -> list[Place]:
+        """Home: the one the driver saved, else `navigation.home`, else nothing."""
+        mine = self.book.find("home") if self.book is not None else []
+        return mine or await asyncio.to_thread(self.gazetteer.find, "home", self.trip.position)
+
     async def resolve(self, query: str) -> list[Place]:
         here = self.trip.position
+        if self.book is not None and (mine := self.book.find(query)):
+            return mine  # a name the driver saved
         if self.geocoder is not None:
             try:
                 found = await self.geocoder.search(query, here)

@@ -1,12 +1,17 @@
 """How the trip is shown: as plain data for events, the screen and dialogue tests
-(`trip_snapshot`), and as one line for the screen (`summary_line`)."""
+(`trip_snapshot`), as one line for the screen (`summary_line`), and where we are
+(`where_we_are`)."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any
 
-from .geo import METRES_PER_MILE
+from .geo import METRES_PER_MILE, bearing_deg, compass, say_distance, say_duration
 from .trip import Trip
+
+if TYPE_CHECKING:
+    from .charging import Wayfinder
 
 
 def trip_snapshot(trip: Trip) -> dict[str, Any]:
@@ -75,3 +80,41 @@ def _map_data(trip: Trip) -> dict[str, Any]:
         "stops": [[s.pos.lat, s.pos.lon] for s in trip.stops],
         "destination": ([trip.goal.pos.lat, trip.goal.pos.lon] if trip.destination else None),
     }
+
+
+async def where_we_are(navigator: Wayfinder) -> tuple[str, str, dict[str, Any]]:
+    """ "Where am I?": the town we are in or near, and the trip's distance to go."""
+    here, units, trip = navigator.trip.position, navigator.units, navigator.trip
+    found = await asyncio.to_thread(navigator.gazetteer.locality, here)
+    if found is None:
+        return f"We're at {here.lat:.3f}, {here.lon:.3f}.", "where_am_i", {"position": str(here)}
+    city, metres = found
+    name = f"{city.name}, {city.region.split(',')[0]}"
+    if metres < 8000:
+        text = f"We're in {name}."
+    else:
+        side = compass(bearing_deg(city.pos, here))
+        text = f"We're about {say_distance(metres, units)} {side} of {name}."
+    if trip.active:
+        text += f" {say_distance(trip.remaining_m, units).capitalize()} to {trip.goal.label}."
+    return text, "where_am_i", {"position": str(here), "locality": name}
+
+
+def trip_left(navigator: Wayfinder, time: bool) -> tuple[str, str, dict[str, Any]]:
+    """ "How long until we get there?" (`time`) / "how far is it?": the trip's time and
+    distance to go."""
+    trip, units = navigator.trip, navigator.units
+    if not trip.active:
+        return "We're not navigating anywhere right now.", "no_trip", {}
+    about = "About " if trip.estimated else ""
+    note = " (estimated)" if trip.estimated else ""
+    if not time:
+        to_go = say_distance(trip.remaining_m, units)
+        return f"{about}{to_go} to {trip.goal.label}{note}.", "distance", {}
+    text = (
+        f"{about}{say_duration(trip.remaining_s)} to {trip.goal.label}, "
+        f"{say_distance(trip.remaining_m, units)} to go{note}."
+    )
+    if trip.stops:
+        text += f" First we stop at {trip.stops[0].label}."
+    return text, "eta", {}

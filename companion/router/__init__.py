@@ -34,6 +34,17 @@ from .slots import (
     place_slots,
     stop_place,
 )
+from .stored import (
+    as_said,
+    forget_fact_slots,
+    forget_place_slots,
+    goes_back,
+    recent_slots,
+    remember_slots,
+    rename_slots,
+    save_slots,
+    sets_home,
+)
 
 if TYPE_CHECKING:
     from .model import IntentModel
@@ -45,7 +56,9 @@ class Intent:
     (`start`, `find_nearby`, `add_stop`, `cancel`, `eta`, `distance`, `where_am_i`),
     `search.*` (`weather`, `lookup`), `car.*` (`status`, `climate`, `range`: the car's
     readings, its climate, whether the battery reaches a place), `control.*` (`stop`,
-    `repeat`, `louder`, `quieter`, `cancel`), `out_of_scope.*` (what the car can't do:
+    `repeat`, `louder`, `quieter`, `cancel`), `places.*` (`save`, `list`, `forget`,
+    `rename`: saved places), `memory.*` (`remember`, `recall`, `forget`, `forget_all`: the
+    persona's opt-in memory of the driver), `out_of_scope.*` (what the car can't do:
     `media`, `alarm`, `smart_home`, `messages`, `calendar`, `lists`, `orders`,
     `transport`), `unclear` (nothing to understand: empty, emoji, noise) and
     `conversation`."""
@@ -73,6 +86,9 @@ _NEVER_A_PLACE = ("persona.switch", "out_of_scope.messages", "out_of_scope.order
 MIN_SWITCH_PROBABILITY = 0.5
 # "I can't do that" closes the door on the persona's model: only when it is the likelier answer.
 MIN_OUT_OF_SCOPE_PROBABILITY = 0.5
+# Saving or forgetting a place or a fact about the driver: only when the model finds it the
+# likelier reading (else the persona answers, and nothing is written).
+MIN_STORED_PROBABILITY = 0.5
 # A car answer is the car's own numbers: only when the model finds it the likelier reading.
 MIN_CAR_PROBABILITY = 0.5
 _LOOKUP_COMMAND = re.compile(
@@ -135,6 +151,10 @@ def route(
             p,
         )
 
+    if sets_home(u) and label != "persona.switch":
+        return Intent("places.save", save_slots(u) or {}, 1.0)  # "set my home to X"
+    if label.startswith(("places.", "memory.")):
+        return _stored(label, found.probabilities, u)
     trip = _trip(label, found.probabilities, u, places)
     if trip is not None:
         return trip
@@ -168,6 +188,10 @@ def _trip(
         return _navigation("navigation.start", u, 1.0, places)
     navigation = {k: v for k, v in probabilities.items() if k.startswith("navigation.")}
     nav_p = sum(navigation.values())
+    if label not in _NEVER_A_PLACE and goes_back(u):
+        # "go back to where we went yesterday", "take me to the last charger we used"
+        name = label if label == "navigation.add_stop" else "navigation.start"
+        return _navigation(name, u, round(nav_p, 2), places)
     # A place the car knows, named exactly, or a proper name said as somewhere to go ("can we
     # go to X", "where's X"): evidence enough for a lower bar. (A near miss of a known name
     # is only a <place> word to the model: "a golden walk" may be just a walk.)
@@ -185,6 +209,32 @@ def _trip(
     if nav_p < MIN_NAVIGATION_PROBABILITY and going is None:
         return Intent("conversation", confidence=round(1 - nav_p, 2))
     return _navigation(label, u, round(nav_p, 2), places)  # how sure: that it is a trip
+
+
+def _stored(label: str, probabilities: dict[str, float], u: Utterance) -> Intent:
+    """Saving, listing, forgetting a place or a fact: only when the model is sure it is such
+    a request (the family together), else the persona answers."""
+    family = label.partition(".")[0] + "."
+    family_p = sum(v for k, v in probabilities.items() if k.startswith(family))
+    if family_p < MIN_STORED_PROBABILITY:
+        return Intent("conversation", confidence=round(1 - family_p, 2))
+    if label in ("memory.remember", "memory.forget"):
+        # The model mixes the two up ("forget that I ..."); the words' own frame decides.
+        remember, forget = remember_slots(u), forget_fact_slots(u)
+        if (remember is None) != (forget is None):
+            label = "memory.remember" if remember is not None else "memory.forget"
+    read = {
+        "places.save": save_slots,
+        "places.forget": forget_place_slots,
+        "places.rename": rename_slots,
+        "memory.remember": remember_slots,
+        "memory.forget": forget_fact_slots,
+    }.get(label)
+    slots = read(u) if read else {}
+    if slots is None:  # the model heard a request the words don't make ("call home")
+        return Intent("conversation", confidence=round(1 - family_p, 2))
+    said = {k: as_said(u, v) if isinstance(v, str) else v for k, v in slots.items()}
+    return Intent(label, said, round(family_p, 2))
 
 
 def car_slots(label: str, u: Utterance) -> dict[str, Any]:
@@ -207,6 +257,11 @@ def _navigation(label: str, text: Utterance, p: float, places: KnownPlaces) -> I
     """A navigation intent with its slots; a request without a destination we can read is
     answered by the persona rather than guessed at. A place the car knows by name is that
     place, whatever its words say ("Beanstalk Coffee" is not "the nearest coffee")."""
+    if label in ("navigation.start", "navigation.find_nearby", "navigation.add_stop"):
+        recent = recent_slots(text)  # "back to where we went yesterday"
+        if recent is not None:
+            name = "navigation.add_stop" if label == "navigation.add_stop" else "navigation.start"
+            return Intent(name, {**modifiers(text), **recent}, p)
     known = places.find(text.normal.split())
     if known is not None:
         if label in ("navigation.distance", "navigation.eta"):
@@ -256,7 +311,7 @@ _GOING = re.compile(
     r"drive (?:me|us)|get (?:me|us)|route (?:me|us)|bring (?:me|us)|guide (?:me|us)|"
     r"steer (?:me|us)|point (?:me|us)|send (?:me|us)|start navigation|start navigating|"
     r"set (?:the |a |my )?destination|set (?:a )?course|plot a (?:route|course)|"
-    r"find (?:a |the )?route)\s+(?:to|for)\s+(.+)$"
+    r"find (?:a |the )?route)(?: back)?\s+(?:to|for)\s+(.+)$"
 )
 _NOT_A_PLACE = re.compile(
     r"\b(?:website|web site|site|page|app|application|settings|menu|channel|playlist|song|"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..events import EventSink, IntentRecognized, PersonaSwitched, Source
 from ..limits import TurnLimits
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ..car.skill import CarControls
     from ..navigation.navigator import Navigator
     from ..search import Searcher
+    from ..store import DriverStore
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class TurnPipeline:
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
         self.car: CarControls | None = None
+        self.store: DriverStore | None = None
         self.skills: SkillTable
         self.set_skills(navigator, searcher, car)
         self.session = session
@@ -108,14 +110,23 @@ class TurnPipeline:
         navigator: Navigator | None,
         searcher: Searcher | None,
         car: CarControls | None = None,
+        store: DriverStore | None = None,
     ) -> None:
-        """Navigation, search and the car (any may be None: their requests go to the
-        persona); the persona's model is told about the car when there is one."""
+        """Navigation, search, the car and the driver's database (any may be None: their
+        requests go to the persona); the persona's model is told about the car when there
+        is one, and what it may remember of the driver."""
         self.navigator, self.searcher = navigator, searcher
         self.car = car or self.car
-        if self.car is not None:
-            self.replies.context = self._car_context
-        self.skills = SkillTable.build(navigator, searcher, self.offer_tools, self.car)
+        self.store = store or self.store
+        self.replies.context = self._context
+        self.skills = SkillTable.build(navigator, searcher, self.offer_tools, self.car, self.store)
+
+    def _context(self) -> str:
+        """What the persona's model is told besides the conversation: the car and the trip,
+        and the facts the driver asked it to remember (when memory is on for this mode)."""
+        store, kids_mode = self.store, self.session.kids_mode
+        facts = store.memory.context() if store and store.may_remember(kids_mode) else ""
+        return "\n\n".join(part for part in (self._car_context(), facts) if part)
 
     def _car_context(self) -> str:
         """What the persona's model is told about the car and the trip."""
@@ -193,8 +204,9 @@ class TurnPipeline:
             raise
 
     async def _route_and_answer(self, turn: Turn) -> Answer:
-        session, navigator, text = self.session, self.navigator, turn.text
-        follow = navigator.followup(text) if navigator is not None else None
+        session, text = self.session, turn.text
+        askers = self._askers()  # who asked the driver something: the answer is theirs
+        follow = next((found for a in askers if (found := a.followup(text))), None)
         if follow:
             intent = Intent(*follow)
         else:
@@ -209,13 +221,18 @@ class TurnPipeline:
                 or session.allowed(target, turn.speed_kmh) is not None
             ):
                 intent = Intent("conversation")
-        asked = navigator.pending if navigator is not None else None
+        asked = [a.pending for a in askers]
         result = await self._answer(turn, intent)
-        if navigator is not None and navigator.pending is asked:
-            # The driver moved on (the turn is confirmed by now) without answering; a question
-            # the navigator asked in this very turn (through a tool call) stays open.
-            navigator.forget_question()
+        for asker, question in zip(askers, asked, strict=True):
+            if asker.pending is question:
+                # The driver moved on (the turn is confirmed by now) without answering; a
+                # question asked in this very turn (through a tool call) stays open.
+                asker.forget_question()
         return result
+
+    def _askers(self) -> list[Any]:
+        """The parts that may ask the driver a question: the navigator, the memory skill."""
+        return [a for a in (self.navigator, self.skills.memory) if a is not None]
 
     def understand(self, text: str, alternatives: tuple[str, ...] = ()) -> tuple[Intent, str]:
         """The intent of what the driver said (with the recogniser's other readings, when

@@ -346,6 +346,20 @@ class CompanionApp(App[int]):
 
         self.push_screen(PersonaPicker(self.session), chosen)
 
+    def action_saved_places(self) -> None:
+        from .screens.saved_places import SavedPlacesScreen
+
+        navigator, store = self.assistant.navigator, self.assistant.keeper.store
+        if store is None or navigator is None or isinstance(self.screen, SavedPlacesScreen):
+            return
+
+        def go(name: str | None) -> None:
+            if name:
+                self.submit(f"take me to {name}")
+
+        learn = navigator.known.update  # the router knows a renamed place by its new name
+        self.push_screen(SavedPlacesScreen(store.places, lambda n: learn([n])), go)
+
     def action_toggle_kids(self) -> None:
         toggle_kids_mode(self)
 

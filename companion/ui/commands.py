@@ -58,6 +58,7 @@ class CompanionCommands(Provider):
                 partial(app.submit, "how long until we get there"),
                 "Navigation",
             ),
+            ("Saved places", app.action_saved_places, "Navigation"),
             ("Toggle kids mode", app.action_toggle_kids, "Safety"),
             ("Toggle mature content", app.action_toggle_mature, "Safety"),
             ("Mute / unmute", app.action_mute, "Speech"),

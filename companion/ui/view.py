@@ -54,6 +54,7 @@ class Screen(Protocol):
     def show_mic(self) -> None: ...
     def mode_hint(self) -> str: ...
     def query_one(self, kind: Any) -> Any: ...
+    def action_saved_places(self) -> None: ...
 
 
 class ScreenView:
@@ -115,6 +116,9 @@ class ScreenView:
             found = event.data.get("results")
             panel.action(event.summary.split(" · ")[0] if found else event.summary)
             panel.results(event.data.get("results", []))
+        elif event.skill == "places" and event.action == "places_listed":
+            panel.action(event.summary)
+            self.app.action_saved_places()  # "show my saved places"
         elif event.action == "choices":
             panel.action("Which one? (numbered on the left)")
             self._one(NavCard).show_choices(event.data.get("choices", []))
