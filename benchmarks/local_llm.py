@@ -28,6 +28,7 @@ Rubric (each reply scores 0 or 1 on each):
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -86,6 +87,11 @@ OUT_OF_CHARACTER = re.compile(
 CANNED = (OFFLINE_SPOKEN, local.UNAVAILABLE_SPOKEN, local.STOPPED_SPOKEN)
 
 
+# Every run starts the same way: no persona or preference kept from an earlier drive, and
+# nothing written to the user's own driver database.
+NOTHING_KEPT = {**os.environ, "COMPANION_DRIVER_SAVE": "false"}
+
+
 def chat(*args: str, timeout: float = 120) -> tuple[float, str]:
     """(wall seconds, the reply) of one `companion chat` command."""
     started = time.monotonic()
@@ -94,6 +100,7 @@ def chat(*args: str, timeout: float = 120) -> tuple[float, str]:
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=NOTHING_KEPT,
     )
     took = time.monotonic() - started
     lines = [line for line in done.stdout.splitlines() if ": " in line and not line.startswith(" ")]
@@ -106,7 +113,6 @@ def two_turns(model_path: Path, workdir: Path) -> tuple[float, float, float]:
     first token of the first reply, server start included; the second turn's time from
     request to first token; the whole first reply's wall time from launch)."""
     import json
-    import os
 
     timings = workdir / f"t-{time.monotonic_ns()}.jsonl"
     launched = time.monotonic()
@@ -114,7 +120,7 @@ def two_turns(model_path: Path, workdir: Path) -> tuple[float, float, float]:
         [sys.executable, "-m", "companion", "chat", "--mute", "--provider", "local",
          "--local-model", str(model_path), "--timings", str(timings)],
         input=f"{PROMPT}\nand what about their batteries\n",
-        capture_output=True, text=True, timeout=180, env={**os.environ},
+        capture_output=True, text=True, timeout=180, env=NOTHING_KEPT,
     )  # fmt: skip
     events = [json.loads(line) for line in timings.read_text().splitlines() if line.strip()]
     marks = [e for e in events if e.get("event") == "TimingMark"]

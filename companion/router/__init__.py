@@ -198,8 +198,11 @@ def _trip(
     known = places.find(u.normal.split())
     going_there = travels_to(u)
     if going_there is not None and names_a_place(going_there) and label not in _NEVER_A_PLACE:
-        # "I'd like to go to the Tin Whistle Pub": somewhere to go, by its very words.
-        return _navigation("navigation.start", u, round(nav_p, 2), places)
+        # "I'd like to go to the Tin Whistle Pub": somewhere to go, by its very words ("how
+        # far is Halloway Park": a question about it, when the model reads one).
+        best = max(navigation, key=navigation.__getitem__)
+        asked = best if best in ("navigation.distance", "navigation.eta") else "navigation.start"
+        return _navigation(asked, u, round(nav_p, 2), places)
     named = (known is not None and known.exact) or going_there is not None
     if named and nav_p >= MIN_NAVIGATION_PROBABILITY_NAMED and label not in _NEVER_A_PLACE:
         best = max(navigation, key=navigation.__getitem__)
