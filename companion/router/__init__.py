@@ -42,6 +42,7 @@ from .stored import (
     recent_slots,
     remember_slots,
     rename_slots,
+    renames,
     save_slots,
     sets_home,
 )
@@ -153,6 +154,8 @@ def route(
 
     if sets_home(u) and label != "persona.switch":
         return Intent("places.save", save_slots(u) or {}, 1.0)  # "set my home to X"
+    if label != "persona.switch" and renames(u):
+        return _stored("places.rename", {"places.rename": 1.0}, u)  # "rename X to Y"
     if label.startswith(("places.", "memory.")):
         return _stored(label, found.probabilities, u)
     trip = _trip(label, found.probabilities, u, places)

@@ -151,6 +151,15 @@ _RENAME = re.compile(
 )
 
 
+_RENAMES = re.compile(_POLITE + r"(?:rename|change the name of|relabel)\s+\S.*\s(?:to|as)\s+\S")
+
+
+def renames(u: Utterance) -> bool:
+    """ "rename X to Y", "change the name of X to Y": a saved place's new name, whatever the
+    model says ("rename" asks for nothing else the car does)."""
+    return _RENAMES.match(u.normal) is not None
+
+
 def rename_slots(u: Utterance) -> dict[str, Any] | None:
     found = _RENAME.match(u.normal)
     if found is None:
