@@ -62,9 +62,12 @@ def slurp_to_car(results: list) -> tuple[int, int]:
 
 def slurp_to_kept(results: list) -> tuple[int, int]:
     """SLURP requests routed to places.* or memory.* (would save, forget or remember):
-    (count, of how many)."""
-    rows = [i for e, i in results if e.source == "slurp"]
-    return sum(i.name.startswith(("places.", "memory.")) for i in rows), len(rows)
+    (count, of how many); each one is printed."""
+    rows = [(e, i) for e, i in results if e.source == "slurp"]
+    kept = [(e, i) for e, i in rows if i.name.startswith(("places.", "memory."))]
+    for e, i in kept:
+        print(f"    SLURP {e.label} -> {i.name}: {e.text!r}")
+    return len(kept), len(rows)
 
 
 def main() -> None:

@@ -130,8 +130,8 @@ def _memory(args: Any, settings: Settings) -> int:
         memory = store.memory
         command = args.memory_command
         if command == "list":
-            state = "on" if settings.driver.remember else "off (driver.remember)"
-            print(f"Memory of {settings.driver.profile} ({state}):")
+            state = "on" if settings.driver.remember else "off"
+            print(f"Memory of {settings.driver.profile} (driver.remember is {state}):")
             for fact in memory.all():
                 print(f"  {_when(fact.at)}  {fact.text}")
             if not memory.all():
