@@ -235,6 +235,10 @@ def test_kids_mode_stays_on_and_the_mature_opt_in_is_never_kept(tmp_path):
     keeper.restore(settings, session, SpeechOutput(), drive)
     assert session.kids_mode  # on at the end of the last drive: on now
     assert session.active.kids_safe  # and the unhinged persona is not who talks
+    settings.sources["safety.kids_mode"] = "/home/owner/.config/companion/config.toml"
+    owner = PersonaSession(cast, "assistant")  # the owner wrote kids_mode = false
+    keeper.restore(settings, owner, SpeechOutput(), drive)
+    assert not owner.kids_mode
     store.close()
 
 

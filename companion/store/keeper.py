@@ -3,8 +3,9 @@ assistant starts (the last persona, volume, climate setpoint, listen mode, and k
 it was on) and writes each change as it happens, from the core's own events.
 
 Safety keeps its rules: kids mode that was on at the end of a drive is on at the start of
-the next (turning it off still needs the PIN on the screen, or the setting); the mature
-opt-in is never kept, it comes from the settings alone. A preference set by a flag or the
+the next (turning it off still needs the PIN on the screen, or `safety.kids_mode = false`
+written in the settings); the mature opt-in is never kept, it comes from the settings
+alone. A preference set by a flag or the
 environment for this run wins over the kept one.
 """
 
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FOR_THIS_RUN = ("flag", "environment")  # where a setting said "this time, this"
+
+def _for_this_run(source: str | None) -> bool:
+    """A setting given for this run (a flag, an environment variable) wins over a kept one."""
+    return source == "flag" or str(source).startswith("env ")
 
 
 class Keeper:
@@ -77,17 +81,20 @@ class Keeper:
         self._climate = drive.car.climate_c  # a change from here on is kept
         kept = self.store.prefs.all()
         sources = settings.sources
-        if kept.get("kids_mode") and not session.kids_mode:
-            session.set_safety(kids_mode=True)  # on stays on
+        # Kids mode on stays on, unless the owner's settings say off in so many words (the
+        # config file, a flag): changing kids mode is a setting, never something said.
+        explicit = sources.get("safety.kids_mode", "default") != "default"
+        if kept.get("kids_mode") and not session.kids_mode and not explicit:
+            session.set_safety(kids_mode=True)
         persona = session.cast.get(str(kept.get("persona", "")))
         if (
             persona is not None
-            and sources.get("persona.default") not in FOR_THIS_RUN
+            and not _for_this_run(sources.get("persona.default"))
             and session.allowed(persona) is None
         ):
             session.active = persona
         mode = kept.get("listen_mode")
-        if mode in LISTEN_MODES and sources.get("speech.listen_mode") not in FOR_THIS_RUN:
+        if mode in LISTEN_MODES and not _for_this_run(sources.get("speech.listen_mode")):
             settings.speech.listen_mode = mode
         if isinstance(kept.get("volume"), (int, float)):
             output.volume = min(1.0, max(0.1, float(kept["volume"])))
