@@ -26,7 +26,9 @@ def _add_nlu(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="print the intent and slots the router finds in an utterance",
         description="Runs the router (offline, no LLM) on one utterance, or with --jsonl on "
         "one utterance per line of standard input, writing one JSON object per line: "
-        '{"text", "intent", "slots", "confidence"}. A --jsonl line may also be what '
+        '{"text", "intent", "slots", "confidence"} (and "parts", each part\'s text, intent '
+        "and slots in the order said, when the line holds several requests). A --jsonl "
+        "line may also be what "
         "`companion transcribe --json` prints (or one of its utterances): the recogniser's "
         'alternatives are then weighed as in the car, and "reading" names the one taken.',
     )
@@ -95,6 +97,16 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
             "slots": slots,
             "confidence": intent.confidence,
             **{key: value for key, value in top.items() if value is not None},
+            **(
+                {
+                    "parts": [
+                        {"text": words, "intent": part.name, "slots": part.slots}
+                        for words, part in zip(intent.part_texts, intent.parts, strict=True)
+                    ]
+                }
+                if intent.parts
+                else {}
+            ),
         }
 
     if args.jsonl:
@@ -110,8 +122,10 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
             'charger", or use --jsonl with one utterance per line on stdin'
         )
     result = record(" ".join(args.text))
-    slots = ", ".join(f"{k}={v}" for k, v in result["slots"].items())
-    print(f"{result['intent']}  ({result['confidence']:.2f}){'  ' + slots if slots else ''}")
+    for part in result.get("parts", [result]):  # several requests: a line each, in order
+        slots = ", ".join(f"{k}={v}" for k, v in part["slots"].items())
+        confidence = f"  ({result['confidence']:.2f})" if part is result else ""
+        print(f"{part['intent']}{confidence}{'  ' + slots if slots else ''}")
     return 0
 
 

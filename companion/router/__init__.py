@@ -13,6 +13,7 @@ into a `text.Utterance` that every step reads.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from .slots import (
     place_slots,
     stop_place,
 )
+from .split import split_request
 from .stored import (
     as_said,
     forget_fact_slots,
@@ -69,6 +71,10 @@ class Intent:
     # How sure the router is: of the label; for navigation and the car, that it is a trip
     # (any navigation.*) or the car's (any car.*), which is what acting on it needs.
     confidence: float = 1.0
+    # Several requests in one breath ("a charger and then a coffee shop"): each part's
+    # intent, in the order said (`split.py`); empty for a single request.
+    parts: tuple[Intent, ...] = ()
+    part_texts: tuple[str, ...] = ()
 
 
 # Below this, a navigation guess is not enough to move the car: the persona answers instead
@@ -108,7 +114,31 @@ def route(
     """The intent of one utterance. `slots["explicit"]` of a persona switch is False when the
     utterance was only a persona's name or alias; the pipeline decides whether that is a
     switch or a request to the active persona. `places`: the names the car knows (the
-    navigator's; by default the bundled sample places)."""
+    navigator's; by default the bundled sample places). An utterance holding several
+    requests keeps its whole reading, with each part's intent in `parts`."""
+    cast = list(cast)
+    whole = route_one(text, cast, model=model, places=places)
+    if not _JOINS.search(Utterance.of(text).normal):
+        return whole
+    found = split_request(text, lambda t: route_one(t, cast, model=model, places=places))
+    if len(found) < 2:
+        return whole
+    return dataclasses.replace(
+        whole, parts=tuple(i for _, i in found), part_texts=tuple(t for t, _ in found)
+    )
+
+
+_JOINS = re.compile(r"\b(?:and|then|after that)\b")
+
+
+def route_one(
+    text: str | Utterance,
+    cast: Iterable[Persona],
+    *,
+    model: IntentModel | None = None,
+    places: KnownPlaces | None = None,
+) -> Intent:
+    """The intent of an utterance read as one request (`route` also looks for several)."""
     u = Utterance.of(text)
     if not any(ch.isalnum() for ch in u.normal):
         return Intent("unclear", confidence=0.0)

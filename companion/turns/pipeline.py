@@ -34,6 +34,7 @@ from ..router.model import shipped_model
 from ..skills import SkillTable
 from ..tts.output import SpeakerLike, SpeechOutput
 from .reply import Replies
+from .several import answer_parts
 from .turn import Answer, ToolUse, Turn
 
 if TYPE_CHECKING:
@@ -222,7 +223,12 @@ class TurnPipeline:
             ):
                 intent = Intent("conversation")
         asked = [a.pending for a in askers]
-        result = await self._answer(turn, intent)
+        if intent.parts and not follow:  # several requests in one breath
+            result = await answer_parts(
+                turn, intent.parts, intent.part_texts, self.skills, self.navigator, self._answer
+            )
+        else:
+            result = await self._answer(turn, intent)
         for asker, question in zip(askers, asked, strict=True):
             if asker.pending is question:
                 # The driver moved on (the turn is confirmed by now) without answering; a

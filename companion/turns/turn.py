@@ -95,6 +95,7 @@ class Turn:
     ) -> None:
         self.id, self.text, self.source = turn_id, text, source
         self.alternatives: tuple[str, ...] = ()  # the recogniser's other readings of `text`
+        self.collected: list[str] | None = None  # several parts: said together at the end
         self.session = session
         self.output = output or SpeechOutput()
         self.speaker: SpeakerLike | None = self.output.active  # None: muted, text only
@@ -125,7 +126,12 @@ class Turn:
         return self._holding
 
     async def say(self, text: str, voice_of: Persona | None = None) -> ReplyDone:
-        """A reply decided here, spoken whole (in `voice_of`'s voice; the active persona's)."""
+        """A reply decided here, spoken whole (in `voice_of`'s voice; the active persona's).
+        While the parts of a request are answered (`collected`), it is kept to be said with
+        the others, in one answer."""
+        if self.collected is not None:
+            self.collected.append(text)
+            return ReplyDone(self.id, text)
         return await self._replies.say(self, text, voice_of or self.session.active)
 
     async def converse(self, **options: Any) -> Answer | ToolUse:
