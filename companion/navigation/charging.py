@@ -19,6 +19,7 @@ class Wayfinder(Protocol):
     trip: Trip
     units: str
     gazetteer: Gazetteer
+    discussed: Any  # pointing.Discussed: the places just talked about
 
     async def home(self) -> list[Place]: ...
     async def resolve(self, query: str) -> list[Place]: ...
@@ -58,6 +59,7 @@ async def how_far(
         asked = place or str(category)
         return f"I couldn't find {asked}.", "no_match", {"query": asked}
     goal, route = found
+    navigator.discussed.place = goal  # "take me there" now means it
     about = "about " if route.estimated else ""
     distance = say_distance(route.distance_m, navigator.units)
     duration = say_duration(route.duration_s)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from .geo import (
 )
 from .online import CATEGORY_QUERY, NominatimGeocoder, OSRMRouter
 from .places import Gazetteer, Place
+from .pointing import Discussed, WhereTo, answer_where_to, pointed_at
 from .questions import ChargerOffer, Choice, Confirm, Question, answer_to, which_one
 from .report import summary_line, trip_left, trip_snapshot, where_we_are
 from .routing import Route, estimate_route
@@ -70,6 +72,9 @@ _PREFERENCE_WORDS = {
 }
 
 
+_INSTEAD = re.compile(r"\binstead\b|^(?:actually|no|nope|wait)\b")
+
+
 def _preferences(slots: dict[str, Any]) -> tuple[str, ...]:
     """The route preferences the driver said ("avoid heavy traffic", "fastest route")."""
     return tuple(key for key in ROUTE_PREFERENCES if slots.get(key))
@@ -85,6 +90,25 @@ def _say_preferences(preferences: tuple[str, ...]) -> str:
     return f" Noted: {said}."
 
 
+def _within(
+    found: list[Place], slots: dict[str, Any], here: LatLon, units: str, one: str
+) -> tuple[list[Place], str | None]:
+    """The places within the distance the driver said ("within 2 miles"), or the nearest
+    and what to say when none is (the places unchanged without a limit)."""
+    limit = slots.get("within_m")
+    if not found or not isinstance(limit, (int, float)):
+        return found, None
+    near = [p for p in found if distance_m(here, p.pos) <= limit]
+    if near:
+        return near, None
+    closest = found[0]
+    away = say_distance(distance_m(here, closest.pos), units)
+    return found, (
+        f"There's no {one} within {slots.get('distance') or 'that'}; "
+        f"the nearest is {closest.label}, {away} away."
+    )
+
+
 class Navigator:
     def __init__(
         self,
@@ -96,11 +120,12 @@ class Navigator:
     ) -> None:
         self.gazetteer, self.units, self.geocoder, self.router = gazetteer, units, geocoder, router
         self.trip = Trip(gazetteer.start)
-        self.pending: Question | None = None
+        self.pending: Question | WhereTo | None = None
         self._fallback: str | None = None
         # The names the router reads as places: the sample places, then those found online.
         self.known = KnownPlaces(p.name for p in gazetteer.samples)
         self.book: PlaceBook | None = None  # saved places and the trip history (`attach`)
+        self.discussed = Discussed()  # what "there", "that" and "the other one" point at
 
     def attach(self, book: PlaceBook) -> None:
         """The driver's saved places: found by name, and the router knows their names."""
@@ -115,8 +140,13 @@ class Navigator:
     # --- follow-up answers -------------------------------------------------------------------
 
     def followup(self, text: str) -> tuple[str, dict[str, Any]] | None:
-        """If the driver is answering the navigator's open question, the intent for it."""
-        return answer_to(self.pending, text, self.trip.position)
+        """The intent of an answer to the open question, or of words that point back."""
+        if isinstance(self.pending, WhereTo):
+            return answer_where_to(text, self.known)
+        pointed = pointed_at(self.discussed, text)
+        if pointed is not None and pointed[0] == "navigation.choose_again":
+            return pointed  # "no, the other one": a correction, whatever was asked since
+        return answer_to(self.pending, text, self.trip.position) or pointed
 
     def forget_question(self) -> None:
         """The driver moved on without answering: drop the open question."""
@@ -169,7 +199,8 @@ class Navigator:
             return self._ask(found[:3], "go", label=None, preferences=_preferences(slots))
         if slots.get("nearest") and len(found) > 1:
             found = sorted(found, key=lambda p: distance_m(self.trip.position, p.pos))
-        return await self._go(found[0], preferences=_preferences(slots))
+        instead = _INSTEAD.search(text.lower()) is not None  # "actually, go to X instead"
+        return await self._go(found[0], preferences=_preferences(slots), confirmed=instead)
 
     async def _do_find_nearby(self, slots: dict[str, Any], text: str) -> Answer:
         category = slots.get("category") or ""
@@ -180,21 +211,10 @@ class Navigator:
         if cuisine:  # "a Chinese restaurant", "pizza places"
             one, many = f"{cuisine_said(cuisine)} {one}", f"{cuisine_said(cuisine)} {many}"
         found = await self.nearby(category, cuisine)
-        limit = slots.get("within_m")
         data = {"category": category, **({"cuisine": cuisine} if cuisine else {})}
-        if found and isinstance(limit, (int, float)):
-            here = self.trip.position
-            near = [p for p in found if distance_m(here, p.pos) <= limit]
-            if not near:
-                closest = found[0]
-                away = say_distance(distance_m(here, closest.pos), self.units)
-                return Answer(
-                    f"There's no {one} within {slots.get('distance') or 'that'}; "
-                    f"the nearest is {closest.label}, {away} away.",
-                    "no_match",
-                    {**data, "nearest": closest.label},
-                )
-            found = near
+        found, too_far = _within(found, slots, self.trip.position, self.units, one)
+        if too_far is not None:
+            return Answer(too_far, "no_match", {**data, "nearest": found[0].label})
         if not found:
             return Answer(f"I couldn't find a {one} nearby.", "no_match", data)
         if slots.get("nearest") or len(found) == 1:
@@ -258,11 +278,24 @@ class Navigator:
             return await self.add_stop(place)
         return await self._go(place, preferences=_preferences(slots))
 
+    async def _do_where_to(self, slots: dict[str, Any], text: str) -> Answer:  # "go there"
+        self.pending = WhereTo()
+        return Answer("Where to?", "where_to")
+
+    async def _do_go_there(self, slots: dict[str, Any], text: str) -> Answer:
+        place = self.discussed.place or self.trip.goal  # "take me there" (said: pointing.py)
+        return await self._go(place, confirmed=bool(slots.get("instead")))
+
+    async def _do_choose_again(self, slots: dict[str, Any], text: str) -> Answer:  # "no, the other"
+        self.discussed.picked = index = int(slots["index"])
+        return await self._go(self.discussed.choices[index], confirmed=True)
+
     async def _do_choose(self, slots: dict[str, Any], text: str) -> Answer:
         pending, self.pending = self.pending, None
         index = slots.get("index")
         if not isinstance(pending, Choice) or index is None:
             return Answer("Okay, never mind.", "choice_dropped")
+        self.discussed.picked = index
         place = pending.places[index]
         if pending.purpose == "stop" and self.trip.active:
             return await self.add_stop(place)
@@ -303,6 +336,7 @@ class Navigator:
     ) -> Answer:
         places = places[:3]
         self.pending = Choice(places, purpose, preferences)
+        self.discussed.choices, self.discussed.picked = places, None
         text = which_one(places, label, self.trip.position, self.units)
         return Answer(text, "choices", {"choices": [p.label for p in places]})
 
@@ -315,6 +349,8 @@ class Navigator:
         preferences: tuple[str, ...] = (),
     ) -> Answer:
         trip = self.trip
+        self.discussed.place = place
+        confirmed = confirmed or (trip.active and place.label == trip.goal.label)
         if trip.active and not confirmed:
             self.pending = Confirm(place, preferences)
             return Answer(
@@ -360,9 +396,6 @@ class Navigator:
             "stop_added",
             {"stop": place.label, "source": place.source},
         )
-
-    def _estimate_note(self) -> str:
-        return " (estimated)" if self.trip.estimated else ""
 
     def snapshot(self) -> dict[str, Any]:
         """The trip as plain data (for events, the screen and dialogue tests)."""

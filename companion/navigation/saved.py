@@ -73,7 +73,6 @@ class PlaceBook:
     def __init__(self, places: SavedPlaces, clock: Any = time.time) -> None:
         self.places = places
         self.clock = clock
-        self.last_shown: Place | None = None  # the last place said: "save this place"
 
     # --- what the navigator asks ---------------------------------------------------------------
 
@@ -86,8 +85,7 @@ class PlaceBook:
         return self.places.names()
 
     def went_to(self, place: Place) -> None:
-        """A trip to (or a stop at) `place` started: the history, and "this place"."""
-        self.last_shown = place
+        """A trip to (or a stop at) `place` started: the history."""
         if place.source != "coordinates":
             pos = place.pos
             self.places.visited(
@@ -149,7 +147,7 @@ class PlaceBook:
             place = found[0]
         else:
             trip = navigator.trip
-            place = trip.goal if trip.active else self.last_shown
+            place = trip.goal if trip.active else navigator.discussed.place
         if place is None:
             return (
                 "Save which place? Start a route or find a place first, or tell me the address.",

@@ -116,11 +116,11 @@ def route(
     switch or a request to the active persona. `places`: the names the car knows (the
     navigator's; by default the bundled sample places). An utterance holding several
     requests keeps its whole reading, with each part's intent in `parts`."""
-    cast = list(cast)
-    whole = route_one(text, cast, model=model, places=places)
-    if not _JOINS.search(Utterance.of(text).normal):
+    cast, u = list(cast), Utterance.of(text)
+    whole = route_one(u, cast, model=model, places=places)
+    if not _JOINS.search(u.normal):
         return whole
-    found = split_request(text, lambda t: route_one(t, cast, model=model, places=places))
+    found = split_request(u, lambda t: route_one(t, cast, model=model, places=places))
     if len(found) < 2:
         return whole
     return dataclasses.replace(
@@ -230,9 +230,13 @@ def _trip(
     # is only a <place> word to the model: "a golden walk" may be just a walk.)
     known = places.find(u.normal.split())
     going_there = travels_to(u)
-    if going_there is not None and names_a_place(going_there) and label not in _NEVER_A_PLACE:
-        # "I'd like to go to the Tin Whistle Pub": somewhere to go, by its very words ("how
-        # far is Halloway Park": a question about it, when the model reads one).
+    exact = known is not None and known.exact
+    # "message X" is never a trip, unless the model is unsure and the words say "go to X"
+    never = label in _NEVER_A_PLACE and probabilities.get(label, 0.0) >= 0.5
+    if going_there is not None and (names_a_place(going_there) or exact) and not never:
+        # "I'd like to go to the Tin Whistle Pub", "actually go to the Daily Grind instead":
+        # somewhere to go, by its very words or a name the car knows ("how far is Halloway
+        # Park": a question about it, when the model reads one).
         best = max(navigation, key=navigation.__getitem__)
         asked = best if best in ("navigation.distance", "navigation.eta") else "navigation.start"
         return _navigation(asked, u, round(nav_p, 2), places)
@@ -342,12 +346,13 @@ def _navigation(label: str, text: Utterance, p: float, places: KnownPlaces) -> I
 
 # "take me to X": a trip whatever X is; not "take me to the ... website" (not a place).
 _GOING = re.compile(
-    r"^(?:(?:please|ok|okay|hey|car|so|now|can you|could you|would you|will you|just)\s+)*"
+    r"^(?:(?:please|ok|okay|hey|car|so|now|can you|could you|would you|will you|just|"
+    r"actually|no|nope|wait|sorry|oh),?\s+)*"
     r"(?:take (?:me|us)|navigate(?: me| us)?|(?:give me |get |i need )?directions|"
     r"drive (?:me|us)|get (?:me|us)|route (?:me|us)|bring (?:me|us)|guide (?:me|us)|"
     r"steer (?:me|us)|point (?:me|us)|send (?:me|us)|start navigation|start navigating|"
     r"set (?:the |a |my )?destination|set (?:a )?course|plot a (?:route|course)|"
-    r"find (?:a |the )?route)(?: back)?\s+(?:to|for)\s+(.+)$"
+    r"find (?:a |the )?route)(?: back)?\s+(?:to|for)\s+(.+?)(?:\s+instead)?$"
 )
 _NOT_A_PLACE = re.compile(
     r"\b(?:website|web site|site|page|app|application|settings|menu|channel|playlist|song|"
@@ -359,11 +364,13 @@ _NOT_A_PLACE = re.compile(
 # is X", "how long to X". Only a proper name counts (`travels_to`). ("where is X" asks about
 # Denmark as often as about a shop: it counts only for a place the car knows.)
 _TRAVELS = re.compile(
-    r"^(?:(?:please|ok|okay|hey|car|so|now|and|then|just|well)\s+)*"
+    r"^(?:(?:please|ok|okay|hey|car|so|now|and|then|just|well|actually|no|nope|wait|sorry|"
+    r"oh),?\s+)*"
     r"(?:(?:(?:i|we) (?:want|need|have|would like|wanna|gotta)|i'd like|we'd like|let's|"
     r"let us|can (?:we|i|you)|could (?:we|i|you)|shall we|i'm|we're|i am|we are)\s+)?"
     r"(?:to\s+)?(?:go|get|head|drive|ride|travel|going|heading|driving|getting|stop by|"
-    r"swing by|pop over|make it)(?: over| back| down| up| out)?\s+(?:to|towards|at)\s+(.+)$|"
+    r"swing by|pop over|make it)(?: over| back| down| up| out)?\s+(?:to|towards|at)\s+"
+    r"(.+?)(?:\s+instead)?$|"
     r"^(?:how far is|how far away is|how far to|how long to|how long is the drive to|"
     r"how do i get to)\s+(.+)$"
 )

@@ -25,17 +25,9 @@ if TYPE_CHECKING:
 _JOIN = re.compile(r"\s*,?\s*\b(and then|and after that|after that|and also|and|then)\b\s*,?\s*")
 _FIRST = re.compile(r"^(?:(?:please|ok|okay|so)\s+)?first(?: of all)?,?\s+")
 # What the car acts on itself (a side that is one of these is a request by its kind).
-_ACTS = (
-    "navigation.",
-    "car.",
-    "control.",
-    "search.weather",
-    "places.",
-    "memory.",
-    "out_of_scope.",
-)
+_ACTS = frozenset({"navigation", "car", "control", "places", "memory", "out_of_scope"})
 # Kinds whose two requests may share a bare "and" ("a charger and a coffee shop").
-_LISTS = ("navigation.", "car.")
+_LISTS = frozenset({"navigation", "car"})
 _REQUEST = re.compile(
     r"^(?:(?:please|can you|could you|would you|will you|can we|let's|let us|i want to|"
     r"i need to|i'd like to|we need to|also|now|and)\s+)*"
@@ -60,7 +52,7 @@ def _somewhere(intent: Intent) -> bool:
 
 
 def _acts(intent: Intent) -> bool:
-    return intent.name.startswith(_ACTS)
+    return _family(intent) in _ACTS or intent.name == "search.weather"
 
 
 def _family(intent: Intent) -> str:
@@ -71,7 +63,7 @@ def _stands(text: str, intent: Intent) -> bool:
     """A side that is a request of its own ("find and play ...": "find" alone is not)."""
     if intent.name == "unclear" or not text.strip():
         return False
-    if len(text.split()) < 2 and not intent.name.startswith("control."):
+    if len(text.split()) < 2 and _family(intent) != "control":
         return False
     if intent.name in _TRIP and not _somewhere(intent):
         return False  # "give me an address", "let's go": a trip with nowhere in it
@@ -87,7 +79,7 @@ def _cut(left: str, left_i: Intent, join: str, right: str, right_i: Intent) -> b
         return False
     if not _acts(left_i) and _BACK.search(right):
         return False  # "what is a broiler and how do I use it": about the same thing
-    if left_i.name.startswith("out_of_scope.") and not _acts(right_i):
+    if _family(left_i) == "out_of_scope" and not _acts(right_i):
         return False  # "what time is my appointment and who is coming": about that one
     bare = join in ("and", "and also")
     # "peace and quiet", "pros and cons", "a bed and breakfast": a bare "and" before words
@@ -98,7 +90,7 @@ def _cut(left: str, left_i: Intent, join: str, right: str, right_i: Intent) -> b
         return False
     same = _family(left_i) == _family(right_i)
     # "will it rain and snow", "open pandora and play top hits": one thought
-    return not (bare and same and not left_i.name.startswith(_LISTS))
+    return not (bare and same and _family(left_i) not in _LISTS)
 
 
 def _elided(left: Intent, right: str, intent: Intent) -> Intent:
