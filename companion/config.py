@@ -93,6 +93,9 @@ class SpeechSettings:
     vad_aggressiveness: int = 2  # 0 (hears everything) .. 3 (strict; for noisy cabins)
     vad: str = "auto"  # auto: silero if installed (the cabin extra), else webrtc | webrtc | silero
     speculate_after_ms: int = 150  # start the reply after this pause, speak it once confirmed
+    # after the assistant asks something ("Which one?"), the answer needs no wake phrase or
+    # press for this long (silence closes it); 0: off
+    answer_window_s: float = 6.0
     # PocketSphinx also hears each utterance with the driver language model, whose reading
     # the router may take (about 70 % more recognition CPU; off on a slow machine)
     driver_model: bool = True

@@ -99,7 +99,7 @@ class FakeListener:
         thread.join()
 
     def __getattr__(self, name: str):
-        if name in ("start", "stop", "press", "release", "pause", "resume"):
+        if name in ("start", "stop", "press", "release", "pause", "resume", "expect_answer"):
             return lambda *a, **k: self.calls.append(name)
         raise AttributeError(name)
 

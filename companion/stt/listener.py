@@ -86,6 +86,7 @@ class Listener:
         self._sink = on_event or (lambda event: None)
         self._lock = threading.Lock()
         self._presses = 0
+        self._answer_window = 0.0  # seconds: expect_answer() asked, the worker not yet seen
         self._releases = 0
         self.paused = False
         self.stop_requested = threading.Event()
@@ -120,6 +121,18 @@ class Listener:
         """(presses, releases) so far."""
         with self._lock:
             return self._presses, self._releases
+
+    def expect_answer(self, seconds: float) -> None:
+        """The assistant just asked the driver something: take the next words for `seconds`
+        without the wake phrase or a press (any listen mode); silence closes it."""
+        with self._lock:
+            self._answer_window = seconds
+
+    def take_answer_window(self) -> float:
+        """The answer window asked for since the last call (0: none). The worker's."""
+        with self._lock:
+            seconds, self._answer_window = self._answer_window, 0.0
+        return seconds
 
     def pause(self) -> None:
         """Stop hearing (while the assistant itself speaks, without echo cancellation)."""

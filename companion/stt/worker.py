@@ -60,6 +60,7 @@ class ListenerLike(Protocol):
     def emit(self, event: ListenerEvent) -> None: ...
     def set_state(self, state: str) -> None: ...
     def presses(self) -> tuple[int, int]: ...
+    def take_answer_window(self) -> float: ...
 
 
 class DriverLevel:
@@ -164,22 +165,12 @@ class Worker:
     def _setup(self) -> None:
         s = self.settings
         self._seg = Segmenter(s.endpoint)
-        self._seg.auto_start = s.mode != "push_to_talk"
         self._stream: RecognizerStream = self.engine.stream(s.grammar or None)
-        # The spotter only knows the wake phrase (and the command grammar, if any, as
-        # distractors: models without an [unk] word would otherwise hear it in everything).
-        self._detector = None
-        if s.mode == "wake_phrase" and s.wake_word:
-            self._detector = self.listener.detector = open_wake_word(s.wake_word)
-            self._seg.auto_start = False  # the detector opens utterances
+        self._detector, self._spotter = _wake_parts(s, self.engine, self.listener)
+        self._seg.auto_start = self._auto_start = s.mode != "push_to_talk" and not self._detector
         # The last seconds heard: a wake word served over the network is reported a little
         # after it ended, and what the driver said since belongs to the request.
         self._recent: deque[np.ndarray] = deque(maxlen=round(RECENT_S / FRAME_S))
-        self._spotter: PhraseSpotter | None = (
-            PhraseSpotter(self.engine.stream([s.wake_phrase, *s.grammar]), s.wake_phrase)
-            if s.mode == "wake_phrase" and self._detector is None
-            else None
-        )
         self._via_wake = False  # the open utterance must begin with the wake phrase
         self._framer = Framer()
         # With a canceller: the versions VAD and the quick barge-in judge, and the recogniser's
@@ -188,7 +179,9 @@ class Worker:
         self._suppressed_framer, self._raw_framer = Framer(), Framer()
         self._driver = DriverLevel()
         self._open = False  # an utterance is being recognised
-        self._armed_until = 0.0  # wake mode: the phrase was said alone; take the next one
+        # The next words are taken without the wake phrase or a press until then: the phrase
+        # was said alone, or the assistant asked the driver something (`expect_answer`).
+        self._armed_until = 0.0
         self._frames_in = 0
         self._fed = 0
         self._origin = self._fed_before = 0.0
@@ -268,6 +261,11 @@ class Worker:
         self._seen_presses, self._seen_releases = presses, releases
         if self.listener.state == "paused" and not self.listener.paused:
             self._set_state("waiting")
+        answer_s = self.listener.take_answer_window()
+        if answer_s and not self._open:  # "Which one?": the answer needs no wake phrase
+            self._armed_until = time.monotonic() + answer_s
+            self._seg.auto_start = True
+            self._set_state("listening")
         for _ in range(new_presses):
             if self._open and self.settings.push_to_talk == "toggle":
                 self._finish("released")
@@ -310,20 +308,15 @@ class Worker:
                 self._on_speech(event[1], t)
             elif kind == "end":
                 self._on_end(event[1])
-        if (
-            self.settings.mode == "wake_phrase"
-            and self._armed_until
-            and not self._open
-            and t > self._armed_until
-        ):
-            self._armed_until = 0.0
+        if self._armed_until and not self._open and t > self._armed_until:  # silence: closed
+            self._armed_until, self._seg.auto_start = 0.0, self._auto_start
             self._set_state("waiting")
 
     def _on_start(self, preroll: list[np.ndarray], t: float) -> None:
         if self._spotter is not None and not self._armed_until:
             self._spotter.check(preroll)
             return
-        self._armed_until = 0.0
+        self._armed_until, self._seg.auto_start = 0.0, self._auto_start
         self._begin(preroll, t)
 
     def _begin(self, preroll: list[np.ndarray], t: float, via_wake: bool = False) -> None:
@@ -493,6 +486,20 @@ class Worker:
         else:
             self._emit(NothingHeard(reason))
         self._set_state("waiting")
+
+
+def _wake_parts(settings: Any, engine: Any, listener: Any) -> tuple[Any, PhraseSpotter | None]:
+    """Wake-phrase mode's (neural wake word detector, phrase spotter): one of them, or
+    neither in other modes. The spotter knows the phrase and the command grammar (as
+    distractors: models without an [unk] word would otherwise hear the phrase in
+    everything)."""
+    if settings.mode != "wake_phrase":
+        return None, None
+    if settings.wake_word:
+        listener.detector = open_wake_word(settings.wake_word)
+        return listener.detector, None
+    phrase = settings.wake_phrase
+    return None, PhraseSpotter(engine.stream([phrase, *settings.grammar]), phrase)
 
 
 def _after_wake(alternatives: tuple[str, ...], settings: Any) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..events import EventSink, IntentRecognized, PersonaSwitched, Source
+from ..events import EventSink, IntentRecognized, PersonaSwitched, ReplyDone, Source
 from ..limits import TurnLimits
 from ..llm.client import ChatClient
 from ..personas import Persona
@@ -235,6 +235,13 @@ class TurnPipeline:
                 # question asked in this very turn (through a tool call) stays open.
                 asker.forget_question()
         return result
+
+    def asked(self, answer: object) -> bool:
+        """Did the turn that ended with `answer` ask the driver something (a question of the
+        navigator's or the memory's still open, or a reply that ends in a question)?"""
+        if any(a.pending is not None for a in self._askers()):
+            return True
+        return isinstance(answer, ReplyDone) and answer.text.rstrip().endswith("?")
 
     def _askers(self) -> list[Any]:
         """The parts that may ask the driver a question: the navigator, the memory skill."""

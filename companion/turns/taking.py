@@ -54,6 +54,7 @@ class ListenerLike(Protocol):
     def release(self) -> None: ...
     def pause(self) -> None: ...
     def resume(self) -> None: ...
+    def expect_answer(self, seconds: float) -> None: ...
 
 
 SPECULATION_TIMEOUT_S = 5.0  # a guess whose final transcript never came is dropped
@@ -346,16 +347,31 @@ class TurnTaker:
                 await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT_S)
         if (guess is not None and guess.dropped) or self.pipeline is None:
             return None
+        answer = None
         try:
             if guess is None:
                 self._pause_listening()
                 if self._before_turn is not None:
                     self._before_turn()
-            return await make()
+            answer = await make()
+            return answer
         finally:
             if self._turn is me:
                 self._turn = None
                 await self._resume_listening()
+                if self._pipeline.asked(answer):
+                    self._start(self._take_the_answer())
+
+    async def _take_the_answer(self) -> None:
+        """The turn asked the driver something ("Which one?"): once it is said, the answer
+        is heard without the wake phrase or a press, for a few seconds (every listen mode)."""
+        listener, speaker, seconds = self.listener, self.speaker, self.speech.answer_window_s
+        if listener is None or seconds <= 0:
+            return
+        if speaker is not None:
+            await asyncio.to_thread(speaker.wait_until_done, 120)
+        if not self.running and self.listener is listener:
+            listener.expect_answer(seconds)
 
     def _pause_listening(self) -> None:
         """Without barge-in by voice, hands-free listening pauses while we answer."""
