@@ -17,6 +17,7 @@ from companion.audio.files import read_audio, write_wav
 from companion.events import (
     EndOfSpeechLikely,
     FinalTranscript,
+    ListenerState,
     NothingHeard,
     PartialTranscript,
     SpeechStarted,
@@ -466,3 +467,22 @@ def test_listen_mode_setting_is_validated():
     )
     assert result.returncode == 2
     assert 'speech.listen_mode "handsfree"' in result.stderr and "hands_free" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["push_to_talk", "wake_phrase"])
+def test_an_answer_window_takes_the_next_words_without_a_press_or_the_phrase(sphinx, mode):
+    """After the assistant asks something (`expect_answer`), the next utterance is heard
+    without a press or the wake phrase, in every listen mode; the listener says it is
+    listening for it. (Without the window the same recording is ignored: the test above, and
+    `the_answer_to_which_one_needs_no_wake_phrase` for the wake phrase.)"""
+    events: list = []
+    source = FileSource(AUDIO / "the_second_one.wav", realtime=False)
+    settings = ListenerSettings(mode=mode, wake_phrase="hey companion")
+    listener = Listener(sphinx, source, settings, events.append)  # type: ignore[arg-type]
+    listener.expect_answer(30.0)
+    listener.start()
+    assert listener.finished.wait(60), "the listener did not finish"
+    [final] = finals(events)
+    assert words(final.text) == words("The second one.")
+    states = [e.state for e in events if isinstance(e, ListenerState)]
+    assert "listening" in states[: states.index("transcribing")]
