@@ -45,6 +45,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("slow") or "sound_card" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("real-time audio"))
+    # A long test started last would run on alone while the other workers wait at the end:
+    # the few marked `long` go first (the sort keeps every other test in its order).
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @pytest.hookimpl(wrapper=True)

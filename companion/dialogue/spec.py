@@ -47,6 +47,7 @@ SETUP_KEYS: dict[str, type | tuple[type, ...]] = {
     "outside_c": (int, float),
     "climate_c": (int, float),
     "remember": bool,
+    "listen_mode": str,
 }
 # [setup] keys copied as they are
 _SETUP_AS_IS = (
@@ -153,6 +154,7 @@ class Dialogue:
     units: str = "mi"
     temperature: str = "C"  # C | F
     remember: bool = False  # the persona's opt-in memory is on (driver.remember)
+    listen_mode: str = "hands_free"  # audio turns: hands_free | wake_phrase
     car: dict[str, float] = field(default_factory=dict)  # battery_percent, outside_c, climate_c
     turns: list[Turn] = field(default_factory=list)
 
@@ -299,6 +301,16 @@ CAR_SETUP = {"battery_percent": (0.0, 100.0), "outside_c": (-40.0, 55.0), "clima
 
 
 def _car_setup(path: Path, values: dict[str, Any], dialogue: Dialogue, line: Any) -> None:
+    """The [setup] values with a range or a set of choices: the car's, and the listen mode
+    the audio turns are heard in."""
+    mode = values.get("listen_mode", "hands_free")
+    if mode not in ("hands_free", "wake_phrase"):
+        raise DataFileError(
+            path,
+            f'[setup] listen_mode must be "hands_free" or "wake_phrase", not "{mode}".',
+            line("listen_mode"),
+        )
+    dialogue.listen_mode = mode
     temperature = values.get("temperature", "C")
     if temperature not in TEMPERATURE_UNITS:
         raise DataFileError(

@@ -19,19 +19,26 @@ if TYPE_CHECKING:
 
 
 def transcribe_file(
-    engine: Any, path: Path, speech: SpeechSettings, grammar: tuple[str, ...] = ()
+    engine: Any,
+    path: Path,
+    speech: SpeechSettings,
+    grammar: tuple[str, ...] = (),
+    mode: str = "hands_free",
+    answer_window_s: float = 0.0,
 ) -> dict[str, Any]:
-    """Run a file through the live listening path (hands-free segmentation, as fast as it
-    decodes) and collect what it reports. A file that can't be read raises AudioFileError;
-    one the listener reports a problem with, SttError."""
+    """Run a file through the live listening path (hands-free segmentation by default, or
+    `mode`; as fast as it decodes) and collect what it reports. A file that can't be read
+    raises AudioFileError; one the listener reports a problem with, SttError."""
     info = probe(path)
     events: list[ListenerEvent] = []
     listener = Listener(
         engine,
         FileSource(path, realtime=False),
-        listener_settings(speech, mode="hands_free", grammar=grammar),
+        listener_settings(speech, mode=mode, grammar=grammar),
         events.append,
     )
+    if answer_window_s > 0:  # the assistant just asked: the answer needs no wake phrase
+        listener.expect_answer(answer_window_s)
     started = time.perf_counter()
     listener.start()
     listener.finished.wait()
