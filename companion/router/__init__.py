@@ -38,6 +38,7 @@ from .slots import (
 from .split import split_request
 from .stored import (
     as_said,
+    forget_all_slots,
     forget_fact_slots,
     forget_place_slots,
     goes_back,
@@ -269,6 +270,7 @@ def _stored(label: str, probabilities: dict[str, float], u: Utterance) -> Intent
         "places.rename": rename_slots,
         "memory.remember": remember_slots,
         "memory.forget": forget_fact_slots,
+        "memory.forget_all": forget_all_slots,
     }.get(label)
     slots = read(u) if read else {}
     if slots is None:  # the model heard a request the words don't make ("call home")

@@ -46,12 +46,9 @@ _SET_MY = re.compile(
 )
 _MY_IS = re.compile(_POLITE + r"my\s+(" + _HOME_WORK + r")\s+is\s+(.+?)" + _TAIL)
 _USE_AS = re.compile(
-    _POLITE
-    + r"(?:use|make|set|save)\s+(.+?)\s+(?:as\s+(?:my\s+)?|my\s+)("
-    + _HOME_WORK
-    + r")"
-    + _TAIL
+    _POLITE + r"(?:use|make|set|save)\s+(.+?)\s+as\s+(?:my\s+)?(" + _HOME_WORK + r")" + _TAIL
 )
+_MAKE_MY = re.compile(_POLITE + r"make\s+(.+?)\s+my\s+(home|work|office)(?:\s+address)?" + _TAIL)
 _THIS_IS = re.compile(
     _POLITE + r"(?:this|this place|here|this spot) is\s+(.+?)[\s,]+(?:save|remember|bookmark|"
     r"keep) (?:it|that|this)" + _TAIL
@@ -83,17 +80,32 @@ def _home_word(said: str) -> str:
     return "work" if word in ("work", "office") else "home"
 
 
+# What "set my home to ..." says when it is the thermostat at home, not an address.
+_A_SETTING = re.compile(
+    r"^(?:\d+(?:\.\d+)?(?:\s*(?:degrees?|percent|%|c|f))?|on|off|warmer|cooler|heat|cool|"
+    r"auto|away|eco|night mode|day mode)(?:\s+(?:degrees?|celsius|fahrenheit|please|now))*$"
+)
+
+
 def sets_home(u: Utterance) -> bool:
     """ "set my home to X", "make X my work": saving home or work, whatever the model says
-    (a trip home is "take me home"; these frames never ask for one)."""
-    return _SET_MY.match(u.normal) is not None or _USE_AS.match(u.normal) is not None
+    (a trip home is "take me home"; these frames never ask for one). Not "set my home to
+    21 degrees" (the thermostat), nor anything about "my house" ("set colour blue for all
+    lights of my house")."""
+    t = u.normal
+    found = _SET_MY.match(t)
+    if found is not None and found.group(1).split()[0] != "house":
+        return _A_SETTING.match(found.group(2)) is None
+    used = _USE_AS.match(t) or _MAKE_MY.match(t)
+    return used is not None and used.group(2).split()[0] != "house"
 
 
 def save_slots(u: Utterance) -> dict[str, Any] | None:
     """`name`: what to save it as (none: its own name); `place`: what to save (none: the
     current destination, or the last place shown). None: the words save nothing."""
     t = u.normal
-    for pattern, name_at, place_at in ((_SET_MY, 1, 2), (_MY_IS, 1, 2), (_USE_AS, 2, 1)):
+    frames = ((_SET_MY, 1, 2), (_MY_IS, 1, 2), (_USE_AS, 2, 1), (_MAKE_MY, 2, 1))
+    for pattern, name_at, place_at in frames:
         found = pattern.match(t)
         if found is not None:
             return _with_place({"name": _home_word(found.group(name_at))}, found.group(place_at))
@@ -254,3 +266,12 @@ def goes_back(u: Utterance) -> bool:
     used"). A question about the history ("what was the last restaurant we went to") is
     not a trip."""
     return _GO.match(u.normal) is not None and recent_slots(u) is not None
+
+
+_FORGETTING = re.compile(r"\b(?:forget|erase|wipe|clear|delete|reset|remove|unlearn)\b")
+
+
+def forget_all_slots(u: Utterance) -> dict[str, Any] | None:
+    """Forgetting everything needs a word that forgets ("give me everything you know about
+    X" is a question, whatever the model makes of it)."""
+    return {} if _FORGETTING.search(u.normal) else None
