@@ -107,15 +107,11 @@ def _places(args: Any, settings: Settings) -> int:
             print(json.dumps(out, indent=2, ensure_ascii=False))
         elif command == "forget":
             if not places.forget(args.name):
-                raise UserError(
-                    f'no saved place is called "{args.name}" (see companion places list)'
-                )
+                raise UserError(_NO_SUCH.format(args.name))
             print(f"Forgot {args.name}.")
         elif command == "rename":
             if not places.rename(args.name, args.new_name):
-                raise UserError(
-                    f'no saved place is called "{args.name}" (see companion places list)'
-                )
+                raise UserError(_NO_SUCH.format(args.name))
             print(f"Renamed {args.name} to {args.new_name}.")
         elif _sure(args, f"Forget every saved place and trip of {settings.driver.profile}?"):
             print(f"Forgot {places.wipe()} saved places and trips.")
@@ -132,9 +128,10 @@ def _memory(args: Any, settings: Settings) -> int:
         if command == "list":
             state = "on" if settings.driver.remember else "off"
             print(f"Memory of {settings.driver.profile} (driver.remember is {state}):")
-            for fact in memory.all():
+            kept = memory.all()
+            for fact in kept:
                 print(f"  {_when(fact.at)}  {fact.text}")
-            if not memory.all():
+            if not kept:
                 print("  nothing")
         elif command == "export":
             facts = [{"text": f.text, "at": f.at} for f in memory.all()]

@@ -157,8 +157,9 @@ class PlaceBook:
         name = str(slots.get("name") or "").strip() or place.name
         if not place_key(name):
             return ("What should I call it?", "nothing_to_save", {})
-        before = self.places.save(name, as_saved(place, name))
-        label = as_saved(place).label
+        saved = as_saved(place, name)
+        before = self.places.save(name, saved)
+        label = saved.label
         text = f"Saved {label} as {name}."
         if place.source == "coordinates":
             text = f"Saved this spot as {name}."

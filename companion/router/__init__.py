@@ -119,17 +119,12 @@ def route(
     requests keeps its whole reading, with each part's intent in `parts`."""
     cast, u = list(cast), Utterance.of(text)
     whole = route_one(u, cast, model=model, places=places)
-    if not _JOINS.search(u.normal):
-        return whole
     found = split_request(u, lambda t: route_one(t, cast, model=model, places=places))
     if len(found) < 2:
         return whole
     return dataclasses.replace(
         whole, parts=tuple(i for _, i in found), part_texts=tuple(t for t, _ in found)
     )
-
-
-_JOINS = re.compile(r"\b(?:and|then|after that)\b")
 
 
 def route_one(

@@ -108,12 +108,13 @@ def _elided(left: Intent, right: str, intent: Intent) -> Intent:
 def split_request(
     text: str | Utterance, route_one: Callable[[str], Intent]
 ) -> list[tuple[str, Intent]]:
-    """The parts of a request, each with the router's intent for it, in the order said; one
-    part (the whole) when it holds a single request."""
+    """The parts of a request, each with the router's intent for it, in the order said;
+    fewer than two when it holds a single request (none without a joining word: nothing
+    is routed then)."""
     normal = Utterance.of(text).normal
     pieces = _JOIN.split(_FIRST.sub("", normal))
     if len(pieces) < 3:
-        return [(normal, route_one(normal))]
+        return []
     parts = [(pieces[0], route_one(pieces[0]))]
     for i in range(1, len(pieces) - 1, 2):
         join, right = pieces[i], pieces[i + 1]

@@ -175,10 +175,6 @@ class Database:
         with self._lock:
             return list(self._db.execute(sql, args).fetchall())
 
-    def integrity(self) -> str:
-        """`PRAGMA integrity_check`: "ok", or what is wrong."""
-        return "; ".join(str(row[0]) for row in self.read("PRAGMA integrity_check"))
-
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -23,6 +23,7 @@ from ..events import (
     Status,
     VolumeChanged,
 )
+from ..tts.output import clamp_volume
 from . import DriverStore, StoreError, open_store
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Keeper:
         if mode in LISTEN_MODES and not _for_this_run(sources.get("speech.listen_mode")):
             settings.speech.listen_mode = mode
         if isinstance(kept.get("volume"), (int, float)):
-            output.volume = min(1.0, max(0.1, float(kept["volume"])))
+            output.volume = clamp_volume(float(kept["volume"]))
         if isinstance(kept.get("climate_c"), (int, float)):
             self._climate = drive.set_climate(float(kept["climate_c"]))
 

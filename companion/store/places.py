@@ -15,6 +15,11 @@ RECENT_KEPT = 200  # destinations remembered per profile; older ones are dropped
 MAX_NAME = 60  # characters in a saved place's name
 
 
+def _said(name: str) -> str:
+    """A name as it is kept: one space between words, at most MAX_NAME characters."""
+    return " ".join(name.split())[:MAX_NAME]
+
+
 def place_key(name: str) -> str:
     """How a saved name is compared: "My Grandma's House" and "grandmas house" are one."""
     return re.sub(r"^(?:my|our|the) ", "", fold(name)).strip()
@@ -42,7 +47,7 @@ class SavedPlaces:
 
     def save(self, name: str, place: SavedPlace) -> SavedPlace | None:
         """Save (or move) `name`; returns what the name meant before, if anything."""
-        name = " ".join(name.split())[:MAX_NAME]
+        name = _said(name)
         key = place_key(name)
         if not key:
             raise ValueError("a saved place needs a name")
@@ -93,7 +98,7 @@ class SavedPlaces:
 
     def rename(self, old: str, new: str) -> bool:
         place = self.get(old)
-        new = " ".join(new.split())[:MAX_NAME]
+        new = _said(new)
         if place is None or not place_key(new):
             return False
         with self.db.write() as db:

@@ -27,18 +27,7 @@ class Preferences:
         rows = self.db.read(
             "SELECT value FROM preferences WHERE profile = ? AND key = ?", (self.profile, key)
         )
-        if not rows:
-            return None
-        try:
-            value = json.loads(str(rows[0][0]))
-        except ValueError:
-            return None
-        wanted = KEPT.get(key)
-        if wanted is not None and (
-            not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool))
-        ):
-            return None
-        return value
+        return _checked(key, rows[0][0]) if rows else None
 
     def set(self, key: str, value: Any) -> None:
         if key not in KEPT:
@@ -50,11 +39,19 @@ class Preferences:
             )
 
     def all(self) -> dict[str, Any]:
-        rows = self.db.read("SELECT key FROM preferences WHERE profile = ?", (self.profile,))
-        return {str(k): v for (k,) in rows if (v := self.get(str(k))) is not None}
+        rows = self.db.read("SELECT key, value FROM preferences WHERE profile = ?", (self.profile,))
+        return {str(k): v for k, raw in rows if (v := _checked(str(k), raw)) is not None}
 
-    def wipe(self) -> int:
-        with self.db.write() as db:
-            return int(
-                db.execute("DELETE FROM preferences WHERE profile = ?", (self.profile,)).rowcount
-            )
+
+def _checked(key: str, raw: object) -> Any:
+    """A stored value read back: None when it is not JSON or not the type the key keeps."""
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        return None
+    wanted = KEPT.get(key)
+    if wanted is not None and (
+        not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool))
+    ):
+        return None
+    return value

@@ -20,6 +20,11 @@ KEY_STEP = 0.1  # a key or a button
 VOICE_STEP = 0.2  # "louder" / "quieter": enough to hear the difference
 
 
+def clamp_volume(volume: float) -> float:
+    """A volume as the speaker takes it: MIN_VOLUME .. 1, in hundredths."""
+    return min(1.0, max(MIN_VOLUME, round(volume, 2)))
+
+
 class SpeakerLike(Protocol):
     """What the core needs of the speaking stage (`companion.tts.speaker.Speaker`)."""
 
@@ -62,7 +67,7 @@ class SpeechOutput:
 
     def set_volume(self, volume: float) -> float:
         """Set the volume (kept within MIN_VOLUME .. 1); returns what it is now."""
-        self.volume = min(1.0, max(MIN_VOLUME, round(volume, 2)))
+        self.volume = clamp_volume(volume)
         if self._speaker is not None:
             self._speaker.volume = self.volume
         self._changed()
