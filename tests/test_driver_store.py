@@ -325,3 +325,16 @@ def test_the_places_and_memory_commands_list_export_and_wipe(isolated_user):
     )
     assert missing.returncode == 2 and "companion places list" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_a_name_or_fact_said_with_terminal_codes_is_kept_without_them():
+    """What is saved comes from the driver's words as typed (capitals kept), but never a
+    terminal code between them: the name is shown on the screen and in `companion places`."""
+    from companion.router import route
+
+    saved = route("save this place as Grand\x1b[31mma's \x07House", [])
+    fact = route("remember that my \x1b]0;pwned\x07 daughter is called Mia", [])
+    assert saved.name == "places.save" and fact.name == "memory.remember"
+    for text in (saved.slots["name"], fact.slots["fact"]):
+        assert text.isprintable() and "\x1b" not in text
+    assert route("remember that my daughter is called Mia", []).slots["fact"].endswith("Mia")

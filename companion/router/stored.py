@@ -66,13 +66,15 @@ _FAVOURITE = re.compile(r"^(?:my\s+)?(?:favou?rites?|saved places?|saved locatio
 
 
 def as_said(u: Utterance, phrase: str) -> str:
-    """`phrase` (read from the normal form) as the driver typed it: "Mia", not "mia"."""
+    """`phrase` (read from the normal form) as the driver typed it: "Mia", not "mia". Kept
+    (in a saved place's name, a fact) only when it is plain printable text: no terminal
+    codes ride into the database between the words."""
     words = phrase.split()
     if not words:
         return phrase
     pattern = r"[\W_]*".join(re.escape(w).replace("'", "['’]?") for w in words)
     found = re.search(rf"(?<!\w){pattern}(?!\w)", u.raw, re.IGNORECASE)
-    return found.group(0) if found else phrase
+    return found.group(0) if found and found.group(0).isprintable() else phrase
 
 
 def _home_word(said: str) -> str:
