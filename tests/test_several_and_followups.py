@@ -79,12 +79,15 @@ def test_nlu_jsonl_lists_the_parts_in_order():
 def test_chat_makes_one_route_of_a_charger_and_then_a_coffee_shop():
     result = subprocess.run(
         companion_cmd("chat", "--mute"),
-        input="find a charger and then a coffee shop\nhow long until we get there\n",
+        # (and two parts that end without words: silence, not an error)
+        input="stop then stop\nfind a charger and then a coffee shop\n"
+        "how long until we get there\n",
         capture_output=True,
         text=True,
         timeout=60,
     )
     out = result.stdout
+    assert result.returncode == 0, out + result.stderr  # piped input: a failed turn exits 1
     assert "stopping at Voltpoint Charging Hub on Main Street first" in out
     assert "Navigating to Beanstalk Coffee on Main Street" in out
     assert "First we stop at Voltpoint Charging Hub" in out  # one route, with both

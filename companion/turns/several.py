@@ -35,6 +35,7 @@ async def answer_parts(
     trip = [p for p in parts if p.name in TRIP_PARTS] if navigator is not None else []
     said: list[str] = []
     talk: list[str] = []
+    result: Answer | None = None  # the last answer: a part may end without words ("stop")
     turn.collected = said
     try:
         if len(trip) > 1 and navigator is not None:
@@ -55,10 +56,9 @@ async def answer_parts(
             if not skills.claims(part.name):
                 talk.append(words)
                 continue
-            await answer(turn, part)
+            result = await answer(turn, part)
     finally:
         turn.collected = None
-    result: Answer | None = None
     if said:
         turn.remember(" ".join(said))
         result = await turn.say(" ".join(said))
