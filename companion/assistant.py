@@ -204,6 +204,7 @@ class Assistant:
             None,
             self._on_turn_event,
             offer_tools=self.settings.llm.tools,
+            tool_hub=build.tool_hub(self.settings),
             streaming_speech=self.streaming_speech,
             speed=lambda: self.drive_sim.speed_kmh,
             output=self.output,
@@ -292,8 +293,7 @@ class Assistant:
                 speaker.say(persona.greeting, persona.voice, _Greeting(self.post))
 
     def load_speech_in(self) -> None:
-        """Blocking (loads the recogniser's model): the listener on the microphone, or on
-        `audio_in`. Failing is a Status problem: typing still works."""
+        """Blocking: the listener (microphone or `audio_in`); failing is a Status, typing works."""
         self._core_loaded.wait(30)
         gate = self.echo_gate
         if gate is not None and gate.canceller is None:

@@ -23,6 +23,8 @@ from .car.state import TEMPERATURE_UNITS
 from .llm.endpoint import LLMEndpoint
 from .llm.providers import PROVIDER_NAMES
 from .logs import LOG_BACKUPS, LOG_MAX_BYTES
+from .mcp.servers import ServerEntry
+from .mcp.servers import parse as parse_servers
 from .navigation.geo import UNITS
 from .personas.session import HISTORY_POLICIES
 from .redaction import Secret, redact
@@ -192,6 +194,8 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     driver: DriverSettings = field(default_factory=DriverSettings)
     ui: UISettings = field(default_factory=UISettings)
+    # The driver's own tool servers: [mcp.servers.NAME] tables (companion.mcp.servers).
+    mcp_servers: dict[str, ServerEntry] = field(default_factory=dict)
     config_file: Path | None = None
     config_file_found: bool = False
     sources: dict[str, str] = field(default_factory=dict)  # "llm.model" -> where it was set
@@ -383,7 +387,11 @@ def _set(settings: Settings, section: str, key: str, raw: str, source: str) -> N
 
 def _apply_file(settings: Settings, path: Path) -> None:
     data, text = load_toml(path)
-    check_keys(path, text, data, Settings.SECTIONS)
+    check_keys(path, text, data, (*Settings.SECTIONS, "mcp"))
+    if "mcp" in data:
+        settings.mcp_servers = parse_servers(path, text, data.pop("mcp"))
+        if any(s.env or s.headers for s in settings.mcp_servers.values()):
+            _warn_if_readable(path)
     for section, table in data.items():
         if not isinstance(table, dict):
             raise DataFileError(
@@ -412,7 +420,10 @@ def _warn_if_readable(path: Path) -> None:
         return
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         log.warning(
-            "%s holds an API key and other users can read it: run `chmod 600 %s`", path, path
+            "%s holds a secret (an API key, or a tool server's env or headers) and other users "
+            "can read it: run `chmod 600 %s`",
+            path,
+            path,
         )
 
 
@@ -459,4 +470,13 @@ def format_settings(settings: Settings, endpoint: LLMEndpoint, log_file: Path | 
             shown = repr(value)
         assignment = f"{key} = {shown}"
         lines.append(f"{assignment:<40} # {settings.sources[f'{section}.{key}']}")
+    for name, server in settings.mcp_servers.items():  # `companion tools list` says more
+        secrets = [*(f"env {k}" for k in server.env), *(f"header {k}" for k in server.headers)]
+        lines += [
+            "",
+            f"[mcp.servers.{name}]{'' if server.enabled else '  # enabled = false'}",
+            f"# {server.transport}: {server.target}",
+        ]
+        if secrets:
+            lines.append(f"# {', '.join(secrets)}: set (values not shown)")
     return redact("\n".join(lines))  # a URL's password, a key in a query string

@@ -99,6 +99,17 @@ def build_skills(settings: Settings, problem: Callable[[str, str], None]) -> tup
     return navigator, searcher
 
 
+def tool_hub(settings: Settings) -> Any:
+    """The connections to the driver's MCP servers ([mcp.servers.NAME]), or None without any.
+    Their servers' own messages (stderr) go to log files beside ours."""
+    if not settings.mcp_servers:
+        return None
+    from .logs import log_path
+    from .mcp.hub import ToolHub
+
+    return ToolHub(settings.mcp_servers.values(), log_path().parent)
+
+
 def echo_canceller(settings: Settings) -> Any:
     """WebRTC's echo canceller, when it is installed and wanted (else the gate works alone)."""
     from .audio import aec

@@ -25,6 +25,7 @@ from .turns.turn import Answer, ToolUse, Turn
 if TYPE_CHECKING:
     from .car.skill import CarControls
     from .llm.client import Message
+    from .mcp.hub import ToolHub
     from .navigation.navigator import Navigator
     from .search import Searcher
     from .store import DriverStore
@@ -240,15 +241,26 @@ class MemorySkill:
 
 
 class CantDoSkill:
-    """What the car can't do (out_of_scope.*) and input with nothing to read (unclear)."""
+    """What the car can't do (out_of_scope.*) and input with nothing to read (unclear). With
+    the driver's own tools ready (MCP), what the car can't do goes to the persona's model with
+    them instead: the calendar or the lights may be just what those tools are for."""
 
     name = "cant_do"
     handles = frozenset({"out_of_scope", "unclear"})
     changes_state = False
 
-    async def answer(self, turn: Turn) -> Answer:
+    def __init__(self, conversation: ConversationSkill | None = None) -> None:
+        self.conversation = conversation
+
+    async def answer(self, turn: Turn) -> Answer | ToolUse:
         if turn.intent.name == "unclear":
             return await turn.say(DIDNT_CATCH)
+        conversation = self.conversation
+        if conversation is not None and conversation.hub is not None:
+            conversation.hub.start()
+            await conversation.hub.settled()
+            if conversation.hub.offered(turn.session.kids_mode):
+                return await conversation.answer(turn)
         said = CANT_DO.get(turn.intent.name.partition(".")[2], CANT_DO_OTHER)
         turn.remember(said)
         return await turn.say(said)
@@ -256,17 +268,27 @@ class CantDoSkill:
 
 class ConversationSkill:
     """Everything else: the active persona's language model, with the navigation and search
-    tools offered when `tools` is set (a call to one is carried out like its intent)."""
+    tools offered when `tools` is set (a call to one is carried out like its intent), and the
+    driver's own MCP tools when `hub` has any ready (kids mode: the read-only ones)."""
 
     name = "conversation"
     handles = frozenset({"conversation"})
     changes_state = False
 
-    def __init__(self, tools: list[dict[str, Any]] | None = None) -> None:
-        self.tools = tools
+    def __init__(
+        self, tools: list[dict[str, Any]] | None = None, hub: ToolHub | None = None
+    ) -> None:
+        self.tools, self.hub = tools, hub
+
+    def offered(self, kids_mode: bool) -> list[dict[str, Any]] | None:
+        remote = self.hub.offered(kids_mode) if self.hub is not None else []
+        return [*(self.tools or ()), *remote] or None
 
     async def answer(self, turn: Turn) -> Answer | ToolUse:
-        return await turn.converse(tools=self.tools)
+        if self.hub is not None:
+            self.hub.start()
+            await self.hub.settled()  # servers still starting up: their tools are wanted
+        return await turn.converse(tools=self.offered(turn.session.kids_mode))
 
 
 class SkillTable:
@@ -288,17 +310,23 @@ class SkillTable:
         offer_tools: bool = False,
         car: CarControls | None = None,
         store: DriverStore | None = None,
+        hub: ToolHub | None = None,
     ) -> SkillTable:
         """The standard skills; navigation, search and the car only where they are set up
         (without them their requests go to the persona)."""
         tools = TOOLS if offer_tools and (navigator or searcher) else None
+        conversation = ConversationSkill(tools, hub if offer_tools else None)
         skills: list[Skill] = [
             PersonaSkill(),
             ControlSkill(),
-            CantDoSkill(),
-            ConversationSkill(tools),
+            CantDoSkill(conversation),
+            conversation,
             MemorySkill(store),
         ]
+        if conversation.hub is not None:
+            from .mcp.skill import ToolsSkill
+
+            skills.append(ToolsSkill(conversation.hub, conversation.offered))
         if navigator is not None:
             skills += [NavigationSkill(navigator), PlacesSkill(navigator)]
         if searcher is not None:
@@ -313,6 +341,12 @@ class SkillTable:
     def memory(self) -> MemorySkill | None:
         found = self._by_handle.get("memory")
         return found if isinstance(found, MemorySkill) else None
+
+    @property
+    def askers(self) -> list[Any]:
+        """The skills that may ask the driver a question (`pending`, `followup`)."""
+        found = {id(s): s for s in self._by_handle.values() if hasattr(s, "followup")}
+        return list(found.values())
 
     def for_intent(self, name: str) -> Skill:
         found = self._by_handle.get(name) or self._by_handle.get(name.partition(".")[0])

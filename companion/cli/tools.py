@@ -1,5 +1,5 @@
-"""Looking inside: `nlu` (what the router makes of an utterance) and `config` (the effective
-settings and where they come from)."""
+"""Looking inside: `nlu` (what the router makes of an utterance), `config` (the effective
+settings and where they come from) and `tools` (the driver's own MCP tool servers)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,22 @@ from .common import UserError, add_settings_flags, library_for, settings_from
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Any]:
     _add_nlu(sub)
     _add_config(sub)
-    return {"nlu": _cmd_nlu, "config": _cmd_config}
+    _add_tools(sub)
+    return {"nlu": _cmd_nlu, "config": _cmd_config, "tools": _cmd_tools}
+
+
+def _add_tools(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tools = sub.add_parser(
+        "tools",
+        help="the driver's own tool servers (MCP): their state and tools",
+        description="Starts each [mcp.servers.NAME] of the config file, lists its tools and "
+        "stops it again. A tool marked 'asks first' changes something: the driver is asked "
+        "before each call, and kids mode never offers it. Exit status 1 when a server fails.",
+    )
+    actions = tools.add_subparsers(dest="tools_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="servers, their state and their tools")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    add_settings_flags(listing, "config")
 
 
 def _add_nlu(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -127,6 +142,18 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
         confidence = f"  ({result['confidence']:.2f})" if part is result else ""
         print(f"{part['intent']}{confidence}{'  ' + slots if slots else ''}")
     return 0
+
+
+def _cmd_tools(args: argparse.Namespace) -> int:
+    from ..mcp import listing
+
+    settings = settings_from(args)
+    if not settings.mcp_servers:
+        print(listing.HOW_TO_ADD.format(config=settings.config_file))
+        return 0
+    servers = listing.survey_blocking(settings.mcp_servers.values(), log_path().parent)
+    print(listing.as_json(servers) if args.json else listing.as_text(servers))
+    return 1 if any(s["state"] == "failed" for s in servers) else 0
 
 
 def _cmd_config(args: argparse.Namespace) -> int:

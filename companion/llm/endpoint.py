@@ -4,10 +4,12 @@ reading the settings stays quick)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..redaction import Secret
 
-Message = dict[str, str]  # {"role": ..., "content": ...}
+# {"role": ..., "content": ...}; a tool exchange adds "tool_calls" or "tool_call_id" (OpenAI)
+Message = dict[str, Any]
 
 
 @dataclass(frozen=True)

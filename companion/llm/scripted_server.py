@@ -41,7 +41,8 @@ class ScriptedReply:
     stall_after_tokens: int = 2
     drop_after_tokens: int = 3
     # {"name": "navigate_to", "arguments": {"place": "..."}}: streamed as an OpenAI tool call
-    # (after `text`, if any), with finish_reason "tool_calls".
+    # (after `text`, if any), with finish_reason "tool_calls". In `text`, "{tool_result}" is
+    # the request's last tool message (a model reading its tool's answer out).
     tool_call: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
@@ -64,6 +65,13 @@ class RecordedRequest:
     finished: bool = False
     client_disconnected: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def last_tool_result(self) -> str:
+        for message in reversed(self.body.get("messages", [])):
+            if message.get("role") == "tool":
+                return str(message.get("content", ""))
+        return ""
 
     @property
     def last_user_message(self) -> str:
@@ -291,7 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._chunk(event({"role": "assistant", "content": ""}))
         if server.stopping.wait(ttft):
             return
-        for n, token in enumerate(tokenize(reply.text)):
+        text = reply.text.replace("{tool_result}", record.last_tool_result)
+        for n, token in enumerate(tokenize(text)):
             if reply.fault == "stall" and n == reply.stall_after_tokens:
                 server.stopping.wait(3600)
                 return

@@ -87,8 +87,11 @@ _INTENTS = {
 }
 
 
-def intent_for(name: str, arguments: dict[str, Any]) -> Intent | None:
-    """The intent a tool call stands for, or None when it is not one of ours or malformed."""
+def intent_for(name: str, arguments: dict[str, Any], call_id: str = "") -> Intent | None:
+    """The intent a tool call stands for, or None when it is not one of ours or malformed.
+    A call to one of the driver's own tools (`SERVER__TOOL`, companion.mcp) is `tools.call`."""
+    if "__" in name:
+        return Intent("tools.call", {"tool": name, "arguments": arguments, "call_id": call_id}, 0.8)
     intent = _INTENTS.get(name)
     if intent is None:
         return None

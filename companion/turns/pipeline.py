@@ -39,6 +39,7 @@ from .turn import Answer, ToolUse, Turn
 
 if TYPE_CHECKING:
     from ..car.skill import CarControls
+    from ..mcp.hub import ToolHub
     from ..navigation.navigator import Navigator
     from ..search import Searcher
     from ..store import DriverStore
@@ -71,10 +72,12 @@ class TurnPipeline:
         speed: Callable[[], float | None] = lambda: None,
         output: SpeechOutput | None = None,
         car: CarControls | None = None,
+        tool_hub: ToolHub | None = None,
     ) -> None:
         self.replies = Replies(client, streaming_speech=streaming_speech)
         self.replies.can_act = lambda name: self.skills.claims(name)
         self._offer_tools = offer_tools
+        self.tool_hub = tool_hub
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
@@ -120,7 +123,11 @@ class TurnPipeline:
         self.car = car or self.car
         self.store = store or self.store
         self.replies.context = self._context
-        self.skills = SkillTable.build(navigator, searcher, self.offer_tools, self.car, self.store)
+        self.skills = SkillTable.build(
+            navigator, searcher, self.offer_tools, self.car, self.store, self.tool_hub
+        )
+        if self.tool_hub is not None:
+            self.tool_hub.start()  # on the loop (a no-op off it: the first turn starts it)
 
     def _context(self) -> str:
         """What the persona's model is told besides the conversation: the car and the trip,
@@ -148,6 +155,11 @@ class TurnPipeline:
                 "stops": ", ".join(s.label for s in t.stops),
             }
         return context_block(car.car, car.units, car.temperature, trip)
+
+    async def aclose(self) -> None:
+        """Close what the pipeline holds open: the connections to the driver's tools."""
+        if self.tool_hub is not None:
+            await self.tool_hub.aclose()
 
     @property
     def offer_tools(self) -> bool:
@@ -244,8 +256,9 @@ class TurnPipeline:
         return isinstance(answer, ReplyDone) and answer.text.rstrip().endswith("?")
 
     def _askers(self) -> list[Any]:
-        """The parts that may ask the driver a question: the navigator, the memory skill."""
-        return [a for a in (self.navigator, self.skills.memory) if a is not None]
+        """The parts that may ask the driver a question: the navigator, and the skills that
+        ask (memory: "forget everything?", the driver's tools: "shall I ...?")."""
+        return [a for a in (self.navigator, *self.skills.askers) if a is not None]
 
     def understand(self, text: str, alternatives: tuple[str, ...] = ()) -> tuple[Intent, str]:
         """The intent of what the driver said (with the recogniser's other readings, when

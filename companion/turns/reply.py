@@ -147,6 +147,7 @@ class Replies:
             if messages is None:
                 extra = "\n\n".join(p for p in (session.extra_instructions(), self.context()) if p)
                 messages = session.memory.messages(persona, turn.text, extra)
+            turn.model_messages = messages
             await self._stream(turn, persona, messages, tools, reply)
             acted = self._tool_intent(reply.calls, tools)
             if acted is not None:
@@ -246,7 +247,7 @@ class Replies:
             if call.name not in names:
                 log.info("ignored a tool call nobody offered: %.80r", call.name)
                 continue
-            intent = intent_for(call.name, call.arguments)
+            intent = intent_for(call.name, call.arguments, call.id)
             if intent is not None and self.can_act(intent.name):
                 return intent
             log.info("ignored a tool call: %s %.200r", call.name, call.arguments)

@@ -405,3 +405,5 @@ class TurnTaker:
         if task is not None and not task.done():
             task.cancel()
             await asyncio.wait({task})
+        if self.pipeline is not None:
+            await self.pipeline.aclose()

@@ -96,6 +96,7 @@ class Turn:
         self.id, self.text, self.source = turn_id, text, source
         self.alternatives: tuple[str, ...] = ()  # the recogniser's other readings of `text`
         self.collected: list[str] | None = None  # several parts: said together at the end
+        self.model_messages: list[Message] = []  # what the model was last sent (tool calls)
         self.session = session
         self.output = output or SpeechOutput()
         self.speaker: SpeakerLike | None = self.output.active  # None: muted, text only

@@ -1,0 +1,4 @@
+"""The driver's own tools over the Model Context Protocol (MCP): `servers` reads the
+`[mcp.servers.NAME]` tables of config.toml, `hub` keeps the connections and offers their tools
+to the persona's model, `skill` carries out a call the model makes (asking the driver first
+when the tool changes something), and `listing` is `companion tools list`."""
