@@ -86,16 +86,17 @@ class ToolsSkill:
         entry = self.hub.servers[tool.server].entry
         if not tool.read_only and (entry.confirm == "always" or turn.speed_kmh):
             self.pending = asked
-            question = f"Shall I use {_spoken_name(tool)}{_spoken_arguments(arguments)}?"
-            turn.emit(ActionTaken(turn.id, "tools", "asked", question, {"tool": tool.offered_as}))
-            return await turn.say(question)
+            return await turn.say(
+                f"Shall I use {_spoken_name(tool)}{_spoken_arguments(arguments)}?"
+            )
         return await self._call(turn, asked)
 
     async def _call(self, turn: Turn, asked: _Asked) -> Answer | ToolUse:
         tool = asked.tool
         outcome = await self.hub.call(tool, asked.arguments)
         data = {"tool": tool.offered_as, "ok": not outcome.failed}
-        turn.emit(ActionTaken(turn.id, "tools", "called", outcome.failed or tool.name, data))
+        said = outcome.failed or f"{tool.server}: {tool.name.replace('_', ' ')}"
+        turn.emit(ActionTaken(turn.id, "tools", "called", said, data))
         if outcome.failed:
             turn.remember(outcome.failed)
             return await turn.say(outcome.failed)
