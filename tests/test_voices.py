@@ -233,10 +233,12 @@ def start(args: list[str], ready: str, port_from: str, env: dict | None = None) 
     raise AssertionError(f"the service did not start: {''.join(lines)}")
 
 
-def start_ours(*flags: str, uri: str = "tcp://127.0.0.1:0") -> Service:
-    """`companion serve wyoming FLAGS`, once it listens."""
+def start_ours(*flags: str, uri: str = "tcp://127.0.0.1:0", announce: bool = False) -> Service:
+    """`companion serve wyoming FLAGS`, once it listens (announced by zeroconf only when
+    `announce`: the tests run side by side, and each record is multicast on the network)."""
+    quiet = () if announce else ("--no-zeroconf",)
     return start(
-        companion_cmd("serve", "wyoming", "--uri", uri, *flags),
+        companion_cmd("serve", "wyoming", "--uri", uri, *quiet, *flags),
         "listening on",
         r"listening on tcp://127\.0\.0\.1:(\d+)",
     )
@@ -289,7 +291,9 @@ def test_our_wyoming_service_transcribes_and_speaks_for_a_wyoming_client(ours):
                     AudioChunk(rate=16000, width=2, channels=1, audio=chunk).event()
                 )
             await client.write_event(AudioStop().event())
-            text = Transcript.from_event(await client.read_event()).text
+            while not Transcript.is_type((event := await client.read_event()).type):
+                pass  # transcript-start and -chunks first (tests/test_wyoming.py reads them)
+            text = Transcript.from_event(event).text
         return info, text
 
     def render() -> tuple[np.ndarray, int]:

@@ -42,6 +42,17 @@ def add_subcommands(sub: Any, settings_flags: Any) -> dict[str, Any]:
     serve.add_argument("--no-tts", action="store_true", help="do not offer text to speech")
     serve.add_argument("--no-wake", action="store_true", help="do not offer wake words")
     serve.add_argument(
+        "--no-zeroconf",
+        action="store_true",
+        help="do not announce the service on the local network (zeroconf, _wyoming._tcp), "
+        "which is how Home Assistant discovers it",
+    )
+    serve.add_argument(
+        "--zeroconf-name",
+        metavar="NAME",
+        help="the name it is announced by (default companion-HOSTNAME)",
+    )
+    serve.add_argument(
         "--max-utterance",
         type=float,
         default=30.0,
@@ -104,6 +115,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ..tts.factory import Synthesizer, create_synthesizer, engine_name
     from ..tts.synth import SynthesisError
     from ..tts.voices import installed
+    from ..wyoming.discovery import default_name
     from ..wyoming.server import Services, serve
 
     speech = settings.speech
@@ -141,17 +153,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     services.max_utterance_s = max(1.0, args.max_utterance)
     host = args.uri.rsplit(":", 1)[0]
 
-    def ready(port: int) -> None:
+    def ready(port: int, announced_as: str) -> None:
         parts = (
             ("speech to text", engine),
             ("text to speech", synth),
             (f"wake words: {', '.join(wake_words)}", wake_words),
         )
         offers = "; ".join(what for what, on in parts if on)
+        if announced_as:
+            where = "this computer only" if host.endswith("127.0.0.1") else "the network"
+            print(f"Announced as {announced_as} (zeroconf, {where})", file=sys.stderr)
         print(f"Wyoming service ({offers}) listening on {host}:{port}", file=sys.stderr, flush=True)
 
+    announce: str | None = None if args.no_zeroconf else args.zeroconf_name or default_name()
     try:
-        asyncio.run(serve(args.uri, services, ready))
+        asyncio.run(serve(args.uri, services, ready, announce_as=announce))
     except OSError as exc:
         raise SpeechCommandError(f"Cannot listen on {args.uri}: {exc.strerror or exc}") from None
     return 0

@@ -7,9 +7,12 @@ streams and synthesisers are called from worker threads, not an event loop.
 
 Speech to text: one connection per utterance (that is how Wyoming's ASR servers work):
 `transcribe`, `audio-start`, the audio as `audio-chunk`s while the driver speaks, `audio-stop`,
-then read until `transcript`. Partial results (`transcript-chunk`, for services that stream
-them) are picked up without waiting. Text to speech: `synthesize`, then `audio-start`,
-`audio-chunk`s, `audio-stop`, resampled to what we play if needed. Wake word: one connection
+then read until `transcript`. Partial results (`transcript-chunk`, from services that
+advertise `supports_transcript_streaming`) are picked up without waiting. Text to speech:
+`synthesize`, then `audio-start`, `audio-chunk`s, `audio-stop`, resampled to what we play if
+needed; a service that advertises `supports_synthesize_streaming` gets a text stream instead
+(`synthesize-start`, `-chunk`, `synthesize` for compatibility, `-stop`) and answers with audio
+per sentence until `synthesize-stopped`. Wake word: one connection
 for the whole drive: `detect`, `audio-start`, then every 20 ms frame as an `audio-chunk`;
 `detection`s are picked up without waiting, and their timestamp says how far back in the audio
 the wake word ended.
@@ -18,12 +21,14 @@ the wake word ended.
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import logging
 import select
 import socket
 import threading
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -55,8 +60,16 @@ def parse_uri(uri: str) -> tuple[str, int]:
     return host, port
 
 
+MAX_EVENT_BYTES = 16 * 1024 * 1024  # one event from a service (header, data and payload)
+
+
 class Connection:
-    """One TCP connection speaking Wyoming events."""
+    """One TCP connection speaking Wyoming events.
+
+    Bytes are read from the socket into a buffer of our own and events cut from it, so
+    `ready()` knows about an event already received: with a buffered file over the socket,
+    two events arriving in one packet left the second in the file's buffer, where a look at
+    the socket could not see it, until more bytes came."""
 
     def __init__(
         self,
@@ -74,44 +87,87 @@ class Connection:
                 "check the address."
             ) from None
         self.sock.settimeout(timeout)
-        self.file: BinaryIO = self.sock.makefile("rwb")  # type: ignore[assignment]
+        self._buffer = bytearray()
+        self._closed = False  # the service closed its end (what is buffered still counts)
 
     def send(self, event: Any) -> None:
         from wyoming.event import write_event
 
+        out = io.BytesIO()
+        write_event(event.event() if hasattr(event, "event") else event, out)
         try:
-            write_event(event.event() if hasattr(event, "event") else event, self.file)
-            self.file.flush()
+            self.sock.sendall(out.getvalue())
         except OSError as exc:
             raise WyomingError(f"The Wyoming service at {self.uri} went away ({exc}).") from None
 
     def receive(self) -> Any:
+        """The next event, waiting for it (up to the answer timeout)."""
+        while (size := self._complete()) is None:
+            if self._closed:
+                raise WyomingError(f"The Wyoming service at {self.uri} closed the connection.")
+            self._fill()
+        return self._take(size)
+
+    def ready(self) -> bool:
+        """Is an event here right now (without waiting)? Also true when the service closed
+        the connection: `receive` then says so."""
+        while self._complete() is None and not self._closed:
+            if not select.select([self.sock], [], [], 0)[0]:
+                return False
+            self._fill()
+        return True
+
+    def _fill(self) -> None:
+        try:
+            data = self.sock.recv(65536)
+        except OSError as exc:
+            raise WyomingError(
+                f"The Wyoming service at {self.uri} did not answer ({exc or 'timed out'})."
+            ) from None
+        if not data:
+            self._closed = True
+        self._buffer += data
+
+    def _complete(self) -> int | None:
+        """The size of the event at the front of the buffer if it is all here, else None."""
+        end = self._buffer.find(b"\n")
+        if end < 0:
+            if len(self._buffer) > MAX_EVENT_BYTES:
+                raise self._bad("an event header that never ends")
+            return None
+        try:
+            header = json.loads(self._buffer[:end])
+            size = end + 1 + int(header.get("data_length") or 0)
+            size += int(header.get("payload_length") or 0)
+        except (ValueError, TypeError, AttributeError):
+            raise self._bad("not a Wyoming event") from None
+        if size > MAX_EVENT_BYTES:
+            raise self._bad(f"an event of {size} bytes")
+        return size if len(self._buffer) >= size else None
+
+    def _take(self, size: int) -> Any:
+        from wyoming.error import Error
         from wyoming.event import read_event
 
+        raw, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
         try:
-            event = read_event(self.file)
-        except (OSError, ValueError) as exc:
-            raise WyomingError(
-                f"The Wyoming service at {self.uri} did not answer properly ({exc})."
-            ) from None
+            event = read_event(io.BytesIO(raw))
+        except (ValueError, KeyError) as exc:
+            raise self._bad(str(exc)) from None
         if event is None:
-            raise WyomingError(f"The Wyoming service at {self.uri} closed the connection.")
-        from wyoming.error import Error
-
+            raise self._bad("an empty event")
         if Error.is_type(event.type):
             raise WyomingError(
                 f"The Wyoming service at {self.uri} failed: {Error.from_event(event).text}"
             )
         return event
 
-    def ready(self) -> bool:
-        """Is there something to read right now (without waiting)?"""
-        return bool(select.select([self.sock], [], [], 0)[0])
+    def _bad(self, what: str) -> WyomingError:
+        return WyomingError(f"The Wyoming service at {self.uri} did not answer properly ({what}).")
 
     def close(self) -> None:
-        for thing in (self.file, self.sock):
-            with contextlib.suppress(OSError):
-                thing.close()
+        with contextlib.suppress(OSError):
+            self.sock.close()
 
 
 def describe(uri: str) -> Any:
@@ -223,7 +279,11 @@ class WyomingEngine:
                 f"The Wyoming service at {uri} offers no speech-to-text (it answered with "
                 "no asr programs). Check the port."
             )
-        self.description = f"Wyoming speech to text ({programs[0]}) at {uri}"
+        # A service that streams sends transcript chunks as the words firm up: they are the
+        # partial results the listener shows and guesses from (read without waiting).
+        self.streams = any(p.supports_transcript_streaming for p in info.asr if p.installed)
+        streaming = ", streams words" if self.streams else ""
+        self.description = f"Wyoming speech to text ({programs[0]}{streaming}) at {uri}"
 
     def stream(self, phrases: Sequence[str] | None = None) -> WyomingRecognizerStream:
         return WyomingRecognizerStream(self, phrases)
@@ -240,6 +300,7 @@ class WyomingSynthesizer:
         self.uri = uri
         self.voice = voice
         self._lock = threading.Lock()
+        self.streams: bool | None = None  # the service takes text streams (known once asked)
 
     def warm_up(self) -> None:
         try:
@@ -248,10 +309,18 @@ class WyomingSynthesizer:
             raise SynthesisError(str(exc)) from None
         if not any(p.installed for p in info.tts):
             raise SynthesisError(f"The Wyoming service at {self.uri} offers no text to speech.")
+        self.streams = any(p.supports_synthesize_streaming for p in info.tts if p.installed)
 
     def synthesize(self, text: str, voice: Voice | None = None) -> Audio:
         from wyoming.audio import AudioChunk, AudioStart, AudioStop
-        from wyoming.tts import Synthesize, SynthesizeVoice
+        from wyoming.tts import (
+            Synthesize,
+            SynthesizeChunk,
+            SynthesizeStart,
+            SynthesizeStop,
+            SynthesizeStopped,
+            SynthesizeVoice,
+        )
 
         name = (voice.piper if voice is not None else "") or self.voice
         volume = voice.volume if voice is not None else 1.0
@@ -263,7 +332,14 @@ class WyomingSynthesizer:
             except WyomingError as exc:
                 raise SynthesisError(str(exc)) from None
             try:
-                conn.send(Synthesize(text=text, voice=SynthesizeVoice(name=name) if name else None))
+                wanted = SynthesizeVoice(name=name) if name else None
+                if self.streams:  # a text stream: the service speaks each sentence as it ends
+                    conn.send(SynthesizeStart(voice=wanted))
+                    conn.send(SynthesizeChunk(text=text))
+                    conn.send(Synthesize(text=text, voice=wanted))  # what others would read
+                    conn.send(SynthesizeStop())
+                else:
+                    conn.send(Synthesize(text=text, voice=wanted))
                 while True:
                     event = conn.receive()
                     if AudioStart.is_type(event.type):
@@ -273,7 +349,9 @@ class WyomingSynthesizer:
                         chunk = AudioChunk.from_event(event)
                         rate, width, channels = chunk.rate, chunk.width, chunk.channels
                         chunks.append(chunk.audio)
-                    elif AudioStop.is_type(event.type):
+                    elif SynthesizeStopped.is_type(event.type):
+                        break  # the end of a text stream (audio-stop ends each sentence)
+                    elif AudioStop.is_type(event.type) and not self.streams:
                         break
             except WyomingError as exc:
                 raise SynthesisError(str(exc)) from None

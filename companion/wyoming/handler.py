@@ -11,7 +11,13 @@ import logging
 from typing import Any
 
 import numpy as np
-from wyoming.asr import Transcribe, Transcript
+from wyoming.asr import (
+    Transcribe,
+    Transcript,
+    TranscriptChunk,
+    TranscriptStart,
+    TranscriptStop,
+)
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
@@ -27,13 +33,20 @@ from wyoming.info import (
     WakeProgram,
 )
 from wyoming.server import AsyncEventHandler
-from wyoming.tts import Synthesize
+from wyoming.tts import (
+    Synthesize,
+    SynthesizeChunk,
+    SynthesizeStart,
+    SynthesizeStop,
+    SynthesizeStopped,
+)
 from wyoming.wake import Detect, Detection, NotDetected
 
 from .. import __version__
 from ..audio.wakeword import WakeWordDetector, phrase_of
 from ..personas import Voice
 from ..stt.base import SAMPLE_RATE, RecognizerStream, SpeechEngine
+from ..tts.chunker import SentenceChunker
 
 SAMPLES_PER_CHUNK = 1024
 
@@ -43,7 +56,8 @@ SAMPLES_PER_CHUNK = 1024
 MAX_HEADER_BYTES = 64 * 1024  # one event's JSON line
 MAX_DATA_BYTES = 64 * 1024  # an event's declared data
 MAX_PAYLOAD_BYTES = 1024 * 1024  # an event's declared payload (an audio chunk is ~2 KB)
-MAX_TEXT_CHARS = 2000  # text per synthesize: about two minutes of speech
+MAX_TEXT_CHARS = 2000  # text per synthesize (or per text stream): about two minutes of speech
+PARTIAL_EVERY_S = 0.3  # of audio between two looks at the words so far (transcript chunks)
 log = logging.getLogger(__name__)
 OURS = Attribution(name="companion", url="https://github.com/companion-car/companion")
 
@@ -80,6 +94,7 @@ def _asr(engine: SpeechEngine) -> list[Any]:
             description="companion's speech to text",
             version=__version__,
             models=[model],
+            supports_transcript_streaming=True,
         )
     ]
 
@@ -103,6 +118,7 @@ def _tts(synth_name: str, voices: list[str]) -> list[Any]:
                 )
                 for v in voices
             ],
+            supports_synthesize_streaming=True,
         )
     ]
 
@@ -147,6 +163,8 @@ class ServiceHandler(AsyncEventHandler):
         self._detectors: list[WakeWordDetector] = []
         self._detected = False
         self._heard_s = 0.0  # seconds of audio in the utterance being transcribed
+        self._words = _FirmWords()  # the words sent as transcript chunks so far
+        self._text_stream: _TextStream | None = None  # between synthesize-start and -stop
 
     async def run(self) -> None:
         """Receive events until the client goes, an event breaks a limit or is malformed
@@ -208,6 +226,7 @@ class ServiceHandler(AsyncEventHandler):
             if self._stream is None:
                 self._stream = await self._in_stt(self.services.engine.stream)
                 self._heard_s = 0.0
+                self._words = _FirmWords()
             return True
         if AudioChunk.is_type(event.type):
             if self._stream is None:
@@ -222,6 +241,9 @@ class ServiceHandler(AsyncEventHandler):
                 await self._refuse(f"utterance longer than {most:g} s; send audio-stop sooner")
                 return False
             await self._in_stt(self._stream.accept, chunk.audio)
+            if self._heard_s - self._words.looked_at_s >= PARTIAL_EVERY_S:
+                self._words.looked_at_s = self._heard_s
+                await self._send_words(await self._in_stt(self._stream.partial), final=False)
             return True
         if AudioStop.is_type(event.type):
             if self._stream is None:
@@ -229,9 +251,55 @@ class ServiceHandler(AsyncEventHandler):
                 return True
             stream, self._stream = self._stream, None
             result = await self._in_stt(stream.finish)
+            await self._send_words(result.text, final=True)
             await self.write_event(Transcript(text=result.text).event())
+            await self.write_event(TranscriptStop().event())
             return True
-        if Synthesize.is_type(event.type):
+        return await self._synthesis_event(event)
+
+    async def _send_words(self, text: str, final: bool) -> None:
+        """Transcript streaming: the words that have firmed up since the last chunk (a word
+        counts once two looks agree on it, or the utterance is over), as `transcript-chunk`s
+        after one `transcript-start`. The final `transcript` stays the whole answer."""
+        words = self._words
+        new = words.firm(text.split(), final)
+        if not words.started:
+            words.started = True
+            language = self.services.engine.language.split("-")[0] if self.services.engine else None
+            await self.write_event(TranscriptStart(language=language).event())
+        if new:
+            lead = " " if words.sent_count > len(new) else ""
+            await self.write_event(TranscriptChunk(text=lead + " ".join(new)).event())
+
+    async def _synthesis_event(self, event: Event) -> bool:
+        """`synthesize`, or a text stream: `synthesize-start`, `synthesize-chunk`s (each
+        sentence is spoken as soon as it is complete: audio-start, chunks, audio-stop),
+        `synthesize-stop` (the rest, then `synthesize-stopped`). A `synthesize` inside a
+        stream is the same text again, for services that don't stream: ignored."""
+        if SynthesizeStart.is_type(event.type):
+            start = SynthesizeStart.from_event(event)
+            voice = start.voice.name if start.voice is not None and start.voice.name else ""
+            self._text_stream = _TextStream(voice)
+            return True
+        stream = self._text_stream
+        if SynthesizeChunk.is_type(event.type) and stream is not None:
+            text = SynthesizeChunk.from_event(event).text
+            stream.chars += len(text)
+            if stream.chars > MAX_TEXT_CHARS:
+                self._text_stream = None
+                return await self._too_long(stream.chars)
+            for sentence in stream.chunker.feed(text):
+                if not await self._speak(sentence, stream.voice):
+                    return False
+            return True
+        if SynthesizeStop.is_type(event.type) and stream is not None:
+            self._text_stream = None
+            for sentence in stream.chunker.flush():
+                if not await self._speak(sentence, stream.voice):
+                    return False
+            await self.write_event(SynthesizeStopped().event())
+            return True
+        if Synthesize.is_type(event.type) and stream is None:
             return await self._synthesize(Synthesize.from_event(event))
         return True
 
@@ -273,29 +341,31 @@ class ServiceHandler(AsyncEventHandler):
         return True
 
     async def _synthesize(self, request: Any) -> bool:
+        name = request.voice.name if request.voice is not None and request.voice.name else ""
+        if len(request.text) > MAX_TEXT_CHARS:
+            return await self._too_long(len(request.text))
+        return await self._speak(request.text, name)
+
+    async def _too_long(self, chars: int) -> bool:
+        log.info("wyoming client %s: synthesize of %d characters", self._peer(), chars)
+        await self.write_event(
+            Error(
+                text=f"text too long ({chars} characters; at most {MAX_TEXT_CHARS} per "
+                "synthesize or text stream): send it a paragraph at a time",
+                code="limit",
+            ).event()
+        )
+        return True
+
+    async def _speak(self, text: str, name: str) -> bool:
+        """One piece of text as audio-start, audio-chunks, audio-stop (False: no voice here)."""
         if self.services.synth is None:
             await self.write_event(Error(text="no text to speech here").event())
             return False
-        name = request.voice.name if request.voice is not None and request.voice.name else ""
-        if len(request.text) > MAX_TEXT_CHARS:
-            log.info(
-                "wyoming client %s: synthesize of %d characters", self._peer(), len(request.text)
-            )
-            await self.write_event(
-                Error(
-                    text=f"text too long ({len(request.text)} characters; at most "
-                    f"{MAX_TEXT_CHARS} per synthesize): send it a paragraph at a time",
-                    code="limit",
-                ).event()
-            )
-            return True
         loop = asyncio.get_running_loop()
         try:
             audio = await loop.run_in_executor(
-                self.services.synth_worker,
-                self.services.synth.synthesize,
-                request.text,
-                Voice(piper=name),
+                self.services.synth_worker, self.services.synth.synthesize, text, Voice(piper=name)
             )
         except Exception as exc:  # SynthesisError and the engine's own
             await self.write_event(Error(text=f"synthesis failed: {exc}").event())
@@ -314,6 +384,47 @@ class ServiceHandler(AsyncEventHandler):
         if detectors:
             self._stt.submit(close_all, detectors)
         self._stt.shutdown(wait=False)
+
+
+class _FirmWords:
+    """Which words of an utterance have been sent as transcript chunks."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.last: list[str] = []  # the previous look at the words so far
+        self.looked_at_s = 0.0
+        self.started = False  # transcript-start sent
+
+    @property
+    def sent_count(self) -> int:
+        return len(self.sent)
+
+    def firm(self, words: list[str], final: bool) -> list[str]:
+        """The words to send now: those two looks in a row agree on (all of them when
+        `final`), past what was sent, provided what was sent still stands."""
+        agreed = words if final else _common_prefix(words, self.last)
+        self.last = words
+        if agreed[: len(self.sent)] != self.sent:
+            return []  # the recogniser changed its mind about sent words: the transcript says
+        new = agreed[len(self.sent) :]
+        self.sent += new
+        return new
+
+
+def _common_prefix(a: list[str], b: list[str]) -> list[str]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+class _TextStream:
+    """A text stream being synthesised (synthesize-start ... synthesize-stop)."""
+
+    def __init__(self, voice: str) -> None:
+        self.voice = voice
+        self.chunker = SentenceChunker()
+        self.chars = 0
 
 
 class WyomingLimitError(Exception):

@@ -54,21 +54,32 @@ def handler_factory(services: Services) -> Any:
     return partial(ServiceHandler, services)
 
 
-async def serve(uri: str, services: Services, ready: Any = None) -> None:
-    """Run until cancelled. `ready(port)` is called once the socket listens."""
+async def serve(
+    uri: str, services: Services, ready: Any = None, announce_as: str | None = None
+) -> None:
+    """Run until cancelled. `ready(port, announced_as)` is called once the socket listens
+    (and, with `announce_as`, the zeroconf record is out: its name, or "" if it could not be)."""
     from wyoming.server import AsyncServer, AsyncTcpServer
+
+    from .discovery import Announcement
 
     server = AsyncServer.from_uri(uri)
     factory = handler_factory(services)
     await server.start(factory)
+    port = 0
+    listening: Any = getattr(server, "_server", None)
+    if isinstance(server, AsyncTcpServer) and listening is not None:
+        port = listening.sockets[0].getsockname()[1]
+    announcement = None
+    if announce_as and isinstance(server, AsyncTcpServer):
+        announcement = Announcement(announce_as, server.host, port)
+        await announcement.start()
     if ready is not None:
-        port = 0
-        listening: Any = getattr(server, "_server", None)
-        if isinstance(server, AsyncTcpServer) and listening is not None:
-            port = listening.sockets[0].getsockname()[1]
-        ready(port)
+        ready(port, announcement.announced_as if announcement else "")
     try:
         await asyncio.Event().wait()
     finally:
+        if announcement is not None:
+            await announcement.close()
         await server.stop()
         services.synth_worker.shutdown(wait=False)
