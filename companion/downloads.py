@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import sys
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from .redaction import Secret
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,24 @@ class DownloadError(Exception):
 def client() -> httpx.Client:
     """Proxies from HTTP(S)_PROXY/NO_PROXY are honoured (trust_env), redirects followed."""
     return httpx.Client(timeout=httpx.Timeout(10.0, read=60.0), follow_redirects=True)
+
+
+HUB_HOSTS = ("huggingface.co", "hf.co")
+
+
+def auth_headers(url: str) -> dict[str, str]:
+    """`HF_TOKEN` (the Hugging Face tools' own variable), when set, for Hugging Face and the
+    mirror HF_ENDPOINT names, and for no one else: gated or rate-limited files then download
+    as they do with huggingface-cli. httpx drops the header when a redirect leaves that host
+    (Hugging Face sends large files on from its CDN). The token is masked in every message."""
+    token = os.environ.get("HF_TOKEN", "").strip()
+    if not token:
+        return {}
+    Secret(token)  # known to the redaction from here on
+    host = httpx.URL(url).host
+    mirror = os.environ.get("HF_ENDPOINT", "")
+    hosts = {*HUB_HOSTS, httpx.URL(mirror).host if mirror else ""}
+    return {"Authorization": f"Bearer {token}"} if host and host in hosts else {}
 
 
 def progress_printer(label: str, stream: Any = None) -> Progress:
@@ -65,6 +86,7 @@ def download(url: str, part: Path, size: int, progress: Progress | None) -> None
     (HTTP Range); a server that ignores the range sends it all again and we start over."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
+    headers.update(auth_headers(url))
     try:
         with client() as http, http.stream("GET", url, headers=headers) as response:
             if response.status_code == 416 and have:  # nothing after what we have
@@ -106,7 +128,7 @@ def published_sha256(url: str) -> str:
     "" when there is none."""
     try:
         with client() as http:
-            response = http.head(url)
+            response = http.head(url, headers=auth_headers(url))
     except httpx.HTTPError as exc:
         raise DownloadError(
             f"Could not reach {url} ({type(exc).__name__}: {exc}). Check the network and run "

@@ -1,5 +1,7 @@
-"""A neural wake word: openWakeWord's models through pyopen-wakeword (TensorFlow Lite, the
-runtime and the models ship in the package; Apache-2.0). Off by default; with
+"""A neural wake word: openWakeWord's models through pyopen-wakeword (TensorFlow Lite; the
+runtime and the models ship in the package). The code is Apache-2.0, but openWakeWord's
+pre-trained models are CC BY-NC-SA 4.0: no commercial use (`LICENCE`, shown by
+`companion voices list` and in the Wyoming service's description). Off by default; with
 `speech.wake_word` set (a model name such as "hey_jarvis", or a .tflite file) the wake-phrase
 mode listens for it instead of asking the recogniser to spot `speech.wake_phrase`. Set to
 wyoming://HOST:PORT/MODEL, a Wyoming wake-word service listens instead (wyoming/client.py;
@@ -16,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+LICENCE = "models CC BY-NC-SA 4.0, non-commercial use only"
 CHUNK = 160  # openWakeWord's features take 10 ms of 16 kHz audio at a time
 
 

@@ -51,6 +51,12 @@ environment:
   HF_ENDPOINT      a Hugging Face mirror for `models install llm` and `voices install`
   NO_COLOR         the car screen in monochrome (https://no-color.org)
   COMPANION_LOG_FILE  the log file (default: the platform's log folder)
+  HF_TOKEN         sent to Hugging Face (or HF_ENDPOINT) for model and voice downloads
+
+licences:
+  companion is MIT. Place data from GeoNames (https://www.geonames.org/), CC BY 4.0. The
+  default voice is eSpeak NG and the neural one Piper (both GPL-3.0); openWakeWord's models
+  are CC BY-NC-SA 4.0 (non-commercial). THIRD_PARTY_NOTICES.md lists every part.
 """
 
 

@@ -97,12 +97,26 @@ def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Piper voices on this computer ({len(found)}):")
     for voice in found:
         print(f"  {voice.name:28} {voice.source}  {voice.model}")
+        print(
+            f"  {'':28} licence of its data: {voices.licence(voice) or 'unknown (no model card)'}"
+        )
     if not found:
-        print("  none: speech is eSpeak (pyttsx3) until you install one")
+        print("  none: speech is eSpeak NG (pyttsx3; GPL-3.0) until you install one")
     names = {v.name for v in found}
     print("Recommended (install with `companion voices install NAME`):")
     for name, what in voices.RECOMMENDED.items():
-        print(f"  {name:28} {what}{'  (installed)' if name in names else ''}")
+        warning = f"  [{voices.NON_COMMERCIAL[name]}]" if name in voices.NON_COMMERCIAL else ""
+        print(f"  {name:28} {what}{'  (installed)' if name in names else ''}{warning}")
+    print(
+        "Piper itself (piper-tts) and eSpeak NG, which it speaks through, are GPL-3.0; "
+        "THIRD_PARTY_NOTICES.md says what that means for you."
+    )
+    from ..audio.wakeword import LICENCE as WAKE_LICENCE
+    from ..audio.wakeword import builtin_models
+
+    wake = builtin_models()
+    print(f"Wake words (openWakeWord models in pyopen-wakeword; {WAKE_LICENCE}):")
+    print(f"  {', '.join(wake)}" if wake else "  none: pip install 'companion[cabin]'")
     return 0
 
 

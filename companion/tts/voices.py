@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import platformdirs
 
 from ..resources import APP
 
+log = logging.getLogger(__name__)
 HUB = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
 NAME = re.compile(
     r"^(?P<lang>[a-z]{2,3})_(?P<region>[A-Z]{2})-(?P<who>[A-Za-z0-9_]+)-(?P<q>x_low|low|medium|high)$"
@@ -40,6 +42,14 @@ RECOMMENDED = {
     "en_US-ryan-medium": "US English, male (63 MB)",
     "en_GB-alan-medium": "British English, male (63 MB)",
     "en_GB-jenny_dioco-medium": "British English, female (63 MB)",
+}
+
+
+# What a voice's data allows is on its model card (MODEL_CARD beside the model on
+# piper-voices, and in voice packages), fetched with the voice and shown by `voices list`.
+# Voices whose training data forbids commercial use, said even before one is installed:
+NON_COMMERCIAL = {
+    "en_US-lessac-medium": "the Blizzard 2013 Lessac data allows non-commercial use only",
 }
 
 
@@ -84,6 +94,29 @@ def installed() -> list[VoiceFile]:
     names = {v.name for v in found}
     found += [v for v in sorted(_packaged(), key=lambda v: v.name) if v.name not in names]
     return found
+
+
+def model_card(voice: VoiceFile) -> Path:
+    """Where a voice's model card is: `NAME.MODEL_CARD` in the voices folder, or the
+    MODEL_CARD a voice package carries beside its model."""
+    beside = voice.model.with_name(f"{voice.name}.MODEL_CARD")
+    return beside if beside.is_file() else voice.model.with_name("MODEL_CARD")
+
+
+def licence(voice: VoiceFile | str) -> str:
+    """What the voice's data is licensed under, as its model card says ("" if unknown), with
+    the non-commercial ones said plainly."""
+    name = voice if isinstance(voice, str) else voice.name
+    said = ""
+    if not isinstance(voice, str):
+        try:
+            card = model_card(voice).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            card = ""
+        found = re.search(r"^\s*\*\s*License:\s*(.+)$", card, re.MULTILINE | re.IGNORECASE)
+        said = found.group(1).strip()[:120] if found else ""
+    warning = NON_COMMERCIAL.get(name, "")
+    return "; ".join(part for part in (said, warning) if part)
 
 
 def find(choice: str) -> VoiceFile | None:
@@ -157,4 +190,20 @@ def install(name: str, progress: Any = None) -> Path:
         )
     config_part.rename(config_target)
     part.rename(target)
+    _fetch_model_card(model_url, folder / f"{name}.MODEL_CARD")
     return target
+
+
+def _fetch_model_card(model_url: str, target: Path) -> None:
+    """The voice's model card (its data's licence), beside it; a voice works without."""
+    from .. import downloads
+
+    url = model_url.rsplit("/", 1)[0] + "/MODEL_CARD"
+    part = target.with_name(f".{target.name}.part")
+    try:
+        part.unlink(missing_ok=True)
+        downloads.download(url, part, 0, None)
+        part.rename(target)
+    except (downloads.DownloadError, OSError) as exc:
+        part.unlink(missing_ok=True)
+        log.info("no model card for %s: %s", target.stem, exc)

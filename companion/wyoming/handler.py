@@ -43,6 +43,7 @@ from wyoming.tts import (
 from wyoming.wake import Detect, Detection, NotDetected
 
 from .. import __version__
+from ..audio.wakeword import LICENCE as WAKE_LICENCE
 from ..audio.wakeword import WakeWordDetector, phrase_of
 from ..personas import Voice
 from ..stt.base import SAMPLE_RATE, RecognizerStream, SpeechEngine
@@ -130,7 +131,7 @@ def _wake(wake_words: list[str]) -> list[Any]:
             name=name,
             attribution=oww,
             installed=True,
-            description=phrase_of(name),
+            description=f"{phrase_of(name)} (openWakeWord model; {WAKE_LICENCE})",
             version=None,
             languages=["en"],
             phrase=phrase_of(name),
