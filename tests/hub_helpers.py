@@ -19,6 +19,7 @@ class Hub:
         self.cut_after: int | None = None  # the next download (of `cut_suffix`) drops here
         self.cut_suffix = ""
         self.ranges: list[str] = []
+        self.authorization: list[str] = []  # the Authorization header of each request
         self.url = ""
 
     def file(self, path: str) -> bytes | None:
@@ -43,6 +44,7 @@ def serving(state: Hub) -> Iterator[Hub]:
                 self.wfile.write(chunk)
 
         def do_HEAD(self):  # noqa: N802 - stdlib naming
+            state.authorization.append(self.headers.get("Authorization", ""))
             data = state.file(self.path)
             if data is None:
                 self.send_error(404)
@@ -50,6 +52,7 @@ def serving(state: Hub) -> Iterator[Hub]:
             self._send(200, data, body=False)
 
         def do_GET(self):  # noqa: N802 - stdlib naming
+            state.authorization.append(self.headers.get("Authorization", ""))
             data = state.file(self.path)
             if data is None:
                 self.send_error(404)

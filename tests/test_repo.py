@@ -57,3 +57,25 @@ def test_pre_commit_runs_the_same_checks_as_the_suite():
     hooks = re.findall(r"^\s*- id: (\S+)", config, re.M)
     assert {"ruff-check", "ruff-format", "mypy"} <= set(hooks), hooks
     assert re.findall(r"entry: (.+)", config) == ["ruff check --fix", "ruff format", "mypy"]
+
+
+def test_every_dependency_and_the_parts_that_need_credit_are_in_the_notices():
+    """THIRD_PARTY_NOTICES.md names every runtime and optional dependency pyproject.toml
+    declares (a new one without its licence fails here), and the notices and the README credit
+    GeoNames, eSpeak NG, Piper and openWakeWord with their licences."""
+    import tomllib
+
+    notices = (ROOT / "THIRD_PARTY_NOTICES.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    shipped = [*project["dependencies"], *(d for k, v in extras.items() if k != "test" for d in v)]
+    names = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in shipped}
+    missing = sorted(n for n in names if n not in notices.lower())
+    assert not missing, f"add these to THIRD_PARTY_NOTICES.md with their licence: {missing}"
+    for text in (notices, readme):
+        assert re.search(r"GeoNames.{0,200}CC BY 4\.0", text, re.S)
+        assert re.search(r"eSpeak NG.{0,100}GPL-3\.0", text, re.S)
+        assert re.search(r"Piper.{0,100}GPL-3\.0", text, re.S)
+        assert re.search(r"openWakeWord.{0,200}CC BY-NC-SA 4\.0", text, re.S)
+    assert "THIRD_PARTY_NOTICES.md" in project["license-files"]  # it ships in the wheel

