@@ -21,7 +21,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,9 @@ class ToolHub:
         self.servers = {e.name: Server(e, "starting" if e.enabled else "off") for e in entries}
         self.log_dir = log_dir
         self.warn = warn  # a failing server is a warning (the terminal shows it), else info
+        # Told when a server fails (one line: which server, where it is set, why); the
+        # pipeline makes it a Status event the screen and chat show.
+        self.on_problem: Callable[[str], None] | None = None
         self._closing = False
 
     def start(self) -> None:
@@ -230,8 +233,12 @@ class ToolHub:
         server.state, server.detail, server.tools = "failed", why, []
         server.failed_at = time.monotonic()
         server.up.set()
-        level = logging.WARNING if self.warn else logging.INFO
-        log.log(level, "MCP server %s (%s): %s", server.entry.name, server.entry.where, why)
+        said = f"The tool server {server.entry.name} ({server.entry.where}) is off: {why}"
+        if self.on_problem is not None:
+            log.info("%s", said)
+            self.on_problem(said)
+        else:
+            log.log(logging.WARNING if self.warn else logging.INFO, "%s", said)
         while not server.jobs.empty():  # calls that were waiting: answered, not left hanging
             job = server.jobs.get_nowait()
             if job is not None:

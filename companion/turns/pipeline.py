@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..events import EventSink, IntentRecognized, PersonaSwitched, ReplyDone, Source
+from ..events import EventSink, IntentRecognized, PersonaSwitched, ReplyDone, Source, Status
 from ..limits import TurnLimits
 from ..llm.client import ChatClient
 from ..personas import Persona
@@ -78,6 +78,8 @@ class TurnPipeline:
         self.replies.can_act = lambda name: self.skills.claims(name)
         self._offer_tools = offer_tools
         self.tool_hub = tool_hub
+        if tool_hub is not None:  # a server that fails is shown like any part with a problem
+            tool_hub.on_problem = lambda text: on_event(Status("tools", "problem", text))
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
