@@ -58,6 +58,7 @@ MAX_HEADER_BYTES = 64 * 1024  # one event's JSON line
 MAX_DATA_BYTES = 64 * 1024  # an event's declared data
 MAX_PAYLOAD_BYTES = 1024 * 1024  # an event's declared payload (an audio chunk is ~2 KB)
 MAX_TEXT_CHARS = 2000  # text per synthesize (or per text stream): about two minutes of speech
+SENTENCE_PAUSE_S = 0.15  # of silence between the sentences of one synthesize
 PARTIAL_EVERY_S = 0.3  # of audio between two looks at the words so far (transcript chunks)
 log = logging.getLogger(__name__)
 OURS = Attribution(name="companion", url="https://github.com/companion-car/companion")
@@ -290,14 +291,15 @@ class ServiceHandler(AsyncEventHandler):
                 self._text_stream = None
                 return await self._too_long(stream.chars)
             for sentence in stream.chunker.feed(text):
-                if not await self._speak(sentence, stream.voice):
-                    return False
+                if not (spoken := await self._speak(sentence, stream.voice)):
+                    self._text_stream = None
+                    return spoken is None
             return True
         if SynthesizeStop.is_type(event.type) and stream is not None:
             self._text_stream = None
             for sentence in stream.chunker.flush():
-                if not await self._speak(sentence, stream.voice):
-                    return False
+                if not (spoken := await self._speak(sentence, stream.voice)):
+                    return spoken is None
             await self.write_event(SynthesizeStopped().event())
             return True
         if Synthesize.is_type(event.type) and stream is None:
@@ -345,7 +347,15 @@ class ServiceHandler(AsyncEventHandler):
         name = request.voice.name if request.voice is not None and request.voice.name else ""
         if len(request.text) > MAX_TEXT_CHARS:
             return await self._too_long(len(request.text))
-        return await self._speak(request.text, name)
+        # One audio-start ... audio-stop, but synthesised and sent a sentence at a time: the
+        # first sentence plays while the next is made (docs/PERFORMANCE.md, Wyoming streaming).
+        chunker = SentenceChunker()
+        sentences = [*chunker.feed(request.text), *chunker.flush()] or [request.text]
+        for i, sentence in enumerate(sentences):
+            spoken = await self._speak(sentence, name, start=i == 0, stop=i == len(sentences) - 1)
+            if not spoken:
+                return spoken is None  # failed: this request ends; no voice: the connection
+        return True
 
     async def _too_long(self, chars: int) -> bool:
         log.info("wyoming client %s: synthesize of %d characters", self._peer(), chars)
@@ -358,8 +368,13 @@ class ServiceHandler(AsyncEventHandler):
         )
         return True
 
-    async def _speak(self, text: str, name: str) -> bool:
-        """One piece of text as audio-start, audio-chunks, audio-stop (False: no voice here)."""
+    async def _speak(
+        self, text: str, name: str, start: bool = True, stop: bool = True
+    ) -> bool | None:
+        """One piece of text as audio-start (unless `start` is False: more of the same audio),
+        audio-chunks and audio-stop (unless `stop` is False: a short pause instead, more
+        follows). False: no voice here (the connection ends); None: this text could not be
+        synthesised (an error was sent; the request ends, the connection stays)."""
         if self.services.synth is None:
             await self.write_event(Error(text="no text to speech here").event())
             return False
@@ -370,14 +385,18 @@ class ServiceHandler(AsyncEventHandler):
             )
         except Exception as exc:  # SynthesisError and the engine's own
             await self.write_event(Error(text=f"synthesis failed: {exc}").event())
-            return True
+            return None
         fmt = dict(rate=audio.rate, width=2, channels=1)
-        await self.write_event(AudioStart(**fmt).event())
+        if start:
+            await self.write_event(AudioStart(**fmt).event())
         data = audio.samples.astype("<i2").tobytes()
+        if not stop:
+            data += bytes(2 * int(audio.rate * SENTENCE_PAUSE_S))
         step = SAMPLES_PER_CHUNK * 2
         for i in range(0, len(data), step):
             await self.write_event(AudioChunk(audio=data[i : i + step], **fmt).event())
-        await self.write_event(AudioStop().event())
+        if stop:
+            await self.write_event(AudioStop().event())
         return True
 
     async def disconnect(self) -> None:
