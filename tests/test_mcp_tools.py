@@ -280,3 +280,38 @@ def test_config_show_lists_servers_without_their_secrets(isolated_user):
     ).stdout
     assert "[mcp.servers.calendar]" in shown and "env CALENDAR_TOKEN" in shown
     assert TOKEN not in shown
+
+
+def test_another_agent_drives_the_demo_car_over_mcp(isolated_user):
+    """`companion serve mcp`, started by the SDK's own client as any agent starts a server:
+    its tools go through the car's skills (the same turn path as the driver's words)."""
+    import asyncio
+
+    from mcp import Client, StdioServerParameters
+
+    env = {k: v for k, v in os.environ.items() if k.startswith(("XDG_", "COMPANION_"))}
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "companion", "serve", "mcp"], env=env
+    )
+
+    def said(result) -> str:
+        return " ".join(block.text for block in result.content if block.type == "text")
+
+    async def drive() -> tuple[dict, list[str]]:
+        async with Client(params) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            answers = [
+                said(await client.call_tool("navigate_to", {"place": "Bluebird Coffee"})),
+                said(await client.call_tool("trip_status", {})),
+                said(await client.call_tool("car_status", {"topic": "battery"})),
+                said(await client.call_tool("add_stop", {})),
+            ]
+            return tools, answers
+
+    tools, (went, trip, battery, nothing) = asyncio.run(drive())
+    assert tools["trip_status"].annotations.read_only_hint is True
+    assert tools["navigate_to"].annotations.read_only_hint is False
+    assert not {"switch_persona", "kids_mode"} & set(tools)  # never tools
+    assert went.startswith("Navigating to Bluebird Coffee") and "to Bluebird Coffee" in trip
+    assert "battery is at" in battery.lower()
+    assert "missing" in nothing

@@ -26,17 +26,26 @@ def add_subcommands(sub: Any, settings_flags: Any) -> dict[str, Any]:
 
     serve = sub.add_parser(
         "serve",
-        help="offer our speech to text, text to speech and wake words as a Wyoming service",
-        description="Run a Wyoming service (Home Assistant's voice protocol) with this "
+        help="offer our speech services over Wyoming, or the demo car's skills over MCP",
+        description="wyoming: a Wyoming service (Home Assistant's voice protocol) with this "
         "computer's recogniser, speech engine and openWakeWord wake words, e.g. for Home "
-        "Assistant's Wyoming integration or a satellite. Stops on Ctrl+C.",
+        "Assistant's Wyoming integration or a satellite. mcp: the demo car (navigation, trip "
+        "and car status) as Model Context Protocol tools, so another agent can drive it. "
+        "Stops on Ctrl+C.",
     )
-    serve.add_argument("protocol", choices=("wyoming",))
+    serve.add_argument("protocol", choices=("wyoming", "mcp"))
     serve.add_argument(
         "--uri",
         default="tcp://127.0.0.1:10300",
         help="where to listen (default tcp://127.0.0.1:10300; tcp://0.0.0.0:10300 for the "
         "network; port 0: any free port)",
+    )
+    serve.add_argument(
+        "--http",
+        type=int,
+        metavar="PORT",
+        help="mcp: serve streamable HTTP on 127.0.0.1:PORT (default: stdio, for a client "
+        "that starts `companion serve mcp` itself)",
     )
     serve.add_argument("--no-stt", action="store_true", help="do not offer speech to text")
     serve.add_argument("--no-tts", action="store_true", help="do not offer text to speech")
@@ -122,6 +131,13 @@ def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
+
+    if args.protocol == "mcp":
+        from ..mcp.server import run
+        from .common import library_for, session_for
+
+        run(settings, session_for(settings, library_for(settings).personas), args.http)
+        return 0
 
     from ..audio.wakeword import builtin_models
     from ..stt.base import SttError

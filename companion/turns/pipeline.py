@@ -288,6 +288,12 @@ class TurnPipeline:
         log.info("turn %d: the model kept calling tools; the turn ends here", turn.id)
         return await turn.say(TOO_MANY_TOOLS)
 
+    async def act(self, intent: Intent, heard: str) -> Answer:
+        """An intent decided outside the router (an agent's tool call over MCP): a turn of its
+        own, answered by the skill that handles it, like a routed request."""
+        turn = self._new_turn(heard, Source.TYPED)
+        return await turn.run(lambda: self._answer(turn, intent))
+
     async def pick_persona(self, persona_id: str) -> Answer:
         """A persona chosen on the screen (picker, command palette): a turn of its own that
         goes through the same gates as asking by voice, answered with the greeting or the

@@ -37,6 +37,7 @@ from ..text import same_words
 if TYPE_CHECKING:
     from ..config import SpeechSettings
     from ..personas import Persona
+    from ..router import Intent
     from ..tts.output import SpeakerLike, SpeechOutput
     from .pipeline import TurnPipeline
 
@@ -162,6 +163,13 @@ class TurnTaker:
             lambda: self._pipeline.run_turn(text, source=Source.TYPED, alternatives=alternatives),
             None,
         )
+
+    async def act(self, intent: Intent, heard: str) -> Any:
+        """An intent an agent asked for (`companion serve mcp`), awaited: a turn of its own,
+        through the same skills and gates as a request the driver makes."""
+        with contextlib.suppress(asyncio.CancelledError):
+            return await self._run(lambda: self._pipeline.act(intent, heard), None)
+        return None
 
     def pick_persona(self, persona_id: str) -> None:
         self.barge_in("picker")
