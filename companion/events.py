@@ -261,7 +261,7 @@ class Status(CoreEvent):
     """A part of the assistant is `loading`, `ready`, `off` or has a `problem`; `message`
     says what (and, for a problem, what to do)."""
 
-    part: str  # llm | speech_in | speech_out | navigation | search | tools
+    part: str  # llm | speech_in | speech_out | navigation | search | tools:NAME
     state: str
     message: str
 

@@ -107,9 +107,10 @@ class ToolHub:
         self.servers = {e.name: Server(e, "starting" if e.enabled else "off") for e in entries}
         self.log_dir = log_dir
         self.warn = warn  # a failing server is a warning (the terminal shows it), else info
-        # Told when a server fails (one line: which server, where it is set, why); the
-        # pipeline makes it a Status event the screen and chat show.
-        self.on_problem: Callable[[str], None] | None = None
+        # Told when a server fails ("problem": one line, which server, where it is set, why)
+        # or is ready ("ready"), with the server's name; the pipeline makes it a Status event
+        # (part "tools:NAME") the screen and chat show.
+        self.on_status: Callable[[str, str, str], None] | None = None
         self._closing = False
 
     def start(self) -> None:
@@ -199,6 +200,8 @@ class ToolHub:
                 server.state, server.detail = "ready", f"{len(server.tools)} tools"
                 server.up.set()
                 log.info("MCP server %s: ready with %d tools", entry.name, len(server.tools))
+                if self.on_status is not None:
+                    self.on_status(server.name, "ready", server.detail)
                 await self._serve(server, client)
         except asyncio.CancelledError:
             raise
@@ -234,9 +237,9 @@ class ToolHub:
         server.failed_at = time.monotonic()
         server.up.set()
         said = f"The tool server {server.entry.name} ({server.entry.where}) is off: {why}"
-        if self.on_problem is not None:
+        if self.on_status is not None:
             log.info("%s", said)
-            self.on_problem(said)
+            self.on_status(server.name, "problem", said)
         else:
             log.log(logging.WARNING if self.warn else logging.INFO, "%s", said)
         while not server.jobs.empty():  # calls that were waiting: answered, not left hanging

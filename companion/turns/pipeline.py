@@ -78,8 +78,10 @@ class TurnPipeline:
         self.replies.can_act = lambda name: self.skills.claims(name)
         self._offer_tools = offer_tools
         self.tool_hub = tool_hub
-        if tool_hub is not None:  # a server that fails is shown like any part with a problem
-            tool_hub.on_problem = lambda text: on_event(Status("tools", "problem", text))
+        if tool_hub is not None:  # each server is shown like any part (a problem, or ready)
+            tool_hub.on_status = lambda name, state, text: on_event(
+                Status(f"tools:{name}", state, text)
+            )
         shipped_model()  # load the router's intent model now (~30 ms), not in the first turn
         self.navigator: Navigator | None = None
         self.searcher: Searcher | None = None
