@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import statistics
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, publish  # noqa: E402
+from report import machine, median_p90_ms, publish  # noqa: E402
 
 from companion.mcp.hub import ToolHub  # noqa: E402
 from companion.mcp.servers import ServerEntry  # noqa: E402
@@ -49,15 +48,6 @@ async def measure(entry: ServerEntry, calls: int) -> tuple[float, list[float]]:
         assert "appointment" in outcome.text
     await hub.aclose()
     return startup, rounds
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def ms(values: list[float]) -> str:
-    return f"{1000 * statistics.median(values):.1f} ms / {1000 * pct(values, 0.9):.1f} ms"
 
 
 def main() -> None:
@@ -96,7 +86,10 @@ def main() -> None:
         "",
         "| transport | start-up (connect, list tools) | one call |",
         "|---|---|---|",
-        *(f"| {name} | {ms(startup[name])} | {ms(calls[name])} |" for name in entries),
+        *(
+            f"| {name} | {median_p90_ms(startup[name], 1)} | {median_p90_ms(calls[name], 1)} |"
+            for name in entries
+        ),
         "",
         "Start-up runs in the background when the assistant starts; only a conversation turn "
         "that comes before it is done waits for it (each server's `startup_timeout` at most). "

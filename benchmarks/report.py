@@ -14,6 +14,20 @@ def machine() -> str:
     )
 
 
+def pct(values: list[float], q: float) -> float:
+    """The `q` quantile (0.9: p90) of `values`, as the value at that rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def median_p90_ms(values: list[float], digits: int = 0) -> str:
+    """Seconds as "median ms / p90 ms"."""
+    import statistics
+
+    median, p90 = 1000 * statistics.median(values), 1000 * pct(values, 0.9)
+    return f"{median:.{digits}f} ms / {p90:.{digits}f} ms"
+
+
 def replace_section(path: Path, heading: str, section: str) -> None:
     """Put `section` (which starts with `heading`) in place of the old one, or at the end."""
     text = path.read_text() if path.exists() else "# Performance\n\n"

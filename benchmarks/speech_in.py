@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, replace_section  # noqa: E402
+from report import machine, pct, replace_section  # noqa: E402
 
 from companion.stt.listener import ListenerSettings  # noqa: E402
 from companion.stt.models import load_engine  # noqa: E402
@@ -98,11 +98,6 @@ def peak_memory_mib(engine: str, lang: str, model: str, name: str) -> float:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     return int(out.split()[-1]) / 1024
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ import asyncio
 import datetime
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, publish  # noqa: E402
+from report import machine, median_p90_ms, publish  # noqa: E402
 
 HEADING = "## Wyoming streaming (benchmarks/wyoming_streaming.py)"
 REPLY = (
@@ -120,15 +119,6 @@ async def transcribe(port: int, samples) -> tuple[float | None, float]:
         return (first[0] if first else None), final
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def ms(values: list[float]) -> str:
-    return f"{1000 * statistics.median(values):.0f} ms / {1000 * pct(values, 0.9):.0f} ms"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -170,16 +160,16 @@ def main() -> None:
         "",
         "| request | first audio |",
         "|---|---|",
-        *(f"| {name} | {ms(values)} |" for name, values in tts.items()),
+        *(f"| {name} | {median_p90_ms(values)} |" for name, values in tts.items()),
         "",
         f"Speech to text, a {length:.1f} s request streamed at the microphone's pace "
         "(PocketSphinx):",
         "",
         "| | median / p90 |",
         "|---|---|",
-        f"| first transcript chunk, after the audio began | {ms(stt_first)} "
+        f"| first transcript chunk, after the audio began | {median_p90_ms(stt_first)} "
         f"({len(stt_first)} of {args.runs} runs had one before the end) |",
-        f"| final transcript after audio-stop | {ms(stt_final)} |",
+        f"| final transcript after audio-stop | {median_p90_ms(stt_final)} |",
         "",
         "Our service synthesises a one-shot `synthesize` a sentence at a time too, inside one "
         "audio-start/stop (before this change it made the whole text first: 886 ms / 918 ms "

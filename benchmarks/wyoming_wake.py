@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, publish  # noqa: E402
+from report import machine, pct, publish  # noqa: E402
 
 from tests.helpers import free_port, wait_listening  # noqa: E402
 
@@ -109,11 +109,6 @@ def served(uri: str, clip: np.ndarray, reference: float) -> tuple[float | None, 
             result = (time.monotonic() - (started + reference), abs(end - reference))
     detector.close()
     return result
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
