@@ -40,6 +40,9 @@ MEANING = {
     "euphemism, other words": "Later that night she slept with him.",
     "graphic violence without a listed word": "He stabbed the guard and blood poured everywhere.",
     "violence, throat": "The soldier cut his throat with a knife.",
+    # Found by the hostile MCP tool test (tests/test_mcp_tools.py): the present tense and
+    # the doer of a listed verb were not read ("stabs", "killer").
+    "violence, present tense": "The killer stabs people and blood sprays everywhere.",
     "drugs, taking them": "The wizard smoked marijuana behind the castle.",
     "drugs, overdose": "The rock star overdosed in his hotel.",
 }
