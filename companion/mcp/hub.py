@@ -332,9 +332,11 @@ def result_text(result: Any) -> str:
     structured = getattr(result, "structured_content", None)
     if not text.strip() and structured:
         text = json.dumps(structured, ensure_ascii=False, default=str)
-    text = redact(shown(text)).strip()
-    if len(text) > MAX_RESULT_CHARS:
-        text = text[:MAX_RESULT_CHARS] + f" [cut: the tool sent {len(text)} characters]"
+    sent = len(text)
+    # Cut before the sanitiser reads it (a flood costs no more than this), then again after.
+    text = redact(shown(text[: 2 * MAX_RESULT_CHARS])).strip()
+    if sent > MAX_RESULT_CHARS:
+        text = text[:MAX_RESULT_CHARS] + f" [cut: the tool sent {sent} characters]"
     if getattr(result, "is_error", False):
         text = f"The tool reported an error: {text or 'no details'}"
     return text or "(the tool returned nothing)"
