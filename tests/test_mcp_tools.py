@@ -302,3 +302,19 @@ def test_another_agent_drives_the_demo_car_over_mcp(isolated_user):
     assert went.startswith("Navigating to Bluebird Coffee") and "to Bluebird Coffee" in trip
     assert "battery is at" in battery.lower()
     assert "missing" in nothing
+
+
+async def test_the_screen_names_a_tool_server_that_cannot_start(isolated_user, tmp_path):
+    from textual.widgets import Static
+
+    from companion.ui.widgets.banner import Banner
+
+    from .ui_helpers import make_app, wait_until
+
+    write_config(isolated_user, '[mcp.servers.notes]\ncommand = "no-such-notes-server"\n')
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.query_one(Banner).display, what="the banner")
+        shown = str(app.query_one("#banner-text", Static).render())
+        assert "Tools (notes):" in shown and "no-such-notes-server" in shown
+        assert "install it" in shown

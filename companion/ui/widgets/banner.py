@@ -18,6 +18,12 @@ LABELS = {
 }
 
 
+def label(part: str) -> str:
+    """How a part is named on the banner ("tools:calendar" is the driver's calendar tools)."""
+    kind, _, name = part.partition(":")
+    return f"Tools ({name})" if kind == "tools" and name else LABELS.get(part, part)
+
+
 class Banner(Horizontal):
     class Changed(Message):
         """The banner appeared or went away (the state line points to it only if shown)."""
@@ -46,7 +52,7 @@ class Banner(Horizontal):
         self._render_problems()
 
     def _render_problems(self) -> None:
-        lines = [f"⚠ [b]{LABELS.get(p, p)}:[/b] {escape(m)}" for p, m in self.problems.items()]
+        lines = [f"⚠ [b]{escape(label(p))}:[/b] {escape(m)}" for p, m in self.problems.items()]
         self.query_one("#banner-text", Static).update("\n".join(lines))
         if self.display != bool(lines):
             self.post_message(self.Changed(bool(lines)))
