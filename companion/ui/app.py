@@ -31,6 +31,7 @@ from textual.widgets import Button, Input
 
 from ..assistant import Assistant
 from ..config import Settings
+from ..events import Notice
 from ..personas.session import PersonaSession
 from ..tts.output import KEY_STEP
 from .commands import CarPalette, CompanionCommands
@@ -184,7 +185,9 @@ class CompanionApp(App[int]):
             if delay > 0:
                 await asyncio.sleep(delay)
             self._post_core(event)
-        self.panel.notice(f"End of the recording {self.replay.path.name}. Ctrl+Q quits.")
+        # Through the same queue as the events: shown after the last of them, not before the
+        # ones still waiting to be handled (the replay test read a reply cut short so).
+        self._post_core(Notice(f"End of the recording {self.replay.path.name}. Ctrl+Q quits."))
 
     def _start_loading(self) -> None:
         """After the first frame: the slow parts load in thread workers, their progress shown
