@@ -220,12 +220,9 @@ class MemorySkill:
 
     def followup(self, text: str) -> tuple[str, dict[str, Any]] | None:
         """The driver's answer to "Forget everything?"."""
-        if self.pending is None:
-            return None
-        from .store.recall import yes_or_no
+        from .store.recall import confirmation
 
-        said = yes_or_no(text)
-        return None if said is None else ("memory.forget_all", {"confirmed": said})
+        return None if self.pending is None else confirmation(text, "memory.forget_all")
 
     def forget_question(self) -> None:
         self.pending = None

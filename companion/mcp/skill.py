@@ -56,12 +56,9 @@ class ToolsSkill:
 
     def followup(self, text: str) -> tuple[str, dict[str, Any]] | None:
         """The driver's answer to "Shall I ...?"."""
-        if self.pending is None:
-            return None
-        from ..store.recall import yes_or_no
+        from ..store.recall import confirmation
 
-        said = yes_or_no(text)
-        return None if said is None else ("tools.confirm", {"confirmed": said})
+        return None if self.pending is None else confirmation(text, "tools.confirm")
 
     def forget_question(self) -> None:
         self.pending = None

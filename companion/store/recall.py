@@ -26,6 +26,13 @@ _YES = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay|do it|go ahead|please do|confi
 _NO = re.compile(r"^(?:no|nope|don't|do not|cancel|never ?mind|keep it|stop)\b")
 
 
+def confirmation(text: str, intent: str) -> tuple[str, dict[str, Any]] | None:
+    """The driver's yes or no to a question a skill asked, as the intent that answers it
+    (`{"confirmed": True/False}`), or None when the words are something else."""
+    said = yes_or_no(text)
+    return None if said is None else (intent, {"confirmed": said})
+
+
 def yes_or_no(text: str) -> bool | None:
     """The answer to a yes-or-no question, or None if the words are something else."""
     t = normalize(text)
