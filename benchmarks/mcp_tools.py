@@ -33,7 +33,7 @@ SERVER = ROOT / "tests" / "fixtures" / "mcp_server.py"
 
 
 async def measure(entry: ServerEntry, calls: int) -> tuple[float, list[float]]:
-    hub = ToolHub([entry], warn=False)
+    hub = ToolHub([entry])
     started = time.perf_counter()
     hub.start()
     await hub.settled()

@@ -390,7 +390,7 @@ def _apply_file(settings: Settings, path: Path) -> None:
     check_keys(path, text, data, (*Settings.SECTIONS, "mcp"))
     if "mcp" in data:
         settings.mcp_servers = parse_servers(path, text, data.pop("mcp"))
-        if any(s.env or s.headers for s in settings.mcp_servers.values()):
+        if any(s.holds_secrets for s in settings.mcp_servers.values()):
             _warn_if_readable(path)
     for section, table in data.items():
         if not isinstance(table, dict):

@@ -253,11 +253,8 @@ class CantDoSkill:
         if turn.intent.name == "unclear":
             return await turn.say(DIDNT_CATCH)
         conversation = self.conversation
-        if conversation is not None and conversation.hub is not None:
-            conversation.hub.start()
-            await conversation.hub.settled()
-            if conversation.hub.offered(turn.session.kids_mode):
-                return await conversation.answer(turn)
+        if conversation is not None and await conversation.remote_ready(turn.session.kids_mode):
+            return await conversation.answer(turn)
         said = CANT_DO.get(turn.intent.name.partition(".")[2], CANT_DO_OTHER)
         turn.remember(said)
         return await turn.say(said)
@@ -281,10 +278,17 @@ class ConversationSkill:
         remote = self.hub.offered(kids_mode) if self.hub is not None else []
         return [*(self.tools or ()), *remote] or None
 
+    async def remote_ready(self, kids_mode: bool) -> bool:
+        """Does this turn have any of the driver's own tools? Servers still starting up are
+        waited for (each within its startup_timeout): their tools are wanted."""
+        if self.hub is None:
+            return False
+        self.hub.start()
+        await self.hub.settled()
+        return bool(self.hub.offered(kids_mode))
+
     async def answer(self, turn: Turn) -> Answer | ToolUse:
-        if self.hub is not None:
-            self.hub.start()
-            await self.hub.settled()  # servers still starting up: their tools are wanted
+        await self.remote_ready(turn.session.kids_mode)
         return await turn.converse(tools=self.offered(turn.session.kids_mode))
 
 

@@ -145,13 +145,15 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
 
 
 def _cmd_tools(args: argparse.Namespace) -> int:
+    import asyncio
+
     from ..mcp import listing
 
     settings = settings_from(args)
     if not settings.mcp_servers:
         print(listing.HOW_TO_ADD.format(config=settings.config_file))
         return 0
-    servers = listing.survey_blocking(settings.mcp_servers.values(), log_path().parent)
+    servers = asyncio.run(listing.survey(settings.mcp_servers.values(), log_path().parent))
     print(listing.as_json(servers) if args.json else listing.as_text(servers))
     return 1 if any(s["state"] == "failed" for s in servers) else 0
 

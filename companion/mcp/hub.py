@@ -101,12 +101,9 @@ def offered_name(server: str, tool: str) -> str:
 class ToolHub:
     """The driver's MCP servers. Create and use it on one event loop; `aclose()` at the end."""
 
-    def __init__(
-        self, entries: Iterable[ServerEntry], log_dir: Path | None = None, *, warn: bool = True
-    ) -> None:
+    def __init__(self, entries: Iterable[ServerEntry], log_dir: Path | None = None) -> None:
         self.servers = {e.name: Server(e, "starting" if e.enabled else "off") for e in entries}
         self.log_dir = log_dir
-        self.warn = warn  # a failing server is a warning (the terminal shows it), else info
         # Told when a server fails ("problem": one line, which server, where it is set, why)
         # or is ready ("ready"), with the server's name; the pipeline makes it a Status event
         # (part "tools:NAME") the screen and chat show.
@@ -122,9 +119,7 @@ class ToolHub:
             return
         for server in self.servers.values():
             if server.entry.enabled and server.task is None:
-                server.task = asyncio.create_task(
-                    self._run(server), name=f"mcp {server.entry.name}"
-                )
+                self._launch(server)
 
     async def settled(self) -> None:
         """Wait until every server that is starting is ready or has failed (each within its
@@ -150,9 +145,6 @@ class ToolHub:
                     return tool
         return None
 
-    def owns(self, offered_as: str) -> bool:
-        return self.lookup(offered_as) is not None
-
     async def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> ToolOutcome:
         """Call `tool`; never raises (but for cancellation)."""
         server = self.servers.get(tool.server)
@@ -171,7 +163,10 @@ class ToolHub:
         server.state, server.detail, server.tools = "starting", "", []
         server.up = asyncio.Event()
         server.jobs = asyncio.Queue()
-        server.task = asyncio.create_task(self._run(server), name=f"mcp {server.entry.name}")
+        self._launch(server)
+
+    def _launch(self, server: Server) -> None:
+        server.task = asyncio.create_task(self._run(server), name=f"mcp {server.name}")
 
     async def aclose(self) -> None:
         self._closing = True
@@ -237,11 +232,9 @@ class ToolHub:
         server.failed_at = time.monotonic()
         server.up.set()
         said = f"The tool server {server.entry.name} ({server.entry.where}) is off: {why}"
+        log.info("%s", said)  # the front ends show it (on_status); `tools list` lists it
         if self.on_status is not None:
-            log.info("%s", said)
             self.on_status(server.name, "problem", said)
-        else:
-            log.log(logging.WARNING if self.warn else logging.INFO, "%s", said)
         while not server.jobs.empty():  # calls that were waiting: answered, not left hanging
             job = server.jobs.get_nowait()
             if job is not None:

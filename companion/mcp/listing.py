@@ -3,7 +3,6 @@ sees them at start-up (each server is started, listed and stopped again)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,7 +26,7 @@ See README.md, "Your own tools (MCP)"."""
 
 async def survey(entries: Iterable[ServerEntry], log_dir: Path | None) -> list[dict[str, Any]]:
     """Each server's name, transport, target, state, detail and tools."""
-    hub = ToolHub(entries, log_dir, warn=False)  # the listing says it
+    hub = ToolHub(entries, log_dir)
     hub.start()
     try:
         await hub.settled()
@@ -52,10 +51,6 @@ async def survey(entries: Iterable[ServerEntry], log_dir: Path | None) -> list[d
         ]
     finally:
         await hub.aclose()
-
-
-def survey_blocking(entries: Iterable[ServerEntry], log_dir: Path | None) -> list[dict[str, Any]]:
-    return asyncio.run(survey(entries, log_dir))
 
 
 def as_text(servers: list[dict[str, Any]]) -> str:

@@ -71,6 +71,11 @@ class ServerEntry:
     where: str = ""  # "config.toml:12", for messages
 
     @property
+    def holds_secrets(self) -> bool:
+        """Values written out in `env` or `headers` (a `${NAME}` alone is not one)."""
+        return any(isinstance(v, Secret) for v in (*self.env.values(), *self.headers.values()))
+
+    @property
     def transport(self) -> str:
         return "http" if self.url else "stdio"
 

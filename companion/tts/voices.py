@@ -103,19 +103,16 @@ def model_card(voice: VoiceFile) -> Path:
     return beside if beside.is_file() else voice.model.with_name("MODEL_CARD")
 
 
-def licence(voice: VoiceFile | str) -> str:
+def licence(voice: VoiceFile) -> str:
     """What the voice's data is licensed under, as its model card says ("" if unknown), with
     the non-commercial ones said plainly."""
-    name = voice if isinstance(voice, str) else voice.name
-    said = ""
-    if not isinstance(voice, str):
-        try:
-            card = model_card(voice).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            card = ""
-        found = re.search(r"^\s*\*\s*License:\s*(.+)$", card, re.MULTILINE | re.IGNORECASE)
-        said = found.group(1).strip()[:120] if found else ""
-    warning = NON_COMMERCIAL.get(name, "")
+    try:
+        card = model_card(voice).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        card = ""
+    found = re.search(r"^\s*\*\s*License:\s*(.+)$", card, re.MULTILINE | re.IGNORECASE)
+    said = found.group(1).strip()[:120] if found else ""
+    warning = NON_COMMERCIAL.get(voice.name, "")
     return "; ".join(part for part in (said, warning) if part)
 
 

@@ -20,8 +20,13 @@ log = logging.getLogger(__name__)
 SERVICE_TYPE = "_wyoming._tcp.local."
 
 
+def _host() -> str:
+    """This computer's name without its domain ("" when it has none)."""
+    return socket.gethostname().split(".")[0]
+
+
 def default_name() -> str:
-    return f"companion-{socket.gethostname().split('.')[0] or 'car'}"
+    return f"companion-{_host() or 'car'}"
 
 
 def addresses_for(host: str) -> list[str]:
@@ -51,15 +56,16 @@ class Announcement:
         self._info: Any = None
         self.announced_as = ""  # the instance name, once registered (may get a suffix)
 
-    async def start(self) -> bool:
-        """Register; False (with a log line saying why) when the network won't have it."""
+    async def start(self) -> None:
+        """Register; `announced_as` stays "" (with a log line saying why) when the network
+        won't have it."""
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
         addresses = addresses_for(self.host)
         if not addresses:
             log.warning("zeroconf: no address to announce for %s", self.host)
-            return False
+            return
         try:
             self._zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only)
             self._info = AsyncServiceInfo(
@@ -68,7 +74,7 @@ class Announcement:
                 addresses=[socket.inet_aton(a) for a in addresses],
                 port=self.port,
                 properties={"program": "companion"},
-                server=f"{socket.gethostname().split('.')[0] or 'companion'}.local.",
+                server=f"{_host() or 'companion'}.local.",
             )
             await self._zeroconf.async_register_service(self._info, allow_name_change=True)
         except Exception as exc:  # no multicast here, no interface: serving goes on
@@ -78,9 +84,8 @@ class Announcement:
                 exc,
             )
             await self.close()
-            return False
+            return
         self.announced_as = self._info.name.removesuffix(f".{SERVICE_TYPE}")
-        return True
 
     async def close(self) -> None:
         zeroconf, self._zeroconf = self._zeroconf, None

@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import os
 from typing import Any
 
 import numpy as np
@@ -270,7 +271,7 @@ class ServiceHandler(AsyncEventHandler):
             language = self.services.engine.language.split("-")[0] if self.services.engine else None
             await self.write_event(TranscriptStart(language=language).event())
         if new:
-            lead = " " if words.sent_count > len(new) else ""
+            lead = " " if len(words.sent) > len(new) else ""  # after words sent before
             await self.write_event(TranscriptChunk(text=lead + " ".join(new)).event())
 
     async def _synthesis_event(self, event: Event) -> bool:
@@ -279,9 +280,7 @@ class ServiceHandler(AsyncEventHandler):
         `synthesize-stop` (the rest, then `synthesize-stopped`). A `synthesize` inside a
         stream is the same text again, for services that don't stream: ignored."""
         if SynthesizeStart.is_type(event.type):
-            start = SynthesizeStart.from_event(event)
-            voice = start.voice.name if start.voice is not None and start.voice.name else ""
-            self._text_stream = _TextStream(voice)
+            self._text_stream = _TextStream(_voice_name(SynthesizeStart.from_event(event)))
             return True
         stream = self._text_stream
         if SynthesizeChunk.is_type(event.type) and stream is not None:
@@ -344,7 +343,7 @@ class ServiceHandler(AsyncEventHandler):
         return True
 
     async def _synthesize(self, request: Any) -> bool:
-        name = request.voice.name if request.voice is not None and request.voice.name else ""
+        name = _voice_name(request)
         if len(request.text) > MAX_TEXT_CHARS:
             return await self._too_long(len(request.text))
         # One audio-start ... audio-stop, but synthesised and sent a sentence at a time: the
@@ -415,14 +414,10 @@ class _FirmWords:
         self.looked_at_s = 0.0
         self.started = False  # transcript-start sent
 
-    @property
-    def sent_count(self) -> int:
-        return len(self.sent)
-
     def firm(self, words: list[str], final: bool) -> list[str]:
         """The words to send now: those two looks in a row agree on (all of them when
         `final`), past what was sent, provided what was sent still stands."""
-        agreed = words if final else _common_prefix(words, self.last)
+        agreed = words if final else list(os.path.commonprefix([words, self.last]))
         self.last = words
         if agreed[: len(self.sent)] != self.sent:
             return []  # the recogniser changed its mind about sent words: the transcript says
@@ -431,11 +426,9 @@ class _FirmWords:
         return new
 
 
-def _common_prefix(a: list[str], b: list[str]) -> list[str]:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return a[:n]
+def _voice_name(request: Any) -> str:
+    """The voice a `synthesize` or `synthesize-start` asks for ("": the default)."""
+    return request.voice.name if request.voice is not None and request.voice.name else ""
 
 
 class _TextStream:
