@@ -340,8 +340,11 @@ def test_our_wyoming_service_transcribes_and_speaks_for_a_wyoming_client(ours):
 
 
 def test_our_engines_use_a_wyoming_service_both_ways(ours):
+    """...and the streaming it advertises: words as they firm up, text streams a sentence at
+    a time (tests/test_wyoming.py checks the service with the wyoming package's client)."""
     engine = WyomingEngine(ours.uri)
     assert "companion-stt" in engine.description
+    assert engine.streams and "streams words" in engine.description
     stream = engine.stream()
     samples = read_audio(AUDIO / "gas_station.wav", 16000)
     for i in range(0, len(samples), 3200):
@@ -350,10 +353,16 @@ def test_our_engines_use_a_wyoming_service_both_ways(ours):
     assert word_error_rate("take me to the nearest gas station please", heard) <= 0.15, heard
     synth = WyomingSynthesizer(ours.uri)
     synth.warm_up()
+    assert synth.streams
     wer, heard = heard_wer(
         renderings(synth, "How long until we get there?"), "how long until we get there"
     )
     assert wer <= 0.5, heard
+    audio = synth.synthesize("How long until we get there? Take me home.")  # two sentences
+    heard_both = recognise(audio.samples, audio.rate)
+    assert word_error_rate("how long until we get there take me home", heard_both) <= 0.5, (
+        heard_both
+    )
 
 
 def test_transcribe_with_a_wyoming_recogniser_and_a_missing_service(ours):

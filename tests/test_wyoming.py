@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from companion.audio.files import read_audio
-from companion.wyoming.client import Connection, WyomingEngine, WyomingSynthesizer
+from companion.wyoming.client import Connection
 from tests.speech_helpers import AUDIO, MANIFEST, word_error_rate
 from tests.test_voices import Service, recognise, start_ours
 
@@ -134,23 +134,6 @@ def test_a_wyoming_client_gets_audio_for_text_sent_in_chunks_from_the_first_sent
     heard = [recognise(np.frombuffer(audio, np.int16), rate) for audio in sentences]
     assert word_error_rate("take me to the nearest gas station please", heard[0]) <= 0.5, heard
     assert word_error_rate("how long until we get there", heard[1]) <= 0.5, heard
-
-
-def test_our_client_uses_the_streaming_a_service_advertises(streaming):
-    engine = WyomingEngine(streaming.uri)
-    assert engine.streams and "streams words" in engine.description
-    stream = engine.stream()
-    samples = read_audio(AUDIO / "gas_station.wav", 16000)
-    for i in range(0, len(samples), 3200):
-        stream.accept(samples[i : i + 3200].tobytes())
-    heard = stream.finish().text
-    assert word_error_rate("take me to the nearest gas station please", heard) <= 0.15, heard
-    synth = WyomingSynthesizer(streaming.uri)
-    synth.warm_up()
-    assert synth.streams
-    audio = synth.synthesize("How long until we get there? Take me home.")
-    heard = recognise(audio.samples, audio.rate)
-    assert word_error_rate("how long until we get there take me home", heard) <= 0.5, heard
 
 
 def test_two_events_in_one_write_are_both_ready_at_once():
